@@ -1,0 +1,99 @@
+package printers
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+var titles = map[string]string{
+	report.KindScan:       "Workload image scan",
+	report.KindAuth:       "Registry authorization check",
+	report.KindCredential: "Registry credentials",
+	report.KindDoctor:     "Registry doctor report",
+}
+
+// Markdown writes an incident-ready report: a verdict, a table of every
+// result, then one section per result that did not pass, with its
+// evidence and remedy.
+func Markdown(w io.Writer, r report.Report) error {
+	title := titles[r.Kind]
+	if title == "" {
+		title = r.Kind
+	}
+	fmt.Fprintf(w, "# regcheck: %s\n\n", title)
+	fmt.Fprintf(w, "**Verdict: %s** (%s)\n\n", strings.ToUpper(string(r.Worst())), summaryLine(r.Summary))
+	if len(r.Results) == 0 {
+		_, err := fmt.Fprintln(w, "No results.")
+		return err
+	}
+	fmt.Fprintln(w, "| status | check | reason | subject | message |")
+	fmt.Fprintln(w, "|---|---|---|---|---|")
+	for _, res := range r.Results {
+		fmt.Fprintf(w, "| %s | `%s` | `%s` | %s | %s |\n", res.Status, res.Check, res.Reason, cell(subject(res)), cell(res.Message))
+	}
+	var details []report.Result
+	for _, res := range r.Results {
+		if res.Status != report.StatusPass {
+			details = append(details, res)
+		}
+	}
+	if len(details) > 0 {
+		fmt.Fprintln(w, "\n## Findings")
+	}
+	for _, res := range details {
+		fmt.Fprintf(w, "\n### %s `%s`: %s\n\n", strings.ToUpper(string(res.Status)), res.Reason, cell(subject(res)))
+		fmt.Fprintf(w, "%s\n\n", res.Message)
+		if res.CredentialSource != "" {
+			fmt.Fprintf(w, "- credentials: `%s`\n", res.CredentialSource)
+		}
+		for _, k := range sortedKeys(res.Evidence) {
+			fmt.Fprintf(w, "- %s: `%v`\n", k, res.Evidence[k])
+		}
+		if res.Remedy != "" {
+			fmt.Fprintf(w, "\n**Remedy:** %s\n", res.Remedy)
+		}
+	}
+	return nil
+}
+
+// subject names what a result is about, most specific last.
+func subject(r report.Result) string {
+	var parts []string
+	if r.Namespace != "" {
+		parts = append(parts, r.Namespace)
+	}
+	if r.Workload != "" {
+		parts = append(parts, r.Workload)
+	}
+	if r.Container != "" {
+		parts = append(parts, r.Container)
+	}
+	s := strings.Join(parts, "/")
+	if r.Image != "" {
+		if s != "" {
+			s += " "
+		}
+		s += r.Image
+	} else if s == "" {
+		s = r.Registry
+	}
+	return s
+}
+
+// cell escapes what would break a markdown table cell.
+func cell(s string) string {
+	return strings.ReplaceAll(oneLine(s), "|", `\|`)
+}
+
+func sortedKeys(e report.Evidence) []string {
+	keys := make([]string, 0, len(e))
+	for k := range e {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,55 @@
+// Package printers writes regcheck reports as a table, a wide table, JSON,
+// YAML or a markdown incident report. cli-runtime's printers take
+// Kubernetes objects only, so regcheck's own versioned report types are
+// printed here (as kubectl's own `version` command does for its types).
+package printers
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// Formats accepted by -o.
+var Formats = []string{"table", "wide", "json", "yaml", "markdown"}
+
+// ValidateFormat reports whether format is one of Formats.
+func ValidateFormat(format string) error {
+	for _, f := range Formats {
+		if f == format {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown output format %q: use one of %s", format, strings.Join(Formats, "|"))
+}
+
+// Print writes r to w in format (already validated).
+func Print(w io.Writer, format string, r report.Report) error {
+	switch format {
+	case "json":
+		b, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encoding report: %w", err)
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	case "yaml":
+		b, err := yaml.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("encoding report: %w", err)
+		}
+		_, err = w.Write(b)
+		return err
+	case "markdown":
+		return Markdown(w, r)
+	case "wide":
+		return Table(w, r, true)
+	default:
+		return Table(w, r, false)
+	}
+}

@@ -1,0 +1,197 @@
+// Package report holds regcheck's versioned output types: a Result per
+// finding, the Report that carries them, and the words (checks, statuses,
+// reasons) that SPEC.md fixes for every output format.
+package report
+
+import "sort"
+
+// APIVersion is the apiVersion of every JSON/YAML report.
+const APIVersion = "regcheck/v1"
+
+// Kinds of report.
+const (
+	KindScan       = "ScanReport"
+	KindAuth       = "AuthReport"
+	KindCredential = "CredentialReport"
+	KindDoctor     = "DoctorReport"
+)
+
+// Status is the outcome of one check.
+type Status string
+
+// Statuses, worst last.
+const (
+	StatusPass Status = "pass"
+	StatusSkip Status = "skip"
+	StatusWarn Status = "warn"
+	StatusFail Status = "fail"
+)
+
+// severity orders statuses so the worst of several can be picked.
+func (s Status) severity() int {
+	switch s {
+	case StatusPass:
+		return 0
+	case StatusSkip:
+		return 1
+	case StatusWarn:
+		return 2
+	case StatusFail:
+		return 3
+	}
+	return -1
+}
+
+// Worse reports whether s is worse than o.
+func (s Status) Worse(o Status) bool { return s.severity() > o.severity() }
+
+// Check names what was checked.
+type Check string
+
+// Checks, as SPEC.md names them.
+const (
+	CheckRegistryReachable   Check = "registry.reachable"
+	CheckRegistryCredentials Check = "registry.credentials"
+	CheckRegistryPull        Check = "registry.pull"
+	CheckRegistryPush        Check = "registry.push"
+	CheckImageReference      Check = "image.reference"
+	CheckWorkloadDigest      Check = "workload.digest"
+	CheckWorkloadPullPolicy  Check = "workload.pull-policy"
+	CheckCredentialsSecret   Check = "credentials.secret"
+)
+
+// Reason is the one word that explains a status, the same in every format.
+type Reason string
+
+// Reasons, as SPEC.md names them.
+const (
+	ReasonOk                     Reason = "Ok"
+	ReasonUnreachable            Reason = "Unreachable"
+	ReasonTLSError               Reason = "TLSError"
+	ReasonNotARegistry           Reason = "NotARegistry"
+	ReasonIncompleteCredentials  Reason = "IncompleteCredentials"
+	ReasonMalformedCredentials   Reason = "MalformedCredentials"
+	ReasonCredentialsUnreadable  Reason = "CredentialsUnreadable"
+	ReasonCredentialsRequired    Reason = "CredentialsRequired"
+	ReasonInvalidCredentials     Reason = "InvalidCredentials"
+	ReasonForbidden              Reason = "Forbidden"
+	ReasonScopeNotGranted        Reason = "ScopeNotGranted"
+	ReasonAnonymousPushDenied    Reason = "AnonymousPushDenied"
+	ReasonTokenEndpointError     Reason = "TokenEndpointError"
+	ReasonRepositoryNotFound     Reason = "RepositoryNotFound"
+	ReasonTagNotFound            Reason = "TagNotFound"
+	ReasonRateLimited            Reason = "RateLimited"
+	ReasonServerError            Reason = "ServerError"
+	ReasonInvalidReference       Reason = "InvalidReference"
+	ReasonCurrent                Reason = "Current"
+	ReasonStale                  Reason = "Stale"
+	ReasonMixed                  Reason = "Mixed"
+	ReasonPinned                 Reason = "Pinned"
+	ReasonNotRunning             Reason = "NotRunning"
+	ReasonMutableTagIfNotPresent Reason = "MutableTagIfNotPresent"
+)
+
+// Evidence is what a person needs to trust a result: HTTP statuses,
+// challenges, scopes, digests. Never a secret.
+type Evidence map[string]any
+
+// Result is one finding.
+type Result struct {
+	Check            Check    `json:"check"`
+	Status           Status   `json:"status"`
+	Reason           Reason   `json:"reason"`
+	Message          string   `json:"message"`
+	Remedy           string   `json:"remedy"`
+	Evidence         Evidence `json:"evidence,omitempty"`
+	Image            string   `json:"image,omitempty"`
+	Registry         string   `json:"registry,omitempty"`
+	Repository       string   `json:"repository,omitempty"`
+	Namespace        string   `json:"namespace,omitempty"`
+	Workload         string   `json:"workload,omitempty"`
+	Container        string   `json:"container,omitempty"`
+	CredentialSource string   `json:"credentialSource,omitempty"`
+}
+
+// Summary counts results per status.
+type Summary struct {
+	Pass int `json:"pass"`
+	Warn int `json:"warn"`
+	Fail int `json:"fail"`
+	Skip int `json:"skip"`
+}
+
+// Report is the top object of every -o json/yaml output.
+type Report struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Results    []Result `json:"results"`
+	Summary    Summary  `json:"summary"`
+}
+
+// New builds a report of kind from results and counts them.
+func New(kind string, results []Result) Report {
+	if results == nil {
+		results = []Result{}
+	}
+	r := Report{APIVersion: APIVersion, Kind: kind, Results: results}
+	for _, res := range results {
+		switch res.Status {
+		case StatusPass:
+			r.Summary.Pass++
+		case StatusWarn:
+			r.Summary.Warn++
+		case StatusFail:
+			r.Summary.Fail++
+		case StatusSkip:
+			r.Summary.Skip++
+		}
+	}
+	return r
+}
+
+// Worst is the worst status in the report (pass when empty).
+func (r Report) Worst() Status {
+	worst := StatusPass
+	for _, res := range r.Results {
+		if res.Status.Worse(worst) {
+			worst = res.Status
+		}
+	}
+	return worst
+}
+
+// Exit codes, as SPEC.md fixes them.
+const (
+	ExitOK        = 0
+	ExitFailed    = 1
+	ExitCannotRun = 2
+)
+
+// ExitCode is 1 when a result failed, or warned and failOn is warn; else 0.
+func (r Report) ExitCode(failOn Status) int {
+	switch worst := r.Worst(); {
+	case worst == StatusFail:
+		return ExitFailed
+	case worst == StatusWarn && failOn == StatusWarn:
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+// SortStable orders results by namespace, workload, container, image and
+// check, keeping the engine's order within equal keys, so output is stable.
+func SortStable(results []Result) {
+	sort.SliceStable(results, func(i, j int) bool {
+		a, b := results[i], results[j]
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		if a.Workload != b.Workload {
+			return a.Workload < b.Workload
+		}
+		if a.Container != b.Container {
+			return a.Container < b.Container
+		}
+		return a.Image < b.Image
+	})
+}
