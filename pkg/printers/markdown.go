@@ -47,6 +47,7 @@ func Markdown(w io.Writer, r report.Report) error {
 	for _, res := range details {
 		fmt.Fprintf(w, "\n### %s `%s`: %s\n\n", strings.ToUpper(string(res.Status)), res.Reason, cell(subject(res)))
 		fmt.Fprintf(w, "%s\n\n", res.Message)
+		listed := res.CredentialSource != "" || len(res.Evidence) > 0
 		if res.CredentialSource != "" {
 			fmt.Fprintf(w, "- credentials: `%s`\n", res.CredentialSource)
 		}
@@ -54,7 +55,10 @@ func Markdown(w io.Writer, r report.Report) error {
 			fmt.Fprintf(w, "- %s: `%v`\n", k, res.Evidence[k])
 		}
 		if res.Remedy != "" {
-			fmt.Fprintf(w, "\n**Remedy:** %s\n", res.Remedy)
+			if listed {
+				fmt.Fprintln(w)
+			}
+			fmt.Fprintf(w, "**Remedy:** %s\n", res.Remedy)
 		}
 	}
 	return nil
