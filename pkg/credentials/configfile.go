@@ -1,0 +1,140 @@
+package credentials
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"runtime"
+	"sort"
+
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// configFile is what a Docker-format config file (Docker's config.json or
+// Helm's registry config) holds about credentials. It is only ever read.
+type configFile struct {
+	source      string // SourceDockerConfig or SourceHelmRegistryConfig
+	entries     []Entry
+	credsStore  string
+	credHelpers map[string]string
+	problems    []Problem
+}
+
+// loadConfigFile reads path as Docker and Helm (oras-go) do: a missing or
+// empty file holds nothing; a file that is not JSON is a Problem. A missing
+// file the user named explicitly is a Problem too.
+func loadConfigFile(path, source string, explicit bool, lookPath func(string) (string, error)) configFile {
+	cf := configFile{source: source}
+	if path == "" {
+		return cf
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !explicit:
+		err = nil
+	case errors.Is(err, fs.ErrNotExist):
+		cf.problems = append(cf.problems, newProblem(source, "", report.ReasonCredentialsUnreadable,
+			fmt.Sprintf("%s: %s does not exist", source, path)))
+	case errors.Is(err, fs.ErrPermission):
+		cf.problems = append(cf.problems, newProblem(source, "", report.ReasonCredentialsUnreadable,
+			fmt.Sprintf("%s: no permission to read %s", source, path)))
+	case err != nil:
+		cf.problems = append(cf.problems, newProblem(source, "", report.ReasonCredentialsUnreadable,
+			fmt.Sprintf("%s: cannot read %s", source, path)))
+	}
+	if err != nil {
+		return cf
+	}
+
+	var raw struct {
+		Auths       map[string]json.RawMessage `json:"auths"`
+		CredsStore  string                     `json:"credsStore"`
+		CredHelpers map[string]string          `json:"credHelpers"`
+	}
+	if err := decodeJSON(data, &raw); err != nil && !errors.Is(err, errEmptyPayload) {
+		cf.problems = append(cf.problems, newProblem(source, "", report.ReasonMalformedCredentials,
+			fmt.Sprintf("%s: %s is not a valid Docker config: %s", source, path, jsonFault(err))))
+		return cf
+	}
+	cf.credsStore, cf.credHelpers = raw.CredsStore, raw.CredHelpers
+	// Docker and Helm both fall back to the platform's keychain helper
+	// when a config configures no auth at all.
+	if cf.credsStore == "" && len(cf.credHelpers) == 0 && len(raw.Auths) == 0 {
+		cf.credsStore = defaultHelper(lookPath)
+	}
+	cf.entries, cf.problems = parseEntries(raw.Auths, source, func(key string) string {
+		return cf.helperFor(NormalizeHost(key))
+	})
+	return cf
+}
+
+// helperFor names the credential helper that serves host, if any: a
+// credHelpers entry for the host, else credsStore. When one applies,
+// Docker and Helm ignore the host's auths entries.
+func (cf configFile) helperFor(host string) string {
+	keys := make([]string, 0, len(cf.credHelpers))
+	for k := range cf.credHelpers {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if NormalizeHost(k) == host && cf.credHelpers[k] != "" {
+			return cf.credHelpers[k]
+		}
+	}
+	return cf.credsStore
+}
+
+// problemsFor are the problems that concern host: those of the whole file
+// and those of the host's entries.
+func (cf configFile) problemsFor(host string) []Problem {
+	var out []Problem
+	for _, p := range cf.problems {
+		if p.Host == "" || NormalizeHost(p.Host) == host {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// entriesFor are the auths entries for host, the one filed under the
+// host's canonical server address first (Docker's exact match), then the
+// rest by key.
+func (cf configFile) entriesFor(host string) []Entry {
+	var exact, rest []Entry
+	for _, e := range cf.entries {
+		switch {
+		case NormalizeHost(e.Key) != host:
+		case e.Key == serverAddress(host):
+			exact = append(exact, e)
+		default:
+			rest = append(rest, e)
+		}
+	}
+	return append(exact, rest...)
+}
+
+// defaultHelper is the keychain helper Docker (and oras-go, so Helm)
+// detects on this platform when a config names none, or "" if absent.
+func defaultHelper(lookPath func(string) (string, error)) string {
+	var name string
+	switch runtime.GOOS {
+	case "darwin":
+		name = "osxkeychain"
+	case "windows":
+		name = "wincred"
+	case "linux":
+		name = "secretservice"
+		if _, err := lookPath("pass"); err == nil {
+			name = "pass"
+		}
+	default:
+		return ""
+	}
+	if _, err := lookPath(helperPrefix + name); err != nil {
+		return ""
+	}
+	return name
+}

@@ -1,0 +1,380 @@
+package credentials
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// localFixture is a sandboxed home with Docker and Helm configs.
+type localFixture struct {
+	home, helpers string
+	env           map[string]string
+}
+
+func newFixture(t *testing.T, dockerConfig, helmConfig string) *localFixture {
+	t.Helper()
+	f := &localFixture{home: t.TempDir(), helpers: helperDir(t), env: map[string]string{}}
+	if dockerConfig != "" {
+		writeFile(t, filepath.Join(f.home, ".docker", "config.json"), dockerConfig)
+	}
+	if helmConfig != "" {
+		writeFile(t, filepath.Join(f.home, ".config", "helm", "registry", "config.json"), helmConfig)
+	}
+	return f
+}
+
+func (f *localFixture) local(opts LocalOptions) *Local {
+	opts.HomeDir = f.home
+	opts.Getenv = env(f.env)
+	return NewLocal(opts)
+}
+
+func sources(creds []Credential) []string {
+	var out []string
+	for _, c := range creds {
+		out = append(out, c.Source+"="+c.Username)
+	}
+	return out
+}
+
+func reasons(problems []Problem) []report.Reason {
+	var out []report.Reason
+	for _, p := range problems {
+		out = append(out, p.Reason)
+	}
+	return out
+}
+
+func authsJSON(entries map[string]string) string {
+	var parts []string
+	for key, userpass := range entries {
+		parts = append(parts, jsonString(key)+`:{"auth":"`+b64(userpass)+`"}`)
+	}
+	return `{"auths":{` + strings.Join(parts, ",") + `}}`
+}
+
+func TestLocalLookupOrder(t *testing.T) {
+	docker := authsJSON(map[string]string{"https://index.docker.io/v1/": "dockerhub:pw", "r.io": "dockerr:pw"})
+	helm := authsJSON(map[string]string{"r.io": "helmr:pw", "https://registry-1.docker.io": "helmhub:pw"})
+	tests := []struct {
+		name      string
+		opts      LocalOptions
+		host      string
+		wantCreds []string
+		wantTried []string
+	}{
+		{
+			name:      "docker then helm",
+			host:      "r.io",
+			wantCreds: []string{"docker-config=dockerr", "helm-registry-config=helmr"},
+			wantTried: []string{"docker-config", "helm-registry-config"},
+		},
+		{
+			name:      "helm mode: helm then docker",
+			opts:      LocalOptions{HelmMode: true},
+			host:      "r.io",
+			wantCreds: []string{"helm-registry-config=helmr", "docker-config=dockerr"},
+			wantTried: []string{"helm-registry-config", "docker-config"},
+		},
+		{
+			name:      "flags first",
+			opts:      LocalOptions{Username: "flaguser", Password: "flagpw"},
+			host:      "r.io",
+			wantCreds: []string{"flags=flaguser", "docker-config=dockerr", "helm-registry-config=helmr"},
+			wantTried: []string{"flags", "docker-config", "helm-registry-config"},
+		},
+		{
+			name:      "Docker Hub aliases",
+			host:      "registry-1.docker.io",
+			wantCreds: []string{"docker-config=dockerhub", "helm-registry-config=helmhub"},
+			wantTried: []string{"docker-config", "helm-registry-config"},
+		},
+		{
+			name:      "scheme and path ignored",
+			host:      "https://r.io/v2/",
+			wantCreds: []string{"docker-config=dockerr", "helm-registry-config=helmr"},
+			wantTried: []string{"docker-config", "helm-registry-config"},
+		},
+		{
+			name:      "port is part of the host",
+			host:      "r.io:5000",
+			wantTried: []string{"docker-config", "helm-registry-config"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, docker, helm)
+			got := f.local(tt.opts).Lookup(context.Background(), tt.host)
+			if s := sources(got.Credentials); !reflect.DeepEqual(s, tt.wantCreds) {
+				t.Errorf("credentials = %v, want %v", s, tt.wantCreds)
+			}
+			if !reflect.DeepEqual(got.Tried, tt.wantTried) {
+				t.Errorf("tried = %v, want %v", got.Tried, tt.wantTried)
+			}
+			if len(got.Problems) != 0 {
+				t.Errorf("problems: %v", got.Problems)
+			}
+		})
+	}
+}
+
+func TestLocalConfigPaths(t *testing.T) {
+	cfg := authsJSON(map[string]string{"r.io": "u:p"})
+	t.Run("--docker-config directory", func(t *testing.T) {
+		f := newFixture(t, "", "")
+		dir := filepath.Join(t.TempDir(), "dc")
+		writeFile(t, filepath.Join(dir, "config.json"), cfg)
+		got := f.local(LocalOptions{DockerConfig: dir}).Lookup(context.Background(), "r.io")
+		if len(got.Credentials) != 1 {
+			t.Errorf("got %v", got)
+		}
+	})
+	t.Run("--docker-config file", func(t *testing.T) {
+		f := newFixture(t, "", "")
+		path := writeFile(t, filepath.Join(t.TempDir(), "my.json"), cfg)
+		got := f.local(LocalOptions{DockerConfig: path}).Lookup(context.Background(), "r.io")
+		if len(got.Credentials) != 1 {
+			t.Errorf("got %v", got)
+		}
+	})
+	t.Run("DOCKER_CONFIG", func(t *testing.T) {
+		f := newFixture(t, "", "")
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "config.json"), cfg)
+		f.env["DOCKER_CONFIG"] = dir
+		got := f.local(LocalOptions{}).Lookup(context.Background(), "r.io")
+		if len(got.Credentials) != 1 || got.Credentials[0].Source != SourceDockerConfig {
+			t.Errorf("got %v", got)
+		}
+	})
+	t.Run("--registry-config", func(t *testing.T) {
+		f := newFixture(t, "", "")
+		path := writeFile(t, filepath.Join(t.TempDir(), "reg.json"), cfg)
+		got := f.local(LocalOptions{RegistryConfig: path}).Lookup(context.Background(), "r.io")
+		if len(got.Credentials) != 1 || got.Credentials[0].Source != SourceHelmRegistryConfig {
+			t.Errorf("got %v", got)
+		}
+	})
+	for _, envVar := range []string{"HELM_REGISTRY_CONFIG", "HELM_CONFIG_HOME", "XDG_CONFIG_HOME"} {
+		t.Run(envVar, func(t *testing.T) {
+			f := newFixture(t, "", "")
+			dir := t.TempDir()
+			switch envVar {
+			case "HELM_REGISTRY_CONFIG":
+				f.env[envVar] = writeFile(t, filepath.Join(dir, "c.json"), cfg)
+			case "HELM_CONFIG_HOME":
+				writeFile(t, filepath.Join(dir, "registry", "config.json"), cfg)
+				f.env[envVar] = dir
+			case "XDG_CONFIG_HOME":
+				writeFile(t, filepath.Join(dir, "helm", "registry", "config.json"), cfg)
+				f.env[envVar] = dir
+			}
+			got := f.local(LocalOptions{}).Lookup(context.Background(), "r.io")
+			if len(got.Credentials) != 1 || got.Credentials[0].Source != SourceHelmRegistryConfig {
+				t.Errorf("got %v", got)
+			}
+		})
+	}
+}
+
+func TestLocalProblems(t *testing.T) {
+	tests := []struct {
+		name   string
+		docker string
+		opts   func(t *testing.T) LocalOptions
+		host   string
+		want   []report.Reason
+	}{
+		{name: "no configs at all", host: "r.io"},
+		{name: "empty file, as Helm tolerates", docker: " ", host: "r.io"},
+		{name: "invalid JSON", docker: `{"auths":{`, host: "r.io", want: []report.Reason{report.ReasonMalformedCredentials}},
+		{
+			name:   "bad entry concerns its host only",
+			docker: `{"auths":{"bad.io":{"auth":"***"},"r.io":{"auth":"` + b64("u:p") + `"}}}`,
+			host:   "r.io",
+		},
+		{
+			name:   "bad entry for this host",
+			docker: `{"auths":{"bad.io":{"auth":"***"}}}`,
+			host:   "bad.io",
+			want:   []report.Reason{report.ReasonMalformedCredentials},
+		},
+		{name: "empty entry", docker: `{"auths":{"r.io":{}}}`, host: "r.io", want: []report.Reason{report.ReasonIncompleteCredentials}},
+		{
+			name: "--username without password",
+			opts: func(*testing.T) LocalOptions { return LocalOptions{Username: "u"} },
+			host: "r.io",
+			want: []report.Reason{report.ReasonIncompleteCredentials},
+		},
+		{
+			name: "password without --username",
+			opts: func(*testing.T) LocalOptions { return LocalOptions{Password: "p"} },
+			host: "r.io",
+			want: []report.Reason{report.ReasonIncompleteCredentials},
+		},
+		{
+			name: "--docker-config that does not exist",
+			opts: func(t *testing.T) LocalOptions {
+				return LocalOptions{DockerConfig: filepath.Join(t.TempDir(), "nope.json")}
+			},
+			host: "r.io",
+			want: []report.Reason{report.ReasonCredentialsUnreadable},
+		},
+		{name: "credHelpers helper missing", docker: `{"credHelpers":{"r.io":"absent"}}`, host: "r.io", want: []report.Reason{report.ReasonCredentialsUnreadable}},
+		{name: "credsStore helper missing", docker: `{"credsStore":"absent"}`, host: "r.io", want: []report.Reason{report.ReasonCredentialsUnreadable}},
+		{name: "helper name with a path", docker: `{"credsStore":"../../bin/sh"}`, host: "r.io", want: []report.Reason{report.ReasonCredentialsUnreadable}},
+		{name: "helper that fails", docker: `{"credsStore":"fail"}`, host: "r.io", want: []report.Reason{report.ReasonCredentialsUnreadable}},
+		{name: "helper that prints junk", docker: `{"credsStore":"junk"}`, host: "r.io", want: []report.Reason{report.ReasonCredentialsUnreadable}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.docker, "")
+			writeScript(t, f.helpers, "fail", "#!/bin/sh\nprintf '%s' "+shellQuote(secretHelper)+" >&2\nexit 3\n")
+			writeScript(t, f.helpers, "junk", "#!/bin/sh\nprintf 'oops'\n")
+			var opts LocalOptions
+			if tt.opts != nil {
+				opts = tt.opts(t)
+			}
+			got := f.local(opts).Lookup(context.Background(), tt.host)
+			if r := reasons(got.Problems); !reflect.DeepEqual(r, tt.want) {
+				t.Errorf("problems = %v, want %v", got.Problems, tt.want)
+			}
+			for _, p := range got.Problems {
+				if p.Message == "" || p.Remedy == "" || p.Source == "" {
+					t.Errorf("problem lacks message, remedy or source: %+v", p)
+				}
+			}
+		})
+	}
+}
+
+func TestLocalCredentialHelpers(t *testing.T) {
+	f := newFixture(t, `{
+		"auths": {"https://index.docker.io/v1/": {}, "plain.io": {"auth": "`+b64("plainuser:pw")+`"}, "store.io": {"auth": "`+b64("hidden:pw")+`"}},
+		"credsStore": "store",
+		"credHelpers": {"per.io": "per", "plain.io": ""}
+	}`, "")
+	fakeHelper(t, f.helpers, "store", map[string]string{
+		dockerHubServerAddress: helperAnswerJSON(dockerHubServerAddress, "hubuser", secretHelper),
+		"store.io":             helperAnswerJSON("store.io", helperTokenUser, secretToken),
+	}, `{"https://index.docker.io/v1/":"hubuser","store.io":"<token>"}`)
+	fakeHelper(t, f.helpers, "per", map[string]string{
+		"per.io": helperAnswerJSON("per.io", "peruser", secretHelper),
+	}, `{}`)
+	l := f.local(LocalOptions{})
+	ctx := context.Background()
+
+	hub := l.Lookup(ctx, "docker.io")
+	if len(hub.Credentials) != 1 || hub.Credentials[0].Username != "hubuser" || hub.Credentials[0].Password != secretHelper ||
+		hub.Credentials[0].Source != "credential-helper/store" || hub.Credentials[0].Key != dockerHubServerAddress {
+		t.Errorf("docker.io: %#v", hub)
+	}
+	// Helm's config is missing and PATH holds no keychain helper, so Helm's
+	// side consults no helper.
+	if want := []string{"docker-config", "credential-helper/store", "helm-registry-config"}; !reflect.DeepEqual(hub.Tried, want) {
+		t.Errorf("tried = %v, want %v", hub.Tried, want)
+	}
+
+	tok := l.Lookup(ctx, "store.io")
+	if len(tok.Credentials) != 1 || tok.Credentials[0].IdentityToken != secretToken || tok.Credentials[0].Username != "" {
+		t.Errorf("store.io: a helper's auths entry is hidden and <token> means an identity token: %#v", tok)
+	}
+
+	per := l.Lookup(ctx, "per.io")
+	if s := sources(per.Credentials); !reflect.DeepEqual(s, []string{"credential-helper/per=peruser"}) {
+		t.Errorf("per.io: %v", s)
+	}
+
+	none := l.Lookup(ctx, "unknown.io")
+	if len(none.Credentials) != 0 || len(none.Problems) != 0 {
+		t.Errorf("not found in a helper is no problem: %#v", none)
+	}
+
+	listed, problems := l.List(ctx)
+	if len(problems) != 0 {
+		t.Errorf("list problems: %v", problems)
+	}
+	// plain.io's credHelpers value is empty, which Docker ignores: credsStore
+	// serves plain.io, so its auths entry is hidden.
+	want := []Listed{
+		{Host: "per.io", Username: "peruser", Source: "credential-helper/per", Kind: KindHelper},
+		{Host: "docker.io", Username: "hubuser", Source: "credential-helper/store", Kind: KindHelper},
+		{Host: "store.io", Username: "", Source: "credential-helper/store", Kind: KindHelper},
+	}
+	if !reflect.DeepEqual(listed, want) {
+		t.Errorf("List =\n%v\nwant\n%v", listed, want)
+	}
+}
+
+func TestLocalListKinds(t *testing.T) {
+	f := newFixture(t, `{"auths":{
+		"a.io":{"auth":"`+b64("au:pw")+`"},
+		"i.io":{"username":"iu","identitytoken":"x"},
+		"r.io":{"registrytoken":"y"},
+		"bad.io":{"auth":"%"}}}`, "")
+	listed, problems := f.local(LocalOptions{Username: "flag", Password: "pw"}).List(context.Background())
+	want := []Listed{
+		{Host: "*", Username: "flag", Source: SourceFlags, Kind: KindAuth},
+		{Host: "a.io", Username: "au", Source: SourceDockerConfig, Kind: KindAuth},
+		{Host: "i.io", Username: "iu", Source: SourceDockerConfig, Kind: KindIdentityToken},
+		{Host: "r.io", Source: SourceDockerConfig, Kind: KindRegistryToken},
+	}
+	if !reflect.DeepEqual(listed, want) {
+		t.Errorf("List =\n%v\nwant\n%v", listed, want)
+	}
+	if r := reasons(problems); !reflect.DeepEqual(r, []report.Reason{report.ReasonMalformedCredentials}) {
+		t.Errorf("problems = %v", problems)
+	}
+}
+
+func TestLocalHelperTimeout(t *testing.T) {
+	f := newFixture(t, `{"credsStore":"slow"}`, "")
+	if _, err := os.Stat("/bin/sleep"); err != nil {
+		t.Skip("no /bin/sleep")
+	}
+	writeScript(t, f.helpers, "slow", "#!/bin/sh\nexec /bin/sleep 30\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	got := f.local(LocalOptions{}).Lookup(ctx, "r.io")
+	if time.Since(start) > 10*time.Second {
+		t.Errorf("helper ran %v despite the context", time.Since(start))
+	}
+	if r := reasons(got.Problems); !reflect.DeepEqual(r, []report.Reason{report.ReasonCredentialsUnreadable}) {
+		t.Errorf("problems = %v", got.Problems)
+	}
+}
+
+func TestLocalHelperCalledOncePerServer(t *testing.T) {
+	f := newFixture(t, `{"credsStore":"count"}`, "")
+	counter := filepath.Join(t.TempDir(), "calls")
+	writeScript(t, f.helpers, "count", "#!/bin/sh\nprintf x >> "+shellQuote(counter)+"\nprintf '%s' "+
+		shellQuote(helperAnswerJSON("r.io", "u", "p"))+"\n")
+	l := f.local(LocalOptions{})
+	for range 3 {
+		if got := l.Lookup(context.Background(), "r.io"); len(got.Credentials) != 1 {
+			t.Fatalf("got %v", got)
+		}
+	}
+	if b, _ := os.ReadFile(counter); string(b) != "x" {
+		t.Errorf("helper ran %d times, want once", len(b))
+	}
+}
+
+func TestLocalNeverWritesConfig(t *testing.T) {
+	helm := filepath.Join(t.TempDir(), "registry.json")
+	f := newFixture(t, "", "")
+	l := f.local(LocalOptions{RegistryConfig: helm, HelmMode: true})
+	l.Lookup(context.Background(), "r.io")
+	l.List(context.Background())
+	if _, err := os.Stat(helm); !os.IsNotExist(err) {
+		t.Errorf("registry config was created: %v", err)
+	}
+}
