@@ -1,0 +1,104 @@
+// Package probe answers "will pull (and push) of this image work with these
+// credentials, and if not, exactly why?" It walks the registry's real auth
+// flow with the diagnostic client of package registry and turns each step
+// into a report.Result: image.reference, registry.reachable,
+// registry.credentials, registry.pull and registry.push.
+package probe
+
+import (
+	"context"
+	"errors"
+
+	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/registry"
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// Target is one image to check.
+type Target struct {
+	Image string
+	// Pull asks for the pull check. The zero Target (neither Pull nor Push)
+	// checks pull; a push-only target (Push without Pull, as helm
+	// push-auth wants) skips it.
+	Pull   bool
+	Push   bool               // check push: a blob upload session, cancelled at once
+	Lookup credentials.Lookup // candidates in order, sources tried, problems met
+}
+
+func (t Target) checksPull() bool { return t.Pull || !t.Push }
+
+// Prober runs checks; it is safe for concurrent use.
+type Prober struct {
+	c *registry.Client
+}
+
+// New builds a Prober over a registry client.
+func New(c *registry.Client) *Prober { return &Prober{c: c} }
+
+// Check walks the auth flow for t and returns its results in order:
+// image.reference (only when it fails), registry.reachable,
+// registry.credentials (one per credential problem, then the method in
+// use), registry.pull and, with t.Push, registry.push. Everything is bounded
+// by ctx and the client's per-request timeout.
+func (p *Prober) Check(ctx context.Context, t Target) []report.Result {
+	ref, err := registry.ParseReference(t.Image)
+	if err != nil {
+		b := base{image: t.Image}
+		return []report.Result{b.fail(report.CheckImageReference, failureOf(err))}
+	}
+	b := base{image: t.Image, ref: ref, tried: t.Lookup.Tried}
+
+	ping, err := p.c.Ping(ctx, ref.Host)
+	if err != nil {
+		return []report.Result{b.fail(report.CheckRegistryReachable, failureOf(err))}
+	}
+	out := []report.Result{b.pass(report.CheckRegistryReachable, reachableMessage(ref, ping), ping.Evidence(), "")}
+
+	w := &walk{p: p, ref: ref, push: t.Push, checkPull: t.checksPull(), cands: t.Lookup.Credentials}
+	if len(w.cands) == 0 {
+		w.cands = []credentials.Credential{{Source: credentials.SourceAnonymous}}
+	}
+	w.pull(ctx)
+	authOK := w.primary().authErr == nil
+
+	for _, pr := range t.Lookup.Problems {
+		out = append(out, b.problem(pr, authOK && !w.primary().anonymous()))
+	}
+	out = append(out, w.credentialsResult(b))
+	if w.checkPull {
+		out = append(out, w.pullResult(b))
+	}
+	if t.Push {
+		out = append(out, w.pushResult(ctx, b))
+	}
+	return softenRateLimit(out)
+}
+
+// softenRateLimit makes RateLimited a warning when nothing else failed,
+// as SPEC.md says.
+func softenRateLimit(rs []report.Result) []report.Result {
+	for _, r := range rs {
+		if r.Status == report.StatusFail && r.Reason != report.ReasonRateLimited {
+			return rs
+		}
+	}
+	for i := range rs {
+		if rs[i].Reason == report.ReasonRateLimited {
+			rs[i].Status = report.StatusWarn
+		}
+	}
+	return rs
+}
+
+// failureOf turns any error into a *registry.Failure: the client only
+// returns those, but a result must never carry a raw Go error.
+func failureOf(err error) *registry.Failure {
+	var f *registry.Failure
+	if errors.As(err, &f) && f != nil {
+		if f.Evidence == nil {
+			f.Evidence = report.Evidence{}
+		}
+		return f
+	}
+	return &registry.Failure{Reason: report.ReasonUnreachable, Message: "the registry exchange failed", Evidence: report.Evidence{}}
+}

@@ -1,0 +1,264 @@
+package probe
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/registry"
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// base fills the fields every result of one target shares.
+type base struct {
+	image string
+	ref   registry.Reference
+	tried []string
+}
+
+func (b base) result(check report.Check, status report.Status, reason report.Reason, msg, remedy, source string, ev report.Evidence) report.Result {
+	return report.Result{
+		Check:            check,
+		Status:           status,
+		Reason:           reason,
+		Message:          msg,
+		Remedy:           remedy,
+		Evidence:         ev,
+		Image:            b.image,
+		Registry:         b.ref.Registry,
+		Repository:       b.ref.Repository,
+		CredentialSource: source,
+	}
+}
+
+func (b base) pass(check report.Check, msg string, ev report.Evidence, source string) report.Result {
+	return b.result(check, report.StatusPass, report.ReasonOk, msg, "", source, ev)
+}
+
+// fail turns a Failure into a failed result; credential remedies name the
+// command for the source in use.
+func (b base) fail(check report.Check, f *registry.Failure) report.Result {
+	return b.failFrom(check, f, "", f.Message)
+}
+
+func (b base) failFrom(check report.Check, f *registry.Failure, source, msg string) report.Result {
+	remedy := f.Remedy
+	switch f.Reason {
+	case report.ReasonCredentialsRequired, report.ReasonAnonymousPushDenied, report.ReasonInvalidCredentials:
+		remedy = b.loginRemedy(f.Reason, source)
+	}
+	return b.result(check, report.StatusFail, f.Reason, msg, remedy, source, copyEvidence(f.Evidence))
+}
+
+// problem reports a fault found in a credential source. It warns when
+// another credential authenticated, so the fault did not decide anything.
+func (b base) problem(pr credentials.Problem, otherWorked bool) report.Result {
+	status := report.StatusFail
+	if otherWorked {
+		status = report.StatusWarn
+	}
+	remedy := pr.Remedy
+	if remedy == "" {
+		remedy = "fix or remove the entry in " + pr.Source
+	}
+	ev := report.Evidence{"source": pr.Source}
+	if pr.Host != "" {
+		ev["host"] = pr.Host
+	}
+	return b.result(report.CheckRegistryCredentials, status, pr.Reason, pr.Message, remedy, pr.Source, ev)
+}
+
+func copyEvidence(ev report.Evidence) report.Evidence {
+	out := report.Evidence{}
+	for k, v := range ev {
+		out[k] = v
+	}
+	return out
+}
+
+func reachableMessage(ref registry.Reference, p *registry.PingResult) string {
+	switch p.Method() {
+	case "anonymous":
+		return fmt.Sprintf("%s answers the registry API (GET /v2/ → %d, no credentials asked)", ref.Host, p.Status)
+	default:
+		return fmt.Sprintf("%s answers the registry API (GET /v2/ → %d, %s challenge)", ref.Host, p.Status, p.Method())
+	}
+}
+
+// credentialsResult says which method and credential are in use, or why
+// the credential could not authenticate.
+func (w *walk) credentialsResult(b base) report.Result {
+	a := w.primary()
+	if f := a.authErr; f != nil && !(a.anonymous() && f.Reason == report.ReasonCredentialsRequired) {
+		ev := copyEvidence(f.Evidence)
+		w.triedEvidence(ev, w.attempts, func(x *attempt) *registry.Failure { return x.authErr })
+		r := b.failFrom(report.CheckRegistryCredentials, f, a.source(), f.Message)
+		r.Evidence = ev
+		return r
+	}
+	ev := report.Evidence{"method": "anonymous"}
+	if a.auth != nil {
+		ev = a.auth.Evidence()
+	}
+	w.triedEvidence(ev, w.attempts, func(x *attempt) *registry.Failure {
+		if x.authErr != nil {
+			return x.authErr
+		}
+		return x.pullErr
+	})
+	if len(b.tried) > 0 {
+		ev["searched"] = b.tried
+	}
+	var msg string
+	switch {
+	case a.anonymous():
+		msg = fmt.Sprintf("no credentials for %s%s; requests are anonymous", b.ref.Registry, searched(b.tried))
+		if a.auth != nil && a.auth.Method == "bearer" {
+			msg += " (an anonymous token is exchanged)"
+		}
+	case a.auth.Method == "bearer":
+		msg = fmt.Sprintf("%s exchanged for a bearer token at %s and accepted by %s", a.cred.String(), a.auth.Token.Realm, b.ref.Host)
+		if a.auth.Token.Method == "registrytoken" {
+			msg = fmt.Sprintf("registry token from %s accepted by %s", a.cred.String(), b.ref.Host)
+		}
+	case a.auth.Method == "basic":
+		msg = fmt.Sprintf("basic credentials from %s accepted by %s", a.cred.String(), b.ref.Host)
+	default:
+		msg = fmt.Sprintf("%s asks for no credentials; %s is held in reserve", b.ref.Host, a.cred.String())
+	}
+	return b.pass(report.CheckRegistryCredentials, msg, ev, a.source())
+}
+
+func searched(tried []string) string {
+	if len(tried) == 0 {
+		return ""
+	}
+	return " (searched " + strings.Join(tried, ", ") + ")"
+}
+
+// pullResult says whether the image can be pulled.
+func (w *walk) pullResult(b base) report.Result {
+	a := w.primary()
+	f := a.authErr
+	if f == nil {
+		f = a.pullErr
+	}
+	if f != nil {
+		msg := f.Message
+		if a.authErr != nil && f.Reason != report.ReasonCredentialsRequired {
+			msg = "cannot pull " + b.ref.String() + ": " + f.Message
+		}
+		r := b.failFrom(report.CheckRegistryPull, f, a.source(), msg)
+		w.triedEvidence(r.Evidence, w.attempts, func(x *attempt) *registry.Failure {
+			if x.authErr != nil {
+				return x.authErr
+			}
+			return x.pullErr
+		})
+		return r
+	}
+	ev := a.manifest.Evidence()
+	if a.auth != nil {
+		ev["method"] = a.auth.Method
+		if t := a.auth.Token; t != nil {
+			ev["requestedScope"] = t.Scopes
+			ev["granted"] = t.GrantEvidence()
+		}
+	}
+	w.triedEvidence(ev, w.attempts, func(x *attempt) *registry.Failure {
+		if x.authErr != nil {
+			return x.authErr
+		}
+		return x.pullErr
+	})
+	msg := fmt.Sprintf("%s resolves to %s (%s) with %s", b.ref.String(), a.manifest.Digest, a.manifest.MediaType, a.source())
+	return b.pass(report.CheckRegistryPull, msg, ev, a.source())
+}
+
+// pushResult opens (and cancels) an upload session to decide push: a
+// token is never taken as proof, the upload's answer is.
+func (w *walk) pushResult(ctx context.Context, b base) report.Result {
+	done := w.pushAttempts(ctx)
+	failed := func(x *attempt) *registry.Failure { return x.pushErr }
+	for _, a := range done {
+		if a.pushErr != nil || a.upload == nil {
+			continue
+		}
+		ev := a.upload.Evidence()
+		if a.pushAuth != nil {
+			ev["method"] = a.pushAuth.Method
+			if t := a.pushAuth.Token; t != nil {
+				ev["requestedScope"] = t.Scopes
+				ev["granted"] = t.GrantEvidence()
+			}
+		}
+		w.triedEvidence(ev, done, failed)
+		msg := fmt.Sprintf("push to %s/%s would be authorized for %s (upload session opened with 202, then %s)",
+			b.ref.Registry, b.ref.Repository, a.source(), a.upload.Note)
+		return b.pass(report.CheckRegistryPush, msg, ev, a.source())
+	}
+	a := done[0]
+	r := b.failFrom(report.CheckRegistryPush, a.pushErr, a.source(), a.pushErr.Message)
+	w.triedEvidence(r.Evidence, done, failed)
+	return r
+}
+
+// loginRemedy names the login command for the credential context: Helm's
+// registry config, Docker's config, or a cluster pull secret.
+func (b base) loginRemedy(reason report.Reason, source string) string {
+	dockerHost := registry.LoginHost(b.ref, "docker")
+	helmHost := registry.LoginHost(b.ref, "helm")
+	ctx := append([]string{source}, b.tried...)
+	has := func(prefix string) bool {
+		for _, s := range ctx {
+			if strings.HasPrefix(s, prefix) {
+				return true
+			}
+		}
+		return false
+	}
+	var cmds []string
+	switch {
+	case has("secret/") || has("serviceaccount/"):
+		ns := namespaceOf(ctx)
+		cmds = append(cmds, fmt.Sprintf("kubectl create secret docker-registry regcred%s --docker-server=%s --docker-username=USER --docker-password=PASSWORD, then add it to the pod's imagePullSecrets or its service account",
+			ns, b.ref.CredentialKey))
+	default:
+		if has(credentials.SourceHelmRegistryConfig) || !has(credentials.SourceDockerConfig) {
+			cmds = append(cmds, "helm registry login "+helmHost)
+		}
+		if has(credentials.SourceDockerConfig) || has("credential-helper/") || !has(credentials.SourceHelmRegistryConfig) {
+			cmds = append(cmds, "docker login "+dockerHost)
+		}
+		if has(credentials.SourceFlags) {
+			cmds = append([]string{"check --username and --password-stdin"}, cmds...)
+		}
+	}
+	lead := "log in"
+	switch reason {
+	case report.ReasonInvalidCredentials:
+		lead = "the stored credentials are refused; log in again"
+	case report.ReasonAnonymousPushDenied:
+		lead = "push needs credentials for " + b.ref.Registry + "; log in"
+	case report.ReasonCredentialsRequired:
+		lead = "check the repository name; if it is private, log in"
+	}
+	out := lead + ": " + cmds[0]
+	if len(cmds) > 1 {
+		out += " (or " + strings.Join(cmds[1:], ", or ") + ")"
+	}
+	return out
+}
+
+// namespaceOf reads the namespace from "secret/NS/NAME" or
+// "serviceaccount/NS/NAME" sources, as a kubectl flag.
+func namespaceOf(sources []string) string {
+	for _, s := range sources {
+		parts := strings.Split(s, "/")
+		if len(parts) == 3 && (parts[0] == "secret" || parts[0] == "serviceaccount") && parts[1] != "" {
+			return " -n " + parts[1]
+		}
+	}
+	return ""
+}

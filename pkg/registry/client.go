@@ -1,0 +1,205 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// Body caps: a registry that streams more than this is misbehaving, and
+// regcheck must stay bounded whatever a server sends.
+const (
+	maxManifestBody = 4 << 20
+	maxSmallBody    = 1 << 20 // token, error and /v2/ bodies
+)
+
+// DefaultRequestTimeout bounds one exchange when Options leave it zero.
+const DefaultRequestTimeout = 20 * time.Second
+
+// Options configure a Client.
+type Options struct {
+	PlainHTTP             bool          // talk http:// to registries (as helm --plain-http)
+	InsecureSkipTLSVerify bool          // accept any certificate
+	CAFile                string        // extra PEM roots on top of the system pool
+	RequestTimeout        time.Duration // per exchange; DefaultRequestTimeout when zero
+	Trace                 io.Writer     // redacted trace of every exchange (--debug); nil for none
+	Transport             http.RoundTripper
+	UserAgent             string
+}
+
+// Client is a diagnostic registry client, safe for concurrent use.
+type Client struct {
+	opts   Options
+	http   *http.Client
+	trace  *tracer
+	tokens *tokenCache
+
+	pingMu sync.Mutex
+	pings  map[string]*pingEntry
+
+	configMu sync.Mutex
+	configs  map[string]string // manifest digest → config digest
+}
+
+// NewClient builds a client. Its only error is a CA file that cannot be
+// used, as a *Failure with TLSError.
+func NewClient(o Options) (*Client, error) {
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = DefaultRequestTimeout
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = "regcheck"
+	}
+	base := o.Transport
+	if base == nil {
+		cfg, err := tlsConfig(o)
+		if err != nil {
+			return nil, err
+		}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = cfg
+		base = t
+	}
+	tr := &tracer{w: o.Trace}
+	c := &Client{
+		opts:    o,
+		trace:   tr,
+		tokens:  newTokenCache(),
+		pings:   map[string]*pingEntry{},
+		configs: map[string]string{},
+	}
+	c.http = &http.Client{
+		Transport:     &traceTransport{next: base, t: tr},
+		CheckRedirect: checkRedirect,
+	}
+	return c, nil
+}
+
+// checkRedirect follows at most ten redirects and never carries
+// credentials to another host or down from https to http: Go itself would
+// still forward them to subdomains.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errTooManyRedirects
+	}
+	first := via[0].URL
+	if req.URL.Host != first.Host || (first.Scheme == "https" && req.URL.Scheme != "https") {
+		req.Header.Del("Authorization")
+	}
+	return nil
+}
+
+func (c *Client) scheme() string {
+	if c.opts.PlainHTTP {
+		return "http"
+	}
+	return "https"
+}
+
+func (c *Client) baseURL(host string) *url.URL {
+	return &url.URL{Scheme: c.scheme(), Host: host, Path: "/v2/"}
+}
+
+// response is one finished exchange: the body is read (capped) and closed,
+// so callers never hold a connection or a deadline.
+type response struct {
+	Status   int
+	Header   http.Header
+	Body     []byte
+	BodyErr  error // errBodyTooLarge, io.ErrUnexpectedEOF, ...
+	URL      *url.URL
+	Method   string
+	Duration time.Duration
+}
+
+var (
+	errBodyTooLarge     = errors.New("body larger than the limit")
+	errTooManyRedirects = errors.New("stopped after 10 redirects")
+)
+
+// request is what exchange sends.
+type request struct {
+	method string
+	url    *url.URL
+	header http.Header
+	body   []byte
+	limit  int64 // body cap; 0 for maxSmallBody
+}
+
+// exchange sends one request under its own deadline and reads its body.
+// Transport errors come back as a classified *Failure.
+func (c *Client) exchange(ctx context.Context, r request) (*response, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.RequestTimeout)
+	defer cancel()
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(r.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, r.url.String(), body)
+	if err != nil {
+		return nil, &Failure{
+			Reason:   report.ReasonInvalidReference,
+			Message:  "cannot build a request for " + redactURL(r.url),
+			Remedy:   "check the registry host and repository name",
+			Evidence: report.Evidence{"url": redactURL(r.url)},
+		}
+	}
+	for k, vs := range r.header {
+		req.Header[k] = vs
+	}
+	req.Header.Set("User-Agent", c.opts.UserAgent)
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, c.transportFailure(err, r.url, time.Since(start))
+	}
+	defer resp.Body.Close()
+	limit := r.limit
+	if limit <= 0 {
+		limit = maxSmallBody
+	}
+	out := &response{
+		Status: resp.StatusCode,
+		Header: resp.Header,
+		URL:    resp.Request.URL,
+		Method: r.method,
+	}
+	out.Body, out.BodyErr = readCapped(resp.Body, limit)
+	out.Duration = time.Since(start)
+	return out, nil
+}
+
+// readCapped reads at most limit bytes; more is errBodyTooLarge.
+func readCapped(r io.Reader, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return b, fmt.Errorf("body cut off by the deadline: %w", io.ErrUnexpectedEOF)
+		}
+		return b, io.ErrUnexpectedEOF // the server cut the body short
+	}
+	if int64(len(b)) > limit {
+		return b[:limit], errBodyTooLarge
+	}
+	return b, nil
+}
+
+// bodyProblem names a body read error for messages and evidence.
+func bodyProblem(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, errBodyTooLarge):
+		return "body larger than the limit (truncated)"
+	default:
+		return "body cut off (unexpected EOF)"
+	}
+}

@@ -1,0 +1,19 @@
+// Package registry is a diagnostic client for the OCI distribution API.
+//
+// It is written over net/http on purpose. A diagnosis must observe every raw
+// step of a registry's auth flow — the status of GET /v2/, the challenge, the
+// content type and shape of each body, the token endpoint's answer and the
+// actions a token grants — and name the one that went wrong.
+// go-containerregistry and oras-go collapse those steps into opaque errors,
+// and their policies (trying HTTPS before plain HTTP, refusing token realms
+// on other private hosts, retrying) would change what we observe. What
+// libraries do well is still theirs: references are parsed with
+// github.com/distribution/reference, manifests and indexes with
+// go-containerregistry's v1 package, OCI error bodies with its transport
+// package.
+//
+// Every error the client returns is a *Failure, already named with a SPEC
+// reason, a message, a remedy and evidence. No secret ever reaches a
+// Failure, the trace or a result, and credentials are never sent to a host
+// they were not meant for.
+package registry

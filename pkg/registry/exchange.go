@@ -1,0 +1,202 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// fetchToken exchanges the session's credential for a token at the realm
+// a Bearer challenge names, asking the session's exact scopes: a GET with
+// Basic (or nothing, anonymously), the OAuth2 POST with grant_type=
+// refresh_token for an identity token, and grant_type=password when the
+// GET is refused. Tokens are cached per realm, scopes and credential.
+func (s *Session) fetchToken(ctx context.Context, ch Challenge) (*Token, error) {
+	realm, service := ch.Params["realm"], ch.Params["service"]
+	u, err := url.Parse(realm)
+	if err != nil || !u.IsAbs() || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, s.fail(&Failure{Reason: report.ReasonTokenEndpointError,
+			Message:  s.ref.Host + " sent a Bearer challenge without a usable realm",
+			Remedy:   "the registry's auth configuration is broken; report it to its administrator",
+			Evidence: report.Evidence{"challenge": ch.String()}})
+	}
+	key := tokenKey(realm, service, s.scopes, s.cred.Fingerprint())
+	if t := s.c.tokens.get(key); t != nil {
+		s.tokenKey = key
+		return t, nil
+	}
+	if !s.cred.Anonymous() && u.Scheme == "http" && u.Hostname() != hostOnly(s.ref.Host) {
+		// Credentials in clear text to a third host: refuse, and say so.
+		return nil, &Failure{Reason: report.ReasonTokenEndpointError,
+			Message:  "the token realm " + redactURL(u) + " is plain HTTP on another host; credentials were not sent",
+			Remedy:   "configure the registry's token service with an https:// realm",
+			Evidence: report.Evidence{"challenge": ch.String()}}
+	}
+	var r *response
+	method := http.MethodGet
+	switch {
+	case s.cred.IdentityToken != "":
+		method = "POST refresh_token"
+		r, err = s.postToken(ctx, u, service, "refresh_token")
+	default:
+		r, err = s.getToken(ctx, u, service)
+		if err == nil && (r.Status == http.StatusMethodNotAllowed || r.Status == http.StatusNotFound) && s.cred.Username != "" {
+			method = "POST password"
+			r, err = s.postToken(ctx, u, service, "password")
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	value, expiresIn, perr := parseTokenResponse(r.Body)
+	if f := s.tokenFailure(u, ch, r, perr); f != nil {
+		return nil, s.fail(f)
+	}
+	t := newToken(value, expiresIn)
+	t.Realm, t.Service, t.Scopes, t.Method = redactURL(u), service, s.Scopes(), method
+	s.c.trace.printf("token from %s (%s, %s): requested scope %s, granted %s, expires in %s",
+		t.Realm, method, s.Source(), strings.Join(t.Scopes, " "), grantString(t), expiresIn)
+	s.c.tokens.put(key, t)
+	s.tokenKey = key
+	return t, nil
+}
+
+func hostOnly(hostport string) string {
+	if u, err := url.Parse("//" + hostport); err == nil {
+		return u.Hostname()
+	}
+	return hostport
+}
+
+func grantString(t *Token) string {
+	g := t.GrantEvidence()
+	if s, ok := g.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(g)
+	return string(b)
+}
+
+func (s *Session) getToken(ctx context.Context, realm *url.URL, service string) (*response, error) {
+	u := *realm
+	q := u.Query()
+	if service != "" {
+		q.Set("service", service)
+	}
+	for _, sc := range s.scopes {
+		q.Add("scope", sc)
+	}
+	u.RawQuery = q.Encode()
+	h := http.Header{"Accept": {"application/json"}}
+	if s.cred.Username != "" {
+		h.Set("Authorization", "Basic "+basicAuth(s.cred.Username, s.cred.Password))
+	}
+	return s.c.exchange(ctx, request{method: http.MethodGet, url: &u, header: h})
+}
+
+// postToken is the OAuth2 form clients use for identity tokens.
+func (s *Session) postToken(ctx context.Context, realm *url.URL, service, grant string) (*response, error) {
+	form := url.Values{
+		"grant_type": {grant},
+		"service":    {service},
+		"client_id":  {"regcheck"},
+		"scope":      {strings.Join(s.scopes, " ")},
+	}
+	if grant == "refresh_token" {
+		form.Set("refresh_token", s.cred.IdentityToken)
+	} else {
+		form.Set("username", s.cred.Username)
+		form.Set("password", s.cred.Password)
+	}
+	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Accept": {"application/json"}}
+	return s.c.exchange(ctx, request{method: http.MethodPost, url: realm, header: h, body: []byte(form.Encode())})
+}
+
+// tokenFailure names a token endpoint answer that gave no usable token.
+// An anonymous push-scoped request that is refused or broken is
+// AnonymousPushDenied whatever the breakage: that is seed 1's
+// "unexpected EOF" — there are no credentials for the host.
+func (s *Session) tokenFailure(realm *url.URL, ch Challenge, r *response, perr error) *Failure {
+	if r.Status == http.StatusOK && r.BodyErr == nil && perr == nil && !isHTML(r) {
+		return nil
+	}
+	ev := responseEvidence(r)
+	ev["tokenEndpoint"] = redactURL(realm)
+	ev["requestedScope"] = s.Scopes()
+	ev["challenge"] = ch.String()
+	what := "HTTP " + strconv.Itoa(r.Status)
+	switch {
+	case r.BodyErr != nil:
+		what += ", " + bodyProblem(r.BodyErr)
+	case isHTML(r):
+		what += ", an HTML page"
+		if t := pageTitle(r.Body); t != "" {
+			ev["pageTitle"] = t
+		}
+	case perr != nil && r.Status == http.StatusOK:
+		what += ", " + perr.Error()
+		ev["body"] = perr.Error()
+	}
+	if d := tokenDetails(r.Body); d != "" {
+		ev["registryMessage"] = d
+	}
+	anon := s.cred.Anonymous()
+	anonPush := anon && s.wantsPush()
+	switch {
+	case r.Status == http.StatusTooManyRequests:
+		return rateLimited(s.ref, r)
+	case anonPush:
+		return &Failure{Reason: report.ReasonAnonymousPushDenied, Evidence: ev,
+			Message: fmt.Sprintf("no credentials for %s: the token endpoint refused or broke the anonymous push-scoped request (%s)", s.ref.Registry, what),
+			Remedy:  loginHint(s.ref)}
+	case (r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden) && anon:
+		return &Failure{Reason: report.ReasonCredentialsRequired, Evidence: ev,
+			Message: fmt.Sprintf("%s refuses anonymous access to %s (%s); the repository may be private or not exist", s.ref.Registry, s.ref.Repository, what),
+			Remedy:  loginHint(s.ref)}
+	case r.Status == http.StatusUnauthorized:
+		return &Failure{Reason: report.ReasonInvalidCredentials, Evidence: ev,
+			Message: fmt.Sprintf("the token endpoint refused the credentials from %s (%s)", s.cred.String(), what),
+			Remedy:  loginHint(s.ref)}
+	case r.Status == http.StatusForbidden:
+		return &Failure{Reason: report.ReasonForbidden, Evidence: ev,
+			Message: fmt.Sprintf("the token endpoint accepted %s but forbids %s (403)", s.cred.String(), strings.Join(s.scopes, " ")),
+			Remedy:  "ask the registry's administrator to grant this account access to " + s.ref.Repository}
+	default:
+		return &Failure{Reason: report.ReasonTokenEndpointError, Evidence: ev,
+			Message: fmt.Sprintf("the token endpoint %s failed (%s)", redactURL(realm), what),
+			Remedy:  "the registry's token service is failing; retry later, check the registry's status, and run with --debug to see the exchange"}
+	}
+}
+
+// tokenDetails reads the short error text token endpoints send
+// ({"details": ...} on Docker Hub, OCI error bodies elsewhere).
+func tokenDetails(body []byte) string {
+	var d struct {
+		Details string `json:"details"`
+		Error   string `json:"error"`
+		Errors  []struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal(body, &d) != nil {
+		return ""
+	}
+	msg := d.Details
+	if msg == "" && len(d.Errors) > 0 {
+		msg = strings.TrimSpace(d.Errors[0].Code + ": " + d.Errors[0].Message)
+	}
+	if msg == "" {
+		msg = d.Error
+	}
+	if len(msg) > 200 {
+		msg = msg[:200] + "…"
+	}
+	return msg
+}

@@ -1,0 +1,207 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// manifestAccept asks for every manifest and index type a runtime pulls.
+var manifestAccept = strings.Join([]string{
+	string(types.OCIManifestSchema1),
+	string(types.OCIImageIndex),
+	string(types.DockerManifestSchema2),
+	string(types.DockerManifestList),
+}, ", ")
+
+// Manifest is what a manifest request showed.
+type Manifest struct {
+	Digest    string
+	MediaType string
+	Size      int64
+	Status    int
+	Method    string // HEAD, or GET when HEAD could not tell
+	Header    http.Header
+	body      []byte // GET only
+}
+
+// IsIndex reports whether the manifest is an index / manifest list.
+func (m *Manifest) IsIndex() bool { return types.MediaType(m.MediaType).IsIndex() }
+
+// Evidence is the manifest answer as result evidence.
+func (m *Manifest) Evidence() report.Evidence {
+	ev := report.Evidence{"httpStatus": m.Status, "request": m.Method + " manifest", "digest": m.Digest, "mediaType": m.MediaType}
+	for k, v := range rateLimitEvidence(m.Header) {
+		ev[k] = v
+	}
+	return ev
+}
+
+func (s *Session) manifestURL(identifier string) *url.URL {
+	u := s.c.baseURL(s.ref.Host)
+	u.Path += s.ref.Repository + "/manifests/" + identifier
+	return u
+}
+
+// HeadManifest resolves the reference with a HEAD (cheap: Docker Hub does
+// not count it against the pull limit). A HEAD has no body, so when it
+// fails, or gives no digest, a GET follows to read the error code or the
+// manifest.
+func (s *Session) HeadManifest(ctx context.Context) (*Manifest, error) {
+	r, err := s.do(ctx, request{method: http.MethodHead, url: s.manifestURL(s.ref.Identifier()),
+		header: http.Header{"Accept": {manifestAccept}}})
+	if err != nil {
+		return nil, err
+	}
+	if r.Status == http.StatusOK && !isHTML(r) && r.Header.Get("Docker-Content-Digest") != "" {
+		return &Manifest{
+			Digest:    r.Header.Get("Docker-Content-Digest"),
+			MediaType: mediaType(r.Header),
+			Size:      contentLength(r.Header),
+			Status:    r.Status,
+			Method:    http.MethodHead,
+			Header:    r.Header,
+		}, nil
+	}
+	if r.Status == http.StatusTooManyRequests || r.Status >= 500 {
+		// Nothing a GET would add, and on Docker Hub a GET counts against
+		// the pull limit.
+		return nil, s.fail(s.manifestFailure(r))
+	}
+	return s.GetManifest(ctx, s.ref.Identifier())
+}
+
+// GetManifest fetches a manifest or index by tag or digest (body capped
+// at 4 MiB).
+func (s *Session) GetManifest(ctx context.Context, identifier string) (*Manifest, error) {
+	r, err := s.do(ctx, request{method: http.MethodGet, url: s.manifestURL(identifier),
+		header: http.Header{"Accept": {manifestAccept}}, limit: maxManifestBody})
+	if err != nil {
+		return nil, err
+	}
+	if f := s.manifestFailure(r); f != nil {
+		return nil, s.fail(f)
+	}
+	if r.BodyErr != nil || !isJSON(r.Body) {
+		ev := responseEvidence(r)
+		what := bodyProblem(r.BodyErr)
+		if what == "" {
+			what = "a non-JSON body"
+		}
+		return nil, &Failure{Reason: report.ReasonServerError, Evidence: ev,
+			Message: fmt.Sprintf("%s answered the manifest of %s with %s", s.ref.Registry, s.ref.String(), what),
+			Remedy:  "the registry served a broken manifest; retry, and report it to the registry's administrator"}
+	}
+	sum := sha256.Sum256(r.Body)
+	computed := "sha256:" + hex.EncodeToString(sum[:])
+	m := &Manifest{
+		Digest:    r.Header.Get("Docker-Content-Digest"),
+		MediaType: mediaType(r.Header),
+		Size:      int64(len(r.Body)),
+		Status:    r.Status,
+		Method:    http.MethodGet,
+		Header:    r.Header,
+		body:      r.Body,
+	}
+	if m.Digest == "" {
+		m.Digest = computed
+	}
+	if m.MediaType == "" || m.MediaType == "application/json" || m.MediaType == "text/plain" {
+		var probe struct {
+			MediaType string `json:"mediaType"`
+		}
+		if json.Unmarshal(r.Body, &probe) == nil && probe.MediaType != "" {
+			m.MediaType = probe.MediaType
+		}
+	}
+	return m, nil
+}
+
+func contentLength(h http.Header) int64 {
+	var n int64
+	if _, err := fmt.Sscan(h.Get("Content-Length"), &n); err != nil {
+		return 0
+	}
+	return n
+}
+
+// manifestFailure names a manifest answer that is not a manifest.
+func (s *Session) manifestFailure(r *response) *Failure {
+	html := isHTML(r)
+	if r.Status == http.StatusOK && !html {
+		return nil
+	}
+	te := registryError(r)
+	ev := responseEvidence(r)
+	ev["requestedScope"] = s.Scopes()
+	if s.token != nil {
+		ev["granted"] = s.token.GrantEvidence()
+	}
+	img, repo, reg := s.ref.String(), s.ref.Repository, s.ref.Registry
+	regMsg := ""
+	if m := firstMessage(te); m != "" {
+		regMsg = " (" + m + ")"
+	}
+	switch {
+	case html && te == nil && r.Status < 500 && r.Status != http.StatusTooManyRequests:
+		title := pageTitle(r.Body)
+		ev["pageTitle"] = title
+		return &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
+			Message: fmt.Sprintf("%s answered the manifest request with an HTML page %q, not the registry API", reg, title),
+			Remedy:  "point at the registry's API host, not its web UI or login portal; check proxies in between"}
+	case hasCode(te, transport.NameUnknownErrorCode):
+		return &Failure{Reason: report.ReasonRepositoryNotFound, Evidence: ev,
+			Message: fmt.Sprintf("repository %s does not exist on %s%s", repo, reg, regMsg),
+			Remedy:  "check the repository name (what was pushed vs what is pulled); list what exists with: crane catalog " + reg}
+	case hasCode(te, transport.ManifestUnknownErrorCode):
+		return &Failure{Reason: report.ReasonTagNotFound, Evidence: ev,
+			Message: fmt.Sprintf("%s has no %s in repository %s%s", reg, s.ref.Identifier(), repo, regMsg),
+			Remedy:  "check the tag or digest; list the tags with: crane ls " + reg + "/" + repo}
+	case r.Status == http.StatusTooManyRequests || hasCode(te, transport.TooManyRequestsErrorCode):
+		return rateLimited(s.ref, r)
+	case r.Status == http.StatusForbidden || hasCode(te, transport.DeniedErrorCode):
+		return &Failure{Reason: report.ReasonForbidden, Evidence: ev,
+			Message: fmt.Sprintf("%s denies pulling %s to %s%s", reg, img, s.cred.String(), regMsg),
+			Remedy:  "grant this account pull access to " + repo + " (or refresh an expired registry token)"}
+	case r.Status == http.StatusUnauthorized && s.cred.Anonymous():
+		return &Failure{Reason: report.ReasonCredentialsRequired, Evidence: ev,
+			Message: fmt.Sprintf("%s requires credentials to pull %s and none apply; the repository may be private or not exist", reg, img),
+			Remedy:  loginHint(s.ref)}
+	case r.Status == http.StatusUnauthorized:
+		if granted, known := s.token.Grants(repo, "pull"); known && !granted {
+			return &Failure{Reason: report.ReasonScopeNotGranted, Evidence: ev,
+				Message: fmt.Sprintf("the token issued to %s does not grant pull on %s; the repository may not exist or the account has no access", s.cred.String(), repo),
+				Remedy:  "check the repository name, and grant this account pull access to " + repo}
+		}
+		return &Failure{Reason: report.ReasonInvalidCredentials, Evidence: ev,
+			Message: fmt.Sprintf("%s refused the credentials from %s for %s (401)%s", reg, s.cred.String(), img, regMsg),
+			Remedy:  loginHint(s.ref)}
+	case r.Status == http.StatusNotFound:
+		return &Failure{Reason: report.ReasonTagNotFound, Evidence: ev,
+			Message: fmt.Sprintf("%s has no manifest %s in %s (404 without an error code; the repository may not exist either)", reg, s.ref.Identifier(), repo),
+			Remedy:  "check the repository and tag; list the tags with: crane ls " + reg + "/" + repo}
+	case r.Status >= 500:
+		return serverError(s.ref, r)
+	case hasCode(te, transport.NameInvalidErrorCode):
+		return &Failure{Reason: report.ReasonInvalidReference, Evidence: ev,
+			Message: fmt.Sprintf("%s rejects the repository name %s%s", reg, repo, regMsg),
+			Remedy:  "use a repository name the registry accepts (lower case, [a-z0-9._-/])"}
+	}
+	return &Failure{Reason: report.ReasonServerError, Evidence: ev,
+		Message: fmt.Sprintf("%s answered the manifest request for %s with HTTP %d%s", reg, img, r.Status, regMsg),
+		Remedy:  "run with --debug to see the exchange; report it to the registry's administrator"}
+}
+
+// parse helpers for Expand.
+func bodyReader(m *Manifest) *bytes.Reader { return bytes.NewReader(m.body) }

@@ -1,0 +1,155 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// PingResult is what an anonymous GET /v2/ showed.
+type PingResult struct {
+	Host        string
+	URL         string
+	Status      int
+	Challenges  []Challenge
+	ContentType string
+	Title       string // the <title> when the body is HTML
+	APIVersion  string // Docker-Distribution-API-Version
+	Duration    time.Duration
+}
+
+// Evidence is the ping as result evidence.
+func (p *PingResult) Evidence() report.Evidence {
+	ev := report.Evidence{"request": "GET " + p.URL, "httpStatus": p.Status}
+	if len(p.Challenges) > 0 {
+		ev["challenge"] = challengeStrings(p.Challenges)
+	}
+	if p.ContentType != "" {
+		ev["contentType"] = p.ContentType
+	}
+	if p.Title != "" {
+		ev["pageTitle"] = p.Title
+	}
+	if p.APIVersion != "" {
+		ev["apiVersion"] = p.APIVersion
+	}
+	return ev
+}
+
+// Method names the auth the registry asks for: "bearer", "basic" or
+// "anonymous" (no challenge).
+func (p *PingResult) Method() string {
+	if c, ok := pickChallenge(p.Challenges); ok {
+		return c.Scheme
+	}
+	return "anonymous"
+}
+
+type pingEntry struct {
+	ready chan struct{}
+	res   *PingResult
+	err   error
+}
+
+// Ping sends an anonymous GET /v2/ to host (a registry domain or API
+// host) and checks the answer is the registry API. The outcome is cached
+// per host for the client's life, so a scan pings each registry once.
+func (c *Client) Ping(ctx context.Context, host string) (*PingResult, error) {
+	host = APIHost(host)
+	c.pingMu.Lock()
+	e, ok := c.pings[host]
+	if !ok {
+		e = &pingEntry{ready: make(chan struct{})}
+		c.pings[host] = e
+	}
+	c.pingMu.Unlock()
+	if ok {
+		select {
+		case <-e.ready:
+			return e.res, cloneErr(e.err)
+		case <-ctx.Done():
+			return nil, c.transportFailure(ctx.Err(), c.baseURL(host), 0)
+		}
+	}
+	e.res, e.err = c.ping(ctx, host)
+	close(e.ready)
+	return e.res, cloneErr(e.err)
+}
+
+// cloneErr copies a cached *Failure so callers may add evidence to theirs.
+func cloneErr(err error) error {
+	f, ok := err.(*Failure)
+	if !ok || f == nil {
+		return err
+	}
+	c := *f
+	c.Evidence = report.Evidence{}
+	for k, v := range f.Evidence {
+		c.Evidence[k] = v
+	}
+	return &c
+}
+
+func (c *Client) ping(ctx context.Context, host string) (*PingResult, error) {
+	u := c.baseURL(host)
+	r, err := c.exchange(ctx, request{method: http.MethodGet, url: u})
+	if err != nil {
+		return nil, err
+	}
+	p := &PingResult{
+		Host:        host,
+		URL:         redactURL(r.URL),
+		Status:      r.Status,
+		Challenges:  ParseChallenges(r.Header.Values("WWW-Authenticate")...),
+		ContentType: r.Header.Get("Content-Type"),
+		APIVersion:  r.Header.Get("Docker-Distribution-API-Version"),
+		Duration:    r.Duration,
+	}
+	html := isHTML(r)
+	if html {
+		p.Title = pageTitle(r.Body)
+	}
+	ev := p.Evidence()
+	registryLike := len(p.Challenges) > 0 || p.APIVersion != ""
+	switch {
+	case c.opts.PlainHTTP && r.Status == http.StatusBadRequest && bytes.Contains(r.Body, []byte("HTTPS")):
+		return nil, &Failure{Reason: report.ReasonTLSError, Evidence: ev,
+			Message: host + " expects HTTPS but was spoken plain HTTP",
+			Remedy:  "drop --plain-http (pass --ca-file PATH if its certificate is private)"}
+	case html && !registryLike:
+		msg := host + "/v2/ answered an HTML page, not the registry API"
+		if p.Title != "" {
+			msg += " (" + strconv.Quote(p.Title) + ")"
+		}
+		return nil, &Failure{Reason: report.ReasonNotARegistry, Evidence: ev, Message: msg,
+			Remedy: "point at the registry's API host, not its web UI or login portal; check proxies that intercept /v2/"}
+	case r.Status == http.StatusTooManyRequests:
+		for k, v := range rateLimitEvidence(r.Header) {
+			ev[k] = v
+		}
+		return nil, &Failure{Reason: report.ReasonRateLimited, Evidence: ev,
+			Message: host + " is rate limiting requests (429)",
+			Remedy:  "wait for the limit to reset (see retry-after), or authenticate to get a higher limit"}
+	case r.Status >= 500:
+		return nil, &Failure{Reason: report.ReasonServerError, Evidence: ev,
+			Message: host + "/v2/ failed with HTTP " + strconv.Itoa(r.Status),
+			Remedy:  "the registry is failing; retry later or check its status page and logs"}
+	case r.Status == http.StatusNotFound:
+		return nil, &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
+			Message: host + " has no /v2/ registry API (404)",
+			Remedy:  "check the registry host; Helm and OCI clients need a registry that serves /v2/"}
+	case r.Status == http.StatusOK && len(bytes.TrimSpace(r.Body)) > 0 && !isJSON(r.Body) && p.APIVersion == "":
+		return nil, &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
+			Message: host + "/v2/ answered a non-JSON body (" + p.ContentType + "), not the registry API",
+			Remedy:  "point at the registry's API host; check proxies that intercept /v2/"}
+	case r.Status != http.StatusOK && r.Status != http.StatusUnauthorized && r.Status != http.StatusForbidden:
+		return nil, &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
+			Message: host + "/v2/ answered HTTP " + strconv.Itoa(r.Status) + ", not the registry API",
+			Remedy:  "check the registry host, port and --plain-http"}
+	}
+	return p, nil
+}

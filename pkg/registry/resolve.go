@@ -1,0 +1,167 @@
+package registry
+
+import (
+	"context"
+	"errors"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// Descriptor is what a HEAD showed: enough to compare with the digest a
+// pod runs, without a second request.
+type Descriptor struct {
+	Reference        Reference
+	Digest           string
+	MediaType        string
+	CredentialSource string
+}
+
+// Resolve is Head then Expand: what ref points to now, with the children
+// of an index and the config digests runtimes may report.
+func (c *Client) Resolve(ctx context.Context, ref string, creds []credentials.Credential) (Resolution, error) {
+	d, err := c.Head(ctx, ref, creds)
+	if err != nil {
+		return Resolution{}, err
+	}
+	return c.Expand(ctx, d, creds)
+}
+
+// Head resolves ref with one manifest HEAD, trying creds in order
+// (anonymously when there are none) until one works. A scan that finds the
+// running digest equal to Descriptor.Digest needs nothing more.
+func (c *Client) Head(ctx context.Context, ref string, creds []credentials.Credential) (Descriptor, error) {
+	r, err := ParseReference(ref)
+	if err != nil {
+		return Descriptor{}, err
+	}
+	if _, err := c.Ping(ctx, r.Host); err != nil {
+		return Descriptor{}, err
+	}
+	cands := creds
+	if len(cands) == 0 {
+		cands = []credentials.Credential{{Source: credentials.SourceAnonymous}}
+	}
+	var first *Failure
+	tried := make([]string, 0, len(cands))
+	failures := map[string]string{}
+	for _, cred := range cands {
+		s := c.NewSession(r, cred)
+		tried = append(tried, s.Source())
+		m, err := s.headManifest(ctx)
+		if err == nil {
+			return Descriptor{Reference: r, Digest: m.Digest, MediaType: m.MediaType, CredentialSource: s.Source()}, nil
+		}
+		f := asFailure(err)
+		failures[s.Source()] = string(f.Reason)
+		if first == nil {
+			first = f
+		}
+	}
+	if len(cands) > 1 {
+		first.Evidence["tried"] = tried
+		first.Evidence["failures"] = failures
+	}
+	return Descriptor{}, first
+}
+
+func (s *Session) headManifest(ctx context.Context) (*Manifest, error) {
+	if _, err := s.Authenticate(ctx); err != nil {
+		return nil, err
+	}
+	return s.HeadManifest(ctx)
+}
+
+// Expand fetches what a HEAD cannot tell: the config digest of a single
+// manifest, or the platform children of an index and their config
+// digests. Manifests by digest are immutable, so config digests are cached
+// per manifest digest for the client's life.
+func (c *Client) Expand(ctx context.Context, d Descriptor, creds []credentials.Credential) (Resolution, error) {
+	cred := credentials.Credential{Source: credentials.SourceAnonymous}
+	for _, cr := range creds {
+		if cr.Source == d.CredentialSource && !cr.Anonymous() {
+			cred = cr
+			break
+		}
+	}
+	s := c.NewSession(d.Reference, cred)
+	if _, err := s.Authenticate(ctx); err != nil {
+		return Resolution{}, err
+	}
+	res := Resolution{Digest: d.Digest, MediaType: d.MediaType, CredentialSource: d.CredentialSource}
+	if !(&Manifest{MediaType: d.MediaType}).IsIndex() {
+		cfg, err := c.configDigest(ctx, s, d.Digest)
+		if err != nil {
+			return Resolution{}, err
+		}
+		res.ConfigDigest = cfg
+		return res, nil
+	}
+	m, err := s.GetManifest(ctx, d.Digest)
+	if err != nil {
+		return Resolution{}, err
+	}
+	idx, err := v1.ParseIndexManifest(bodyReader(m))
+	if err != nil {
+		return Resolution{}, malformed(s, "index", err)
+	}
+	for _, desc := range idx.Manifests {
+		if desc.Annotations["vnd.docker.reference.type"] == "attestation-manifest" || desc.MediaType.IsIndex() {
+			continue // attestations are never run; nested indexes are rare
+		}
+		child := Child{Digest: desc.Digest.String()}
+		if p := desc.Platform; p != nil {
+			child.OS, child.Architecture, child.Variant = p.OS, p.Architecture, p.Variant
+		}
+		cfg, err := c.configDigest(ctx, s, child.Digest)
+		if err != nil {
+			return Resolution{}, err
+		}
+		child.ConfigDigest = cfg
+		res.Children = append(res.Children, child)
+	}
+	return res, nil
+}
+
+func (c *Client) configDigest(ctx context.Context, s *Session, digest string) (string, error) {
+	c.configMu.Lock()
+	cfg, ok := c.configs[digest]
+	c.configMu.Unlock()
+	if ok {
+		return cfg, nil
+	}
+	m, err := s.GetManifest(ctx, digest)
+	if err != nil {
+		return "", err
+	}
+	man, err := v1.ParseManifest(bodyReader(m))
+	if err != nil {
+		return "", malformed(s, "manifest", err)
+	}
+	cfg = man.Config.Digest.String()
+	c.configMu.Lock()
+	c.configs[digest] = cfg
+	c.configMu.Unlock()
+	return cfg, nil
+}
+
+func malformed(s *Session, what string, err error) *Failure {
+	return &Failure{Reason: report.ReasonServerError,
+		Message:  s.ref.Registry + " served a " + what + " for " + s.ref.String() + " that does not parse",
+		Remedy:   "report the broken " + what + " to the registry's administrator",
+		Evidence: report.Evidence{"parseError": err.Error()}}
+}
+
+// asFailure makes sure callers only ever see a *Failure.
+func asFailure(err error) *Failure {
+	var f *Failure
+	if errors.As(err, &f) {
+		if f.Evidence == nil {
+			f.Evidence = report.Evidence{}
+		}
+		return f
+	}
+	return &Failure{Reason: report.ReasonUnreachable, Message: "the registry exchange failed", Evidence: report.Evidence{}}
+}

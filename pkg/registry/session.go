@@ -1,0 +1,251 @@
+package registry
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"strings"
+
+	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// Session talks to one repository with one credential, asking for one set
+// of actions. It is used by one goroutine at a time; the Client under it
+// (pings, tokens, config digests) is shared.
+type Session struct {
+	c       *Client
+	ref     Reference
+	cred    credentials.Credential
+	actions []string
+	scopes  []string
+
+	method   string // "bearer", "basic" or "anonymous"
+	token    *Token
+	tokenKey string
+	verified bool
+}
+
+// NewSession prepares a session; nothing is sent until a method is called.
+// actions default to pull; a push check asks "pull", "push" so the first
+// token request carries the exact scope a push needs.
+func (c *Client) NewSession(ref Reference, cred credentials.Credential, actions ...string) *Session {
+	if len(actions) == 0 {
+		actions = []string{"pull"}
+	}
+	return &Session{
+		c:       c,
+		ref:     ref,
+		cred:    cred,
+		actions: actions,
+		scopes:  []string{"repository:" + ref.Repository + ":" + strings.Join(actions, ",")},
+		method:  "anonymous",
+	}
+}
+
+// Reference is the session's image reference.
+func (s *Session) Reference() Reference { return s.ref }
+
+// Source names the session's credential ("anonymous" when none).
+func (s *Session) Source() string {
+	if s.cred.Anonymous() {
+		return credentials.SourceAnonymous
+	}
+	return s.cred.Source
+}
+
+// Anonymous reports whether the session presents no credential.
+func (s *Session) Anonymous() bool { return s.cred.Anonymous() }
+
+// Token is the bearer token in use, if any.
+func (s *Session) Token() *Token { return s.token }
+
+// Scopes are the scopes the session asks for.
+func (s *Session) Scopes() []string { return append([]string(nil), s.scopes...) }
+
+func (s *Session) wantsPush() bool {
+	for _, a := range s.actions {
+		if a == "push" {
+			return true
+		}
+	}
+	return false
+}
+
+// AuthResult is how a session authenticated.
+type AuthResult struct {
+	Method         string // "bearer", "basic" or "anonymous"
+	Source         string
+	Challenge      string // the challenge answered
+	RequestedScope []string
+	Token          *Token // for bearer
+	Verified       bool   // an authenticated GET /v2/ answered 200
+	Note           string // e.g. credentials present but not asked for
+	Ping           *PingResult
+}
+
+// Evidence is the authentication as result evidence.
+func (a *AuthResult) Evidence() report.Evidence {
+	ev := report.Evidence{"method": a.Method}
+	if a.Challenge != "" {
+		ev["challenge"] = a.Challenge
+	}
+	if a.Token != nil {
+		ev["requestedScope"] = a.RequestedScope
+		ev["tokenEndpoint"] = a.Token.Realm
+		ev["tokenRequest"] = a.Token.Method
+		ev["granted"] = a.Token.GrantEvidence()
+		ev["tokenKind"] = a.Token.Kind
+	}
+	if a.Verified {
+		ev["verifiedWith"] = "GET /v2/ answered 200 with the " + a.Method + " credentials"
+	}
+	if a.Note != "" {
+		ev["note"] = a.Note
+	}
+	return ev
+}
+
+// Authenticate walks the registry's auth flow for this session: the /v2/
+// challenge, a token exchange for a Bearer challenge (with the session's
+// exact scope) and, for presented credentials, a real authenticated
+// GET /v2/ — a 401 with a Bearer challenge is never taken as proof that
+// basic credentials work.
+func (s *Session) Authenticate(ctx context.Context) (*AuthResult, error) {
+	ping, err := s.c.Ping(ctx, s.ref.Host)
+	if err != nil {
+		return nil, err
+	}
+	res := &AuthResult{Source: s.Source(), RequestedScope: s.Scopes(), Ping: ping}
+	ch, ok := pickChallenge(ping.Challenges)
+	if ok {
+		res.Challenge = ch.String()
+	}
+	switch {
+	case s.cred.RegistryToken != "":
+		s.method = "bearer"
+		s.token = newToken(s.cred.RegistryToken, 0)
+		s.token.Method = "registrytoken"
+		s.token.Scopes = s.Scopes()
+	case ok && ch.Scheme == "bearer":
+		tok, err := s.fetchToken(ctx, ch)
+		if err != nil {
+			return nil, err
+		}
+		s.method, s.token = "bearer", tok
+	case ok && ch.Scheme == "basic" && s.cred.Username != "":
+		s.method = "basic"
+	case !s.cred.Anonymous() && !ok:
+		res.Note = "the registry asked for no credentials at /v2/; they are sent only if a later request is challenged"
+	}
+	res.Method, res.Token = s.method, s.token
+	if s.cred.Anonymous() || s.method == "anonymous" {
+		return res, nil
+	}
+	if err := s.verify(ctx); err != nil {
+		return nil, err
+	}
+	res.Verified = s.verified
+	return res, nil
+}
+
+// verify sends an authenticated GET /v2/: the credentials (or the token
+// issued for them) must be accepted by the registry itself.
+func (s *Session) verify(ctx context.Context) error {
+	r, err := s.c.exchange(ctx, request{method: http.MethodGet, url: s.c.baseURL(s.ref.Host), header: s.authHeader()})
+	if err != nil {
+		return err
+	}
+	ev := responseEvidence(r)
+	ev["method"] = s.method
+	switch {
+	case r.Status == http.StatusOK:
+		s.verified = true
+	case r.Status == http.StatusUnauthorized:
+		what := "the credentials"
+		if s.method == "bearer" {
+			what = "the token issued for the credentials"
+		}
+		return s.fail(&Failure{Reason: report.ReasonInvalidCredentials, Evidence: ev,
+			Message: s.ref.Host + " refused " + what + " from " + s.cred.String() + " (401 on GET /v2/)",
+			Remedy:  loginHint(s.ref)})
+	case r.Status == http.StatusForbidden:
+		return s.fail(&Failure{Reason: report.ReasonForbidden, Evidence: ev,
+			Message: s.ref.Host + " accepted " + s.cred.String() + " but forbids access (403 on GET /v2/)",
+			Remedy:  "ask the registry's administrator for access for this account"})
+	case r.Status == http.StatusTooManyRequests:
+		return rateLimited(s.ref, r)
+	case r.Status >= 500:
+		return serverError(s.ref, r)
+	}
+	return nil
+}
+
+// authHeader is the Authorization header for the next request.
+func (s *Session) authHeader() http.Header {
+	h := http.Header{}
+	switch {
+	case s.token != nil:
+		h.Set("Authorization", "Bearer "+s.token.value)
+	case s.method == "basic" && s.cred.Username != "":
+		h.Set("Authorization", "Basic "+basicAuth(s.cred.Username, s.cred.Password))
+	}
+	return h
+}
+
+func basicAuth(user, pass string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+}
+
+// do sends r with the session's auth and answers one fresh challenge: a
+// Bearer challenge when no token is held (or it was rejected as invalid),
+// or a Basic one when credentials were not yet sent.
+func (s *Session) do(ctx context.Context, r request) (*response, error) {
+	extra := r.header
+	send := func() (*response, error) {
+		h := s.authHeader()
+		for k, vs := range extra {
+			h[k] = vs
+		}
+		r.header = h
+		return s.c.exchange(ctx, r)
+	}
+	resp, err := send()
+	if err != nil || resp.Status != http.StatusUnauthorized {
+		return resp, err
+	}
+	chs := ParseChallenges(resp.Header.Values("WWW-Authenticate")...)
+	ch, ok := pickChallenge(chs)
+	switch {
+	case !ok:
+		return resp, nil
+	case ch.Scheme == "bearer" && s.cred.RegistryToken == "" && (s.token == nil || ch.Params["error"] == "invalid_token"):
+		if s.token != nil {
+			s.c.tokens.drop(s.tokenKey)
+		}
+		tok, err := s.fetchToken(ctx, ch)
+		if err != nil {
+			return nil, err
+		}
+		s.method, s.token = "bearer", tok
+	case ch.Scheme == "basic" && s.method != "basic" && s.cred.Username != "":
+		s.method = "basic"
+	default:
+		return resp, nil
+	}
+	return send()
+}
+
+// scrub removes the credential's secrets from text a server sent back,
+// in case it echoes them.
+func (s *Session) scrub(text string) string {
+	for _, secret := range []string{s.cred.Password, s.cred.IdentityToken, s.cred.RegistryToken} {
+		if len(secret) >= 4 {
+			text = strings.ReplaceAll(text, secret, "REDACTED")
+		}
+	}
+	if s.token != nil && len(s.token.value) >= 4 {
+		text = strings.ReplaceAll(text, s.token.value, "REDACTED")
+	}
+	return text
+}

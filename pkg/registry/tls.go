@@ -1,0 +1,111 @@
+package registry
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// tlsConfig trusts the system roots plus CAFile.
+func tlsConfig(o Options) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.InsecureSkipTLSVerify} //nolint:gosec // the user asked for it
+	if o.CAFile == "" {
+		return cfg, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	pem, err := os.ReadFile(o.CAFile)
+	if err != nil {
+		return nil, &Failure{
+			Reason:   report.ReasonTLSError,
+			Message:  "cannot read the CA file " + o.CAFile,
+			Remedy:   "pass a readable PEM file to --ca-file",
+			Evidence: report.Evidence{"caFile": o.CAFile},
+		}
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, &Failure{
+			Reason:   report.ReasonTLSError,
+			Message:  "the CA file " + o.CAFile + " holds no PEM certificate",
+			Remedy:   "pass a PEM-encoded CA certificate to --ca-file",
+			Evidence: report.Evidence{"caFile": o.CAFile},
+		}
+	}
+	cfg.RootCAs = pool
+	return cfg, nil
+}
+
+// tlsFailure names a TLS error, or returns nil when err is not one.
+func tlsFailure(err error, host string) *Failure {
+	ev := report.Evidence{"host": host}
+	var leaf *x509.Certificate
+	var verr *tls.CertificateVerificationError
+	if errors.As(err, &verr) && len(verr.UnverifiedCertificates) > 0 {
+		leaf = verr.UnverifiedCertificates[0]
+	}
+	var (
+		unknown  x509.UnknownAuthorityError
+		invalid  x509.CertificateInvalidError
+		hostname x509.HostnameError
+		record   tls.RecordHeaderError
+	)
+	f := &Failure{Reason: report.ReasonTLSError, Evidence: ev}
+	switch {
+	case errors.As(err, &unknown):
+		if unknown.Cert != nil {
+			leaf = unknown.Cert
+		}
+		f.Message = host + " presents a certificate signed by an unknown authority"
+		f.Remedy = "pass the registry's CA with --ca-file PATH (or, for a test registry only, --insecure-skip-tls-verify)"
+	case errors.As(err, &invalid):
+		if invalid.Cert != nil {
+			leaf = invalid.Cert
+		}
+		if invalid.Reason == x509.Expired {
+			f.Message = host + " presents an expired or not yet valid certificate"
+			f.Remedy = "renew the registry's certificate (or check this machine's clock)"
+		} else {
+			f.Message = host + " presents an invalid certificate"
+			f.Remedy = "fix the registry's certificate chain, or pass its CA with --ca-file PATH"
+		}
+	case errors.As(err, &hostname):
+		if hostname.Certificate != nil {
+			leaf = hostname.Certificate
+			ev["certificateNames"] = certNames(leaf)
+		}
+		f.Message = host + " presents a certificate for another host"
+		f.Remedy = "use a registry name the certificate covers, or reissue the certificate for " + host
+	case errors.As(err, &record), errors.Is(err, http.ErrSchemeMismatch):
+		f.Message = host + " answered TLS with plain HTTP"
+		f.Remedy = "the registry speaks plain HTTP: pass --plain-http (helm: --plain-http)"
+		ev["detail"] = "HTTPS spoken to an HTTP port"
+	default:
+		var alert tls.AlertError
+		if verr == nil && !errors.As(err, &alert) {
+			return nil
+		}
+		f.Message = "TLS handshake with " + host + " failed"
+		f.Remedy = "check the registry's certificate, --ca-file and --plain-http"
+	}
+	if leaf != nil {
+		ev["subject"] = leaf.Subject.String()
+		ev["issuer"] = leaf.Issuer.String()
+		ev["notAfter"] = leaf.NotAfter.UTC().Format(time.RFC3339)
+	}
+	return f
+}
+
+func certNames(c *x509.Certificate) []string {
+	names := append([]string(nil), c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	return names
+}

@@ -1,0 +1,158 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// Upload is a blob upload session opened to prove push access. regcheck
+// never writes: no PUT, PATCH or mount ever follows, only a DELETE.
+type Upload struct {
+	Status       int
+	location     *url.URL
+	Cancelled    bool
+	CancelStatus int
+	Note         string
+}
+
+// Evidence is the upload and its cancellation as result evidence.
+func (u *Upload) Evidence() report.Evidence {
+	ev := report.Evidence{"request": "POST blobs/uploads/", "httpStatus": u.Status}
+	if u.location != nil {
+		ev["uploadLocation"] = u.location.Path // the path only: the query can hold signed state
+	}
+	if u.Note != "" {
+		ev["uploadSession"] = u.Note
+	}
+	return ev
+}
+
+// StartUpload opens a blob upload session: POST /v2/NAME/blobs/uploads/.
+// 202 means the push is authorized, whatever the token said. Any other
+// answer is a *Failure naming why the push would fail.
+func (s *Session) StartUpload(ctx context.Context) (*Upload, error) {
+	u := s.c.baseURL(s.ref.Host)
+	u.Path += s.ref.Repository + "/blobs/uploads/"
+	r, err := s.do(ctx, request{method: http.MethodPost, url: u, body: []byte{}})
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != http.StatusAccepted {
+		return nil, s.fail(s.uploadFailure(r))
+	}
+	up := &Upload{Status: r.Status}
+	if loc := r.Header.Get("Location"); loc != "" {
+		if l, err := r.URL.Parse(loc); err == nil {
+			up.location = l
+		}
+	}
+	return up, nil
+}
+
+// CancelUpload deletes the session synchronously. A refusal (distribution
+// wants the delete action; GHCR answers 405) is not a push failure: the
+// session is left to expire and the evidence says so.
+func (s *Session) CancelUpload(ctx context.Context, up *Upload) {
+	if up == nil {
+		return
+	}
+	if up.location == nil {
+		up.Note = "no Location in the answer; nothing to cancel, the session was left to expire"
+		return
+	}
+	req := request{method: http.MethodDelete, url: up.location}
+	var r *response
+	var err error
+	if sameOrigin(up.location, s.c.baseURL(s.ref.Host)) {
+		r, err = s.do(ctx, req)
+	} else {
+		// Never send the registry's credentials to another host.
+		r, err = s.c.exchange(ctx, req)
+	}
+	switch {
+	case err != nil:
+		up.Note = "DELETE got no answer; the upload session was left to expire"
+	case r.Status >= 200 && r.Status < 300:
+		up.Cancelled, up.CancelStatus = true, r.Status
+		up.Note = fmt.Sprintf("cancelled (DELETE answered %d)", r.Status)
+	default:
+		up.CancelStatus = r.Status
+		up.Note = fmt.Sprintf("DELETE answered %d; the upload session was left to expire", r.Status)
+	}
+}
+
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Host, b.Host)
+}
+
+// uploadFailure names a refused upload. A denial is 401 (often with
+// error="insufficient_scope") or 403 DENIED, depending on the registry.
+func (s *Session) uploadFailure(r *response) *Failure {
+	te := registryError(r)
+	ev := responseEvidence(r)
+	ev["requestedScope"] = s.Scopes()
+	if s.token != nil {
+		ev["granted"] = s.token.GrantEvidence()
+	}
+	reg, repo := s.ref.Registry, s.ref.Repository
+	regMsg := ""
+	if m := firstMessage(te); m != "" {
+		regMsg = " (" + m + ")"
+	}
+	denied := r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden ||
+		hasCode(te, transport.DeniedErrorCode) || hasCode(te, transport.UnauthorizedErrorCode)
+	switch {
+	case r.Status == http.StatusTooManyRequests || hasCode(te, transport.TooManyRequestsErrorCode):
+		return rateLimited(s.ref, r)
+	case denied && s.cred.Anonymous():
+		return &Failure{Reason: report.ReasonAnonymousPushDenied, Evidence: ev,
+			Message: fmt.Sprintf("no credentials for %s: it refused an anonymous push to %s (%d)%s", reg, repo, r.Status, regMsg),
+			Remedy:  loginHint(s.ref)}
+	case denied && r.Status == http.StatusUnauthorized && !s.verified && !insufficientScope(r.Header):
+		return &Failure{Reason: report.ReasonInvalidCredentials, Evidence: ev,
+			Message: fmt.Sprintf("%s refused the credentials from %s for a push to %s (401)%s", reg, s.cred.String(), repo, regMsg),
+			Remedy:  loginHint(s.ref)}
+	case denied:
+		if granted, known := s.token.Grants(repo, "push"); known && !granted {
+			ev["grantedActions"] = s.token.Actions(repo)
+			return &Failure{Reason: report.ReasonScopeNotGranted, Evidence: ev,
+				Message: fmt.Sprintf("the token issued to %s grants %s on %s, not push", s.cred.String(), actionList(s.token.Actions(repo)), repo),
+				Remedy:  "grant this account push (write) access to " + repo + ", or log in with an account that has it"}
+		}
+		return &Failure{Reason: report.ReasonForbidden, Evidence: ev,
+			Message: fmt.Sprintf("%s denies pushing to %s for %s (%d)%s", reg, repo, s.cred.String(), r.Status, regMsg),
+			Remedy:  "grant this account push (write) access to " + repo + ", or log in with an account that has it"}
+	case r.Status == http.StatusNotFound || hasCode(te, transport.NameUnknownErrorCode):
+		return &Failure{Reason: report.ReasonRepositoryNotFound, Evidence: ev,
+			Message: fmt.Sprintf("%s has no repository %s and does not create it on push%s", reg, repo, regMsg),
+			Remedy:  "create the repository (or project) " + repo + " on " + reg + " first"}
+	case r.Status == http.StatusMethodNotAllowed || hasCode(te, transport.UnsupportedErrorCode):
+		return &Failure{Reason: report.ReasonForbidden, Evidence: ev,
+			Message: fmt.Sprintf("%s does not accept uploads to %s (%d): a read-only registry or pull-through cache%s", reg, repo, r.Status, regMsg),
+			Remedy:  "push to the upstream registry, not to a read-only mirror"}
+	case isHTML(r) && te == nil && r.Status < 500:
+		ev["pageTitle"] = pageTitle(r.Body)
+		return &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
+			Message: fmt.Sprintf("%s answered the upload with an HTML page, not the registry API", reg),
+			Remedy:  "point at the registry's API host; check proxies in between"}
+	case r.Status >= 500:
+		return serverError(s.ref, r)
+	}
+	return &Failure{Reason: report.ReasonServerError, Evidence: ev,
+		Message: fmt.Sprintf("%s answered the upload to %s with HTTP %d%s", reg, repo, r.Status, regMsg),
+		Remedy:  "run with --debug to see the exchange; report it to the registry's administrator"}
+}
+
+func actionList(a []string) string {
+	if len(a) == 0 {
+		return "no actions"
+	}
+	return strings.Join(a, ",")
+}
