@@ -52,3 +52,5 @@ demo: tools build
 
 clean:
 	rm -rf bin dist
+
+-include mk/*.mk

@@ -1,0 +1,69 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// CredsOptions list the credentials regcheck can see, and their problems.
+type CredsOptions struct {
+	*CommonOptions
+}
+
+// NewCmdCreds builds `regcheck creds`.
+func NewCmdCreds(common *CommonOptions) *cobra.Command {
+	o := &CredsOptions{CommonOptions: common}
+	return &cobra.Command{
+		Use:   "creds",
+		Short: "List the registry credentials regcheck can see and where each came from (never their values)",
+		Long: `Lists the local credentials: --username, Docker's config.json (auths, credsStore,
+credHelpers) and Helm's registry config, each with its host, username and source,
+and the problems found in them (malformed entries, a username without a
+password, a credential helper that fails). Never a password or token.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.CommonOptions.Complete(c.Flags()); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+}
+
+// Run lists the local sources as a CredentialReport.
+func (o *CredsOptions) Run(parent context.Context) error {
+	ctx, cancel := o.Context(parent)
+	defer cancel()
+	listed, problems := o.LocalCredentials().List(ctx)
+	results := make([]report.Result, 0, len(listed)+len(problems))
+	for _, l := range listed {
+		msg := fmt.Sprintf("%s credential for %s", l.Kind, l.Host)
+		if l.Username != "" {
+			msg += " (user " + l.Username + ")"
+		}
+		results = append(results, report.Result{
+			Check: report.CheckRegistryCredentials, Status: report.StatusPass, Reason: report.ReasonOk,
+			Message: msg, Registry: l.Host, CredentialSource: l.Source,
+		})
+	}
+	for _, p := range problems {
+		results = append(results, problemResult(report.CheckRegistryCredentials, p))
+	}
+	return o.Print(report.New(report.KindCredential, results))
+}
+
+// problemResult turns a credential problem into a failed result.
+func problemResult(check report.Check, p credentials.Problem) report.Result {
+	return report.Result{
+		Check: check, Status: report.StatusFail, Reason: p.Reason,
+		Message: p.Message, Remedy: p.Remedy, Registry: p.Host, CredentialSource: p.Source,
+	}
+}

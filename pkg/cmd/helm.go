@@ -1,0 +1,145 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"helm.sh/helm/v3/pkg/chart/loader"
+
+	"github.com/regcheck/regcheck/pkg/probe"
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// HelmAuthOptions check what `helm push` or `helm pull` of an OCI chart
+// needs, with Helm's registry config (and Docker's, which Helm falls back to).
+type HelmAuthOptions struct {
+	*CommonOptions
+	Push      bool
+	Remote    string // oci://HOST/PATH (push) or oci://HOST/PATH/CHART[:VERSION] (pull)
+	ChartPath string // a chart archive or directory, to learn the chart's name
+	ChartName string
+	Version   string
+	image     string
+	note      string
+}
+
+// NewCmdPushAuth builds `helm regcheck push-auth`.
+func NewCmdPushAuth(common *CommonOptions) *cobra.Command {
+	o := &HelmAuthOptions{CommonOptions: common, Push: true}
+	c := &cobra.Command{
+		Use:   "push-auth [CHART] oci://HOST/PATH",
+		Short: "Would `helm push CHART oci://HOST/PATH` be authorized? Nothing is pushed",
+		Long: `Checks what helm push needs, with Helm's registry config: the registry's
+challenge, a token with the pull,push scope Helm asks for, and a blob-upload
+start that is cancelled at once. Helm pushes to PATH/<chart name>: give the chart
+(archive or directory) or --chart NAME so the exact repository is checked.`,
+		Example: `  helm regcheck push-auth mychart-0.1.0.tgz oci://registry.example.com/charts
+  helm regcheck push-auth oci://registry.example.com/charts --chart mychart`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(c *cobra.Command, args []string) error { return o.execute(c, args) },
+	}
+	c.Flags().StringVar(&o.ChartName, "chart", "", "the chart's name (helm push writes to PATH/NAME)")
+	return c
+}
+
+// NewCmdPullAuth builds `helm regcheck pull-auth`.
+func NewCmdPullAuth(common *CommonOptions) *cobra.Command {
+	o := &HelmAuthOptions{CommonOptions: common}
+	c := &cobra.Command{
+		Use:     "pull-auth oci://HOST/PATH/CHART[:VERSION]",
+		Short:   "Would `helm pull oci://HOST/PATH/CHART --version VERSION` be authorized?",
+		Example: `  helm regcheck pull-auth oci://registry.example.com/charts/mychart:0.1.0`,
+		Args:    cobra.ExactArgs(1),
+		RunE:    func(c *cobra.Command, args []string) error { return o.execute(c, args) },
+	}
+	c.Flags().StringVar(&o.Version, "version", "", "the chart version (instead of :VERSION)")
+	return c
+}
+
+func (o *HelmAuthOptions) execute(c *cobra.Command, args []string) error {
+	if err := o.Complete(c, args); err != nil {
+		return err
+	}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	return o.Run(c.Context())
+}
+
+// Complete maps the oci:// reference to the repository Helm would use.
+func (o *HelmAuthOptions) Complete(c *cobra.Command, args []string) error {
+	o.Remote = args[len(args)-1]
+	if len(args) == 2 {
+		o.ChartPath = args[0]
+	}
+	if err := o.CommonOptions.Complete(c.Flags()); err != nil {
+		return err
+	}
+	if o.ChartPath != "" {
+		ch, err := loader.Load(o.ChartPath)
+		if err != nil {
+			return cannotRun("reading chart %s: %v", o.ChartPath, err)
+		}
+		o.ChartName = ch.Metadata.Name
+	}
+	return nil
+}
+
+// Validate checks the reference and maps it to an image reference.
+func (o *HelmAuthOptions) Validate() error {
+	if err := o.CommonOptions.Validate(); err != nil {
+		return err
+	}
+	path, ok := strings.CutPrefix(o.Remote, "oci://")
+	if !ok {
+		return cannotRun("%q is not an OCI reference: it must start with oci://", o.Remote)
+	}
+	path = strings.TrimSuffix(path, "/")
+	if o.Push {
+		if o.ChartName == "" {
+			o.image = path
+			o.note = "no chart given: checked " + path + " itself; helm push writes to " + path + "/<chart name>"
+			return nil
+		}
+		o.image = path + "/" + o.ChartName
+		return nil
+	}
+	if o.Version != "" {
+		path += ":" + o.Version
+	}
+	if !strings.Contains(path[strings.LastIndex(path, "/")+1:], ":") {
+		return cannotRun("give the chart version: oci://HOST/PATH/CHART:VERSION or --version")
+	}
+	// OCI tags cannot hold '+'; Helm stores chart versions with '_' instead.
+	o.image = strings.ReplaceAll(path, "+", "_")
+	return nil
+}
+
+// Run probes the chart's repository as Helm would reach it.
+func (o *HelmAuthOptions) Run(parent context.Context) error {
+	ctx, cancel := o.Context(parent)
+	defer cancel()
+	client, err := o.RegistryClient()
+	if err != nil {
+		return err
+	}
+	local := o.LocalCredentials()
+	host, _ := registryHost(o.image)
+	// helm push never reads the chart first, so the push check alone decides.
+	target := probe.Target{Image: o.image, Push: o.Push, Pull: !o.Push, Lookup: local.Lookup(ctx, host)}
+	results := probe.New(client).Check(ctx, target)
+	for i := range results {
+		if o.note != "" {
+			if results[i].Evidence == nil {
+				results[i].Evidence = report.Evidence{}
+			}
+			results[i].Evidence["note"] = o.note
+		}
+	}
+	if o.note != "" {
+		fmt.Fprintln(o.ErrOut, "note:", o.note)
+	}
+	return o.Print(report.New(report.KindAuth, results))
+}

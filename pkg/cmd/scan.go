@@ -1,0 +1,132 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/regcheck/regcheck/pkg/kube"
+	"github.com/regcheck/regcheck/pkg/report"
+	"github.com/regcheck/regcheck/pkg/scan"
+)
+
+// ScanOptions compare what the selected workloads run with what their
+// registries serve now.
+type ScanOptions struct {
+	*CommonOptions
+	AllNamespaces bool
+	LabelSelector string
+	selection     kube.Selection
+}
+
+// NewScanOptions returns scan's defaults.
+func NewScanOptions(common *CommonOptions) *ScanOptions {
+	return &ScanOptions{CommonOptions: common}
+}
+
+// AddFlags binds -A and -l, as kubectl get does.
+func (o *ScanOptions) AddFlags(flags *pflag.FlagSet) {
+	flags.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "scan workloads in every namespace")
+	flags.StringVarP(&o.LabelSelector, "selector", "l", "", "label selector, as kubectl get -l")
+}
+
+// NewCmdScan builds `regcheck scan [TYPE[/NAME]...]`.
+func NewCmdScan(common *CommonOptions) *cobra.Command {
+	o := NewScanOptions(common)
+	c := &cobra.Command{
+		Use:   "scan [TYPE[/NAME]...]",
+		Short: "Compare the digests workloads run with what their tags point to now",
+		Long: `For every container (init containers included) of the selected Deployments,
+StatefulSets, DaemonSets, Jobs, CronJobs, ReplicationControllers and bare Pods:
+the credentials the kubelet would use, pull authorization, the digests its pods
+run (status.containerStatuses[].imageID), the digest its reference resolves to
+now (multi-arch indexes included), and a verdict: Current, Stale, Mixed, Pinned,
+NotRunning, and risky pull policies. Only reads from the cluster.`,
+		Example: `  kubectl regcheck -A
+  kubectl regcheck scan deploy/web sts/db -n shop -o wide
+  kubectl regcheck scan -l app=api -o markdown > incident.md`,
+		RunE: func(c *cobra.Command, args []string) error { return o.Execute(c, args) },
+	}
+	o.AddFlags(c.Flags())
+	return c
+}
+
+// Execute runs Complete, Validate and Run.
+func (o *ScanOptions) Execute(c *cobra.Command, args []string) error {
+	if err := o.Complete(c, args); err != nil {
+		return err
+	}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	return o.Run(c.Context())
+}
+
+// Complete resolves the namespace and the positional targets.
+func (o *ScanOptions) Complete(c *cobra.Command, args []string) error {
+	if err := o.CommonOptions.Complete(c.Flags()); err != nil {
+		return err
+	}
+	targets, err := kube.ParseTargets(args)
+	if err != nil {
+		return cannotRun("%v", err)
+	}
+	ns, _, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace()
+	if err != nil {
+		return cannotRun("reading kubeconfig: %v", err)
+	}
+	o.selection = kube.Selection{Namespace: ns, AllNamespaces: o.AllNamespaces, LabelSelector: o.LabelSelector, Targets: targets}
+	return nil
+}
+
+// Validate checks the flags.
+func (o *ScanOptions) Validate() error {
+	return o.CommonOptions.Validate()
+}
+
+// Run reads the cluster, resolves each unique image once and prints a
+// ScanReport.
+func (o *ScanOptions) Run(parent context.Context) error {
+	ctx, cancel := o.Context(parent)
+	defer cancel()
+	client, err := o.kubeClient()
+	if err != nil {
+		return err
+	}
+	inv, err := kube.Collect(ctx, client, o.selection)
+	if err != nil {
+		return cannotRun("reading the cluster: %v", err)
+	}
+	for _, n := range inv.Notes {
+		fmt.Fprintf(o.ErrOut, "warning: %s\n", n.Message)
+	}
+	resolver, err := o.RegistryClient()
+	if err != nil {
+		return err
+	}
+	results := scan.Run(ctx, inv, scan.FromPullSecrets(kube.NewPullSecretReader(client)), scan.Options{
+		Concurrency: o.Concurrency,
+		Resolver:    resolver,
+	})
+	return o.Print(report.New(report.KindScan, results))
+}
+
+// kubeClient builds a clientset from the kubeconfig flags. The rate limits
+// are raised from client-go's defaults (5 QPS) because a scan makes a
+// handful of paginated LISTs, never a request per object.
+func (o *CommonOptions) kubeClient() (kubernetes.Interface, error) {
+	cfg, err := o.ConfigFlags.ToRESTConfig()
+	if err != nil {
+		return nil, cannotRun("reading kubeconfig: %v", err)
+	}
+	cfg.QPS, cfg.Burst = 50, 100
+	cfg.UserAgent = "kubectl-regcheck"
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, cannotRun("building a Kubernetes client: %v", err)
+	}
+	return client, nil
+}
