@@ -72,6 +72,13 @@ func (s *Session) CancelUpload(ctx context.Context, up *Upload) {
 	var err error
 	if sameOrigin(up.location, s.c.baseURL(s.ref.Host)) {
 		r, err = s.do(ctx, req)
+		if err == nil && r.Status == http.StatusUnauthorized && s.method == "bearer" {
+			// distribution wants the delete action to cancel an upload, and a
+			// push token does not carry it. Ask for it in a token of its
+			// own (registries grant only what is allowed) rather than
+			// widening the push check's first, exact scope.
+			r, err = s.c.NewSession(s.ref, s.cred, "delete").do(ctx, req)
+		}
 	} else {
 		// Never send the registry's credentials to another host.
 		r, err = s.c.exchange(ctx, req)
