@@ -1,0 +1,133 @@
+// Package kube reads what runs in a cluster: workloads, their pod
+// templates, their pods' running image digests, node platforms, and the
+// pull secrets the kubelet would use. It only ever gets and lists.
+package kube
+
+import (
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Inventory is what Collect read.
+type Inventory struct {
+	// Workloads, sorted by namespace, kind and name.
+	Workloads []Workload
+	// Notes say what could not be read (partial results).
+	Notes []Note
+	// Unread lists the resources (e.g. "pods", "nodes") that could not be
+	// listed; see Readable.
+	Unread []string
+}
+
+// Readable reports whether resource (e.g. "pods") was listed, so callers
+// can tell "no pods" from "pods could not be read".
+func (inv *Inventory) Readable(resource string) bool {
+	for _, r := range inv.Unread {
+		if r == resource {
+			return false
+		}
+	}
+	return true
+}
+
+// Note explains a resource that was skipped.
+type Note struct {
+	Resource  string // e.g. "deployments"
+	Namespace string // empty for cluster-scoped or all namespaces
+	Message   string
+}
+
+// Workload is a controller (or a bare pod) and the pods it owns.
+type Workload struct {
+	Kind      string // one of the Kind constants, or an owner's kind (e.g. "Rollout")
+	Name      string
+	Namespace string
+	// Inferred is true when the owning object itself could not be read
+	// (forbidden, filtered out by the label selector, or an unknown kind):
+	// the template then comes from a ReplicaSet, Job or pod.
+	Inferred bool
+
+	// Containers of the pod template: init containers first, in order.
+	Containers []Container
+	// ImagePullSecrets of the template, in order.
+	ImagePullSecrets []string
+	// ServiceAccountName of the template ("default" when empty).
+	ServiceAccountName string
+	// NodeSelector of the template (a platform hint).
+	NodeSelector map[string]string
+
+	// Pods that run (or ran, for Jobs) this workload.
+	Pods []Pod
+}
+
+// ID is "Kind/name", as results show it.
+func (w *Workload) ID() string { return w.Kind + "/" + w.Name }
+
+// Container is one container of a pod template.
+type Container struct {
+	Name  string
+	Image string
+	// PullPolicy is the effective policy: the API default is applied when
+	// the spec leaves it empty.
+	PullPolicy corev1.PullPolicy
+	Init       bool
+	Ephemeral  bool
+}
+
+// Pod is one pod of a workload.
+type Pod struct {
+	Name      string
+	NodeName  string
+	Phase     corev1.PodPhase
+	StartTime time.Time // zero when not started
+	// Platform is the node's, or the nodeSelector's hint when nodes
+	// cannot be read; PlatformSource says which ("node", "nodeSelector",
+	// or empty when unknown).
+	Platform       Platform
+	PlatformSource string
+	// ImagePullSecrets the pod was admitted with (ServiceAccount ones
+	// included): what the kubelet uses for this pod.
+	ImagePullSecrets []string
+	// Statuses of init, regular and ephemeral containers.
+	Statuses []ContainerStatus
+	// Ephemeral containers are listed, never checked.
+	Ephemeral []Container
+}
+
+// Status returns the status of the named container, init or regular.
+func (p *Pod) Status(name string, init bool) (ContainerStatus, bool) {
+	for _, s := range p.Statuses {
+		if s.Name == name && s.Init == init && !s.Ephemeral {
+			return s, true
+		}
+	}
+	return ContainerStatus{}, false
+}
+
+// ContainerStatus is what the kubelet reports for one container.
+type ContainerStatus struct {
+	Name      string
+	Image     string
+	ImageID   string // runtime-specific; see scan.NormalizeImageID
+	Init      bool
+	Ephemeral bool
+}
+
+// Platform is an OS/architecture pair.
+type Platform struct {
+	OS           string
+	Architecture string
+	Variant      string
+}
+
+// Known reports whether the architecture is known.
+func (p Platform) Known() bool { return p.Architecture != "" }
+
+func (p Platform) String() string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}

@@ -1,0 +1,220 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// PullSecretReader finds the pull secrets the kubelet would use. It reads
+// each namespace's Secrets and ServiceAccounts with one LIST each, cached
+// for its lifetime (never a GET per secret), and keeps only the payload of
+// dockerconfig secrets. Safe for concurrent use.
+type PullSecretReader struct {
+	client kubernetes.Interface
+
+	mu         sync.Mutex
+	namespaces map[string]*namespaceSecrets
+}
+
+// NewPullSecretReader returns a reader over client.
+func NewPullSecretReader(client kubernetes.Interface) *PullSecretReader {
+	return &PullSecretReader{client: client, namespaces: map[string]*namespaceSecrets{}}
+}
+
+// PullSecrets is what the kubelet would use for a pod.
+type PullSecrets struct {
+	// Refs are the secrets consulted, in the kubelet's order, as
+	// "secret/NAMESPACE/NAME".
+	Refs []string
+	// Via is "serviceaccount/NAMESPACE/NAME" when the refs came from the
+	// ServiceAccount, empty when the pod template named them.
+	Via string
+	// Entries of every readable secret, in Refs order.
+	Entries []credentials.Entry
+	// Problems: missing, wrong type, malformed, incomplete, unreadable.
+	Problems []credentials.Problem
+}
+
+// Credentials returns the keyring the kubelet would build for a pod of
+// namespace running as serviceAccount with podPullSecrets, and the
+// problems met. RBAC denials are problems (CredentialsUnreadable), not
+// errors: the scan goes on anonymously.
+func (r *PullSecretReader) Credentials(ctx context.Context, namespace, serviceAccount string, podPullSecrets []string) (*credentials.Keyring, []credentials.Problem, error) {
+	ps, err := r.PullSecrets(ctx, namespace, serviceAccount, podPullSecrets)
+	if err != nil {
+		return nil, nil, err
+	}
+	return credentials.NewKeyring(ps.Entries...), ps.Problems, nil
+}
+
+// PullSecrets resolves the secret references as the ServiceAccount
+// admission plugin and the kubelet do: the pod's imagePullSecrets; when it
+// names none, its ServiceAccount's (admission copies them into the pod
+// only then). Each secret must be of type kubernetes.io/dockerconfigjson
+// or kubernetes.io/dockercfg; the kubelet ignores any other.
+func (r *PullSecretReader) PullSecrets(ctx context.Context, namespace, serviceAccount string, podPullSecrets []string) (PullSecrets, error) {
+	var out PullSecrets
+	ns := r.namespace(namespace)
+	names := podPullSecrets
+	if len(names) == 0 {
+		if serviceAccount == "" {
+			serviceAccount = "default"
+		}
+		out.Via = "serviceaccount/" + namespace + "/" + serviceAccount
+		accounts, err := ns.serviceAccounts(ctx, r.client, namespace)
+		switch {
+		case apierrors.IsForbidden(err):
+			out.Problems = append(out.Problems, unreadable(out.Via, "serviceaccounts", namespace))
+			return out, nil
+		case err != nil:
+			return out, fmt.Errorf("listing serviceaccounts in namespace %s: %w", namespace, err)
+		}
+		names = accounts[serviceAccount]
+	}
+	if len(names) == 0 {
+		return out, nil
+	}
+
+	secrets, err := ns.secrets(ctx, r.client, namespace)
+	if err != nil && !apierrors.IsForbidden(err) {
+		return out, fmt.Errorf("listing secrets in namespace %s: %w", namespace, err)
+	}
+	for _, name := range names {
+		source := "secret/" + namespace + "/" + name
+		out.Refs = append(out.Refs, source)
+		if err != nil {
+			out.Problems = append(out.Problems, unreadable(source, "secrets", namespace))
+			continue
+		}
+		entries, problems := parseSecret(secrets, source, name, out.Via)
+		out.Entries = append(out.Entries, entries...)
+		out.Problems = append(out.Problems, problems...)
+	}
+	return out, nil
+}
+
+// parseSecret turns one referenced secret into entries, or says why the
+// kubelet would not use it.
+func parseSecret(secrets map[string]secretPayload, source, name, via string) ([]credentials.Entry, []credentials.Problem) {
+	referrer := "the pod template"
+	if via != "" {
+		referrer = via
+	}
+	s, ok := secrets[name]
+	switch {
+	case !ok:
+		return nil, []credentials.Problem{{
+			Source:  source,
+			Reason:  report.ReasonIncompleteCredentials,
+			Message: fmt.Sprintf("%s names imagePullSecret %q, which does not exist: the kubelet pulls without it", referrer, name),
+			Remedy:  fmt.Sprintf("create it (kubectl create secret docker-registry %s --docker-server=HOST --docker-username=USER --docker-password-stdin) or fix the name in imagePullSecrets", name),
+		}}
+	case s.typ != corev1.SecretTypeDockerConfigJson && s.typ != corev1.SecretTypeDockercfg:
+		return nil, []credentials.Problem{{
+			Source:  source,
+			Reason:  report.ReasonMalformedCredentials,
+			Message: fmt.Sprintf("%s has type %s; the kubelet only reads %s and %s secrets and ignores this one", source, s.typ, corev1.SecretTypeDockerConfigJson, corev1.SecretTypeDockercfg),
+			Remedy:  fmt.Sprintf("recreate it as a docker-registry secret: kubectl create secret docker-registry %s ...", name),
+		}}
+	case len(s.data) == 0:
+		return nil, []credentials.Problem{{
+			Source:  source,
+			Reason:  report.ReasonIncompleteCredentials,
+			Message: fmt.Sprintf("%s has no %s data: the kubelet ignores it", source, dataKey(s.typ)),
+			Remedy:  fmt.Sprintf("recreate it with kubectl create secret docker-registry %s ...", name),
+		}}
+	case s.typ == corev1.SecretTypeDockerConfigJson:
+		return credentials.ParseDockerConfigJSON(s.data, source)
+	default:
+		return credentials.ParseDockerCfg(s.data, source)
+	}
+}
+
+func unreadable(source, resource, namespace string) credentials.Problem {
+	return credentials.Problem{
+		Source: source,
+		Reason: report.ReasonCredentialsUnreadable,
+		Message: fmt.Sprintf("you may not list %s in namespace %s, so %s could not be read; registries are checked anonymously and the kubelet's verdict may differ",
+			resource, namespace, source),
+		Remedy: fmt.Sprintf("run as a user allowed to list %s in %s (kubectl auth can-i list %s -n %s)", resource, namespace, resource, namespace),
+	}
+}
+
+func dataKey(t corev1.SecretType) string {
+	if t == corev1.SecretTypeDockercfg {
+		return corev1.DockerConfigKey
+	}
+	return corev1.DockerConfigJsonKey
+}
+
+// secretPayload is all that is kept of a secret: its type, and the
+// dockerconfig payload for the two types the kubelet reads.
+type secretPayload struct {
+	typ  corev1.SecretType
+	data []byte
+}
+
+// namespaceSecrets caches one namespace's LISTs, errors included.
+type namespaceSecrets struct {
+	secretsOnce sync.Once
+	secretsMap  map[string]secretPayload
+	secretsErr  error
+
+	accountsOnce sync.Once
+	accountsMap  map[string][]string // ServiceAccount → imagePullSecrets
+	accountsErr  error
+}
+
+func (r *PullSecretReader) namespace(ns string) *namespaceSecrets {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n, ok := r.namespaces[ns]
+	if !ok {
+		n = &namespaceSecrets{}
+		r.namespaces[ns] = n
+	}
+	return n
+}
+
+// secrets lists the namespace's secrets once. No field selector: one LIST
+// answers for every type (a wrong type is a finding), and nothing is
+// logged here; client-go logs bodies only above -v=7, which regcheck never
+// sets.
+func (n *namespaceSecrets) secrets(ctx context.Context, c kubernetes.Interface, ns string) (map[string]secretPayload, error) {
+	n.secretsOnce.Do(func() {
+		m := map[string]secretPayload{}
+		n.secretsErr = each(ctx, metav1.ListOptions{}, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			return c.CoreV1().Secrets(ns).List(ctx, opts)
+		}, func(s *corev1.Secret) {
+			p := secretPayload{typ: s.Type}
+			switch s.Type {
+			case corev1.SecretTypeDockerConfigJson, corev1.SecretTypeDockercfg:
+				p.data = s.Data[dataKey(s.Type)]
+			}
+			m[s.Name] = p
+		})
+		n.secretsMap = m
+	})
+	return n.secretsMap, n.secretsErr
+}
+
+func (n *namespaceSecrets) serviceAccounts(ctx context.Context, c kubernetes.Interface, ns string) (map[string][]string, error) {
+	n.accountsOnce.Do(func() {
+		m := map[string][]string{}
+		n.accountsErr = each(ctx, metav1.ListOptions{}, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			return c.CoreV1().ServiceAccounts(ns).List(ctx, opts)
+		}, func(sa *corev1.ServiceAccount) { m[sa.Name] = secretNames(sa.ImagePullSecrets) })
+		n.accountsMap = m
+	})
+	return n.accountsMap, n.accountsErr
+}

@@ -1,0 +1,193 @@
+package kube
+
+import (
+	"context"
+	"encoding/base64"
+	"slices"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+func dockerSecret(name, host, user, pass string) *corev1.Secret {
+	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Type:       corev1.SecretTypeDockerConfigJson,
+		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"` + host + `":{"auth":"` + auth + `"}}}`)},
+	}
+}
+
+func serviceAccount(name string, secrets ...string) *corev1.ServiceAccount {
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+	for _, s := range secrets {
+		sa.ImagePullSecrets = append(sa.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
+	}
+	return sa
+}
+
+func secretObjects() []runtime.Object {
+	legacy := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "legacy", Namespace: ns},
+		Type:       corev1.SecretTypeDockercfg,
+		Data: map[string][]byte{corev1.DockerConfigKey: []byte(`{"old.example.com":{"auth":"` +
+			base64.StdEncoding.EncodeToString([]byte("u:p")) + `"}}`)},
+	}
+	malformed := dockerSecret("malformed", "", "", "")
+	malformed.Data[corev1.DockerConfigJsonKey] = []byte(`{"auths":`)
+	return []runtime.Object{
+		dockerSecret("wrong", "registry.example.com", "robot", "old-password"),
+		dockerSecret("right", "registry.example.com", "robot", "new-password"),
+		dockerSecret("sa-secret", "sa.example.com", "sa", "pw"),
+		legacy, malformed,
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "opaque", Namespace: ns}, Type: corev1.SecretTypeOpaque, Data: map[string][]byte{"x": []byte("y")}},
+		serviceAccount("default"),
+		serviceAccount("builder", "sa-secret", "missing"),
+	}
+}
+
+func TestPullSecretsKubeletOrder(t *testing.T) {
+	tests := []struct {
+		name     string
+		sa       string
+		secrets  []string
+		refs     []string
+		via      string
+		problems []report.Reason
+		entries  int
+	}{
+		{
+			name:    "the pod's secrets, in order; the ServiceAccount's are not added",
+			sa:      "builder",
+			secrets: []string{"wrong", "right"},
+			refs:    []string{"secret/prod/wrong", "secret/prod/right"},
+			entries: 2,
+		},
+		{
+			name:     "no pod secrets: the ServiceAccount's, as admission copies them",
+			sa:       "builder",
+			refs:     []string{"secret/prod/sa-secret", "secret/prod/missing"},
+			via:      "serviceaccount/prod/builder",
+			problems: []report.Reason{report.ReasonIncompleteCredentials},
+			entries:  1,
+		},
+		{
+			name: "no secrets at all",
+			sa:   "default",
+			via:  "serviceaccount/prod/default",
+		},
+		{
+			name:     "wrong type, malformed, missing",
+			secrets:  []string{"opaque", "malformed", "nope", "legacy"},
+			refs:     []string{"secret/prod/opaque", "secret/prod/malformed", "secret/prod/nope", "secret/prod/legacy"},
+			problems: []report.Reason{report.ReasonMalformedCredentials, report.ReasonMalformedCredentials, report.ReasonIncompleteCredentials},
+			entries:  1,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewPullSecretReader(fake.NewClientset(secretObjects()...))
+			ps, err := r.PullSecrets(context.Background(), ns, tt.sa, tt.secrets)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(ps.Refs, tt.refs) || ps.Via != tt.via {
+				t.Errorf("refs = %v via %q, want %v via %q", ps.Refs, ps.Via, tt.refs, tt.via)
+			}
+			if got := reasons(ps.Problems); !slices.Equal(got, tt.problems) {
+				t.Errorf("problems = %v (%+v), want %v", got, ps.Problems, tt.problems)
+			}
+			if len(ps.Entries) != tt.entries {
+				t.Errorf("entries = %d, want %d", len(ps.Entries), tt.entries)
+			}
+		})
+	}
+}
+
+// The first secret's password is wrong, the second's right: the kubelet
+// tries both, in order, so both must come back from the keyring.
+func TestCredentialsBothTried(t *testing.T) {
+	r := NewPullSecretReader(fake.NewClientset(secretObjects()...))
+	kr, problems, err := r.Credentials(context.Background(), ns, "default", []string{"wrong", "right"})
+	if err != nil || len(problems) != 0 {
+		t.Fatalf("err = %v, problems = %v", err, problems)
+	}
+	creds := kr.Lookup("registry.example.com/team/app:1")
+	var got []string
+	for _, c := range creds {
+		got = append(got, c.Source)
+	}
+	if want := []string{"secret/prod/wrong", "secret/prod/right"}; !slices.Equal(got, want) {
+		t.Errorf("credentials tried = %v, want %v", got, want)
+	}
+	if len(kr.Lookup("elsewhere.example.com/app:1")) != 0 {
+		t.Error("credentials offered to another host")
+	}
+}
+
+func TestPullSecretsForbidden(t *testing.T) {
+	tests := []struct {
+		name      string
+		forbidden string
+		secrets   []string
+		source    string
+	}{
+		{name: "secrets", forbidden: "secrets", secrets: []string{"right"}, source: "secret/prod/right"},
+		{name: "serviceaccounts", forbidden: "serviceaccounts", source: "serviceaccount/prod/builder"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			client := fake.NewClientset(secretObjects()...)
+			forbid(client, tt.forbidden)
+			kr, problems, err := NewPullSecretReader(client).Credentials(context.Background(), ns, "builder", tt.secrets)
+			if err != nil {
+				t.Fatalf("a forbidden LIST must not fail the scan: %v", err)
+			}
+			if len(problems) != 1 || problems[0].Reason != report.ReasonCredentialsUnreadable || problems[0].Source != tt.source {
+				t.Errorf("problems = %+v, want one CredentialsUnreadable for %s", problems, tt.source)
+			}
+			if len(kr.Lookup("registry.example.com/app")) != 0 {
+				t.Error("want an anonymous keyring")
+			}
+		})
+	}
+}
+
+// One LIST of secrets and one of serviceaccounts per namespace, whatever
+// the number of workloads; never a GET.
+func TestPullSecretsCached(t *testing.T) {
+	client := fake.NewClientset(secretObjects()...)
+	r := NewPullSecretReader(client)
+	for range 10 {
+		for _, sa := range []string{"default", "builder"} {
+			if _, _, err := r.Credentials(context.Background(), ns, sa, nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := r.Credentials(context.Background(), ns, sa, []string{"right"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var got []string
+	for _, a := range client.Actions() {
+		got = append(got, a.GetVerb()+" "+a.GetResource().Resource)
+	}
+	slices.Sort(got)
+	if want := []string{"list secrets", "list serviceaccounts"}; !slices.Equal(got, want) {
+		t.Errorf("API calls = %v, want %v", got, want)
+	}
+}
+
+func reasons(ps []credentials.Problem) []report.Reason {
+	var out []report.Reason
+	for _, p := range ps {
+		out = append(out, p.Reason)
+	}
+	return out
+}

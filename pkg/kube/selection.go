@@ -1,0 +1,113 @@
+package kube
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Workload kinds regcheck groups pods under.
+const (
+	KindDeployment            = "Deployment"
+	KindStatefulSet           = "StatefulSet"
+	KindDaemonSet             = "DaemonSet"
+	KindReplicaSet            = "ReplicaSet"
+	KindJob                   = "Job"
+	KindCronJob               = "CronJob"
+	KindReplicationController = "ReplicationController"
+	KindPod                   = "Pod"
+)
+
+// Selection says which workloads to read, as kubectl's -n, -A, -l and
+// positional TYPE[/NAME] arguments do.
+type Selection struct {
+	// Namespace is used unless AllNamespaces; empty means "default".
+	Namespace     string
+	AllNamespaces bool
+	// LabelSelector is passed to every LIST, as `kubectl get -l` does.
+	LabelSelector string
+	// Targets narrows the result to these workloads; empty means all.
+	Targets []Target
+}
+
+// Target is one positional TYPE[/NAME] argument.
+type Target struct {
+	Kind string // one of the Kind constants
+	Name string // empty: every workload of Kind
+}
+
+func (t Target) String() string {
+	if t.Name == "" {
+		return t.Kind
+	}
+	return t.Kind + "/" + t.Name
+}
+
+// kindAliases maps kubectl's resource names, plurals and short names to kinds.
+var kindAliases = map[string]string{
+	"deploy": KindDeployment, "deployment": KindDeployment, "deployments": KindDeployment,
+	"sts": KindStatefulSet, "statefulset": KindStatefulSet, "statefulsets": KindStatefulSet,
+	"ds": KindDaemonSet, "daemonset": KindDaemonSet, "daemonsets": KindDaemonSet,
+	"rs": KindReplicaSet, "replicaset": KindReplicaSet, "replicasets": KindReplicaSet,
+	"job": KindJob, "jobs": KindJob,
+	"cj": KindCronJob, "cronjob": KindCronJob, "cronjobs": KindCronJob,
+	"rc": KindReplicationController, "replicationcontroller": KindReplicationController, "replicationcontrollers": KindReplicationController,
+	"po": KindPod, "pod": KindPod, "pods": KindPod,
+}
+
+// kindGroups is the API group of each kind, accepted as a suffix
+// ("deployments.apps/web") the way kubectl accepts it.
+var kindGroups = map[string]string{
+	KindDeployment: "apps", KindStatefulSet: "apps", KindDaemonSet: "apps", KindReplicaSet: "apps",
+	KindJob: "batch", KindCronJob: "batch",
+	KindReplicationController: "", KindPod: "",
+}
+
+// ParseTarget parses TYPE or TYPE/NAME as kubectl does: short names
+// (deploy, sts, ds, rs, cj, rc, po), singulars, plurals, kind names in any
+// case and an optional API group suffix (deployments.apps/web).
+func ParseTarget(s string) (Target, error) {
+	typ, name, hasName := strings.Cut(s, "/")
+	if hasName && (name == "" || strings.Contains(name, "/")) {
+		return Target{}, fmt.Errorf("invalid workload %q: want TYPE or TYPE/NAME", s)
+	}
+	typ = strings.ToLower(typ)
+	group := ""
+	if resource, g, ok := strings.Cut(typ, "."); ok {
+		typ, group = resource, g
+	}
+	kind, ok := kindAliases[typ]
+	if !ok {
+		return Target{}, fmt.Errorf("unsupported workload type %q in %q: want deploy, sts, ds, rs, job, cronjob, rc or pod", typ, s)
+	}
+	if group != "" && group != kindGroups[kind] && !(group == "core" && kindGroups[kind] == "") {
+		return Target{}, fmt.Errorf("unsupported workload type %q: %s is not in API group %q", s, kind, group)
+	}
+	return Target{Kind: kind, Name: name}, nil
+}
+
+// ParseTargets parses each positional argument with ParseTarget.
+func ParseTargets(args []string) ([]Target, error) {
+	targets := make([]Target, 0, len(args))
+	for _, a := range args {
+		t, err := ParseTarget(a)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, t)
+	}
+	return targets, nil
+}
+
+// matches reports whether w (or, for a pod target, one of its pods) is
+// selected by t.
+func (t Target) matches(w *Workload) bool {
+	if t.Kind == KindPod && w.Kind != KindPod {
+		for _, p := range w.Pods {
+			if t.Name == "" || p.Name == t.Name {
+				return true
+			}
+		}
+		return false
+	}
+	return t.Kind == w.Kind && (t.Name == "" || t.Name == w.Name)
+}

@@ -1,0 +1,118 @@
+package kube
+
+import (
+	"github.com/distribution/reference"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Well-known node labels used as platform hints.
+const (
+	labelArch = "kubernetes.io/arch"
+	labelOS   = "kubernetes.io/os"
+)
+
+// templateOf copies what regcheck needs from a pod spec into w.
+func templateOf(w *Workload, spec *corev1.PodSpec) {
+	w.Containers = w.Containers[:0]
+	for _, c := range spec.InitContainers {
+		w.Containers = append(w.Containers, containerOf(c.Name, c.Image, c.ImagePullPolicy, true))
+	}
+	for _, c := range spec.Containers {
+		w.Containers = append(w.Containers, containerOf(c.Name, c.Image, c.ImagePullPolicy, false))
+	}
+	w.ImagePullSecrets = secretNames(spec.ImagePullSecrets)
+	w.ServiceAccountName = spec.ServiceAccountName
+	if w.ServiceAccountName == "" {
+		w.ServiceAccountName = "default"
+	}
+	w.NodeSelector = spec.NodeSelector
+}
+
+func containerOf(name, image string, policy corev1.PullPolicy, init bool) Container {
+	if policy == "" {
+		policy = DefaultPullPolicy(image)
+	}
+	return Container{Name: name, Image: image, PullPolicy: policy, Init: init}
+}
+
+func secretNames(refs []corev1.LocalObjectReference) []string {
+	if len(refs) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(refs))
+	for _, r := range refs {
+		names = append(names, r.Name)
+	}
+	return names
+}
+
+// DefaultPullPolicy is the imagePullPolicy the API server fills in when the
+// spec leaves it empty: Always for ":latest" or no tag (and no digest),
+// else IfNotPresent.
+func DefaultPullPolicy(image string) corev1.PullPolicy {
+	named, err := reference.ParseNormalizedNamed(image)
+	if err != nil {
+		// The API server ignores parse errors here too.
+		return corev1.PullIfNotPresent
+	}
+	if tagged, ok := named.(reference.Tagged); ok {
+		if tagged.Tag() == "latest" {
+			return corev1.PullAlways
+		}
+		return corev1.PullIfNotPresent
+	}
+	if _, ok := named.(reference.Digested); ok {
+		return corev1.PullIfNotPresent
+	}
+	return corev1.PullAlways
+}
+
+// hintPlatform reads a platform hint from a nodeSelector.
+func hintPlatform(selector map[string]string) Platform {
+	return Platform{OS: selector[labelOS], Architecture: selector[labelArch]}
+}
+
+// nodePlatform reads a node's platform from its status, falling back to
+// its well-known labels.
+func nodePlatform(n *corev1.Node) Platform {
+	p := Platform{OS: n.Status.NodeInfo.OperatingSystem, Architecture: n.Status.NodeInfo.Architecture}
+	if p.OS == "" {
+		p.OS = n.Labels[labelOS]
+	}
+	if p.Architecture == "" {
+		p.Architecture = n.Labels[labelArch]
+	}
+	return p
+}
+
+// podOf copies what regcheck needs from a pod.
+func podOf(p *corev1.Pod) Pod {
+	out := Pod{
+		Name:             p.Name,
+		NodeName:         p.Spec.NodeName,
+		Phase:            p.Status.Phase,
+		ImagePullSecrets: secretNames(p.Spec.ImagePullSecrets),
+	}
+	if p.Status.StartTime != nil {
+		out.StartTime = p.Status.StartTime.Time
+	}
+	if h := hintPlatform(p.Spec.NodeSelector); h.Known() {
+		out.Platform, out.PlatformSource = h, "nodeSelector"
+	}
+	add := func(statuses []corev1.ContainerStatus, init, ephemeral bool) {
+		for _, s := range statuses {
+			out.Statuses = append(out.Statuses, ContainerStatus{
+				Name: s.Name, Image: s.Image, ImageID: s.ImageID, Init: init, Ephemeral: ephemeral,
+			})
+		}
+	}
+	add(p.Status.InitContainerStatuses, true, false)
+	add(p.Status.ContainerStatuses, false, false)
+	add(p.Status.EphemeralContainerStatuses, false, true)
+	for _, e := range p.Spec.EphemeralContainers {
+		c := containerOf(e.Name, e.Image, e.ImagePullPolicy, false)
+		c.Ephemeral = true
+		out.Ephemeral = append(out.Ephemeral, c)
+	}
+	return out
+}

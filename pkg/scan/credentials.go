@@ -1,0 +1,129 @@
+package scan
+
+import (
+	"context"
+	"strings"
+
+	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/kube"
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// Keychain finds the credentials that apply to an image, in the order the
+// kubelet tries them. *credentials.Keyring is one.
+type Keychain interface {
+	Lookup(image string) []credentials.Credential
+}
+
+// CredentialFunc returns the pull credentials for pods of namespace
+// running as serviceAccount with pullSecrets (the template's), and the
+// problems found in them. A nil Keychain means anonymous.
+type CredentialFunc func(ctx context.Context, namespace, serviceAccount string, pullSecrets []string) (Keychain, []credentials.Problem, error)
+
+// FromPullSecrets reads credentials from the cluster, as the kubelet would.
+func FromPullSecrets(r *kube.PullSecretReader) CredentialFunc {
+	return func(ctx context.Context, namespace, serviceAccount string, pullSecrets []string) (Keychain, []credentials.Problem, error) {
+		kr, problems, err := r.Credentials(ctx, namespace, serviceAccount, pullSecrets)
+		if err != nil || kr == nil {
+			// A nil *Keyring in a Keychain would not be a nil interface.
+			return nil, problems, err
+		}
+		return kr, problems, nil
+	}
+}
+
+// pullCreds is what a workload's template gets from its CredentialFunc.
+type pullCreds struct {
+	keychain   Keychain
+	unreadable bool // some secret could not be read: the kubelet may know better
+}
+
+func (p pullCreds) lookup(image string) []credentials.Credential {
+	if p.keychain == nil {
+		return nil
+	}
+	return p.keychain.Lookup(image)
+}
+
+// credentialCache calls the CredentialFunc once per (namespace, service
+// account, pull secrets) and reports each problem once per run.
+type credentialCache struct {
+	fn       CredentialFunc
+	byKey    map[string]pullCreds
+	reported map[credentials.Problem]bool
+	results  []report.Result
+}
+
+func newCredentialCache(fn CredentialFunc) *credentialCache {
+	return &credentialCache{fn: fn, byKey: map[string]pullCreds{}, reported: map[credentials.Problem]bool{}}
+}
+
+func (c *credentialCache) get(ctx context.Context, w *kube.Workload) pullCreds {
+	if c.fn == nil {
+		return pullCreds{}
+	}
+	key := w.Namespace + "\x00" + w.ServiceAccountName + "\x00" + strings.Join(w.ImagePullSecrets, "\x00")
+	if pc, ok := c.byKey[key]; ok {
+		return pc
+	}
+	kc, problems, err := c.fn(ctx, w.Namespace, w.ServiceAccountName, w.ImagePullSecrets)
+	if err != nil {
+		problems = append(problems, credentials.Problem{
+			Source:  "serviceaccount/" + w.Namespace + "/" + w.ServiceAccountName,
+			Reason:  report.ReasonCredentialsUnreadable,
+			Message: "pull secrets could not be read: " + err.Error() + "; registries are checked anonymously and the kubelet's verdict may differ",
+			Remedy:  "check access to the cluster and retry",
+		})
+	}
+	pc := pullCreds{keychain: kc}
+	for _, p := range problems {
+		if p.Reason == report.ReasonCredentialsUnreadable {
+			pc.unreadable = true
+		}
+		c.report(w.Namespace, p)
+	}
+	c.byKey[key] = pc
+	return pc
+}
+
+func (c *credentialCache) report(namespace string, p credentials.Problem) {
+	if c.reported[p] {
+		return
+	}
+	c.reported[p] = true
+	status := report.StatusFail
+	if p.Reason == report.ReasonCredentialsUnreadable {
+		// The user's RBAC, not a fault of the workload.
+		status = report.StatusWarn
+	}
+	r := report.Result{
+		Check:            report.CheckCredentialsSecret,
+		Status:           status,
+		Reason:           p.Reason,
+		Message:          p.Message,
+		Remedy:           p.Remedy,
+		Namespace:        namespace,
+		CredentialSource: p.Source,
+	}
+	if p.Host != "" {
+		r.Registry = p.Host
+		r.Evidence = report.Evidence{"host": p.Host}
+	}
+	c.results = append(c.results, r)
+}
+
+// credentialSources names the credentials tried, for a failed lookup.
+func credentialSources(creds []credentials.Credential) string {
+	if len(creds) == 0 {
+		return credentials.SourceAnonymous
+	}
+	var sources []string
+	seen := map[string]bool{}
+	for _, c := range creds {
+		if !seen[c.Source] {
+			seen[c.Source] = true
+			sources = append(sources, c.Source)
+		}
+	}
+	return strings.Join(sources, ",")
+}

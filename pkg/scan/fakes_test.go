@@ -1,0 +1,92 @@
+package scan
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/kube"
+	"github.com/regcheck/regcheck/pkg/registry"
+)
+
+func dg(c string) string { return "sha256:" + strings.Repeat(c, 64) }
+
+// fakeResolver answers from a table and counts calls.
+type fakeResolver struct {
+	answers map[string]registry.Resolution
+	fail    map[string]*registry.Failure
+	delay   time.Duration
+
+	calls    atomic.Int32
+	inFlight atomic.Int32
+	maxSeen  atomic.Int32
+	mu       sync.Mutex
+	creds    map[string][]string // ref → sources received
+}
+
+func (f *fakeResolver) Resolve(ctx context.Context, ref string, creds []credentials.Credential) (registry.Resolution, error) {
+	f.calls.Add(1)
+	n := f.inFlight.Add(1)
+	defer f.inFlight.Add(-1)
+	for {
+		m := f.maxSeen.Load()
+		if n <= m || f.maxSeen.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	f.mu.Lock()
+	if f.creds == nil {
+		f.creds = map[string][]string{}
+	}
+	for _, c := range creds {
+		f.creds[ref] = append(f.creds[ref], c.Source)
+	}
+	f.mu.Unlock()
+	if f.delay > 0 {
+		time.Sleep(f.delay)
+	}
+	if fl, ok := f.fail[ref]; ok {
+		return registry.Resolution{}, fl
+	}
+	if res, ok := f.answers[ref]; ok {
+		return res, nil
+	}
+	return registry.Resolution{}, &registry.Failure{Reason: "TagNotFound", Message: "manifest unknown: " + ref}
+}
+
+// fakeKeychain offers the same credentials for every image.
+type fakeKeychain []credentials.Credential
+
+func (k fakeKeychain) Lookup(string) []credentials.Credential { return k }
+
+func staticCreds(kc Keychain, problems ...credentials.Problem) CredentialFunc {
+	return func(context.Context, string, string, []string) (Keychain, []credentials.Problem, error) {
+		return kc, problems, nil
+	}
+}
+
+// deploy builds a one-container Deployment whose pods report imageIDs.
+func deploy(name, image string, policy corev1.PullPolicy, pods ...kube.Pod) kube.Workload {
+	return kube.Workload{
+		Kind: kube.KindDeployment, Name: name, Namespace: "prod", ServiceAccountName: "default",
+		Containers: []kube.Container{{Name: "app", Image: image, PullPolicy: policy}},
+		Pods:       pods,
+	}
+}
+
+func runningPod(name, imageID, arch string) kube.Pod {
+	p := kube.Pod{
+		Name: name, NodeName: "node-" + name, Phase: corev1.PodRunning,
+		StartTime: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC),
+		Statuses:  []kube.ContainerStatus{{Name: "app", ImageID: imageID}},
+	}
+	if arch != "" {
+		p.Platform, p.PlatformSource = kube.Platform{OS: "linux", Architecture: arch}, "node"
+	}
+	return p
+}

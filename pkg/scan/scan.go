@@ -1,0 +1,137 @@
+// Package scan compares what every workload runs with what the registry
+// serves now, with the credentials the kubelet would use, and turns each
+// finding into a report.Result. It knows neither cobra nor printing.
+package scan
+
+import (
+	"context"
+
+	"github.com/regcheck/regcheck/pkg/kube"
+	"github.com/regcheck/regcheck/pkg/registry"
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// Options tune a scan.
+type Options struct {
+	// Concurrency bounds registry lookups in flight (default 4).
+	Concurrency int
+	// Resolver asks the registry; nil skips the digest check and leaves
+	// only the offline ones (references, pull policy, credentials).
+	Resolver Resolver
+}
+
+// check is one container waiting for its registry lookup.
+type check struct {
+	w          *kube.Workload
+	c          kube.Container
+	ref        imageRef
+	base       report.Result
+	lookup     *lookup
+	unreadable bool
+}
+
+// Run checks every container (init containers included, ephemeral ones
+// not) of every workload in inv. Each unique (reference, credentials) is
+// resolved once. creds may be nil (anonymous). Results are sorted stably.
+func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Options) []report.Result {
+	if inv == nil {
+		return nil
+	}
+	cc := newCredentialCache(creds)
+	var (
+		results []report.Result
+		checks  []*check
+		pending lookups
+	)
+	for i := range inv.Workloads {
+		w := &inv.Workloads[i]
+		pc := cc.get(ctx, w)
+		for _, c := range w.Containers {
+			base := report.Result{Namespace: w.Namespace, Workload: w.ID(), Container: c.Name, Image: c.Image}
+			ref, err := parseImage(c.Image)
+			if err != nil {
+				results = append(results, invalidReference(base, err))
+				continue
+			}
+			base.Registry, base.Repository = ref.registry, ref.repository
+			ch := &check{w: w, c: c, ref: ref, base: base, unreadable: pc.unreadable}
+			if opts.Resolver != nil {
+				ch.lookup = pending.get(ref.canonical, pc.lookup(ref.canonical))
+			}
+			checks = append(checks, ch)
+		}
+	}
+	if opts.Resolver != nil {
+		pending.resolve(ctx, opts.Resolver, opts.Concurrency)
+	}
+
+	podsReadable := inv.Readable("pods")
+	for _, ch := range checks {
+		if ch.lookup != nil {
+			results = append(results, ch.digest(podsReadable))
+		}
+		if r, ok := pullPolicy(ch.base, ch.w, ch.c, ch.ref); ok {
+			results = append(results, r)
+		}
+	}
+	results = append(cc.results, results...)
+	rateLimitSeverity(results)
+	report.SortStable(results)
+	return results
+}
+
+// digest is the workload.digest result of one container.
+func (ch *check) digest(podsReadable bool) report.Result {
+	r := ch.base
+	if ch.lookup.err != nil {
+		r.CredentialSource = credentialSources(ch.lookup.creds)
+		return ch.failed(r, failureOf(ch.lookup.err))
+	}
+	r.CredentialSource = ch.lookup.res.CredentialSource
+	if r.CredentialSource == "" {
+		r.CredentialSource = credentialSources(ch.lookup.creds)
+	}
+	return digestVerdict(r, ch.w, ch.c, ch.ref, ch.lookup.res, podsReadable)
+}
+
+// failed carries a registry failure into the result as it is.
+func (ch *check) failed(r report.Result, f *registry.Failure) report.Result {
+	r.Check = report.CheckWorkloadDigest
+	r.Status = report.StatusFail
+	r.Reason = f.Reason
+	r.Message = f.Message
+	r.Remedy = f.Remedy
+	r.Evidence = report.Evidence{}
+	for k, v := range f.Evidence {
+		r.Evidence[k] = v
+	}
+	if ch.ref.digest != "" && f.Reason == report.ReasonTagNotFound {
+		r.Message = "the pinned digest " + short(ch.ref.digest) + " does not exist in " + ch.ref.registry + "/" + ch.ref.repository + ": " + f.Message
+		r.Remedy = "pin a digest that exists (crane digest " + ch.ref.registry + "/" + ch.ref.repository + ":TAG), or push the image again"
+	}
+	if ch.unreadable {
+		r.Message += " (pull secrets could not be read, so this was checked anonymously; the kubelet's verdict may differ)"
+		r.Evidence["credentialsUnreadable"] = true
+	}
+	return r
+}
+
+// rateLimitSeverity applies SPEC: RateLimited is a warn when nothing else
+// failed, a fail otherwise.
+func rateLimitSeverity(results []report.Result) {
+	otherFailed := false
+	for _, r := range results {
+		if r.Status == report.StatusFail && r.Reason != report.ReasonRateLimited {
+			otherFailed = true
+			break
+		}
+	}
+	for i := range results {
+		if results[i].Reason == report.ReasonRateLimited {
+			results[i].Status = report.StatusFail
+			if !otherFailed {
+				results[i].Status = report.StatusWarn
+			}
+		}
+	}
+}

@@ -1,0 +1,362 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/kube"
+	"github.com/regcheck/regcheck/pkg/registry"
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+const (
+	appRef   = "registry.example.com/team/app:1.0"
+	multiRef = "registry.example.com/team/multi:2"
+)
+
+func resolver() *fakeResolver {
+	return &fakeResolver{
+		answers: map[string]registry.Resolution{
+			appRef: {Digest: dg("a"), ConfigDigest: dg("c"), CredentialSource: "anonymous"},
+			multiRef: {Digest: dg("1"), Children: []registry.Child{
+				{Digest: dg("2"), OS: "linux", Architecture: "amd64", ConfigDigest: dg("3")},
+				{Digest: dg("4"), OS: "linux", Architecture: "arm64", ConfigDigest: dg("5")},
+			}},
+			"registry.example.com/team/app@" + dg("a"): {Digest: dg("a")},
+		},
+		fail: map[string]*registry.Failure{
+			"registry.example.com/team/private:1": {
+				Reason: report.ReasonForbidden, Message: "denied: requested access to the resource is denied",
+				Remedy: "grant pull on team/private", Evidence: report.Evidence{"status": 403},
+			},
+		},
+	}
+}
+
+// digestResult runs one workload and returns its workload.digest result.
+func digestResult(t *testing.T, w kube.Workload) report.Result {
+	t.Helper()
+	results := Run(context.Background(), &kube.Inventory{Workloads: []kube.Workload{w}}, nil, Options{Resolver: resolver()})
+	for _, r := range results {
+		if r.Check == report.CheckWorkloadDigest {
+			return r
+		}
+	}
+	t.Fatalf("no workload.digest result in %+v", results)
+	return report.Result{}
+}
+
+func TestDigestVerdicts(t *testing.T) {
+	ifnp := corev1.PullIfNotPresent
+	app := "registry.example.com/team/app:1.0"
+	multi := "registry.example.com/team/multi:2"
+	tests := []struct {
+		name     string
+		w        kube.Workload
+		status   report.Status
+		reason   report.Reason
+		message  string // a substring
+		remedy   string // a substring
+		evidence map[string]any
+	}{
+		{
+			name:   "current: repo digests from every runtime",
+			w:      deploy("web", app, ifnp, runningPod("a", "docker-pullable://registry.example.com/team/app@"+dg("a"), ""), runningPod("b", "registry.example.com/team/app@"+dg("a"), "")),
+			status: report.StatusPass, reason: report.ReasonCurrent, message: "all 2 pods run the current digest",
+		},
+		{
+			name:   "current: a single manifest's config digest (kind)",
+			w:      deploy("web", app, ifnp, runningPod("a", dg("c"), "")),
+			status: report.StatusPass, reason: report.ReasonCurrent, message: "its pod runs",
+		},
+		{
+			name:   "stale",
+			w:      deploy("web", app, corev1.PullAlways, runningPod("a", "registry.example.com/team/app@"+dg("0"), ""), runningPod("b", "registry.example.com/team/app@"+dg("0"), "")),
+			status: report.StatusFail, reason: report.ReasonStale,
+			message:  "2 pods run sha256:000000000000 (started 2024-05-01T12:00:00Z)",
+			remedy:   "kubectl rollout restart deployment/web -n prod; better: pin registry.example.com/team/app@" + dg("a"),
+			evidence: map[string]any{"currentDigest": dg("a"), "runningDigests": map[string]int{dg("0"): 2}},
+		},
+		{
+			name:   "stale with IfNotPresent says restarting is not enough",
+			w:      deploy("web", app, ifnp, runningPod("a", dg("0"), "")),
+			status: report.StatusFail, reason: report.ReasonStale,
+			remedy: "set imagePullPolicy: Always (now IfNotPresent)",
+		},
+		{
+			name: "mixed with counts",
+			w: deploy("web", app, ifnp,
+				runningPod("a", "registry.example.com/team/app@"+dg("a"), ""),
+				runningPod("b", "registry.example.com/team/app@"+dg("0"), ""),
+				runningPod("c", "registry.example.com/team/app@"+dg("0"), ""),
+				runningPod("d", "registry.example.com/team/app@"+dg("9"), "")),
+			status: report.StatusWarn, reason: report.ReasonMixed,
+			message:  "1 of 4 pods run the current digest of team/app:1.0 (sha256:aaaaaaaaaaaa); 2 pods run sha256:000000000000 (started 2024-05-01T12:00:00Z), 1 pod runs sha256:999999999999",
+			evidence: map[string]any{"runningDigests": map[string]int{dg("a"): 1, dg("0"): 2, dg("9"): 1}},
+		},
+		{
+			name: "multi-arch: index, platform child and its config digest are all current",
+			w: deploy("multi", multi, ifnp,
+				runningPod("index", "registry.example.com/team/multi@"+dg("1"), "amd64"),
+				runningPod("child", "registry.example.com/team/multi@"+dg("4"), "arm64"),
+				runningPod("config", dg("3"), "amd64"),
+				runningPod("unknown-platform", dg("5"), "")),
+			status: report.StatusPass, reason: report.ReasonCurrent, message: "all 4 pods",
+		},
+		{
+			name:   "multi-arch: another platform's child is not current",
+			w:      deploy("multi", multi, ifnp, runningPod("a", "registry.example.com/team/multi@"+dg("2"), "arm64")),
+			status: report.StatusFail, reason: report.ReasonStale,
+		},
+		{
+			name:   "pinned digest that exists",
+			w:      deploy("web", "registry.example.com/team/app@"+dg("a"), ifnp, runningPod("a", dg("c"), "")),
+			status: report.StatusPass, reason: report.ReasonPinned, message: "the spec pins sha256:aaaaaaaaaaaa",
+		},
+		{
+			name:   "pinned digest that does not exist",
+			w:      deploy("web", "registry.example.com/team/app:1.0@"+dg("b"), ifnp),
+			status: report.StatusFail, reason: report.ReasonTagNotFound, message: "the pinned digest sha256:bbbbbbbbbbbb does not exist",
+		},
+		{
+			name:   "not running: no imageID yet",
+			w:      deploy("web", app, ifnp, runningPod("a", "", "")),
+			status: report.StatusSkip, reason: report.ReasonNotRunning, message: "no pod reports an image ID for container app",
+			remedy: "kubectl describe pod a -n prod",
+		},
+		{
+			name:   "not running: no pods",
+			w:      deploy("web", app, ifnp),
+			status: report.StatusSkip, reason: report.ReasonNotRunning, message: "Deployment/web has no pods",
+		},
+		{
+			name:   "registry failure propagated",
+			w:      deploy("web", "registry.example.com/team/private:1", ifnp, runningPod("a", dg("0"), "")),
+			status: report.StatusFail, reason: report.ReasonForbidden, message: "denied", remedy: "grant pull on team/private",
+			evidence: map[string]any{"status": 403},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := digestResult(t, tt.w)
+			if r.Status != tt.status || r.Reason != tt.reason {
+				t.Fatalf("got %s/%s (%s), want %s/%s", r.Status, r.Reason, r.Message, tt.status, tt.reason)
+			}
+			if !strings.Contains(r.Message, tt.message) {
+				t.Errorf("message %q lacks %q", r.Message, tt.message)
+			}
+			if !strings.Contains(r.Remedy, tt.remedy) {
+				t.Errorf("remedy %q lacks %q", r.Remedy, tt.remedy)
+			}
+			if r.Status == report.StatusPass && r.Remedy != "" || (r.Status == report.StatusFail || r.Status == report.StatusWarn) && r.Remedy == "" {
+				t.Errorf("remedy %q: want one exactly when failing or warning", r.Remedy)
+			}
+			for k, v := range tt.evidence {
+				if got := fmt.Sprint(r.Evidence[k]); got != fmt.Sprint(v) {
+					t.Errorf("evidence[%s] = %s, want %v", k, got, v)
+				}
+			}
+			if r.Namespace != "prod" || r.Workload != tt.w.ID() || r.Container != "app" || r.Registry != "registry.example.com" || r.CredentialSource == "" {
+				t.Errorf("result fields = %+v", r)
+			}
+		})
+	}
+}
+
+func TestPullPolicy(t *testing.T) {
+	tests := []struct {
+		image  string
+		policy corev1.PullPolicy
+		warn   bool
+	}{
+		{"registry.example.com/team/app", corev1.PullIfNotPresent, true},
+		{"registry.example.com/team/app:latest", corev1.PullNever, true},
+		{"registry.example.com/team/app:latest", corev1.PullAlways, false},
+		{"registry.example.com/team/app:1.0", corev1.PullIfNotPresent, false},
+		{"registry.example.com/team/app@" + dg("a"), corev1.PullIfNotPresent, false},
+	}
+	for _, tt := range tests {
+		inv := &kube.Inventory{Workloads: []kube.Workload{deploy("web", tt.image, tt.policy)}}
+		var got []report.Result
+		for _, r := range Run(context.Background(), inv, nil, Options{}) {
+			if r.Check == report.CheckWorkloadPullPolicy {
+				got = append(got, r)
+			}
+		}
+		if (len(got) == 1) != tt.warn {
+			t.Errorf("%s with %s: results %+v, want warning %v", tt.image, tt.policy, got, tt.warn)
+			continue
+		}
+		if tt.warn {
+			r := got[0]
+			if r.Status != report.StatusWarn || r.Reason != report.ReasonMutableTagIfNotPresent ||
+				!strings.Contains(r.Remedy, "imagePullPolicy: Always") || !strings.Contains(r.Remedy, "kubectl rollout restart deployment/web -n prod") {
+				t.Errorf("result = %+v", r)
+			}
+		}
+	}
+}
+
+func TestInvalidReference(t *testing.T) {
+	for _, image := range []string{dg("a"), "Registry.Example.com/UPPER:1", ""} {
+		inv := &kube.Inventory{Workloads: []kube.Workload{deploy("web", image, corev1.PullIfNotPresent)}}
+		res := &fakeResolver{}
+		results := Run(context.Background(), inv, nil, Options{Resolver: res})
+		if len(results) != 1 || results[0].Check != report.CheckImageReference || results[0].Reason != report.ReasonInvalidReference || results[0].Status != report.StatusFail {
+			t.Errorf("%q: results = %+v", image, results)
+		}
+		if res.calls.Load() != 0 {
+			t.Errorf("%q: resolved an invalid reference", image)
+		}
+	}
+}
+
+// A hundred workloads on one image with the same credentials: one lookup.
+func TestResolveOncePerImageAndCredentials(t *testing.T) {
+	var inv kube.Inventory
+	for i := range 100 {
+		inv.Workloads = append(inv.Workloads, deploy(fmt.Sprintf("web-%03d", i), appRef, corev1.PullIfNotPresent, runningPod("a", dg("a"), "")))
+	}
+	res := resolver()
+	results := Run(context.Background(), &inv, staticCreds(fakeKeychain{{Source: "secret/prod/a", Username: "u", Password: "p"}}), Options{Resolver: res, Concurrency: 8})
+	if n := res.calls.Load(); n != 1 {
+		t.Errorf("Resolve calls = %d, want 1", n)
+	}
+	if len(results) != 100 {
+		t.Errorf("results = %d, want 100", len(results))
+	}
+	for _, r := range results {
+		if r.Reason != report.ReasonCurrent {
+			t.Fatalf("result = %+v", r)
+		}
+	}
+}
+
+func TestConcurrencyBounded(t *testing.T) {
+	var inv kube.Inventory
+	res := &fakeResolver{answers: map[string]registry.Resolution{}, delay: 20 * time.Millisecond}
+	for i := range 12 {
+		ref := fmt.Sprintf("registry.example.com/team/app%d:1", i)
+		res.answers[ref] = registry.Resolution{Digest: dg("a")}
+		inv.Workloads = append(inv.Workloads, deploy(fmt.Sprintf("w%d", i), ref, corev1.PullIfNotPresent))
+	}
+	Run(context.Background(), &inv, nil, Options{Resolver: res, Concurrency: 3})
+	if res.calls.Load() != 12 || res.maxSeen.Load() > 3 {
+		t.Errorf("calls = %d, max in flight = %d; want 12 calls, at most 3 at once", res.calls.Load(), res.maxSeen.Load())
+	}
+}
+
+func TestCredentials(t *testing.T) {
+	wrong := credentials.Credential{Source: "secret/prod/wrong", Username: "robot", Password: "old"}
+	right := credentials.Credential{Source: "secret/prod/right", Username: "robot", Password: "new"}
+	missing := credentials.Problem{Source: "secret/prod/gone", Reason: report.ReasonIncompleteCredentials, Message: "gone", Remedy: "create it"}
+
+	t.Run("every credential reaches the resolver in kubelet order; problems once", func(t *testing.T) {
+		inv := &kube.Inventory{Workloads: []kube.Workload{
+			deploy("a", appRef, corev1.PullIfNotPresent, runningPod("a", dg("a"), "")),
+			deploy("b", appRef, corev1.PullIfNotPresent),
+		}}
+		inv.Workloads[1].ServiceAccountName = "other" // another credential lookup, same problem
+		res := resolver()
+		results := Run(context.Background(), inv, staticCreds(fakeKeychain{wrong, right}, missing), Options{Resolver: res})
+		if got := res.creds[appRef]; !slices.Equal(got, []string{"secret/prod/wrong", "secret/prod/right"}) {
+			t.Errorf("resolver got credentials %v", got)
+		}
+		var problems []report.Result
+		for _, r := range results {
+			if r.Check == report.CheckCredentialsSecret {
+				problems = append(problems, r)
+			}
+		}
+		if len(problems) != 1 || problems[0].Status != report.StatusFail || problems[0].CredentialSource != "secret/prod/gone" || problems[0].Namespace != "prod" {
+			t.Errorf("credential results = %+v, want one fail for secret/prod/gone", problems)
+		}
+		for _, r := range results {
+			if strings.Contains(fmt.Sprintf("%v", r), "new") || strings.Contains(fmt.Sprintf("%v", r), "old") {
+				t.Errorf("a password leaked into %+v", r)
+			}
+		}
+	})
+
+	t.Run("unreadable secrets: warn, scan anonymously, say the kubelet may differ", func(t *testing.T) {
+		unreadable := credentials.Problem{Source: "secret/prod/regcred", Reason: report.ReasonCredentialsUnreadable, Message: "forbidden"}
+		inv := &kube.Inventory{Workloads: []kube.Workload{deploy("a", "registry.example.com/team/private:1", corev1.PullIfNotPresent)}}
+		results := Run(context.Background(), inv, staticCreds(nil, unreadable), Options{Resolver: resolver()})
+		if len(results) != 2 {
+			t.Fatalf("results = %+v", results)
+		}
+		cred, dig := results[0], results[1]
+		if cred.Check != report.CheckCredentialsSecret || cred.Status != report.StatusWarn || cred.Reason != report.ReasonCredentialsUnreadable {
+			t.Errorf("credential result = %+v", cred)
+		}
+		if dig.Reason != report.ReasonForbidden || dig.CredentialSource != "anonymous" || !strings.Contains(dig.Message, "the kubelet's verdict may differ") {
+			t.Errorf("digest result = %+v", dig)
+		}
+	})
+
+	t.Run("different credentials resolve separately", func(t *testing.T) {
+		inv := &kube.Inventory{Workloads: []kube.Workload{
+			deploy("a", appRef, corev1.PullIfNotPresent),
+			deploy("b", appRef, corev1.PullIfNotPresent),
+		}}
+		inv.Workloads[1].ImagePullSecrets = []string{"right"}
+		fn := func(_ context.Context, _, _ string, secrets []string) (Keychain, []credentials.Problem, error) {
+			if len(secrets) > 0 {
+				return fakeKeychain{right}, nil, nil
+			}
+			return nil, nil, nil
+		}
+		res := resolver()
+		Run(context.Background(), inv, fn, Options{Resolver: res})
+		if res.calls.Load() != 2 {
+			t.Errorf("calls = %d, want 2", res.calls.Load())
+		}
+	})
+}
+
+func TestRateLimited(t *testing.T) {
+	limited := &registry.Failure{Reason: report.ReasonRateLimited, Message: "toomanyrequests"}
+	res := resolver()
+	res.fail["docker.io/library/nginx:1"] = limited
+
+	inv := &kube.Inventory{Workloads: []kube.Workload{deploy("a", "nginx:1", corev1.PullIfNotPresent)}}
+	if r := Run(context.Background(), inv, nil, Options{Resolver: res}); r[0].Status != report.StatusWarn {
+		t.Errorf("alone: %+v, want warn", r[0])
+	}
+	inv.Workloads = append(inv.Workloads, deploy("b", "registry.example.com/team/private:1", corev1.PullIfNotPresent))
+	for _, r := range Run(context.Background(), inv, nil, Options{Resolver: res}) {
+		if r.Status != report.StatusFail {
+			t.Errorf("with another failure: %+v, want fail", r)
+		}
+	}
+}
+
+func TestResultsSortedAndInitContainers(t *testing.T) {
+	w := deploy("web", appRef, corev1.PullIfNotPresent, runningPod("a", dg("a"), ""))
+	w.Containers = append([]kube.Container{{Name: "setup", Image: appRef, PullPolicy: corev1.PullIfNotPresent, Init: true}}, w.Containers...)
+	w.Pods[0].Statuses = append(w.Pods[0].Statuses, kube.ContainerStatus{Name: "setup", Init: true, ImageID: dg("0")})
+	w.Pods[0].Ephemeral = []kube.Container{{Name: "debugger", Image: "busybox", Ephemeral: true}}
+	other := deploy("api", appRef, corev1.PullIfNotPresent)
+	other.Namespace = "dev"
+	inv := &kube.Inventory{Workloads: []kube.Workload{w, other}}
+
+	var got []string
+	for _, r := range Run(context.Background(), inv, nil, Options{Resolver: resolver()}) {
+		got = append(got, fmt.Sprintf("%s %s %s %s", r.Namespace, r.Workload, r.Container, r.Reason))
+	}
+	want := []string{
+		"dev Deployment/api app NotRunning",
+		"prod Deployment/web app Current",
+		"prod Deployment/web setup Stale",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("results:\n got %q\nwant %q", got, want)
+	}
+}
