@@ -10,7 +10,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-key=$( (go version; cat test/tools/*/go.mod test/tools/*/go.sum) | sha256sum | cut -c1-16)
+key=$( (go version; cat test/tools/{kube,etcd,helm}/go.{mod,sum}) | sha256sum | cut -c1-16)
 bin="$root/.cache/tools/$key/bin"
 mkdir -p "$bin"
 
@@ -22,9 +22,9 @@ build() {
   local start=$SECONDS
   # One build at a time: the machine has 2 cores and the Kubernetes links
   # are memory hungry.
-  (cd "test/tools/$dir" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath \
-      -ldflags "-s -w $ldflags" -o "$bin/$out.tmp" "$pkg")
-  mv "$bin/$out.tmp" "$bin/$out"
+  (cd "test/tools/$dir" && CGO_ENABLED=0 go build -trimpath \
+      -ldflags "-s -w $ldflags" -o "$bin/$out.tmp.$$" "$pkg")
+  mv "$bin/$out.tmp.$$" "$bin/$out"
   echo "built $out in $((SECONDS - start))s" >&2
 }
 
