@@ -91,6 +91,9 @@ func (s *Session) GetManifest(ctx context.Context, identifier string) (*Manifest
 		return nil, err
 	}
 	if f := s.manifestFailure(r); f != nil {
+		if f.Reason == report.ReasonTagNotFound {
+			f = s.repositoryOrTag(ctx, f)
+		}
 		return nil, s.fail(f)
 	}
 	if r.BodyErr != nil || !isJSON(r.Body) {
@@ -205,3 +208,43 @@ func (s *Session) manifestFailure(r *response) *Failure {
 
 // parse helpers for Expand.
 func bodyReader(m *Manifest) *bytes.Reader { return bytes.NewReader(m.body) }
+
+// repositoryOrTag tells a missing repository from a missing tag. Many
+// registries (distribution among them) answer MANIFEST_UNKNOWN for both,
+// and only the tags list says NAME_UNKNOWN for a repository that does not
+// exist. When the repository is there, its first tags go in evidence so
+// the user sees what can be pulled.
+func (s *Session) repositoryOrTag(ctx context.Context, f *Failure) *Failure {
+	u := s.c.baseURL(s.ref.Host)
+	u.Path += s.ref.Repository + "/tags/list"
+	u.RawQuery = "n=" + fmt.Sprint(maxListedTags)
+	r, err := s.do(ctx, request{method: http.MethodGet, url: u})
+	if err != nil {
+		return f
+	}
+	ev := report.Evidence{}
+	for k, v := range f.Evidence {
+		ev[k] = v
+	}
+	ev["tagsListStatus"] = r.Status
+	te := registryError(r)
+	if hasCode(te, transport.NameUnknownErrorCode) {
+		reg := s.ref.Registry
+		return &Failure{Reason: report.ReasonRepositoryNotFound, Evidence: ev,
+			Message: fmt.Sprintf("repository %s does not exist on %s (its tags list answers %d)", s.ref.Repository, reg, r.Status),
+			Remedy:  "check the repository name (what was pushed vs what is pulled); list what exists with: crane catalog " + reg}
+	}
+	var list struct {
+		Tags []string `json:"tags"`
+	}
+	if r.Status == http.StatusOK && json.Unmarshal(r.Body, &list) == nil {
+		if len(list.Tags) > maxListedTags {
+			list.Tags = list.Tags[:maxListedTags]
+		}
+		ev["tags"] = list.Tags
+	}
+	return &Failure{Reason: f.Reason, Message: f.Message, Remedy: f.Remedy, Evidence: ev}
+}
+
+// maxListedTags bounds the tags put in evidence.
+const maxListedTags = 10
