@@ -1,0 +1,182 @@
+// Command demo is `make demo`: it brings up the real local environment
+// (etcd, kube-apiserver, kube-controller-manager, a token-auth OCI
+// registry), pushes images, creates workloads — one current, one stale
+// after a re-push of :latest, one half-rolled — and runs regcheck through
+// the real kubectl and helm, printing what they say. Then it tears
+// everything down.
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/regcheck/regcheck/test/e2e/env"
+)
+
+const (
+	ns       = "shop"
+	user     = "ci-bot"
+	password = "s3cret:demo" // the demo's own throwaway credential
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+	if err := run(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "demo failed: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func step(format string, args ...any) {
+	fmt.Printf("\n\033[1m==> %s\033[0m\n", fmt.Sprintf(format, args...))
+}
+
+func run(ctx context.Context) error {
+	step("Building the real tools (cached after the first run) and starting a cluster")
+	start := time.Now()
+	cluster, err := env.StartCluster(ctx, env.ClusterOptions{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		step("Tearing down")
+		if err := cluster.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "stopping the cluster: %v\n", err)
+		}
+	}()
+	fmt.Printf("etcd, kube-apiserver and kube-controller-manager up at %s in %s\n", cluster.Server, time.Since(start).Round(time.Second))
+
+	reg, err := env.StartRegistry(env.RegistryOptions{
+		Auth:  env.AuthToken,
+		Users: map[string]env.User{user: {Password: password, Push: []string{"shop/*", "charts/*"}}},
+	})
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+	fmt.Printf("OCI registry (distribution, token auth) at %s\n", reg.URL)
+
+	dir, err := os.MkdirTemp("", "regcheck-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	sandbox, err := env.NewSandbox(ctx, dir)
+	if err != nil {
+		return err
+	}
+	sandbox = sandbox.With("KUBECONFIG=" + cluster.Kubeconfig)
+
+	step("Pushing images and creating workloads")
+	push := func(repo, tag string) (env.Pushed, error) { return env.PushRandomImage(reg, repo, tag, user) }
+	web, err := push("shop/web", "1.4.2")
+	if err != nil {
+		return err
+	}
+	apiOld, err := push("shop/api", "latest")
+	if err != nil {
+		return err
+	}
+	workerOld, err := push("shop/worker", "2.0")
+	if err != nil {
+		return err
+	}
+	if err := cluster.CreateNamespace(ctx, ns); err != nil {
+		return err
+	}
+	if err := cluster.CreateNode(ctx, "node-1", "linux", "amd64"); err != nil {
+		return err
+	}
+	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	cfg, _ := json.Marshal(map[string]any{"auths": map[string]any{reg.Host: map[string]string{"auth": auth}}})
+	if _, err := cluster.Admin.CoreV1().Secrets(ns).Create(ctx, env.DockerConfigSecret(ns, "regcred", cfg), metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	spec := func(image string, policy corev1.PullPolicy) corev1.PodSpec {
+		return corev1.PodSpec{
+			Containers:       []corev1.Container{{Name: "app", Image: image, ImagePullPolicy: policy}},
+			ImagePullSecrets: []corev1.LocalObjectReference{{Name: "regcred"}},
+		}
+	}
+	runs := func(ids ...string) func(int) map[string]string {
+		return func(i int) map[string]string { return map[string]string{"app": ids[i%len(ids)]} }
+	}
+	if _, err := cluster.RunDeployment(ctx, ns, "web", 2, spec(web.Ref, ""), "node-1", runs(web.DigestRef)); err != nil {
+		return err
+	}
+	if _, err := cluster.RunDeployment(ctx, ns, "api", 2, spec(apiOld.Ref, corev1.PullIfNotPresent), "node-1", runs(apiOld.DigestRef)); err != nil {
+		return err
+	}
+	if _, err := cluster.RunDeployment(ctx, ns, "worker", 2, spec(workerOld.Ref, ""), "node-1", nil); err != nil {
+		return err
+	}
+	// A new build lands: :latest moves on (api keeps its cached image), and
+	// worker:2.0 is re-pushed with only one pod restarted onto it.
+	if _, err := push("shop/api", "latest"); err != nil {
+		return err
+	}
+	workerNew, err := push("shop/worker", "2.0")
+	if err != nil {
+		return err
+	}
+	pods, err := cluster.WaitForPods(ctx, ns, "app=worker", 2)
+	if err != nil {
+		return err
+	}
+	if err := cluster.SetPodRunning(ctx, ns, pods[0].Name, map[string]string{"app": workerOld.DigestRef}); err != nil {
+		return err
+	}
+	if err := cluster.SetPodRunning(ctx, ns, pods[1].Name, map[string]string{"app": workerNew.DigestRef}); err != nil {
+		return err
+	}
+	fmt.Println("deploy/web runs shop/web:1.4.2 (current); deploy/api runs an old shop/api:latest; deploy/worker is half-rolled")
+
+	loggedIn := filepath.Join(dir, "logged-in")
+	if err := writeConfig(filepath.Join(loggedIn, "config.json"), reg.Host, auth); err != nil {
+		return err
+	}
+	helmConfig := filepath.Join(dir, "helm-registry.json")
+	if err := writeConfig(helmConfig, reg.Host, auth); err != nil {
+		return err
+	}
+
+	show := func(s *env.Sandbox, name string, args ...string) {
+		fmt.Printf("\n$ %s %s\n", name, strings.Join(args, " "))
+		res := s.Run(ctx, "", name, args...)
+		fmt.Print(res.Stdout)
+		if res.Stderr != "" {
+			fmt.Print(res.Stderr)
+		}
+		fmt.Printf("(exit %d)\n", res.Code)
+	}
+	step("Which workloads run what the registry serves now?")
+	show(sandbox, "kubectl", "regcheck", "-A", "--plain-http")
+	step("Would a push work? Anonymous, then logged in")
+	show(sandbox, "kubectl", "regcheck", "auth", "--push", reg.Host+"/shop/web:1.4.2", "--plain-http")
+	show(sandbox, "kubectl", "regcheck", "auth", "--push", reg.Host+"/shop/web:1.4.2", "--plain-http", "--docker-config", loggedIn)
+	step("helm push of a chart: anonymous (the seed-1 'unexpected EOF'), then logged in")
+	show(sandbox.With("HELM_REGISTRY_CONFIG="+filepath.Join(dir, "none.json")), "helm", "regcheck", "push-auth", "oci://"+reg.Host+"/charts", "--chart", "shop", "--plain-http")
+	show(sandbox.With("HELM_REGISTRY_CONFIG="+helmConfig), "helm", "regcheck", "push-auth", "oci://"+reg.Host+"/charts", "--chart", "shop", "--plain-http")
+	return nil
+}
+
+func writeConfig(path, host, auth string) error {
+	b, _ := json.Marshal(map[string]any{"auths": map[string]any{host: map[string]string{"auth": auth}}})
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o600)
+}
