@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/regcheck/regcheck/pkg/report"
 	"github.com/regcheck/regcheck/test/e2e/env"
 )
@@ -123,4 +125,13 @@ func expect(t *testing.T, r report.Report, check report.Check, status report.Sta
 		t.Errorf("%s = %s/%s, want %s/%s\n%s", check, res.Status, res.Reason, status, reason, dump(r))
 	}
 	return res
+}
+
+// spec1 is a one-container pod spec with pull secrets.
+func spec1(image string, pullSecrets ...string) corev1.PodSpec {
+	ps := corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: image}}}
+	for _, s := range pullSecrets {
+		ps.ImagePullSecrets = append(ps.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
+	}
+	return ps
 }
