@@ -1,0 +1,108 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+// runCmd runs the whole command tree in-process with test streams.
+func runCmd(t *testing.T, env map[string]string, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	streams := genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
+	getenv := func(k string) string { return env[k] }
+	code = Execute(context.Background(), streams, args, getenv)
+	return out.String(), errOut.String(), code
+}
+
+func TestExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		stdin  string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"version", []string{"version"}, "", 0, "regcheck dev", ""},
+		{"version json", []string{"version", "-o", "json"}, "", 0, `"goVersion"`, ""},
+		{"unknown flag", []string{"auth", "x", "--bogus"}, "", 2, "", "unknown flag: --bogus"},
+		{"bad output format", []string{"auth", "example.com/a:1", "-o", "xml"}, "", 2, "", "unknown output format"},
+		{"bad fail-on", []string{"auth", "example.com/a:1", "--fail-on", "never"}, "", 2, "", "--fail-on"},
+		{"password-stdin needs username", []string{"auth", "example.com/a:1", "--password-stdin"}, "pw\n", 2, "", "--password-stdin needs --username"},
+		{"empty stdin", []string{"auth", "example.com/a:1", "--username", "u", "--password-stdin"}, "", 2, "", "stdin is empty"},
+		{"plain-http with ca-file", []string{"auth", "example.com/a:1", "--plain-http", "--ca-file", "x.pem"}, "", 2, "", "--plain-http cannot"},
+		{"auth needs an image", []string{"auth"}, "", 2, "", "requires at least 1 arg"},
+		{"push-auth needs oci://", []string{"push-auth", "example.com/charts"}, "", 2, "", "must start with oci://"},
+		{"pull-auth needs a version", []string{"pull-auth", "oci://example.com/charts/app"}, "", 2, "", "give the chart version"},
+		{"bare digest is a finding, not a crash", []string{"auth", "sha256:" + strings.Repeat("a", 64)}, "", 1, "InvalidReference", ""},
+		{"unknown workload type", []string{"scan", "widget/x"}, "", 2, "", "widget"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := runCmd(t, map[string]string{"HOME": t.TempDir()}, tc.stdin, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, tc.stdout) {
+				t.Errorf("stdout %q does not contain %q", stdout, tc.stdout)
+			}
+			if !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("stderr %q does not contain %q", stderr, tc.stderr)
+			}
+			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
+				t.Errorf("stack trace on stderr:\n%s", stderr)
+			}
+		})
+	}
+}
+
+func TestHelmEnvironmentDefaults(t *testing.T) {
+	env := map[string]string{
+		"HELM_PLUGIN_NAME":     "regcheck",
+		"HELM_NAMESPACE":       "shop",
+		"HELM_KUBECONTEXT":     "prod",
+		"HELM_REGISTRY_CONFIG": "/etc/helm/registry.json",
+		"HELM_DEBUG":           "true",
+	}
+	o := NewCommonOptions(genericiooptions.NewTestIOStreamsDiscard(), func(k string) string { return env[k] })
+	if !o.HelmMode {
+		t.Fatal("HELM_PLUGIN_NAME should select Helm mode")
+	}
+	flags := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	o.AddFlags(flags)
+	if err := flags.Parse([]string{"--context", "staging"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Complete(flags); err != nil {
+		t.Fatal(err)
+	}
+	if got := *o.ConfigFlags.Namespace; got != "shop" {
+		t.Errorf("namespace = %q, want HELM_NAMESPACE", got)
+	}
+	if got := *o.ConfigFlags.Context; got != "staging" {
+		t.Errorf("context = %q: a flag wins over HELM_KUBECONTEXT", got)
+	}
+	if o.RegistryConfig != "/etc/helm/registry.json" || !o.Debug {
+		t.Errorf("registry config %q, debug %v: want Helm's", o.RegistryConfig, o.Debug)
+	}
+}
+
+func TestUsageSaysKubectlOrHelm(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, "kubectl regcheck"},
+		{map[string]string{"HELM_BIN": "helm"}, "helm regcheck"},
+	} {
+		stdout, _, code := runCmd(t, tc.env, "", "--help")
+		if code != 0 || !strings.Contains(stdout, tc.want+" [command]") {
+			t.Errorf("help under %v: exit %d, want usage %q:\n%s", tc.env, code, tc.want, stdout)
+		}
+	}
+}

@@ -1,0 +1,42 @@
+// Package fence holds the dependency fence: engines that must not know
+// cobra, a registry probe that must not know client-go, and production
+// code that must not reach into test helpers (as crane's depcheck does).
+package fence
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+func TestDependencyFence(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list over the dependency graph")
+	}
+	forbidden := map[string][]string{
+		"report":      {"github.com/spf13/cobra", "k8s.io/client-go", "helm.sh/helm"},
+		"printers":    {"github.com/spf13/cobra", "k8s.io/client-go", "helm.sh/helm"},
+		"registry":    {"github.com/spf13/cobra", "k8s.io/client-go", "helm.sh/helm"},
+		"probe":       {"github.com/spf13/cobra", "k8s.io/client-go", "helm.sh/helm"},
+		"credentials": {"github.com/spf13/cobra", "k8s.io/client-go", "helm.sh/helm/v3/pkg/helmpath"},
+		"kube":        {"github.com/spf13/cobra", "helm.sh/helm"},
+		"scan":        {"github.com/spf13/cobra", "helm.sh/helm"},
+	}
+	for pkg, bad := range forbidden {
+		path := "github.com/regcheck/regcheck/pkg/" + pkg
+		out, err := exec.Command("go", "list", "-deps", path).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v\n%s", path, err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, b := range bad {
+				if dep == b || strings.HasPrefix(dep, b+"/") {
+					t.Errorf("%s depends on %s", pkg, dep)
+				}
+			}
+			if strings.HasPrefix(dep, "github.com/regcheck/regcheck/test/") {
+				t.Errorf("%s depends on test code %s", pkg, dep)
+			}
+		}
+	}
+}
