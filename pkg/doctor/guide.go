@@ -1,0 +1,92 @@
+package doctor
+
+import (
+	"strings"
+
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// Guide is what a check is for, as the markdown report explains it.
+type Guide struct {
+	What string
+	Why  string
+}
+
+// Guides explain each check, by ID.
+var Guides = map[string]Guide{
+	Reachable: {
+		What: "DNS resolution, a TCP connection, the TLS certificate (subject, issuer, expiry) and that GET /v2/ answers the registry API.",
+		Why:  "Every other check depends on it; a login portal or proxy answering /v2/ is what makes clients fail with `invalid character '<'` or `Expecting value: line 1 column 1`.",
+	},
+	Credentials: {
+		What: "Which method is in use (bearer, basic, anonymous) and where the credential came from, that it is complete, and a real authenticated exchange.",
+		Why:  "A username without a password, or a stale login, fails only at pull or push time, often as a misleading `unauthorized` or `unexpected EOF`.",
+	},
+	Pull: {
+		What: "That the reference resolves with the credentials in use: token scope, then a manifest HEAD (HEAD does not count against pull limits).",
+		Why:  "A missing repository, tag or grant is what breaks a rollout or a worker fetching a bundle.",
+	},
+	Push: {
+		What: "That a push would be authorized: a push-scoped token, then a blob upload session that is cancelled at once (nothing is written).",
+		Why:  "An anonymous or pull-only push fails late; some registries break the anonymous push-scoped token request (Helm's `unexpected EOF`).",
+	},
+	Reference: {
+		What: "That each reference names a repository and a tag or digest, and that the repository exists (else the closest names the registry lists).",
+		Why:  "A bare `sha256:…` names no repository; `smoke_bundle` versus `smoke-bundle` means the reader never sees what the pusher pushed.",
+	},
+	Staleness: {
+		What: "Whether the selected workloads' pods run the digest their tags point to now, and risky pull policies.",
+		Why:  "A re-pushed `latest` with `IfNotPresent` keeps nodes on the cached old image even after a restart.",
+	},
+	WorkloadSettings: {
+		What: "Registry hosts and references in the workloads' env vars and ConfigMap keys (`*REGISTRY*`, `*_IMAGE`, `oci://…`, `repo@sha256:…`), checked like images. Specs only; pods are never exec'd into.",
+		Why:  "Applications fetch what their settings name, not what the pod's image says; a wrong repository or bare digest there fails at run time.",
+	},
+	RateLimit: {
+		What: "The `ratelimit-limit` / `ratelimit-remaining` headers on manifest HEADs, and any 429.",
+		Why:  "An exhausted pull limit looks like a broken registry; HEADs show the budget without spending it.",
+	},
+}
+
+// verify lists the commands that show a fix worked, for a result of
+// check id: a rerun of just that check, and a standard tool's view.
+func (d *run) verify(id string, r report.Result) []string {
+	cmd := d.cfg.Command
+	if cmd == "" {
+		cmd = "kubectl regcheck"
+	}
+	doctor := func(args string) string {
+		return strings.Join(append([]string{cmd, "doctor", args}, d.cfg.Flags...), " ")
+	}
+	image := r.Image
+	if c, ok := r.Evidence["corrected"].(string); ok {
+		image = c
+	}
+	workload := ""
+	if r.Workload != "" {
+		workload = strings.ToLower(r.Workload) + " -n " + r.Namespace
+	}
+	switch {
+	case id == Reachable || id == RateLimit || (id == Credentials && r.Registry != "" && workload == ""):
+		if r.Registry == "" {
+			return nil
+		}
+		return []string{doctor("--registry " + r.Registry + " --only " + id)}
+	case id == Push:
+		return []string{doctor("--push-target " + image + " --only push")}
+	case id == Staleness && workload != "":
+		return []string{"kubectl rollout status " + workload, doctor(workload + " --only staleness")}
+	case workload != "":
+		return []string{"kubectl get " + workload + " -o yaml", doctor(workload + " --only " + id)}
+	case image != "":
+		if _, bare := bareDigest(image); bare {
+			image = "REGISTRY/REPOSITORY@" + strings.TrimPrefix(image, "oci://")
+		}
+		out := []string{doctor("--image " + image + " --only " + id)}
+		if id == Pull || id == Reference {
+			out = append(out, "crane digest "+strings.TrimPrefix(image, "oci://"))
+		}
+		return out
+	}
+	return nil
+}

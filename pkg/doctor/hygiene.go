@@ -1,0 +1,152 @@
+package doctor
+
+import (
+	"errors"
+	"sort"
+	"strings"
+
+	"github.com/distribution/reference"
+	"github.com/opencontainers/go-digest"
+
+	"github.com/regcheck/regcheck/pkg/registry"
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// ReasonMissingTag is image.reference's warning for a reference without
+// a tag or digest: it silently means :latest, which moves with every push.
+const ReasonMissingTag report.Reason = "MissingTag"
+
+// hygiene parses every subject and files its image.reference result:
+// bare digests and unparsable references fail (and are not probed), a
+// missing tag warns.
+func (d *run) hygiene() {
+	known := d.knownRepositories()
+	for _, s := range d.subjects {
+		id := Reference
+		if s.check == WorkloadSettings {
+			id = WorkloadSettings
+		}
+		r, ref, ok := checkReference(s.base, s.input, known, s.implicitTag)
+		s.ref, s.ok = ref, ok
+		d.add(id, r)
+	}
+}
+
+// knownRepositories are the repositories this run reads (images, settings
+// and workload images; push targets are written, not read), to infer the
+// one a bare digest belongs to.
+func (d *run) knownRepositories() []string {
+	seen := map[string]bool{}
+	var out []string
+	addRef := func(s string) {
+		if ref, err := registry.ParseReference(s); err == nil {
+			name := ref.Registry + "/" + ref.Repository
+			if !seen[name] {
+				seen[name] = true
+				out = append(out, name)
+			}
+		}
+	}
+	for _, s := range d.subjects {
+		if s.check != Push {
+			addRef(s.input)
+		}
+	}
+	if d.inv != nil {
+		for _, w := range d.inv.Workloads {
+			for _, c := range w.Containers {
+				addRef(c.Image)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkReference is the image.reference result for input. known are the
+// repositories (REGISTRY/REPO) a bare digest may belong to.
+func checkReference(base report.Result, input string, known []string, implicitTag bool) (report.Result, registry.Reference, bool) {
+	r := base
+	r.Check = report.CheckImageReference
+	r.Image = input
+	ref, err := registry.ParseReference(input)
+	if err != nil {
+		var f *registry.Failure
+		if !errors.As(err, &f) {
+			f = &registry.Failure{Reason: report.ReasonInvalidReference, Message: err.Error()}
+		}
+		r.Status, r.Reason, r.Message, r.Remedy = report.StatusFail, f.Reason, f.Message, f.Remedy
+		r.Evidence = withBase(base)
+		for k, v := range f.Evidence {
+			r.Evidence[k] = v
+		}
+		if dg, ok := bareDigest(input); ok {
+			inferDigestRepository(&r, dg, known)
+		}
+		return r, registry.Reference{}, false
+	}
+	r.Registry, r.Repository = ref.Registry, ref.Repository
+	r.Evidence = withBase(base)
+	r.Evidence["normalized"] = ref.String()
+	if !implicitTag && !hasTagOrDigest(input) {
+		r.Status, r.Reason = report.StatusWarn, ReasonMissingTag
+		r.Message = input + " names no tag: it means " + ref.String() + ", which moves with every push"
+		r.Remedy = "push a unique tag per build and use it, or pin the digest: " + ref.Registry + "/" + ref.Repository + "@sha256:… (crane digest " + ref.String() + ")"
+		return r, ref, true
+	}
+	r.Status, r.Reason = report.StatusPass, report.ReasonOk
+	r.Message = input + " is a well-formed reference (" + ref.String() + ")"
+	return r, ref, true
+}
+
+// bareDigest reports whether s is a digest alone, naming no repository.
+func bareDigest(s string) (string, bool) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "oci://")
+	if _, err := digest.Parse(s); err != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// inferDigestRepository writes the corrected form REPO@DIGEST into a
+// bare-digest result when this run names the repository.
+func inferDigestRepository(r *report.Result, dg string, known []string) {
+	switch len(known) {
+	case 0:
+		r.Remedy = "name the repository too: REGISTRY/REPOSITORY@" + dg + " (a bare digest is what some tools print; pulls need the repository)"
+	case 1:
+		fixed := known[0] + "@" + dg
+		r.Evidence["corrected"] = fixed
+		r.Registry, r.Repository, _ = strings.Cut(known[0], "/")
+		r.Remedy = "use the full reference " + fixed + " (the repository this run names); a bare digest names no repository"
+	default:
+		forms := make([]string, len(known))
+		for i, k := range known {
+			forms[i] = k + "@" + dg
+		}
+		r.Evidence["candidates"] = forms
+		r.Remedy = "name the repository the digest belongs to, one of: " + strings.Join(forms, ", ")
+	}
+}
+
+// hasTagOrDigest reports whether a parsable reference names a tag or a
+// digest itself (rather than defaulting to latest).
+func hasTagOrDigest(s string) bool {
+	named, err := reference.ParseNormalizedNamed(strings.TrimPrefix(strings.TrimSpace(s), "oci://"))
+	if err != nil {
+		return false
+	}
+	_, tagged := named.(reference.Tagged)
+	_, digested := named.(reference.Digested)
+	return tagged || digested
+}
+
+// withBase is a fresh evidence map holding the subject's own evidence
+// (the setting and where it came from).
+func withBase(base report.Result) report.Evidence {
+	ev := report.Evidence{}
+	for k, v := range base.Evidence {
+		ev[k] = v
+	}
+	return ev
+}

@@ -1,0 +1,167 @@
+package doctor
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/regcheck/regcheck/pkg/printers"
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// Print writes a DoctorReport: the doctor's own table and markdown (a line
+// per check, a verdict, and for markdown the why and how-to-verify of each
+// finding); wide, JSON and YAML as every report.
+func Print(w io.Writer, format string, r report.Report) error {
+	switch format {
+	case "table":
+		return Table(w, r)
+	case "markdown":
+		return Markdown(w, r)
+	}
+	return printers.Print(w, format, r)
+}
+
+// IDOf is the doctor check a result belongs to.
+func IDOf(r report.Result) string {
+	if id, ok := r.Evidence[EvidenceKey].(string); ok {
+		return id
+	}
+	return string(r.Check)
+}
+
+// Verdict is the one line that ends the report.
+func Verdict(r report.Report) string {
+	s := r.Summary
+	counts := fmt.Sprintf("%d pass, %d warn, %d fail, %d skip", s.Pass, s.Warn, s.Fail, s.Skip)
+	worst := r.Worst()
+	for _, res := range r.Results {
+		if res.Status == worst && worst != report.StatusPass && worst != report.StatusSkip {
+			return fmt.Sprintf("Verdict: %s (%s); start with %s: %s", strings.ToUpper(string(worst)), counts, IDOf(res), oneLine(res.Message))
+		}
+	}
+	return fmt.Sprintf("Verdict: PASS (%s)", counts)
+}
+
+// Table writes a line per check, the verdict, then the next steps.
+func Table(w io.Writer, r report.Report) error {
+	if len(r.Results) == 0 {
+		_, err := fmt.Fprintln(w, "No checks ran.")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHECK\tSTATUS\tREASON\tSUBJECT\tMESSAGE")
+	for _, res := range r.Results {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", IDOf(res), res.Status, res.Reason, oneLine(subjectOf(res)), oneLine(res.Message))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n%s\n", Verdict(r))
+	if rem := printers.Remedies(r); len(rem) > 0 {
+		fmt.Fprintln(w, "\nNext steps:")
+		for _, x := range rem {
+			fmt.Fprintf(w, "  - %s\n", oneLine(x))
+		}
+	}
+	return nil
+}
+
+// Markdown writes the incident report: the verdict, a table of every
+// check, then each finding with what it checks, why it matters, the
+// evidence, how to fix it and how to verify the fix.
+func Markdown(w io.Writer, r report.Report) error {
+	fmt.Fprintf(w, "# regcheck doctor report\n\n**%s**\n\n", Verdict(r))
+	if len(r.Results) == 0 {
+		_, err := fmt.Fprintln(w, "No checks ran.")
+		return err
+	}
+	fmt.Fprintln(w, "| # | check | status | reason | subject | message |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	for i, res := range r.Results {
+		fmt.Fprintf(w, "| %d | %s | %s | `%s` | %s | %s |\n", i+1, IDOf(res), res.Status, res.Reason, cell(subjectOf(res)), cell(res.Message))
+	}
+	first := true
+	for i, res := range r.Results {
+		if res.Status == report.StatusPass {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w, "\n## Findings")
+			first = false
+		}
+		finding(w, i+1, res)
+	}
+	return nil
+}
+
+func finding(w io.Writer, n int, res report.Result) {
+	id := IDOf(res)
+	fmt.Fprintf(w, "\n### %d. %s %s `%s`: %s\n\n%s\n\n", n, strings.ToUpper(string(res.Status)), id, res.Reason, cell(subjectOf(res)), oneLine(res.Message))
+	if g, ok := Guides[id]; ok {
+		fmt.Fprintf(w, "- **What it checks:** %s\n- **Why it matters:** %s\n", g.What, g.Why)
+	}
+	if res.CredentialSource != "" {
+		fmt.Fprintf(w, "- **Credentials:** `%s`\n", res.CredentialSource)
+	}
+	keys := make([]string, 0, len(res.Evidence))
+	for k := range res.Evidence {
+		if k != EvidenceKey && k != "verify" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	if len(keys) > 0 {
+		fmt.Fprintln(w, "- **Evidence:**")
+		for _, k := range keys {
+			fmt.Fprintf(w, "  - %s: `%s`\n", k, strings.ReplaceAll(oneLine(fmt.Sprint(res.Evidence[k])), "`", "'"))
+		}
+	}
+	if res.Remedy != "" {
+		fmt.Fprintf(w, "- **How to fix:** %s\n", oneLine(res.Remedy))
+	}
+	if cmds := verifyCommands(res.Evidence["verify"]); len(cmds) > 0 {
+		fmt.Fprintf(w, "- **How to verify the fix:** `%s`\n", strings.Join(cmds, "`, then `"))
+	}
+}
+
+// verifyCommands reads Evidence["verify"], as built or as decoded from JSON.
+func verifyCommands(v any) []string {
+	switch x := v.(type) {
+	case []string:
+		return x
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, s := range x {
+			out = append(out, fmt.Sprint(s))
+		}
+		return out
+	}
+	return nil
+}
+
+// subjectOf names what a result is about.
+func subjectOf(r report.Result) string {
+	var parts []string
+	for _, p := range []string{r.Namespace, r.Workload, r.Container} {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	s := strings.Join(parts, "/")
+	switch {
+	case r.Image != "" && s != "":
+		return s + " " + r.Image
+	case r.Image != "":
+		return r.Image
+	case s != "":
+		return s
+	}
+	return r.Registry
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func cell(s string) string { return strings.ReplaceAll(oneLine(s), "|", `\|`) }

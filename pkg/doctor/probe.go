@@ -1,0 +1,126 @@
+package doctor
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/probe"
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// placeholderRepository stands in for a repository when only a registry
+// was named: the probe then checks reachability and credentials, and its
+// pull result (for a repository nobody has) is dropped.
+const placeholderRepository = "regcheck-doctor/credentials"
+
+// probe walks the registry's auth flow for each parsed subject (pull, or
+// push only for push targets) and files the results: one credentials
+// result per registry and credential outcome, and the pull or push result
+// under the subject's check.
+func (d *run) probe(ctx context.Context) {
+	type job struct {
+		s      *subject
+		target probe.Target
+		host   *host
+	}
+	var jobs []job
+	probed := map[*host]bool{}
+	for _, s := range d.subjects {
+		if !s.ok {
+			continue
+		}
+		h := d.hostOf(s.ref.Registry)
+		probed[h] = true
+		t := probe.Target{Image: s.ref.Input, Pull: s.check != Push, Push: s.check == Push}
+		jobs = append(jobs, job{s: s, target: t, host: h})
+	}
+	for _, h := range d.hosts {
+		if !probed[h] && d.cfg.Checks.Enabled(Credentials) {
+			jobs = append(jobs, job{target: probe.Target{Image: h.registry + "/" + placeholderRepository, Pull: true}, host: h})
+		}
+	}
+	prober := probe.New(d.deps.Registry)
+	out := make([][]report.Result, len(jobs))
+	parallel(len(jobs), d.cfg.Concurrency, func(i int) {
+		j := jobs[i]
+		if j.host.failed != nil {
+			return // reachable already failed: nothing to probe
+		}
+		j.target.Lookup = d.lookup(ctx, j.host.registry)
+		out[i] = prober.Check(ctx, j.target)
+	})
+
+	seen := map[string]bool{}
+	for i, j := range jobs {
+		if j.host.failed != nil {
+			if j.s != nil {
+				d.add(j.s.check, d.notChecked(j.s, j.host))
+			}
+			continue
+		}
+		for _, r := range out[i] {
+			switch r.Check {
+			case report.CheckRegistryCredentials:
+				key := fmt.Sprint(r.Registry, r.Status, r.Reason, r.CredentialSource, r.Message)
+				if !seen[key] {
+					seen[key] = true
+					r.Image, r.Repository = "", ""
+					d.add(Credentials, r)
+				}
+			case report.CheckRegistryPull, report.CheckRegistryPush:
+				if j.s == nil {
+					continue
+				}
+				r = d.annotate(j.s, r)
+				j.s.probed = append(j.s.probed, r)
+				d.add(j.s.check, r)
+			case report.CheckRegistryReachable:
+				// The doctor's own reachable check already said it.
+			}
+		}
+	}
+}
+
+// lookup is the local credentials for a registry (none without a source).
+func (d *run) lookup(ctx context.Context, registry string) credentials.Lookup {
+	if d.deps.Credentials == nil {
+		return credentials.Lookup{}
+	}
+	return d.deps.Credentials(ctx, registry)
+}
+
+// annotate gives a probe result the subject's workload fields, and says
+// when a setting without a tag simply has no "latest".
+func (d *run) annotate(s *subject, r report.Result) report.Result {
+	r.Namespace, r.Workload, r.Container = s.base.Namespace, s.base.Workload, s.base.Container
+	if len(s.base.Evidence) > 0 {
+		ev := report.Evidence{}
+		for k, v := range r.Evidence {
+			ev[k] = v
+		}
+		for k, v := range s.base.Evidence {
+			ev[k] = v
+		}
+		r.Evidence = ev
+	}
+	if s.implicitTag && r.Reason == report.ReasonTagNotFound {
+		r.Status = report.StatusWarn
+		r.Message += " (the setting names no tag; the application may add its own)"
+	}
+	return r
+}
+
+// notChecked is the skip result of a subject whose registry is unreachable.
+func (d *run) notChecked(s *subject, h *host) report.Result {
+	r := s.base
+	r.Check = report.CheckRegistryPull
+	if s.check == Push {
+		r.Check = report.CheckRegistryPush
+	}
+	r.Image, r.Registry, r.Repository = s.input, s.ref.Registry, s.ref.Repository
+	r.Status, r.Reason = report.StatusSkip, h.failed.Reason
+	r.Message = "not checked: " + h.api + " is not reachable (" + string(h.failed.Reason) + ")"
+	r.Evidence = s.base.Evidence
+	return r
+}

@@ -1,0 +1,88 @@
+package doctor
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// rateLimits reports, per registry, the Docker Hub-style rate-limit
+// headers the manifest HEADs carried (a HEAD consumes no pull), or a 429.
+func (d *run) rateLimits() {
+	for _, h := range d.hosts {
+		r := report.Result{Check: report.CheckRegistryPull, Registry: h.registry, Status: report.StatusPass, Reason: report.ReasonOk}
+		seen, limited := false, false
+		var limit, remaining, retry string
+		for _, s := range d.subjects {
+			if !s.ok || s.ref.Registry != h.registry {
+				continue
+			}
+			for _, p := range s.probed {
+				if p.Check != report.CheckRegistryPull {
+					continue
+				}
+				seen = true
+				if p.Reason == report.ReasonRateLimited {
+					limited = true
+				}
+				limit, remaining, retry = first(limit, p.Evidence["ratelimit-limit"]), first(remaining, p.Evidence["ratelimit-remaining"]), first(retry, p.Evidence["retry-after"])
+			}
+		}
+		r.Evidence = report.Evidence{}
+		for k, v := range map[string]string{"ratelimit-limit": limit, "ratelimit-remaining": remaining, "retry-after": retry} {
+			if v != "" {
+				r.Evidence[k] = v
+			}
+		}
+		switch left := leadingInt(remaining); {
+		case !seen:
+			r.Status = report.StatusSkip
+			r.Message = "no manifest was requested from " + h.registry + ", so no rate-limit headers were seen"
+		case limited || (remaining != "" && left == 0):
+			r.Status, r.Reason = report.StatusWarn, report.ReasonRateLimited
+			r.Message = h.registry + " is rate limiting pulls"
+			if limit != "" {
+				r.Message += fmt.Sprintf(" (%s of %s left)", orZero(remaining), leadingPart(limit))
+			}
+			if retry != "" {
+				r.Message += "; retry after " + retry
+			}
+			r.Remedy = "wait for the window to reset, authenticate (higher limits per account), or pull through a mirror; HEAD requests (crane digest) do not count"
+		case limit != "":
+			r.Message = fmt.Sprintf("%s allows %s pulls per window; %s left (manifest HEADs do not count)", h.registry, leadingPart(limit), leadingPart(remaining))
+		default:
+			r.Message = h.registry + " announces no pull rate limit (no ratelimit-* headers on manifest requests)"
+		}
+		d.add(RateLimit, r)
+	}
+}
+
+func first(have string, v any) string {
+	if have != "" || v == nil {
+		return have
+	}
+	return fmt.Sprint(v)
+}
+
+// leadingPart drops the window of "100;w=21600".
+func leadingPart(s string) string {
+	p, _, _ := strings.Cut(s, ";")
+	return strings.TrimSpace(p)
+}
+
+func leadingInt(s string) int {
+	n, err := strconv.Atoi(leadingPart(s))
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+func orZero(s string) string {
+	if s == "" {
+		return "0"
+	}
+	return leadingPart(s)
+}

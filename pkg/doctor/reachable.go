@@ -1,0 +1,195 @@
+package doctor
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/regcheck/regcheck/pkg/registry"
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// reachability checks every host named by flags or references.
+func (d *run) reachability(ctx context.Context) {
+	for _, r := range d.cfg.Registries {
+		if h := registryHost(r); h != "" {
+			d.hostOf(h)
+		}
+	}
+	for _, s := range d.subjects {
+		if s.ok {
+			d.hostOf(s.ref.Registry)
+		}
+	}
+	out := make([]report.Result, len(d.hosts))
+	parallel(len(d.hosts), d.cfg.Concurrency, func(i int) {
+		out[i] = d.reachable(ctx, d.hosts[i])
+	})
+	for i, r := range out {
+		if r.Status == report.StatusFail {
+			d.hosts[i].failed = &out[i]
+		}
+		d.add(Reachable, r)
+	}
+}
+
+// reachable walks one host from the network up: DNS, TCP, TLS (the
+// certificate as evidence), then GET /v2/ through the registry client,
+// whose answer the probe reuses.
+func (d *run) reachable(ctx context.Context, h *host) report.Result {
+	r := report.Result{Check: report.CheckRegistryReachable, Registry: h.registry, Evidence: report.Evidence{}}
+	ev := r.Evidence
+	fail := func(reason report.Reason, msg, remedy string) report.Result {
+		r.Status, r.Reason, r.Message, r.Remedy = report.StatusFail, reason, msg, remedy
+		return r
+	}
+	timeout := d.cfg.Dial.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	hostname, port := splitHostPort(h.api, d.cfg.Dial.PlainHTTP)
+
+	if net.ParseIP(hostname) == nil {
+		dctx, cancel := context.WithTimeout(ctx, timeout)
+		addrs, err := net.DefaultResolver.LookupHost(dctx, hostname)
+		cancel()
+		if err != nil {
+			ev["dns"] = err.Error()
+			return fail(report.ReasonUnreachable, "cannot resolve "+hostname,
+				"check the registry host name and this machine's DNS (resolv.conf, VPN, corporate resolver)")
+		}
+		ev["dns"] = addrs[:min(len(addrs), 4)]
+	}
+
+	addr := net.JoinHostPort(hostname, port)
+	dialer := &net.Dialer{Timeout: timeout}
+	conn, err := dialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		ev["tcp"] = err.Error()
+		return fail(report.ReasonUnreachable, "cannot connect to "+addr+" (TCP)",
+			"check that the registry listens on "+addr+", and firewalls and proxies (HTTPS_PROXY/NO_PROXY) in between")
+	}
+	ev["tcp"] = "connected to " + conn.RemoteAddr().String()
+
+	skew := ""
+	if d.cfg.Dial.PlainHTTP {
+		ev["tls"] = "not used (--plain-http)"
+		conn.Close()
+	} else {
+		skew = d.tlsEvidence(ctx, conn, hostname, timeout, ev)
+	}
+
+	ping, err := d.deps.Registry.Ping(ctx, h.api)
+	if err != nil {
+		var f *registry.Failure
+		if !errors.As(err, &f) {
+			return fail(report.ReasonUnreachable, err.Error(), "run with --debug to see the exchange")
+		}
+		for k, v := range f.Evidence {
+			ev[k] = v
+		}
+		remedy := f.Remedy
+		if skew != "" {
+			remedy = skew + "; " + remedy
+		}
+		return fail(f.Reason, f.Message, remedy)
+	}
+	for k, v := range ping.Evidence() {
+		ev[k] = v
+	}
+	r.Status, r.Reason = report.StatusPass, report.ReasonOk
+	r.Message = fmt.Sprintf("%s resolves, connects and answers the registry API (GET /v2/ → %d, %s)", h.api, ping.Status, ping.Method())
+	if days, ok := ev["daysLeft"].(int); ok && days < 14 {
+		r.Status, r.Reason = report.StatusWarn, report.ReasonTLSError
+		r.Message = fmt.Sprintf("%s answers the registry API, but its certificate expires in %d days", h.api, days)
+		r.Remedy = "renew the registry's certificate before " + fmt.Sprint(ev["notAfter"])
+	}
+	return r
+}
+
+// tlsEvidence handshakes on conn to record the certificate (subject,
+// issuer, validity, days left) whatever its validity, then verifies it as
+// the client will. It returns a clock-skew hint when the certificate is
+// not valid yet.
+func (d *run) tlsEvidence(ctx context.Context, conn net.Conn, hostname string, timeout time.Duration, ev report.Evidence) string {
+	//nolint:gosec // verified below, by hand, so the certificate is evidence even when it is bad
+	tc := tls.Client(conn, &tls.Config{ServerName: hostname, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12})
+	defer tc.Close()
+	hctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := tc.HandshakeContext(hctx); err != nil {
+		ev["tls"] = "handshake failed: " + err.Error()
+		return ""
+	}
+	st := tc.ConnectionState()
+	ev["tls"] = tls.VersionName(st.Version)
+	if len(st.PeerCertificates) == 0 {
+		return ""
+	}
+	leaf := st.PeerCertificates[0]
+	now := time.Now()
+	ev["subject"] = leaf.Subject.String()
+	ev["issuer"] = leaf.Issuer.String()
+	ev["notBefore"] = leaf.NotBefore.UTC().Format(time.RFC3339)
+	ev["notAfter"] = leaf.NotAfter.UTC().Format(time.RFC3339)
+	ev["daysLeft"] = int(leaf.NotAfter.Sub(now).Hours() / 24)
+	skew := ""
+	if now.Before(leaf.NotBefore) {
+		skew = "the certificate is valid only from " + leaf.NotBefore.UTC().Format(time.RFC3339) +
+			" but this machine's clock says " + now.UTC().Format(time.RFC3339) + ": check the clock (NTP) here and on the registry"
+		ev["clockSkew"] = skew
+	}
+	if d.cfg.Dial.InsecureSkipTLSVerify {
+		ev["verified"] = "no (--insecure-skip-tls-verify)"
+		return skew
+	}
+	roots, err := d.roots()
+	if err != nil {
+		ev["verified"] = "no: " + err.Error()
+		return skew
+	}
+	inter := x509.NewCertPool()
+	for _, c := range st.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	if _, err := leaf.Verify(x509.VerifyOptions{DNSName: hostname, Roots: roots, Intermediates: inter}); err != nil {
+		ev["verified"] = "no: " + err.Error()
+	} else {
+		ev["verified"] = "yes"
+	}
+	return skew
+}
+
+// roots are the system roots plus --ca-file, as the registry client has them.
+func (d *run) roots() (*x509.CertPool, error) {
+	if d.cfg.Dial.CAFile == "" {
+		return nil, nil // the system pool
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	pem, err := os.ReadFile(d.cfg.Dial.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", d.cfg.Dial.CAFile)
+	}
+	return pool, nil
+}
+
+func splitHostPort(hostport string, plain bool) (string, string) {
+	if h, p, err := net.SplitHostPort(hostport); err == nil {
+		return h, p
+	}
+	if plain {
+		return hostport, "80"
+	}
+	return hostport, "443"
+}

@@ -1,0 +1,214 @@
+package doctor
+
+import (
+	"context"
+	"regexp"
+	"sort"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/regcheck/regcheck/pkg/kube"
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// digestRefRE matches a reference pinned by digest: host/repo@sha256:….
+var digestRefRE = regexp.MustCompile(`^[a-z0-9.-]+(:[0-9]+)?/[^@\s]+@sha256:[0-9a-f]{64}$`)
+
+// settingKind says what a workload setting names.
+type settingKind int
+
+const (
+	notRegistry settingKind = iota
+	imageSetting
+	registrySetting
+)
+
+// classify decides whether an env var (or ConfigMap key) names an image
+// or a registry: by its name (*REGISTRY*, *_IMAGE) or by its value
+// (oci://…, host/repo@sha256:…, a bare sha256 digest).
+func classify(name, value string) settingKind {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return notRegistry
+	}
+	upper := strings.ToUpper(name)
+	_, bare := bareDigest(value)
+	switch {
+	case strings.HasPrefix(value, "oci://"), digestRefRE.MatchString(value):
+		return imageSetting
+	case strings.HasSuffix(upper, "_IMAGE") || upper == "IMAGE":
+		return imageSetting
+	case bare && (strings.Contains(upper, "DIGEST") || strings.Contains(upper, "IMAGE") || strings.Contains(upper, "BUNDLE")):
+		return imageSetting
+	case strings.Contains(upper, "REGISTRY") && !strings.ContainsAny(value, " \t"):
+		if strings.Contains(strings.TrimPrefix(strings.TrimPrefix(value, "https://"), "http://"), "/") && !strings.HasPrefix(value, "http") {
+			return imageSetting // REGISTRY=host/repo names a repository
+		}
+		return registrySetting
+	}
+	return notRegistry
+}
+
+// readSettings returns the references the workloads' env vars and
+// referenced ConfigMap keys name. It reads specs only (never a pod's
+// process environment, never a Secret) and files what it could not read.
+func (d *run) readSettings(ctx context.Context, inv *kube.Inventory) []subject {
+	cms := &configMaps{d: d, byNS: map[string]map[string]map[string]string{}}
+	var out []subject
+	for i := range inv.Workloads {
+		w := &inv.Workloads[i]
+		spec, err := d.podSpec(ctx, w)
+		if err != nil || spec == nil {
+			continue
+		}
+		containers := append(append([]corev1.Container(nil), spec.InitContainers...), spec.Containers...)
+		for _, c := range containers {
+			base := report.Result{Namespace: w.Namespace, Workload: w.ID(), Container: c.Name}
+			for _, s := range envSettings(ctx, c, w.Namespace, cms) {
+				switch classify(s.name, s.value) {
+				case imageSetting:
+					out = append(out, d.settingSubject(base, s))
+				case registrySetting:
+					if d.cfg.Checks.Enabled(Reachable) || d.cfg.Checks.Enabled(Credentials) {
+						d.cfg.Registries = append(d.cfg.Registries, s.value)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (d *run) settingSubject(base report.Result, s setting) subject {
+	base.Evidence = report.Evidence{"setting": s.name, "from": s.from}
+	value := strings.TrimSpace(s.value)
+	return subject{input: value, check: WorkloadSettings, base: base, implicitTag: !hasTagOrDigest(value)}
+}
+
+// setting is one name/value a container is configured with.
+type setting struct{ name, value, from string }
+
+func envSettings(ctx context.Context, c corev1.Container, ns string, cms *configMaps) []setting {
+	var out []setting
+	for _, ef := range c.EnvFrom {
+		if ef.ConfigMapRef == nil {
+			continue // Secrets are never read for settings
+		}
+		data := cms.get(ctx, ns, ef.ConfigMapRef.Name)
+		keys := make([]string, 0, len(data))
+		for k := range data {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			out = append(out, setting{name: ef.Prefix + k, value: data[k], from: "configmap/" + ef.ConfigMapRef.Name + " (envFrom)"})
+		}
+	}
+	for _, e := range c.Env {
+		switch {
+		case e.ValueFrom == nil:
+			out = append(out, setting{name: e.Name, value: e.Value, from: "env"})
+		case e.ValueFrom.ConfigMapKeyRef != nil:
+			ref := e.ValueFrom.ConfigMapKeyRef
+			if v, ok := cms.get(ctx, ns, ref.Name)[ref.Key]; ok {
+				out = append(out, setting{name: e.Name, value: v, from: "configmap/" + ref.Name + " key " + ref.Key})
+			}
+		}
+	}
+	return out
+}
+
+// configMaps lists each namespace's ConfigMaps once.
+type configMaps struct {
+	d    *run
+	byNS map[string]map[string]map[string]string
+}
+
+func (c *configMaps) get(ctx context.Context, ns, name string) map[string]string {
+	m, ok := c.byNS[ns]
+	if !ok {
+		m = map[string]map[string]string{}
+		list, err := c.d.deps.Kube.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			c.d.add(WorkloadSettings, report.Result{Check: report.CheckImageReference, Namespace: ns, Status: report.StatusSkip, Reason: report.ReasonCredentialsUnreadable,
+				Message:  "ConfigMaps in " + ns + " could not be listed, so settings read from them were not checked: " + shortErr(err),
+				Remedy:   "grant list on configmaps in " + ns + " (kubectl auth can-i list configmaps -n " + ns + ")",
+				Evidence: report.Evidence{"forbidden": apierrors.IsForbidden(err)}})
+		} else {
+			for _, cm := range list.Items {
+				m[cm.Name] = cm.Data
+			}
+		}
+		c.byNS[ns] = m
+	}
+	return m[name]
+}
+
+func shortErr(err error) string {
+	s := err.Error()
+	if len(s) > 160 {
+		s = s[:160] + "…"
+	}
+	return s
+}
+
+// podSpec reads the pod template of w (a GET of its controller), or of
+// one of its pods when the controller is unknown or could not be read.
+func (d *run) podSpec(ctx context.Context, w *kube.Workload) (*corev1.PodSpec, error) {
+	c, ns, get := d.deps.Kube, w.Namespace, metav1.GetOptions{}
+	if !w.Inferred {
+		switch w.Kind {
+		case kube.KindDeployment:
+			o, err := c.AppsV1().Deployments(ns).Get(ctx, w.Name, get)
+			return specOr(o, err, func(o *appsv1.Deployment) *corev1.PodSpec { return &o.Spec.Template.Spec })
+		case kube.KindStatefulSet:
+			o, err := c.AppsV1().StatefulSets(ns).Get(ctx, w.Name, get)
+			return specOr(o, err, func(o *appsv1.StatefulSet) *corev1.PodSpec { return &o.Spec.Template.Spec })
+		case kube.KindDaemonSet:
+			o, err := c.AppsV1().DaemonSets(ns).Get(ctx, w.Name, get)
+			return specOr(o, err, func(o *appsv1.DaemonSet) *corev1.PodSpec { return &o.Spec.Template.Spec })
+		case kube.KindReplicaSet:
+			o, err := c.AppsV1().ReplicaSets(ns).Get(ctx, w.Name, get)
+			return specOr(o, err, func(o *appsv1.ReplicaSet) *corev1.PodSpec { return &o.Spec.Template.Spec })
+		case kube.KindJob:
+			o, err := c.BatchV1().Jobs(ns).Get(ctx, w.Name, get)
+			if err == nil {
+				return &o.Spec.Template.Spec, nil
+			}
+		case kube.KindCronJob:
+			o, err := c.BatchV1().CronJobs(ns).Get(ctx, w.Name, get)
+			if err == nil {
+				return &o.Spec.JobTemplate.Spec.Template.Spec, nil
+			}
+		case kube.KindReplicationController:
+			o, err := c.CoreV1().ReplicationControllers(ns).Get(ctx, w.Name, get)
+			if err == nil && o.Spec.Template != nil {
+				return &o.Spec.Template.Spec, nil
+			}
+		case kube.KindPod:
+			o, err := c.CoreV1().Pods(ns).Get(ctx, w.Name, get)
+			if err == nil {
+				return &o.Spec, nil
+			}
+		}
+	}
+	if len(w.Pods) == 0 {
+		return nil, nil
+	}
+	o, err := c.CoreV1().Pods(ns).Get(ctx, w.Pods[0].Name, get)
+	if err != nil {
+		return nil, err
+	}
+	return &o.Spec, nil
+}
+
+func specOr[T any](o *T, err error, spec func(*T) *corev1.PodSpec) (*corev1.PodSpec, error) {
+	if err != nil {
+		return nil, err
+	}
+	return spec(o), nil
+}
