@@ -12,10 +12,6 @@ import (
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
-// ReasonMissingTag is image.reference's warning for a reference without
-// a tag or digest: it silently means :latest, which moves with every push.
-const ReasonMissingTag report.Reason = "MissingTag"
-
 // hygiene parses every subject and files its image.reference result:
 // bare digests and unparsable references fail (and are not probed), a
 // missing tag warns.
@@ -89,7 +85,7 @@ func checkReference(base report.Result, input string, known []string, implicitTa
 	r.Evidence = withBase(base)
 	r.Evidence["normalized"] = ref.String()
 	if !implicitTag && !hasTagOrDigest(input) {
-		r.Status, r.Reason = report.StatusWarn, ReasonMissingTag
+		r.Status, r.Reason = report.StatusWarn, report.ReasonMissingTag
 		r.Message = input + " names no tag: it means " + ref.String() + ", which moves with every push"
 		r.Remedy = "push a unique tag per build and use it, or pin the digest: " + ref.Registry + "/" + ref.Repository + "@sha256:… (crane digest " + ref.String() + ")"
 		return r, ref, true

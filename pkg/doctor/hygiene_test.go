@@ -26,7 +26,7 @@ func TestCheckReference(t *testing.T) {
 		{name: "tagged", input: "ghcr.io/acme/app:1.0", status: report.StatusPass, reason: report.ReasonOk, probe: true},
 		{name: "pinned", input: "ghcr.io/acme/app@" + dg, status: report.StatusPass, reason: report.ReasonOk, probe: true},
 		{name: "oci chart", input: "oci://registry.example.com/charts/demo:0.1.0", status: report.StatusPass, reason: report.ReasonOk, probe: true},
-		{name: "no tag", input: "ghcr.io/acme/app", status: report.StatusWarn, reason: ReasonMissingTag, probe: true, remedyHas: "unique tag"},
+		{name: "no tag", input: "ghcr.io/acme/app", status: report.StatusWarn, reason: report.ReasonMissingTag, probe: true, remedyHas: "unique tag"},
 		{name: "no tag in a setting", input: "oci://registry.example.com/modelops-bundles", implicitTag: true, status: report.StatusPass, reason: report.ReasonOk, probe: true},
 		{name: "bare digest, one repository known", input: dg, known: []string{"registry.example.com/smoke_bundle"},
 			status: report.StatusFail, reason: report.ReasonInvalidReference, remedyHas: "registry.example.com/smoke_bundle@" + dg, corrected: "registry.example.com/smoke_bundle@" + dg},
