@@ -10,7 +10,16 @@ STATICCHECK_VERSION := v0.8.2
 TOOLBIN := $(CURDIR)/.cache/bin
 E2E_TIMEOUT ?= 40m
 
-.PHONY: all build test unit e2e fmt-check vet lint tidy-check tools demo clean
+.PHONY: all build test unit e2e fmt-check vet lint tidy-check fuzz fuzz-brief tools demo clean
+
+# Every fuzz target as package:Name; each parses untrusted input.
+FUZZ_TARGETS := \
+	./pkg/registry:FuzzParseChallenge \
+	./pkg/registry:FuzzParseTokenResponse \
+	./pkg/credentials:FuzzParseDockerConfigJSON \
+	./pkg/credentials:FuzzParseDockerCfg \
+	./pkg/scan:FuzzNormalizeImageID
+FUZZTIME ?= 60s
 
 all: build
 
@@ -18,7 +27,7 @@ build:
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/kubectl-regcheck
 
 # Everything the project checks. CI runs exactly this.
-test: fmt-check vet lint unit e2e
+test: fmt-check tidy-check vet lint unit fuzz-brief docs-check e2e
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^test/tools/')); \
@@ -26,6 +35,24 @@ fmt-check:
 
 vet:
 	go vet ./...
+
+# go.mod and go.sum must already be tidy.
+tidy-check:
+	@cp go.mod .cache-go.mod.bak && cp go.sum .cache-go.sum.bak; \
+	go mod tidy; \
+	if ! diff -q go.mod .cache-go.mod.bak >/dev/null || ! diff -q go.sum .cache-go.sum.bak >/dev/null; then \
+		mv .cache-go.mod.bak go.mod; mv .cache-go.sum.bak go.sum; echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; fi; \
+	rm -f .cache-go.mod.bak .cache-go.sum.bak
+
+# Each fuzz target for FUZZTIME (make fuzz FUZZTIME=5m).
+fuzz:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($(FUZZTIME))"; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; done
+
+# A short pass of every fuzz target, part of make test.
+fuzz-brief:
+	@$(MAKE) -s fuzz FUZZTIME=3s
 
 $(TOOLBIN)/staticcheck:
 	GOBIN=$(TOOLBIN) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
