@@ -1,0 +1,25 @@
+# Benchmark: regcheck on a cluster of realistic size (5000 pods, 1000
+# Deployments, 50 namespaces, 500 unique images) against a token-auth
+# registry made remote by a 50 ms proxy, next to `kubectl get pods -A` and a
+# `crane digest` loop. Not part of make test: a full run takes minutes.
+# Flags go through BENCH_FLAGS, e.g. make bench BENCH_FLAGS='-pods 200 -deployments 40 -namespaces 4 -images 20 -repos 10 -scales ""'.
+
+.PHONY: bench bench-crane
+
+BENCH_FLAGS ?=
+# The same cache key scripts/build-tools.sh uses for its tools (and
+# test/bench recomputes): the Go version and the pinned module files.
+CRANE_KEY = $(shell (go version; cat test/tools/crane/go.mod test/tools/crane/go.sum) | sha256sum | cut -c1-16)
+CRANE = $(CURDIR)/.cache/tools/$(CRANE_KEY)/bin/crane
+
+bench: tools build bench-crane
+	go run ./test/bench -crane '$(CRANE)' $(BENCH_FLAGS)
+
+# crane, built once from test/tools/crane into .cache/tools/<key>/bin.
+bench-crane:
+	@if [ ! -x '$(CRANE)' ]; then \
+		echo "building crane (once; cached in $(dir $(CRANE)))" >&2; \
+		mkdir -p '$(dir $(CRANE))'; \
+		(cd test/tools/crane && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o '$(CRANE).tmp.$$$$' github.com/google/go-containerregistry/cmd/crane) && \
+		mv '$(CRANE).tmp.$$$$' '$(CRANE)'; \
+	fi

@@ -1,0 +1,327 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/regcheck/regcheck/test/e2e/env"
+)
+
+// TestPackaging installs regcheck the ways users do, with the real tools in
+// a sandboxed home: the release archive through krew and kubectl, and the
+// repository as a Helm plugin through Helm 3 and Helm 4. It needs
+// bin/kubectl-regcheck (make build) and runs `make dist` itself when dist/
+// is missing or older than that binary.
+func TestPackaging(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: builds release archives, runs real kubectl, krew and helm")
+	}
+	root, err := env.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools, err := env.Tools()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptools := packagingTools(t, root)
+	packagingEnsureDist(t, root)
+	sb := newPackagingSandbox(t, tools.Kubectl, ptools)
+
+	t.Run("dist is reproducible", func(t *testing.T) {
+		before := packagingRead(t, filepath.Join(root, "dist", "checksums.txt"))
+		packagingMake(t, root, "dist")
+		after := packagingRead(t, filepath.Join(root, "dist", "checksums.txt"))
+		if before != after {
+			t.Fatalf("a second make dist changed the archives:\nbefore:\n%s\nafter:\n%s", before, after)
+		}
+		if n := strings.Count(after, "\n"); n != len(packagingPlatforms) {
+			t.Fatalf("checksums.txt lists %d archives, want %d:\n%s", n, len(packagingPlatforms), after)
+		}
+	})
+
+	// The committed manifest cannot carry this build's sha256 values (the
+	// binary links the commit that would contain them), so krew installs a
+	// manifest generated from dist/ by the same generator, and the committed
+	// one must equal it apart from the sha256 lines.
+	manifest := filepath.Join(sb.dir, "regcheck.yaml") // krew takes the plugin name from the file name
+	fresh, err := exec.Command("bash", filepath.Join(root, "scripts", "krew-manifest.sh"), filepath.Join(root, "dist", "checksums.txt")).Output()
+	if err != nil {
+		t.Fatalf("scripts/krew-manifest.sh: %v", packagingExitDetail(err))
+	}
+	if err := os.WriteFile(manifest, fresh, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("krew manifest", func(t *testing.T) {
+		committed := packagingRead(t, filepath.Join(root, ".krew.yaml"))
+		if got, want := packagingMaskSHA(committed), packagingMaskSHA(string(fresh)); got != want {
+			t.Errorf(".krew.yaml is not what scripts/krew-manifest.sh generates (run make krew-manifest):\ncommitted:\n%s\ngenerated:\n%s", got, want)
+		}
+		committedCopy := filepath.Join(t.TempDir(), "regcheck.yaml")
+		if err := os.WriteFile(committedCopy, []byte(committed), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// -skip-install: its install step downloads the uri; the subtests
+		// below install every archive from dist/ instead.
+		for _, m := range []string{committedCopy, manifest} {
+			sb.run(t, ptools.validate, "-manifest", m, "-skip-install")
+		}
+	})
+
+	// Every archive against its platform's entry: sha256, bin and LICENSE.
+	// KREW_OS/KREW_ARCH make krew pick the entry as it would on that platform.
+	t.Run("krew install every platform", func(t *testing.T) {
+		for _, p := range packagingPlatforms {
+			t.Run(p.os+"/"+p.arch, func(t *testing.T) {
+				krewRoot := filepath.Join(t.TempDir(), "krew")
+				sb.runEnv(t, []string{"KREW_ROOT=" + krewRoot, "KREW_OS=" + p.os, "KREW_ARCH=" + p.arch},
+					sb.kubectl, "krew", "install", "--manifest="+manifest, "--archive="+packagingArchive(t, root, p.os, p.arch))
+				store := filepath.Join(krewRoot, "store", "regcheck")
+				for _, f := range []string{"LICENSE", p.exe()} {
+					if m, _ := filepath.Glob(filepath.Join(store, "*", f)); len(m) != 1 {
+						t.Errorf("%s not installed in %s", f, store)
+					}
+				}
+			})
+		}
+	})
+
+	t.Run("kubectl regcheck via krew", func(t *testing.T) {
+		archive := packagingArchive(t, root, runtime.GOOS, runtime.GOARCH)
+		sb.run(t, sb.kubectl, "krew", "install", "--manifest="+manifest, "--archive="+archive)
+
+		out := sb.run(t, sb.kubectl, "plugin", "list")
+		if !strings.Contains(out, filepath.Join(sb.krewRoot, "bin", "kubectl-regcheck")) {
+			t.Errorf("kubectl plugin list does not show krew's kubectl-regcheck:\n%s", out)
+		}
+
+		var info struct{ Version, Commit, GoVersion, Platform string }
+		out = sb.run(t, sb.kubectl, "regcheck", "version", "-o", "json")
+		if err := json.Unmarshal([]byte(out), &info); err != nil {
+			t.Fatalf("kubectl regcheck version -o json: %v\n%s", err, out)
+		}
+		if info.Platform != runtime.GOOS+"/"+runtime.GOARCH || info.Version == "" || info.Version == "dev" || info.Commit == "unknown" {
+			t.Errorf("version of the released binary = %+v, want this platform and the version and commit linked in by make dist", info)
+		}
+
+		// The root's display name: usage reads as kubectl users type it.
+		if out := sb.run(t, sb.kubectl, "regcheck", "--help"); !strings.Contains(out, "kubectl regcheck") {
+			t.Errorf("kubectl regcheck --help does not say kubectl regcheck:\n%s", out)
+		}
+		// No `krew uninstall`: it insists on a cloned plugin index (network);
+		// the sandbox goes away with the test.
+	})
+
+	for _, h := range []struct{ name, bin string }{{"helm3", tools.Helm}, {"helm4", ptools.helm4}} {
+		t.Run(h.name+" plugin", func(t *testing.T) {
+			// Plugins land in $HELM_DATA_HOME/plugins. HELM_PLUGINS is left
+			// unset: Helm 4.3.1 symlinks a local directory into the data
+			// home's plugins dir even when HELM_PLUGINS points elsewhere,
+			// and then lists only HELM_PLUGINS.
+			helmHome := filepath.Join(sb.dir, h.name)
+			extra := []string{
+				"HELM_CACHE_HOME=" + filepath.Join(helmHome, "cache"),
+				"HELM_CONFIG_HOME=" + filepath.Join(helmHome, "config"),
+				"HELM_DATA_HOME=" + filepath.Join(helmHome, "data"),
+			}
+			run := func(args ...string) string { return sb.runEnv(t, extra, h.bin, args...) }
+
+			// A local directory: Helm links it and runs the install hook,
+			// which finds bin/kubectl-regcheck. Helm 4 skips signature
+			// verification for local directories by itself.
+			run("plugin", "install", root)
+			if !packagingListed(run("plugin", "list")) {
+				t.Fatalf("%s plugin list does not show regcheck", h.name)
+			}
+			if out := run("regcheck", "version"); !strings.HasPrefix(out, "regcheck ") {
+				t.Errorf("%s regcheck version printed %q", h.name, out)
+			}
+			// Helm's environment switches regcheck to its Helm front end.
+			if out := run("regcheck", "push-auth", "--help"); !strings.Contains(out, "helm regcheck push-auth") {
+				t.Errorf("%s regcheck push-auth --help does not say helm regcheck push-auth:\n%s", h.name, out)
+			}
+			run("plugin", "uninstall", "regcheck")
+			if packagingListed(run("plugin", "list")) {
+				t.Errorf("%s plugin list still shows regcheck after uninstall", h.name)
+			}
+			if _, err := os.Stat(filepath.Join(root, "plugin.yaml")); err != nil {
+				t.Errorf("uninstall touched the repository: %v", err)
+			}
+		})
+	}
+}
+
+type packagingPlatform struct{ os, arch string }
+
+func (p packagingPlatform) exe() string {
+	if p.os == "windows" {
+		return "kubectl-regcheck.exe"
+	}
+	return "kubectl-regcheck"
+}
+
+var packagingPlatforms = []packagingPlatform{
+	{"linux", "amd64"}, {"linux", "arm64"},
+	{"darwin", "amd64"}, {"darwin", "arm64"},
+	{"windows", "amd64"}, {"windows", "arm64"},
+}
+
+type packagingToolPaths struct{ krew, validate, helm4 string }
+
+// packagingTools builds (or finds cached) kubectl-krew,
+// validate-krew-manifest and helm4.
+func packagingTools(t *testing.T, root string) packagingToolPaths {
+	t.Helper()
+	cmd := exec.Command("bash", filepath.Join(root, "scripts", "build-packaging-tools.sh"))
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("scripts/build-packaging-tools.sh: %v", packagingExitDetail(err))
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	dir := lines[len(lines)-1]
+	return packagingToolPaths{
+		krew:     filepath.Join(dir, "kubectl-krew"),
+		validate: filepath.Join(dir, "validate-krew-manifest"),
+		helm4:    filepath.Join(dir, "helm4"),
+	}
+}
+
+// packagingEnsureDist runs make dist unless dist/ is newer than the binary
+// the Helm plugin installs, so archives and binary come from the same tree.
+func packagingEnsureDist(t *testing.T, root string) {
+	t.Helper()
+	bin, err := os.Stat(filepath.Join(root, "bin", "kubectl-regcheck"))
+	if err != nil {
+		t.Fatalf("bin/kubectl-regcheck: %v (run make build; make e2e does)", err)
+	}
+	sums, err := os.Stat(filepath.Join(root, "dist", "checksums.txt"))
+	if err == nil && !sums.ModTime().Before(bin.ModTime()) {
+		return
+	}
+	packagingMake(t, root, "dist")
+}
+
+func packagingMake(t *testing.T, root, target string) {
+	t.Helper()
+	start := time.Now()
+	cmd := exec.Command("make", "-C", root, target)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make %s: %v\n%s", target, err, out)
+	}
+	t.Logf("make %s took %s", target, time.Since(start).Round(time.Second))
+}
+
+func packagingArchive(t *testing.T, root, goos, goarch string) string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(root, "dist", fmt.Sprintf("kubectl-regcheck_*_%s_%s.tar.gz", goos, goarch)))
+	if len(m) != 1 {
+		t.Fatalf("want one dist archive for %s/%s, found %v", goos, goarch, m)
+	}
+	return m[0]
+}
+
+var packagingSHALine = regexp.MustCompile(`(?m)^(\s*sha256: )[0-9a-f]{64}$`)
+
+func packagingMaskSHA(manifest string) string {
+	return packagingSHALine.ReplaceAllString(manifest, "${1}<sha256>")
+}
+
+// packagingListed reports whether `helm plugin list` output has a regcheck row.
+func packagingListed(out string) bool {
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == "regcheck" {
+			return true
+		}
+	}
+	return false
+}
+
+func packagingRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// packagingExitDetail adds the stderr that exec.Cmd.Output captured.
+func packagingExitDetail(err error) string {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return fmt.Sprintf("%v\n%s", err, ee.Stderr)
+	}
+	return err.Error()
+}
+
+// packagingSandbox is a throwaway home: nothing reads or writes the user's
+// kubeconfig, krew root or Helm directories, and PATH holds only the tools
+// under test (kubectl and kubectl-krew, then krew's bin) and the system's.
+type packagingSandbox struct {
+	dir, krewRoot, kubectl string
+	env                    []string
+}
+
+func newPackagingSandbox(t *testing.T, kubectl string, pt packagingToolPaths) *packagingSandbox {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	sb := &packagingSandbox{dir: dir, krewRoot: filepath.Join(dir, "krew"), kubectl: filepath.Join(bin, "kubectl")}
+	for _, d := range []string{bin, filepath.Join(dir, "home"), filepath.Join(dir, "tmp")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// kubectl finds krew as the kubectl-krew plugin on PATH.
+	for name, target := range map[string]string{"kubectl": kubectl, "kubectl-krew": pt.krew} {
+		if err := os.Symlink(target, filepath.Join(bin, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	home := filepath.Join(dir, "home")
+	sb.env = []string{
+		"PATH=" + strings.Join([]string{bin, filepath.Join(sb.krewRoot, "bin"), "/usr/local/bin", "/usr/bin", "/bin"}, string(os.PathListSeparator)),
+		"HOME=" + home,
+		"TMPDIR=" + filepath.Join(dir, "tmp"),
+		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
+		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
+		"XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"),
+		"KUBECONFIG=" + filepath.Join(home, ".kube", "config"),
+		"KREW_ROOT=" + sb.krewRoot,
+		"KREW_NO_UPGRADE_CHECK=1", // no call to GitHub
+		"NO_COLOR=1",
+	}
+	return sb
+}
+
+func (sb *packagingSandbox) run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	return sb.runEnv(t, nil, name, args...)
+}
+
+// runEnv runs a command in the sandbox, extra overriding its environment,
+// and fails the test on a non-zero exit. It returns stdout.
+func (sb *packagingSandbox) runEnv(t *testing.T, extra []string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = sb.dir
+	cmd.Env = append(append([]string{}, sb.env...), extra...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr:\n%s", filepath.Base(name), strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
