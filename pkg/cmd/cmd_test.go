@@ -106,3 +106,25 @@ func TestUsageSaysKubectlOrHelm(t *testing.T) {
 		}
 	}
 }
+
+func TestColor(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want bool
+	}{
+		{[]string{"--color", "always"}, nil, true},
+		{[]string{"--color", "always"}, map[string]string{"NO_COLOR": "1"}, true},
+		{[]string{"--color", "never"}, nil, false},
+		{nil, nil, false}, // auto, and the test's stdout is not a terminal
+	} {
+		args := append([]string{"auth", "sha256:" + strings.Repeat("b", 64)}, tc.args...)
+		stdout, _, _ := runCmd(t, tc.env, "", args...)
+		if got := strings.Contains(stdout, "\x1b["); got != tc.want {
+			t.Errorf("%v %v: colour %v, want %v:\n%q", tc.args, tc.env, got, tc.want, stdout)
+		}
+	}
+	if _, stderr, code := runCmd(t, nil, "", "version", "--color", "sometimes"); code != 2 || !strings.Contains(stderr, "--color") {
+		t.Errorf("--color sometimes: exit %d, %q", code, stderr)
+	}
+}

@@ -5,10 +5,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
@@ -37,6 +39,7 @@ type CommonOptions struct {
 	PasswordStdin         bool
 	FailOn                string
 	Debug                 bool
+	Color                 string
 
 	// HelmMode is true when Helm runs regcheck as a plugin: defaults then
 	// come from Helm's environment (HELM_NAMESPACE, HELM_KUBECONTEXT, ...).
@@ -60,6 +63,7 @@ func NewCommonOptions(streams genericiooptions.IOStreams, getenv func(string) st
 		Timeout:     60 * time.Second,
 		Concurrency: 8,
 		FailOn:      "fail",
+		Color:       "auto",
 		HelmMode:    getenv("HELM_BIN") != "" || getenv("HELM_PLUGIN_NAME") != "",
 	}
 }
@@ -78,6 +82,7 @@ func (o *CommonOptions) AddFlags(flags *pflag.FlagSet) {
 	flags.StringVar(&o.Username, "username", "", "registry username (use with --password-stdin)")
 	flags.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the registry password from stdin")
 	flags.StringVar(&o.FailOn, "fail-on", o.FailOn, "exit 1 on: fail|warn")
+	flags.StringVar(&o.Color, "color", o.Color, "colour statuses: auto (only on a terminal, honouring NO_COLOR and TERM=dumb), always or never")
 	flags.BoolVarP(&o.Debug, "debug", "v", false, "trace every registry exchange on stderr (redacted: no password, token or Authorization header)")
 }
 
@@ -137,6 +142,9 @@ func (o *CommonOptions) Validate() error {
 	}
 	if o.FailOn != "fail" && o.FailOn != "warn" {
 		return cannotRun("--fail-on must be fail or warn, not %q", o.FailOn)
+	}
+	if o.Color != "auto" && o.Color != "always" && o.Color != "never" {
+		return cannotRun("--color must be auto, always or never, not %q", o.Color)
 	}
 	if o.Timeout <= 0 {
 		return cannotRun("--timeout must be positive")
@@ -200,7 +208,7 @@ func (o *CommonOptions) LocalCredentials() *credentials.Local {
 
 // Print writes the report and turns its verdict into the exit code.
 func (o *CommonOptions) Print(r report.Report) error {
-	if err := printers.Print(o.Out, o.Output, r); err != nil {
+	if err := printers.PrintWith(o.Out, o.Output, r, printers.Options{Color: o.useColor()}); err != nil {
 		return cannotRun("writing output: %v", err)
 	}
 	failOn := report.StatusFail
@@ -211,4 +219,20 @@ func (o *CommonOptions) Print(r report.Report) error {
 		return &ExitError{Code: code}
 	}
 	return nil
+}
+
+// useColor decides --color auto as kind does: colour only on a terminal,
+// never with NO_COLOR set or TERM=dumb.
+func (o *CommonOptions) useColor() bool {
+	switch o.Color {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	if o.Getenv("NO_COLOR") != "" || o.Getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := o.Out.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

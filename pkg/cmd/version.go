@@ -16,7 +16,10 @@ func NewCmdVersion(common *CommonOptions) *cobra.Command {
 		Use:   "version",
 		Short: "Print regcheck's version, commit and Go version",
 		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := common.Validate(); err != nil {
+				return err
+			}
 			info := version.Get()
 			switch common.Output {
 			case "json":

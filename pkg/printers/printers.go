@@ -28,8 +28,20 @@ func ValidateFormat(format string) error {
 	return fmt.Errorf("unknown output format %q: use one of %s", format, strings.Join(Formats, "|"))
 }
 
-// Print writes r to w in format (already validated).
+// Options tune human output.
+type Options struct {
+	// Color marks statuses with ANSI colours; callers set it only for a
+	// terminal (piped output stays plain and stable).
+	Color bool
+}
+
+// Print writes r to w in format (already validated), without colour.
 func Print(w io.Writer, format string, r report.Report) error {
+	return PrintWith(w, format, r, Options{})
+}
+
+// PrintWith writes r to w in format with opts.
+func PrintWith(w io.Writer, format string, r report.Report, opts Options) error {
 	switch format {
 	case "json":
 		b, err := json.MarshalIndent(r, "", "  ")
@@ -48,8 +60,8 @@ func Print(w io.Writer, format string, r report.Report) error {
 	case "markdown":
 		return Markdown(w, r)
 	case "wide":
-		return Table(w, r, true)
+		return table(w, r, true, opts)
 	default:
-		return Table(w, r, false)
+		return table(w, r, false, opts)
 	}
 }

@@ -51,6 +51,21 @@ func digests(r report.Result) string {
 // Table writes one line per result, a summary line, and the remedies of
 // what did not pass, so the table alone says what to do next.
 func Table(w io.Writer, r report.Report, wide bool) error {
+	return table(w, r, wide, Options{})
+}
+
+// statusColors are ANSI colours of equal byte length, so tabwriter, which
+// counts bytes, keeps the columns aligned.
+var statusColors = map[report.Status]string{
+	report.StatusPass: "\x1b[32m",
+	report.StatusWarn: "\x1b[33m",
+	report.StatusFail: "\x1b[31m",
+	report.StatusSkip: "\x1b[90m",
+}
+
+const colorReset = "\x1b[0m"
+
+func table(w io.Writer, r report.Report, wide bool, opts Options) error {
 	if len(r.Results) == 0 {
 		_, err := fmt.Fprintln(w, "No results.")
 		return err
@@ -79,6 +94,9 @@ func Table(w io.Writer, r report.Report, wide bool) error {
 		cells := make([]string, len(cols))
 		for i, c := range cols {
 			cells[i] = oneLine(c.value(res))
+			if opts.Color && c.header == "STATUS" && statusColors[res.Status] != "" {
+				cells[i] = statusColors[res.Status] + cells[i] + colorReset
+			}
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
