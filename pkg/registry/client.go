@@ -47,6 +47,11 @@ type Client struct {
 
 	configMu sync.Mutex
 	configs  map[string]string // manifest digest → config digest
+
+	// verified holds host + method + credential fingerprint of credentials
+	// a registry already accepted on GET /v2/ in this run: a scan of many
+	// repositories proves each credential once, not once per session.
+	verified sync.Map
 }
 
 // NewClient builds a client. Its only error is a CA file that cannot be

@@ -142,8 +142,13 @@ func (s *Session) Authenticate(ctx context.Context) (*AuthResult, error) {
 	if s.cred.Anonymous() || s.method == "anonymous" {
 		return res, nil
 	}
-	if err := s.verify(ctx); err != nil {
+	verifiedKey := s.ref.Host + "\x00" + s.method + "\x00" + s.cred.Fingerprint()
+	if _, ok := s.c.verified.Load(verifiedKey); ok {
+		s.verified = true
+	} else if err := s.verify(ctx); err != nil {
 		return nil, err
+	} else if s.verified {
+		s.c.verified.Store(verifiedKey, true)
 	}
 	res.Verified = s.verified
 	return res, nil

@@ -90,3 +90,26 @@ func runningPod(name, imageID, arch string) kube.Pod {
 	}
 	return p
 }
+
+// headResolver is a fakeResolver that also answers Head and Expand, and
+// counts them, as pkg/registry's Client does.
+type headResolver struct {
+	*fakeResolver
+	heads, expands atomic.Int32
+}
+
+func (h *headResolver) Head(ctx context.Context, ref string, creds []credentials.Credential) (registry.Descriptor, error) {
+	h.heads.Add(1)
+	res, err := h.fakeResolver.Resolve(ctx, ref, creds)
+	return registry.Descriptor{Digest: res.Digest, MediaType: res.MediaType, CredentialSource: res.CredentialSource}, err
+}
+
+func (h *headResolver) Expand(ctx context.Context, d registry.Descriptor, creds []credentials.Credential) (registry.Resolution, error) {
+	h.expands.Add(1)
+	for _, res := range h.answers {
+		if res.Digest == d.Digest {
+			return res, nil
+		}
+	}
+	return registry.Resolution{}, &registry.Failure{Reason: "TagNotFound", Message: "unknown " + d.Digest}
+}

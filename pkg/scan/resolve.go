@@ -17,6 +17,16 @@ type Resolver interface {
 	Resolve(ctx context.Context, ref string, creds []credentials.Credential) (registry.Resolution, error)
 }
 
+// HeadResolver is a Resolver that can answer with one manifest HEAD and
+// read an index's children and config digests only when asked, as
+// pkg/registry's Client does. A scan uses it to spend one manifest request
+// on every image whose pods all run the tag's digest already.
+type HeadResolver interface {
+	Resolver
+	Head(ctx context.Context, ref string, creds []credentials.Credential) (registry.Descriptor, error)
+	Expand(ctx context.Context, d registry.Descriptor, creds []credentials.Credential) (registry.Resolution, error)
+}
+
 // defaultConcurrency bounds registry lookups when Options leaves it unset.
 const defaultConcurrency = 4
 
@@ -27,6 +37,42 @@ type lookup struct {
 	creds []credentials.Credential
 	res   registry.Resolution
 	err   error
+	// running are the digests the pods of every container sharing this
+	// lookup report; when all equal the tag's digest, nothing but a HEAD
+	// is needed.
+	running map[string]bool
+}
+
+// addRunning records a digest a pod reports for this lookup's image.
+func (lk *lookup) addRunning(d string) {
+	if lk.running == nil {
+		lk.running = map[string]bool{}
+	}
+	lk.running[d] = true
+}
+
+// run resolves the lookup, expanding only when some pod runs a digest
+// other than the tag's (an index child, a config digest, or a stale one).
+func (lk *lookup) run(ctx context.Context, r Resolver) (registry.Resolution, error) {
+	hr, ok := r.(HeadResolver)
+	if !ok {
+		return r.Resolve(ctx, lk.ref, lk.creds)
+	}
+	d, err := hr.Head(ctx, lk.ref, lk.creds)
+	if err != nil {
+		return registry.Resolution{}, err
+	}
+	expand := false
+	for digest := range lk.running {
+		if digest != d.Digest {
+			expand = true
+			break
+		}
+	}
+	if !expand {
+		return registry.Resolution{Digest: d.Digest, MediaType: d.MediaType, CredentialSource: d.CredentialSource}, nil
+	}
+	return hr.Expand(ctx, d, lk.creds)
 }
 
 // lookups deduplicates resolutions: a hundred workloads on one image with
@@ -72,7 +118,7 @@ func (l *lookups) resolve(ctx context.Context, r Resolver, concurrency int) {
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			lk.res, lk.err = r.Resolve(ctx, lk.ref, lk.creds)
+			lk.res, lk.err = lk.run(ctx, r)
 		})
 	}
 	wg.Wait()

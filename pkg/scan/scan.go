@@ -57,6 +57,13 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 			ch := &check{w: w, c: c, ref: ref, base: base, unreadable: pc.unreadable}
 			if opts.Resolver != nil {
 				ch.lookup = pending.get(ref.canonical, pc.lookup(ref.canonical))
+				for i := range w.Pods {
+					if st, ok := w.Pods[i].Status(c.Name, c.Init); ok {
+						if d, kind := NormalizeImageID(st.ImageID); kind != IDNone {
+							ch.lookup.addRunning(d)
+						}
+					}
+				}
 			}
 			checks = append(checks, ch)
 		}

@@ -360,3 +360,36 @@ func TestResultsSortedAndInitContainers(t *testing.T) {
 		t.Errorf("results:\n got %q\nwant %q", got, want)
 	}
 }
+
+// TestExpandOnlyWhenNeeded: pods that all run the tag's digest cost one
+// HEAD; an index child, a config digest or a stale pod need the expansion.
+func TestExpandOnlyWhenNeeded(t *testing.T) {
+	ifnp := corev1.PullIfNotPresent
+	for _, tc := range []struct {
+		name    string
+		imageID string
+		expands int32
+		reason  report.Reason
+	}{
+		{"all on the tag's digest", "registry.example.com/team/app@" + dg("a"), 0, report.ReasonCurrent},
+		{"config digest (kind)", dg("c"), 1, report.ReasonCurrent},
+		{"stale", "registry.example.com/team/app@" + dg("f"), 1, report.ReasonStale},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &headResolver{fakeResolver: resolver()}
+			inv := &kube.Inventory{Workloads: []kube.Workload{deploy("web", appRef, ifnp, runningPod("a", tc.imageID, ""))}}
+			var got report.Result
+			for _, res := range Run(context.Background(), inv, nil, Options{Resolver: r}) {
+				if res.Check == report.CheckWorkloadDigest {
+					got = res
+				}
+			}
+			if got.Reason != tc.reason {
+				t.Errorf("reason %s, want %s: %s", got.Reason, tc.reason, got.Message)
+			}
+			if r.heads.Load() != 1 || r.expands.Load() != tc.expands {
+				t.Errorf("heads %d, expands %d; want 1, %d", r.heads.Load(), r.expands.Load(), tc.expands)
+			}
+		})
+	}
+}
