@@ -1,0 +1,484 @@
+// Command bench is `make bench`: regcheck against a cluster and a registry
+// of realistic size, with the registry made to look remote.
+//
+// In one run it starts the real local environment (etcd, kube-apiserver,
+// kube-controller-manager, a token-auth distribution registry), puts a
+// loopback proxy in front of the registry that delays every answer by
+// -delay and counts requests by kind, pushes -images unique references
+// (each twice: the previous build, for stale pods, and the current one),
+// and writes Deployments, their ReplicaSets and running pods with a pull
+// secret per namespace. It then measures, side by side:
+//
+//   - list_floor_s: `kubectl get pods -A -o json`, what merely reading the pods costs;
+//   - regcheck_s: `kubectl regcheck -A -o json --plain-http --concurrency N`
+//     through the real kubectl, its peak RSS and the registry requests it made;
+//   - crane_loop_s: `crane digest` once per unique image, one after the
+//     other, with the same credentials, the shell-loop alternative.
+//
+// The smaller scales of -scales are measured first, on a prefix of the
+// objects (proportionally fewer namespaces, deployments and images); then
+// the rest is written and the full scale is measured. The full scale is
+// printed first, each scale as a block of `name: value` lines.
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/regcheck/regcheck/test/e2e/env"
+)
+
+const (
+	user     = "bench-bot"
+	password = "bench:s3cret" // a throwaway credential of the throwaway registry
+)
+
+type options struct {
+	pods, deployments, namespaces int
+	images, repos                 int
+	delay                         time.Duration
+	concurrency                   int
+	scales                        []int
+	workers                       int
+	crane                         string
+	timeout                       time.Duration
+}
+
+func main() {
+	var o options
+	var scales string
+	flag.IntVar(&o.pods, "pods", 5000, "pods at full scale")
+	flag.IntVar(&o.deployments, "deployments", 1000, "Deployments the pods belong to")
+	flag.IntVar(&o.namespaces, "namespaces", 50, "namespaces the Deployments are spread over")
+	flag.IntVar(&o.images, "images", 500, "unique image references at full scale")
+	flag.IntVar(&o.repos, "repos", 200, "repositories the images are spread over (tags v0, v1, ...)")
+	flag.DurationVar(&o.delay, "delay", 50*time.Millisecond, "added to every registry response (a round trip to a remote registry)")
+	flag.IntVar(&o.concurrency, "concurrency", 16, "regcheck --concurrency")
+	flag.StringVar(&scales, "scales", "500", "comma-separated smaller pod counts also measured (images, deployments and namespaces in proportion); empty for none")
+	flag.IntVar(&o.workers, "workers", 16, "goroutines writing objects and pushing images")
+	flag.StringVar(&o.crane, "crane", "", "crane binary (default: build test/tools/crane into .cache/tools)")
+	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on the whole run")
+	flag.Parse()
+	var err error
+	if o.scales, err = parseScales(scales, o.pods); err == nil {
+		err = o.validate()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+		os.Exit(2)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintf(os.Stderr, "bench failed: %v\n", err)
+		cancel()
+		stop()
+		os.Exit(1)
+	}
+}
+
+func parseScales(s string, full int) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("-scales: %q is not a positive pod count", f)
+		}
+		if n < full {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+func (o options) validate() error {
+	switch {
+	case o.pods < 1 || o.deployments < 1 || o.namespaces < 1 || o.images < 1 || o.repos < 1:
+		return fmt.Errorf("-pods, -deployments, -namespaces, -images and -repos must be positive")
+	case o.deployments > o.pods:
+		return fmt.Errorf("-deployments (%d) > -pods (%d): every deployment needs a pod", o.deployments, o.pods)
+	case o.namespaces > o.deployments:
+		return fmt.Errorf("-namespaces (%d) > -deployments (%d)", o.namespaces, o.deployments)
+	case o.images > o.deployments:
+		return fmt.Errorf("-images (%d) > -deployments (%d): each deployment runs one image", o.images, o.deployments)
+	case o.repos > o.images:
+		return fmt.Errorf("-repos (%d) > -images (%d)", o.repos, o.images)
+	case o.concurrency < 1 || o.workers < 1:
+		return fmt.Errorf("-concurrency and -workers must be positive")
+	}
+	return nil
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// figures are what one scale measured.
+type figures struct {
+	pods, deployments, namespaces, unique int
+
+	regcheck, listFloor, registryFloor, craneLoop time.Duration
+	regcheckRSSKiB, listRSSKiB                    int64
+	regcheckWithKubectlRSSKiB                     int64
+	regcheckExit                                  int
+	reg, crane                                    proxyStats
+	reasons                                       map[string]int
+}
+
+func run(ctx context.Context, o options) (err error) {
+	root, err := env.RepoRoot()
+	if err != nil {
+		return err
+	}
+	crane := o.crane
+	if crane == "" {
+		if crane, err = craneBinary(root); err != nil {
+			return err
+		}
+	}
+
+	logf("starting etcd, kube-apiserver, kube-controller-manager")
+	cluster, err := env.StartCluster(ctx, env.ClusterOptions{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		logf("tearing down")
+		if err := cluster.Stop(); err != nil {
+			logf("stopping the cluster: %v", err)
+		}
+	}()
+	if err := silenceControllers(ctx, cluster.Admin); err != nil {
+		return err
+	}
+
+	reg, err := env.StartRegistry(env.RegistryOptions{
+		Auth:  env.AuthToken,
+		Users: map[string]env.User{user: {Password: password, Push: []string{"*"}}},
+	})
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+	proxy, err := startProxy(reg.URL, o.delay)
+	if err != nil {
+		return err
+	}
+	defer proxy.Close()
+	logf("registry %s behind a %s proxy at %s", reg.Host, o.delay, proxy.Host)
+
+	dir, err := os.MkdirTemp("", "regcheck-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	sandbox, err := env.NewSandbox(ctx, dir)
+	if err != nil {
+		return err
+	}
+	sandbox = sandbox.With("KUBECONFIG=" + cluster.Kubeconfig)
+	// crane's credentials: a Docker config of its own, the same user.
+	craneConfig := filepath.Join(dir, "crane-docker")
+	if err := writeDockerConfig(craneConfig, proxy.Host, user, password); err != nil {
+		return err
+	}
+	craneEnv := append(sandbox.Env(), "DOCKER_CONFIG="+craneConfig)
+
+	start := time.Now()
+	imgs, err := pushImages(reg, proxy.Host, user, o.images, o.repos, o.workers)
+	if err != nil {
+		return err
+	}
+	logf("pushed %d images twice to %d repositories in %s", len(imgs), o.repos, time.Since(start).Round(time.Millisecond))
+
+	l := layout{pods: o.pods, deployments: o.deployments, namespaces: o.namespaces}
+	pop, err := newPopulator(cluster, l, o.workers, proxy.Host, user, password)
+	if err != nil {
+		return err
+	}
+	var all []figures
+	written := 0
+	for _, scale := range append(o.scales, o.pods) {
+		to := l.deploymentsFor(scale)
+		nimg := max(1, int(math.Round(float64(o.images)*float64(scale)/float64(o.pods))))
+		start := time.Now()
+		imageOf := func(d int) int { return d % nimg }
+		if err := pop.create(ctx, written, to, imgs, imageOf); err != nil {
+			return err
+		}
+		logf("wrote deployments %d..%d with their pods in %s", written, to-1, time.Since(start).Round(time.Millisecond))
+		written = to
+
+		f := figures{pods: l.firstPod(to), deployments: to, namespaces: len(pop.namespace)}
+		total, running, err := pop.countPods(ctx)
+		if err != nil {
+			return err
+		}
+		if total != f.pods || running != f.pods {
+			return fmt.Errorf("the cluster has %d pods (%d running), the bench wrote %d: did a controller interfere?", total, running, f.pods)
+		}
+		seen := map[int]bool{}
+		var refs, want []string
+		// Every deployment written so far, whichever scale wrote it.
+		for d := range to {
+			i := pop.imageIndex[d]
+			if !seen[i] {
+				seen[i] = true
+				refs, want = append(refs, imgs[i].Ref), append(want, imgs[i].Current)
+			}
+		}
+		f.unique = len(refs)
+		if err := measure(ctx, o, sandbox, proxy, &f); err != nil {
+			return err
+		}
+		logf("crane digest × %d, one after the other", len(refs))
+		proxy.Reset()
+		if f.craneLoop, err = craneLoop(ctx, crane, craneEnv, refs, want); err != nil {
+			return err
+		}
+		f.crane = proxy.Stats()
+		all = append(all, f)
+		logf("scale %d pods: regcheck %.2fs, list floor %.2fs, crane loop %.2fs", f.pods, f.regcheck.Seconds(), f.listFloor.Seconds(), f.craneLoop.Seconds())
+	}
+
+	slices.Reverse(all) // full scale first
+	for i, f := range all {
+		if i > 0 {
+			fmt.Println()
+		}
+		f.print(o)
+	}
+	return nil
+}
+
+// measure runs the list floor and regcheck once each.
+func measure(ctx context.Context, o options, sandbox *env.Sandbox, proxy *latencyProxy, f *figures) error {
+	// Warm up: kubectl's discovery cache, the binaries in the page cache.
+	if _, _, err := runTimed(ctx, sandbox, os.DevNull, "kubectl", "get", "namespaces"); err != nil {
+		return err
+	}
+	if _, _, err := runTimed(ctx, sandbox, os.DevNull, "kubectl", "regcheck", "version"); err != nil {
+		return err
+	}
+
+	logf("kubectl get pods -A -o json (%d pods)", f.pods)
+	res, _, err := runTimed(ctx, sandbox, os.DevNull, "kubectl", "get", "pods", "-A", "-o", "json")
+	if err != nil {
+		return err
+	}
+	f.listFloor, f.listRSSKiB = res.wall, res.maxRSSKiB
+
+	logf("kubectl regcheck -A -o json --plain-http --concurrency %d", o.concurrency)
+	out := filepath.Join(sandbox.Dir, fmt.Sprintf("regcheck-%d.json", f.pods))
+	proxy.Reset()
+	res, code, err := runTimed(ctx, sandbox, out, "kubectl", "regcheck", "-A", "-o", "json", "--plain-http", "--concurrency", strconv.Itoa(o.concurrency))
+	f.reg = proxy.Stats()
+	if err != nil && code != 1 { // 1: something failed (the stale workloads)
+		return err
+	}
+	f.regcheck, f.regcheckRSSKiB, f.regcheckExit = res.wall, res.pluginHWMKiB, code
+	f.regcheckWithKubectlRSSKiB = res.maxRSSKiB
+	f.registryFloor = time.Duration(2+(f.unique+o.concurrency-1)/o.concurrency) * o.delay
+	if f.reasons, err = digestReasons(out); err != nil {
+		return err
+	}
+	return nil
+}
+
+type timed struct {
+	wall      time.Duration
+	maxRSSKiB int64
+	// pluginHWMKiB is the peak RSS of the process after kubectl exec'd
+	// kubectl-regcheck in it (0 for anything else).
+	pluginHWMKiB int64
+}
+
+// pollPluginHWM watches pid until stop and returns the last VmHWM seen
+// while the process ran kubectl-regcheck. kubectl execs a plugin in its
+// own process, so the kernel's rusage (and /usr/bin/time) report the
+// larger of kubectl's own start-up peak and the plugin's; the new program
+// gets a fresh memory map, whose high-water mark only grows, so the last
+// sample (every 5ms) is the plugin's own peak, bar its final few ms.
+func pollPluginHWM(pid int, stop <-chan struct{}) int64 {
+	var hwm int64
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	proc := fmt.Sprintf("/proc/%d/", pid)
+	for {
+		if exe, err := os.Readlink(proc + "exe"); err == nil && strings.HasSuffix(exe, "kubectl-regcheck") {
+			if b, err := os.ReadFile(proc + "status"); err == nil {
+				for line := range strings.Lines(string(b)) {
+					if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+						if kib, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64); err == nil {
+							hwm = max(hwm, kib)
+						}
+					}
+				}
+			}
+		}
+		select {
+		case <-stop:
+			return hwm
+		case <-tick.C:
+		}
+	}
+}
+
+// runTimed runs a sandbox tool with stdout to the file out and returns
+// its wall time and peak RSS: the kernel's rusage of the child (what
+// /usr/bin/time -f %M prints) and, for a plugin, its own peak (see
+// pollPluginHWM).
+func runTimed(ctx context.Context, sandbox *env.Sandbox, out string, name string, args ...string) (timed, int, error) {
+	path := name
+	if name == "kubectl" {
+		path = sandbox.Tools.Kubectl
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return timed{}, -1, err
+	}
+	defer f.Close()
+	var stderr strings.Builder
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Dir, cmd.Env = sandbox.Dir, sandbox.Env()
+	cmd.Stdout, cmd.Stderr = f, &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return timed{}, -1, fmt.Errorf("%s: %w", name, err)
+	}
+	stopPoll := make(chan struct{})
+	polled := make(chan int64, 1)
+	go func() { polled <- pollPluginHWM(cmd.Process.Pid, stopPoll) }()
+	err = cmd.Wait()
+	t := timed{wall: time.Since(start)}
+	close(stopPoll)
+	t.pluginHWMKiB = <-polled
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			t.maxRSSKiB = ru.Maxrss // KiB on Linux
+		}
+	}
+	code := 0
+	if err != nil {
+		code = -1
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return t, code, fmt.Errorf("%s %s: exit %d: %s", name, strings.Join(args, " "), code, tail(stderr.String(), 20))
+	}
+	return t, 0, nil
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// digestReasons counts the workload.digest results of a ScanReport by
+// reason, to show the scan saw what was written.
+func digestReasons(path string) (map[string]int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rep struct {
+		Kind    string `json:"kind"`
+		Results []struct {
+			Check  string `json:"check"`
+			Reason string `json:"reason"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, fmt.Errorf("regcheck -o json: %w", err)
+	}
+	if rep.Kind != "ScanReport" {
+		return nil, fmt.Errorf("regcheck -o json: kind %q, want ScanReport", rep.Kind)
+	}
+	out := map[string]int{}
+	for _, r := range rep.Results {
+		if r.Check == "workload.digest" {
+			out[r.Reason]++
+		}
+	}
+	return out, nil
+}
+
+func (f figures) print(o options) {
+	secs := func(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) }
+	ratio := func(a, b float64) string {
+		if b == 0 {
+			return "n/a"
+		}
+		return strconv.FormatFloat(a/b, 'f', 2, 64)
+	}
+	mib := func(kib int64) string { return strconv.FormatFloat(float64(kib)/1024, 'f', 1, 64) }
+	manifests := f.reg.ManifestHead + f.reg.ManifestGet
+	reasons := make([]string, 0, len(f.reasons))
+	for r, n := range f.reasons {
+		reasons = append(reasons, fmt.Sprintf("%s=%d", r, n))
+	}
+	slices.Sort(reasons)
+
+	fmt.Printf("pods: %d\n", f.pods)
+	fmt.Printf("unique_images: %d\n", f.unique)
+	fmt.Printf("regcheck_s: %s\n", secs(f.regcheck))
+	fmt.Printf("list_floor_s: %s\n", secs(f.listFloor))
+	fmt.Printf("registry_floor_s: %s\n", secs(f.registryFloor))
+	fmt.Printf("ratio_to_floor: %s\n", ratio(f.regcheck.Seconds(), f.listFloor.Seconds()+f.registryFloor.Seconds()))
+	fmt.Printf("crane_loop_s: %s\n", secs(f.craneLoop))
+	fmt.Printf("speedup_vs_crane: %s\n", ratio(f.craneLoop.Seconds(), f.regcheck.Seconds()))
+	fmt.Printf("manifest_requests_per_image: %s\n", ratio(float64(manifests), float64(f.unique)))
+	fmt.Printf("token_requests: %d\n", f.reg.Token)
+	fmt.Printf("peak_rss_mib: %s\n", mib(f.regcheckRSSKiB))
+	// Context for the figures above.
+	fmt.Printf("deployments: %d\n", f.deployments)
+	fmt.Printf("namespaces: %d\n", f.namespaces)
+	fmt.Printf("delay_ms: %d\n", o.delay.Milliseconds())
+	fmt.Printf("concurrency: %d\n", o.concurrency)
+	fmt.Printf("regcheck_exit: %d\n", f.regcheckExit)
+	fmt.Printf("regcheck_digest_reasons: %s\n", strings.Join(reasons, " "))
+	// regcheck's registry phase alone, next to registry_floor_s.
+	fmt.Printf("regcheck_registry_span_s: %s\n", secs(f.reg.Span))
+	fmt.Printf("regcheck_requests: ping=%d (with credentials %d) token=%d manifest_head=%d manifest_get=%d other=%d\n",
+		f.reg.Ping, f.reg.PingAuth, f.reg.Token, f.reg.ManifestHead, f.reg.ManifestGet, f.reg.Other)
+	fmt.Printf("regcheck_token_scopes: %d asked, %d distinct\n", f.reg.TokenScopes, f.reg.DistinctScopes)
+	fmt.Printf("regcheck_manifest_urls: %d distinct, at most %d requests each\n", f.reg.DistinctManifests, f.reg.MaxPerManifest)
+	fmt.Printf("peak_rss_with_kubectl_mib: %s\n", mib(f.regcheckWithKubectlRSSKiB))
+	fmt.Printf("list_floor_rss_mib: %s\n", mib(f.listRSSKiB))
+	fmt.Printf("crane_requests_per_image: %s\n", ratio(float64(f.crane.total()), float64(f.unique)))
+	fmt.Printf("crane_requests: ping=%d token=%d manifest_head=%d manifest_get=%d other=%d\n",
+		f.crane.Ping, f.crane.Token, f.crane.ManifestHead, f.crane.ManifestGet, f.crane.Other)
+}
+
+// writeDockerConfig writes DIR/config.json with one auths entry.
+func writeDockerConfig(dir, host, user, password string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	b, _ := json.Marshal(map[string]any{"auths": map[string]any{host: map[string]string{"auth": auth}}})
+	return os.WriteFile(filepath.Join(dir, "config.json"), b, 0o600)
+}

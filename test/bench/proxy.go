@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// latencyProxy is a loopback reverse proxy in front of the registry that
+// makes it look far away: every response waits delay before it is sent
+// upstream, as one network round trip would. It counts what passes by kind
+// (the same kinds as env.Stats), and rewrites the realm of the registry's
+// Bearer challenge to itself, so token requests are delayed and counted too.
+type latencyProxy struct {
+	Host string // 127.0.0.1:PORT, what regcheck and crane talk to
+	URL  string // http://Host
+
+	delay    time.Duration
+	upstream *url.URL
+	srv      *http.Server
+	done     chan struct{}
+	tr       *http.Transport
+
+	ping, token, manifestHead, manifestGet, other atomic.Int64
+	pingAuth, tokenScopes                         atomic.Int64
+	// first request in and last response out since Reset, UnixNano.
+	first, last atomic.Int64
+
+	mu        sync.Mutex
+	manifests map[string]int  // manifest URL path → requests (HEAD and GET)
+	scopes    map[string]bool // distinct scopes asked of the token endpoint
+}
+
+// proxyStats are the counts since the last reset.
+type proxyStats struct {
+	Ping, Token, ManifestHead, ManifestGet, Other int64
+	// PingAuth counts the pings (GET /v2/) that carried an Authorization
+	// header (credential checks), out of Ping.
+	PingAuth int64
+	// DistinctScopes is the number of different scopes over all token
+	// requests: Token > DistinctScopes means the same token was fetched twice.
+	DistinctScopes int
+	// Span is from the first request's arrival to the last response's
+	// end: how long the client spent talking to the registry.
+	Span time.Duration
+	// TokenScopes is the number of scope parameters over all token requests.
+	TokenScopes int64
+	// MaxPerManifest is the most requests one manifest URL got (any method).
+	MaxPerManifest int
+	// DistinctManifests is the number of distinct manifest URLs requested.
+	DistinctManifests int
+}
+
+func (s proxyStats) total() int64 {
+	return s.Ping + s.Token + s.ManifestHead + s.ManifestGet + s.Other
+}
+
+// startProxy listens on a random loopback port and forwards to upstream
+// (http://HOST:PORT of the registry).
+func startProxy(upstream string, delay time.Duration) (*latencyProxy, error) {
+	u, err := url.Parse(upstream)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &latencyProxy{
+		Host:      ln.Addr().String(),
+		delay:     delay,
+		upstream:  u,
+		done:      make(chan struct{}),
+		manifests: map[string]int{},
+		scopes:    map[string]bool{},
+		tr: &http.Transport{
+			Proxy:               nil,
+			DialContext:         (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+			MaxIdleConns:        1024,
+			MaxIdleConnsPerHost: 1024,
+			IdleConnTimeout:     90 * time.Second,
+		},
+	}
+	p.URL = "http://" + p.Host
+	upstreamRealm := u.String() + "/token"
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(u)
+			// Keep the Host the client used, so anything the registry
+			// builds from it (upload locations) points at the proxy.
+			r.Out.Host = r.In.Host
+		},
+		Transport: p.tr,
+		ModifyResponse: func(resp *http.Response) error {
+			if vals := resp.Header.Values("Www-Authenticate"); len(vals) > 0 {
+				resp.Header.Del("Www-Authenticate")
+				for _, v := range vals {
+					resp.Header.Add("Www-Authenticate", strings.ReplaceAll(v, upstreamRealm, p.URL+"/token"))
+				}
+			}
+			return nil
+		},
+	}
+	p.srv = &http.Server{
+		Handler:           p.handler(rp),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go func() {
+		defer close(p.done)
+		_ = p.srv.Serve(ln)
+	}()
+	return p, nil
+}
+
+func (p *latencyProxy) handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.first.CompareAndSwap(0, time.Now().UnixNano())
+		p.count(r)
+		defer func() {
+			now := time.Now().UnixNano()
+			for {
+				last := p.last.Load()
+				if last >= now || p.last.CompareAndSwap(last, now) {
+					return
+				}
+			}
+		}()
+		// The round trip the client waits for: the answer comes delay later.
+		t := time.NewTimer(p.delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (p *latencyProxy) count(r *http.Request) {
+	path := r.URL.Path
+	switch {
+	case path == "/token" || strings.HasPrefix(path, "/token/"):
+		p.token.Add(1)
+		scopes := tokenScopes(r)
+		p.tokenScopes.Add(int64(len(scopes)))
+		p.mu.Lock()
+		for _, s := range scopes {
+			p.scopes[s] = true
+		}
+		p.mu.Unlock()
+	case (path == "/v2/" || path == "/v2") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		p.ping.Add(1)
+		if r.Header.Get("Authorization") != "" {
+			p.pingAuth.Add(1)
+		}
+	case strings.HasPrefix(path, "/v2/") && strings.Contains(path, "/manifests/") && (r.Method == http.MethodHead || r.Method == http.MethodGet):
+		if r.Method == http.MethodHead {
+			p.manifestHead.Add(1)
+		} else {
+			p.manifestGet.Add(1)
+		}
+		p.mu.Lock()
+		p.manifests[path]++
+		p.mu.Unlock()
+	default:
+		p.other.Add(1)
+	}
+}
+
+// tokenScopes lists the scopes a token request asks for: query parameters
+// for GET, form fields for POST (OAuth2 refresh/password grants), several
+// space-separated scopes in one parameter each counting.
+func tokenScopes(r *http.Request) []string {
+	vals := r.URL.Query()["scope"]
+	if r.Method == http.MethodPost && r.Body != nil {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if err == nil {
+			if form, err := url.ParseQuery(string(body)); err == nil {
+				vals = append(vals, form["scope"]...)
+			}
+		}
+	}
+	var out []string
+	for _, v := range vals {
+		out = append(out, strings.Fields(v)...)
+	}
+	return out
+}
+
+// Stats returns the counts since the last Reset.
+func (p *latencyProxy) Stats() proxyStats {
+	s := proxyStats{
+		Ping:         p.ping.Load(),
+		Token:        p.token.Load(),
+		ManifestHead: p.manifestHead.Load(),
+		ManifestGet:  p.manifestGet.Load(),
+		Other:        p.other.Load(),
+		PingAuth:     p.pingAuth.Load(),
+		TokenScopes:  p.tokenScopes.Load(),
+	}
+	if first, last := p.first.Load(), p.last.Load(); first != 0 && last > first {
+		s.Span = time.Duration(last - first)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s.DistinctScopes = len(p.scopes)
+	s.DistinctManifests = len(p.manifests)
+	for _, n := range p.manifests {
+		s.MaxPerManifest = max(s.MaxPerManifest, n)
+	}
+	return s
+}
+
+// Reset zeroes the counts.
+func (p *latencyProxy) Reset() {
+	for _, c := range []*atomic.Int64{&p.ping, &p.token, &p.manifestHead, &p.manifestGet, &p.other, &p.pingAuth, &p.tokenScopes, &p.first, &p.last} {
+		c.Store(0)
+	}
+	p.mu.Lock()
+	p.manifests = map[string]int{}
+	p.scopes = map[string]bool{}
+	p.mu.Unlock()
+}
+
+// Close stops the proxy.
+func (p *latencyProxy) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := p.srv.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = p.srv.Close()
+	}
+	<-p.done
+	p.tr.CloseIdleConnections()
+	return err
+}
