@@ -101,15 +101,13 @@ type headResolver struct {
 func (h *headResolver) Head(ctx context.Context, ref string, creds []credentials.Credential) (registry.Descriptor, error) {
 	h.heads.Add(1)
 	res, err := h.fakeResolver.Resolve(ctx, ref, creds)
-	return registry.Descriptor{Digest: res.Digest, MediaType: res.MediaType, CredentialSource: res.CredentialSource}, err
+	return registry.Descriptor{Reference: registry.Reference{Input: ref}, Digest: res.Digest, MediaType: res.MediaType, CredentialSource: res.CredentialSource}, err
 }
 
 func (h *headResolver) Expand(ctx context.Context, d registry.Descriptor, creds []credentials.Credential) (registry.Resolution, error) {
 	h.expands.Add(1)
-	for _, res := range h.answers {
-		if res.Digest == d.Digest {
-			return res, nil
-		}
+	if res, ok := h.answers[d.Reference.Input]; ok {
+		return res, nil
 	}
 	return registry.Resolution{}, &registry.Failure{Reason: "TagNotFound", Message: "unknown " + d.Digest}
 }

@@ -86,8 +86,10 @@ func (l *lookups) get(ref string, creds []credentials.Credential) *lookup {
 	var b strings.Builder
 	b.WriteString(ref)
 	for _, c := range creds {
-		// Source and Key matter too: the result names the credential used.
-		b.WriteString("\x00" + c.Source + "\x00" + c.Key + "\x00" + c.Fingerprint())
+		// Only what is presented matters: namespaces whose secrets hold the
+		// same credentials share one lookup, and each result then names
+		// its own secret (check.ownSource).
+		b.WriteString("\x00" + c.Fingerprint())
 	}
 	key := b.String()
 	if lk, ok := l.byKey[key]; ok {

@@ -6,6 +6,7 @@ package scan
 import (
 	"context"
 
+	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
@@ -27,6 +28,7 @@ type check struct {
 	ref        imageRef
 	base       report.Result
 	lookup     *lookup
+	creds      []credentials.Credential // this container's own, in the kubelet's order
 	unreadable bool
 }
 
@@ -56,7 +58,8 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 			base.Registry, base.Repository = ref.registry, ref.repository
 			ch := &check{w: w, c: c, ref: ref, base: base, unreadable: pc.unreadable}
 			if opts.Resolver != nil {
-				ch.lookup = pending.get(ref.canonical, pc.lookup(ref.canonical))
+				ch.creds = pc.lookup(ref.canonical)
+				ch.lookup = pending.get(ref.canonical, ch.creds)
 				for i := range w.Pods {
 					if st, ok := w.Pods[i].Status(c.Name, c.Init); ok {
 						if d, kind := NormalizeImageID(st.ImageID); kind != IDNone {
@@ -91,12 +94,12 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 func (ch *check) digest(podsReadable bool) report.Result {
 	r := ch.base
 	if ch.lookup.err != nil {
-		r.CredentialSource = credentialSources(ch.lookup.creds)
+		r.CredentialSource = credentialSources(ch.creds)
 		return ch.failed(r, failureOf(ch.lookup.err))
 	}
-	r.CredentialSource = ch.lookup.res.CredentialSource
+	r.CredentialSource = ch.ownSource(ch.lookup.res.CredentialSource)
 	if r.CredentialSource == "" {
-		r.CredentialSource = credentialSources(ch.lookup.creds)
+		r.CredentialSource = credentialSources(ch.creds)
 	}
 	return digestVerdict(r, ch.w, ch.c, ch.ref, ch.lookup.res, podsReadable)
 }
@@ -111,6 +114,22 @@ func (ch *check) failed(r report.Result, f *registry.Failure) report.Result {
 	r.Evidence = report.Evidence{}
 	for k, v := range f.Evidence {
 		r.Evidence[k] = v
+	}
+	// The lookup may have been made with another namespace's secrets that
+	// hold the same credentials: name this container's own.
+	if _, ok := r.Evidence["tried"]; ok {
+		tried := make([]string, len(ch.creds))
+		for i, c := range ch.creds {
+			tried[i] = c.Source
+		}
+		r.Evidence["tried"] = tried
+	}
+	if failures, ok := r.Evidence["failures"].(map[string]string); ok {
+		own := map[string]string{}
+		for src, reason := range failures {
+			own[ch.ownSource(src)] = reason
+		}
+		r.Evidence["failures"] = own
 	}
 	if ch.ref.digest != "" && f.Reason == report.ReasonTagNotFound {
 		r.Message = "the pinned digest " + short(ch.ref.digest) + " does not exist in " + ch.ref.registry + "/" + ch.ref.repository + ": " + f.Message
@@ -141,4 +160,17 @@ func rateLimitSeverity(results []report.Result) {
 			}
 		}
 	}
+}
+
+// ownSource maps a credential source of the shared lookup to this
+// container's credential at the same position: lookups are shared by
+// every container whose credentials are the same, in the same order, even
+// when they come from secrets of other names or namespaces.
+func (ch *check) ownSource(src string) string {
+	for i, c := range ch.lookup.creds {
+		if c.Source == src && i < len(ch.creds) {
+			return ch.creds[i].Source
+		}
+	}
+	return src
 }

@@ -393,3 +393,28 @@ func TestExpandOnlyWhenNeeded(t *testing.T) {
 		})
 	}
 }
+
+// TestNamespacesShareALookup: the same credentials in secrets of two
+// namespaces cost one registry lookup, and each result names its own secret.
+func TestNamespacesShareALookup(t *testing.T) {
+	a := deploy("web", appRef, corev1.PullAlways, runningPod("a", "registry.example.com/team/app@"+dg("a"), ""))
+	b := deploy("web", appRef, corev1.PullAlways, runningPod("b", "registry.example.com/team/app@"+dg("a"), ""))
+	a.Namespace, b.Namespace = "shop", "billing"
+	creds := func(_ context.Context, ns, _ string, _ []string) (Keychain, []credentials.Problem, error) {
+		return fakeKeychain{{Source: "secret/" + ns + "/regcred", Username: "ci", Password: "same"}}, nil, nil
+	}
+	res := resolver()
+	res.answers[appRef] = registry.Resolution{Digest: dg("a"), ConfigDigest: dg("c"), CredentialSource: "secret/shop/regcred"}
+	results := Run(context.Background(), &kube.Inventory{Workloads: []kube.Workload{a, b}}, creds, Options{Resolver: res})
+	if n := res.calls.Load(); n != 1 {
+		t.Errorf("%d lookups, want 1", n)
+	}
+	for _, r := range results {
+		if r.Check != report.CheckWorkloadDigest {
+			continue
+		}
+		if want := "secret/" + r.Namespace + "/regcred"; r.CredentialSource != want {
+			t.Errorf("%s: credentialSource %q, want %q", r.Namespace, r.CredentialSource, want)
+		}
+	}
+}
