@@ -38,17 +38,18 @@ type lookup struct {
 	res   registry.Resolution
 	err   error
 	// running are the digests the pods of every container sharing this
-	// lookup report; when all equal the tag's digest, nothing but a HEAD
-	// is needed.
+	// lookup report, true for image (config) IDs; when all equal the tag's
+	// digest, nothing but a HEAD is needed.
 	running map[string]bool
 }
 
-// addRunning records a digest a pod reports for this lookup's image.
-func (lk *lookup) addRunning(d string) {
+// addRunning records a digest a pod reports for this lookup's image, and
+// whether it is an image (config) ID rather than a repo digest.
+func (lk *lookup) addRunning(d string, kind IDKind) {
 	if lk.running == nil {
 		lk.running = map[string]bool{}
 	}
-	lk.running[d] = true
+	lk.running[d] = lk.running[d] || kind == IDImageID
 }
 
 // run resolves the lookup, expanding only when some pod runs a digest
@@ -62,9 +63,13 @@ func (lk *lookup) run(ctx context.Context, r Resolver) (registry.Resolution, err
 	if err != nil {
 		return registry.Resolution{}, err
 	}
+	// A repo digest other than a single manifest's is stale as it stands;
+	// a config digest, or any digest against an index, needs the children
+	// and config digests to tell.
+	index := (&registry.Manifest{MediaType: d.MediaType}).IsIndex()
 	expand := false
-	for digest := range lk.running {
-		if digest != d.Digest {
+	for digest, imageID := range lk.running {
+		if digest != d.Digest && (imageID || index) {
 			expand = true
 			break
 		}

@@ -63,7 +63,7 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 				for i := range w.Pods {
 					if st, ok := w.Pods[i].Status(c.Name, c.Init); ok {
 						if d, kind := NormalizeImageID(st.ImageID); kind != IDNone {
-							ch.lookup.addRunning(d)
+							ch.lookup.addRunning(d, kind)
 						}
 					}
 				}

@@ -373,7 +373,8 @@ func TestExpandOnlyWhenNeeded(t *testing.T) {
 	}{
 		{"all on the tag's digest", "registry.example.com/team/app@" + dg("a"), 0, report.ReasonCurrent},
 		{"config digest (kind)", dg("c"), 1, report.ReasonCurrent},
-		{"stale", "registry.example.com/team/app@" + dg("f"), 1, report.ReasonStale},
+		{"stale repo digest of a single manifest", "registry.example.com/team/app@" + dg("f"), 0, report.ReasonStale},
+		{"stale image ID", dg("f"), 1, report.ReasonStale},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &headResolver{fakeResolver: resolver()}
