@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -194,5 +195,36 @@ func TestAnonymousRegistryPush(t *testing.T) {
 	}
 	if !reflect.DeepEqual(before, after) {
 		t.Errorf("storage changed by the push check: %v (evidence %v)", env.DiffSnapshots(before, after), push.Evidence)
+	}
+}
+
+// TestPushAuthAgreesWithHelmPush: for each identity, helm regcheck
+// push-auth's verdict is the one the real `helm push` then meets.
+func TestPushAuthAgreesWithHelmPush(t *testing.T) {
+	s := newSandbox(t)
+	reg := startRegistry(t, env.RegistryOptions{Auth: env.AuthToken})
+	chart := filepath.Join(s.Dir, "demo")
+	if err := os.MkdirAll(chart, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(chart, "Chart.yaml"), []byte("apiVersion: v2\nname: demo\nversion: 0.1.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res := run(t, s, "", "helm", "package", chart, "-d", s.Dir); res.Code != 0 {
+		t.Fatalf("helm package: %s", res.Stderr)
+	}
+	archive := filepath.Join(s.Dir, "demo-0.1.0.tgz")
+	for _, user := range []string{"", "reader", "admin"} {
+		cfg := filepath.Join(s.Dir, "helm-"+user+".json")
+		writeDockerConfig(t, cfg, reg, user)
+		hs := s.With("HELM_REGISTRY_CONFIG=" + cfg)
+		check := run(t, hs, "", "helm", "regcheck", "push-auth", archive, "oci://"+reg.Host+"/charts", "--plain-http")
+		push := run(t, hs, "", "helm", "push", archive, "oci://"+reg.Host+"/charts", "--plain-http")
+		if (check.Code == 0) != (push.Code == 0) {
+			t.Errorf("user %q: push-auth exit %d but helm push exit %d\npush-auth:\n%s\nhelm push:\n%s%s", user, check.Code, push.Code, check.Stdout, push.Stdout, push.Stderr)
+		}
+		if want := user == "admin"; (push.Code == 0) != want {
+			t.Errorf("user %q: helm push exit %d, want success=%v: %s", user, push.Code, want, push.Stderr)
+		}
 	}
 }
