@@ -3,6 +3,7 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -126,5 +127,23 @@ func TestColor(t *testing.T) {
 	}
 	if _, stderr, code := runCmd(t, nil, "", "version", "--color", "sometimes"); code != 2 || !strings.Contains(stderr, "--color") {
 		t.Errorf("--color sometimes: exit %d, %q", code, stderr)
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	dir := t.TempDir()
+	kubeconfig := dir + "/config"
+	cfg := "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: prod, context: {cluster: c, user: u}}, {name: dev, context: {cluster: c, user: u}}]\ncurrent-context: dev\n"
+	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, _ := runCmd(t, map[string]string{"HOME": dir}, "", "__complete", "scan", "--kubeconfig", kubeconfig, "--context", "")
+	if !strings.Contains(stdout, "dev\nprod\n") {
+		t.Errorf("contexts not completed:\n%s", stdout)
+	}
+	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
+		if out, _, code := runCmd(t, nil, "", "completion", shell); code != 0 || !strings.Contains(out, "regcheck") {
+			t.Errorf("completion %s: exit %d", shell, code)
+		}
 	}
 }

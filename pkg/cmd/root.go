@@ -56,6 +56,7 @@ Without a subcommand it scans the selected workloads (as "scan").`,
 	})
 	common.AddFlags(root.PersistentFlags())
 	scan.AddFlags(root.Flags())
+	registerCompletions(root, common)
 
 	root.AddCommand(
 		NewCmdScan(common),
