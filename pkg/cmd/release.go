@@ -11,7 +11,6 @@ import (
 	"github.com/regcheck/regcheck/pkg/helmrelease"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/report"
-	"github.com/regcheck/regcheck/pkg/scan"
 )
 
 // ReleaseOptions scan the workloads of one Helm release's manifest.
@@ -105,20 +104,13 @@ func (o *ReleaseOptions) Run(parent context.Context) error {
 	if err != nil {
 		return cannotRun("reading the cluster: %v", err)
 	}
-	for _, n := range inv.Notes {
-		fmt.Fprintf(o.ErrOut, "warning: %s\n", n.Message)
-	}
 	for _, m := range rel.Missing(inv) {
 		fmt.Fprintf(o.ErrOut, "warning: %s of release %s is not in namespace %s\n", m, rel.Name, m.Namespace)
 	}
-	resolver, err := o.RegistryClient()
+	results, err := o.scanInventory(ctx, client, inv)
 	if err != nil {
 		return err
 	}
-	results := scan.Run(ctx, inv, scan.FromPullSecrets(kube.NewPullSecretReader(client)), scan.Options{
-		Concurrency: o.Concurrency,
-		Resolver:    resolver,
-	})
 	for i := range results {
 		if results[i].Evidence == nil {
 			results[i].Evidence = report.Evidence{}

@@ -100,18 +100,28 @@ func (o *ScanOptions) Run(parent context.Context) error {
 	if err != nil {
 		return cannotRun("reading the cluster: %v", err)
 	}
+	results, err := o.scanInventory(ctx, client, inv)
+	if err != nil {
+		return err
+	}
+	return o.Print(report.New(report.KindScan, results))
+}
+
+// scanInventory warns about what could not be read, then runs the scan
+// engine over inv with the pull secrets the kubelet would use and the
+// registry client the flags describe. scan and release share it.
+func (o *CommonOptions) scanInventory(ctx context.Context, client kubernetes.Interface, inv *kube.Inventory) ([]report.Result, error) {
 	for _, n := range inv.Notes {
 		fmt.Fprintf(o.ErrOut, "warning: %s\n", n.Message)
 	}
 	resolver, err := o.RegistryClient()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	results := scan.Run(ctx, inv, scan.FromPullSecrets(kube.NewPullSecretReader(client)), scan.Options{
+	return scan.Run(ctx, inv, scan.FromPullSecrets(kube.NewPullSecretReader(client)), scan.Options{
 		Concurrency: o.Concurrency,
 		Resolver:    resolver,
-	})
-	return o.Print(report.New(report.KindScan, results))
+	}), nil
 }
 
 // kubeClient builds a clientset from the kubeconfig flags. The rate limits
