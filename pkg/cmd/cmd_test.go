@@ -141,6 +141,10 @@ func TestCompletion(t *testing.T) {
 	if !strings.Contains(stdout, "dev\nprod\n") {
 		t.Errorf("contexts not completed:\n%s", stdout)
 	}
+	stdout, _, _ = runCmd(t, map[string]string{"HOME": dir}, "", "__complete", "scan", "")
+	if !strings.Contains(stdout, "deploy/\nsts/") {
+		t.Errorf("workload types not completed:\n%s", stdout)
+	}
 	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
 		if out, _, code := runCmd(t, nil, "", "completion", shell); code != 0 || !strings.Contains(out, "regcheck") {
 			t.Errorf("completion %s: exit %d", shell, code)

@@ -57,6 +57,7 @@ Without a subcommand it scans the selected workloads (as "scan").`,
 	common.AddFlags(root.PersistentFlags())
 	scan.AddFlags(root.Flags())
 	registerCompletions(root, common)
+	root.ValidArgsFunction = completeWorkloads(common)
 
 	root.AddCommand(
 		NewCmdScan(common),

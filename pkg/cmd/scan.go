@@ -48,7 +48,8 @@ NotRunning, and risky pull policies. Only reads from the cluster.`,
 		Example: `  kubectl regcheck -A
   kubectl regcheck scan deploy/web sts/db -n shop -o wide
   kubectl regcheck scan -l app=api -o markdown > incident.md`,
-		RunE: func(c *cobra.Command, args []string) error { return o.Execute(c, args) },
+		RunE:              func(c *cobra.Command, args []string) error { return o.Execute(c, args) },
+		ValidArgsFunction: completeWorkloads(common),
 	}
 	o.AddFlags(c.Flags())
 	return c

@@ -200,6 +200,13 @@ func TestScan(t *testing.T) {
 		}
 	})
 
+	t.Run("completion of workload names through kubectl", func(t *testing.T) {
+		res := run(t, s, "", "kubectl", "regcheck", "__complete", "scan", "-n", ns, "--kubeconfig", c.Kubeconfig, "deploy/we")
+		if !strings.Contains(res.Stdout, "deploy/web\n") || strings.Contains(res.Stdout, "deploy/api") {
+			t.Errorf("completion of deploy/we:\n%s%s", res.Stdout, res.Stderr)
+		}
+	})
+
 	t.Run("a user who may not read secrets", func(t *testing.T) {
 		r, res := runJSON(t, s, "", "kubectl", "regcheck", "-n", ns, "--kubeconfig", c.Kubeconfig, "--context", c.ViewerContext, "--plain-http", "deploy/web")
 		if res.Code != 1 {
