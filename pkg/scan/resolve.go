@@ -27,6 +27,13 @@ type HeadResolver interface {
 	Expand(ctx context.Context, d registry.Descriptor, creds []credentials.Credential) (registry.Resolution, error)
 }
 
+// PullPrefetcher can ask one token for many repositories at once, as
+// pkg/registry's Client does; a scan then makes a token request per
+// registry, credential and 50 repositories rather than per repository.
+type PullPrefetcher interface {
+	PrefetchPull(ctx context.Context, ref registry.Reference, repositories []string, cred credentials.Credential)
+}
+
 // defaultConcurrency bounds registry lookups when Options leaves it unset.
 const defaultConcurrency = 4
 
@@ -114,6 +121,9 @@ func (l *lookups) resolve(ctx context.Context, r Resolver, concurrency int) {
 	if concurrency <= 0 {
 		concurrency = defaultConcurrency
 	}
+	if p, ok := r.(PullPrefetcher); ok {
+		l.prefetch(ctx, p)
+	}
 	sem := make(chan struct{}, concurrency)
 	var wg sync.WaitGroup
 	for _, lk := range l.order {
@@ -149,5 +159,42 @@ func failureOf(err error) *registry.Failure {
 		Reason:  report.ReasonUnreachable,
 		Message: err.Error(),
 		Remedy:  "check the registry is reachable from here",
+	}
+}
+
+// prefetch groups the lookups by registry and first credential (the one
+// most lookups succeed with) and asks their tokens together.
+func (l *lookups) prefetch(ctx context.Context, p PullPrefetcher) {
+	type group struct {
+		ref   registry.Reference
+		cred  credentials.Credential
+		repos []string
+		seen  map[string]bool
+	}
+	groups := map[string]*group{}
+	var order []*group
+	for _, lk := range l.order {
+		ref, err := registry.ParseReference(lk.ref)
+		if err != nil {
+			continue
+		}
+		cred := credentials.Credential{Source: credentials.SourceAnonymous}
+		if len(lk.creds) > 0 {
+			cred = lk.creds[0]
+		}
+		key := ref.Host + "\x00" + cred.Fingerprint()
+		g := groups[key]
+		if g == nil {
+			g = &group{ref: ref, cred: cred, seen: map[string]bool{}}
+			groups[key] = g
+			order = append(order, g)
+		}
+		if !g.seen[ref.Repository] {
+			g.seen[ref.Repository] = true
+			g.repos = append(g.repos, ref.Repository)
+		}
+	}
+	for _, g := range order {
+		p.PrefetchPull(ctx, g.ref, g.repos, g.cred)
 	}
 }
