@@ -211,6 +211,11 @@ func (o *CommonOptions) Print(r report.Report) error {
 	if err := printers.PrintWith(o.Out, o.Output, r, printers.Options{Color: o.useColor()}); err != nil {
 		return cannotRun("writing output: %v", err)
 	}
+	return o.exitFor(r)
+}
+
+// exitFor turns a printed report's verdict into the exit code (--fail-on).
+func (o *CommonOptions) exitFor(r report.Report) error {
 	failOn := report.StatusFail
 	if o.FailOn == "warn" {
 		failOn = report.StatusWarn

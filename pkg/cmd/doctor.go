@@ -165,15 +165,3 @@ func (o *DoctorOptions) Run(parent context.Context) error {
 	}
 	return o.exitFor(r)
 }
-
-// exitFor turns the verdict into the exit code, as CommonOptions.Print does.
-func (o *DoctorOptions) exitFor(r report.Report) error {
-	failOn := report.StatusFail
-	if o.FailOn == "warn" {
-		failOn = report.StatusWarn
-	}
-	if code := r.ExitCode(failOn); code != report.ExitOK {
-		return &ExitError{Code: code}
-	}
-	return nil
-}

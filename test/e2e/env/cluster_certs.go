@@ -31,34 +31,14 @@ type clusterKeyPair struct {
 	CertPEM, KeyPEM []byte
 }
 
+// newClusterCA is the package's test CA (NewCA), kept with its key to
+// sign the apiserver's serving and client certificates.
 func newClusterCA() (*clusterCA, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("generating CA key: %w", err)
-	}
-	serial, err := clusterSerial()
+	ca, err := NewCA("regcheck-e2e-ca")
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "regcheck-e2e-ca"},
-		NotBefore:             now.Add(-time.Hour), // tolerate clock skew
-		NotAfter:              now.Add(clusterCertValidity),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, fmt.Errorf("self-signing CA certificate: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("parsing CA certificate: %w", err)
-	}
-	return &clusterCA{cert: cert, key: key, certPEM: clusterPEMBlock("CERTIFICATE", der)}, nil
+	return &clusterCA{cert: ca.Cert, key: ca.Key, certPEM: ca.CertPEM}, nil
 }
 
 // serving issues a TLS server certificate for the given names and IPs.
