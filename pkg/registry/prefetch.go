@@ -2,22 +2,31 @@ package registry
 
 import (
 	"context"
+	"errors"
+	"net/http"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 )
 
-// maxScopesPerToken bounds one token request: every scope is a query
-// parameter, and some front ends refuse URLs past 8 KiB.
-const maxScopesPerToken = 50
+// Batch bounds for one prefetch token request. Every scope is a query
+// parameter (about 40 bytes), so 500 scopes make a 20 KiB URL: Go and most
+// registries' token services take it; a front end that refuses it (414,
+// 431, 400) makes the batch split in halves, down to minScopesPerToken.
+const (
+	maxScopesPerToken = 500
+	minScopesPerToken = 25
+)
 
 // PrefetchPull asks one token for the pull scope of many repositories of
 // one registry at once — the token spec allows several scope parameters,
 // and distribution and Docker Hub grant them together — and files it under
 // each repository whose pull it grants, so a scan of N repositories makes
-// ⌈N/50⌉ token requests per credential instead of N. Only JWTs whose
-// access claim says what was granted are filed; anything else (an opaque
-// token, a refusal, a Basic registry) is left to each session's own
-// exchange, which then reports precisely.
+// one token request per credential instead of N. Only JWTs whose access
+// claim says what was granted are filed; anything else (an opaque token, a
+// refusal, a Basic registry) is left to each session's own exchange, which
+// then reports precisely. A registry that refuses the batched token on a
+// later request because the header is too large gets each session's own
+// token instead (see Session.do).
 func (c *Client) PrefetchPull(ctx context.Context, ref Reference, repositories []string, cred credentials.Credential) {
 	if cred.RegistryToken != "" || len(repositories) < 2 {
 		return
@@ -31,30 +40,64 @@ func (c *Client) PrefetchPull(ctx context.Context, ref Reference, repositories [
 		return
 	}
 	for start := 0; start < len(repositories); start += maxScopesPerToken {
-		chunk := repositories[start:min(start+maxScopesPerToken, len(repositories))]
-		scopes := make([]string, len(chunk))
-		for i, repo := range chunk {
-			scopes[i] = "repository:" + repo + ":pull"
-		}
-		s := &Session{c: c, ref: ref, cred: cred, actions: []string{"pull"}, scopes: scopes, method: "anonymous"}
-		t, err := s.fetchToken(ctx, ch)
-		if err != nil || !t.Known() {
+		if !c.prefetchBatch(ctx, ref, ch, cred, repositories[start:min(start+maxScopesPerToken, len(repositories))]) {
 			return
-		}
-		for i, repo := range chunk {
-			if granted, _ := t.Grants(repo, "pull"); granted {
-				c.tokens.put(tokenKey(ch.Params["realm"], ch.Params["service"], scopes[i:i+1], cred.Fingerprint()), t.narrowedTo(repo, scopes[i]))
-			}
 		}
 	}
 }
 
+// prefetchBatch asks one token for repos, splitting the batch when the
+// request is too large for the server. false means stop prefetching: the
+// token service refused or does not say what it grants.
+func (c *Client) prefetchBatch(ctx context.Context, ref Reference, ch Challenge, cred credentials.Credential, repos []string) bool {
+	scopes := make([]string, len(repos))
+	for i, repo := range repos {
+		scopes[i] = "repository:" + repo + ":pull"
+	}
+	s := &Session{c: c, ref: ref, cred: cred, actions: []string{"pull"}, scopes: scopes, method: "anonymous"}
+	t, err := s.fetchToken(ctx, ch)
+	if err != nil && requestTooLarge(err) && len(repos) >= 2*minScopesPerToken {
+		half := len(repos) / 2
+		return c.prefetchBatch(ctx, ref, ch, cred, repos[:half]) && c.prefetchBatch(ctx, ref, ch, cred, repos[half:])
+	}
+	if err != nil || !t.Known() {
+		return false
+	}
+	for i, repo := range repos {
+		if granted, _ := t.Grants(repo, "pull"); granted {
+			c.tokens.put(tokenKey(ch.Params["realm"], ch.Params["service"], scopes[i:i+1], cred.Fingerprint()), t.narrowedTo(repo, scopes[i]))
+		}
+	}
+	return true
+}
+
+// requestTooLarge reports whether a failure is a server refusing the size
+// of the request line or headers rather than what was asked.
+func requestTooLarge(err error) bool {
+	var f *Failure
+	if !errors.As(err, &f) {
+		return false
+	}
+	return headerTooLarge(f.Evidence["httpStatus"])
+}
+
+func headerTooLarge(status any) bool {
+	switch status {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong, http.StatusRequestHeaderFieldsTooLarge:
+		return true
+	}
+	return false
+}
+
 // narrowedTo is the same token as seen by one repository's session: its
-// evidence then names that repository's scope and grant only.
+// evidence then names that repository's scope and grant only. It is marked
+// batched, so a session can trade it for its own when a registry refuses
+// its size.
 func (t *Token) narrowedTo(repository, scope string) *Token {
 	cp := *t
 	cp.Scopes = []string{scope}
 	cp.Granted = nil
+	cp.batched = true
 	for _, a := range t.Granted {
 		if a.Type == "repository" && a.Name == repository {
 			cp.Granted = append(cp.Granted, a)

@@ -12,59 +12,112 @@ import (
 	"github.com/regcheck/regcheck/pkg/credentials"
 )
 
+// prefetchRegistry is a token-auth registry whose front end may refuse
+// long token URLs (414) and long Authorization headers (400), as nginx
+// does past its header buffers.
+type prefetchRegistry struct {
+	*httptest.Server
+	maxURL, maxAuth int // 0: no limit
+	tokens          atomic.Int32
+	refusedURLs     atomic.Int32
+}
+
+func newPrefetchRegistry(t *testing.T, maxURL, maxAuth int) *prefetchRegistry {
+	p := &prefetchRegistry{maxURL: maxURL, maxAuth: maxAuth}
+	p.Server = httptest.NewServer(http.HandlerFunc(p.serve))
+	t.Cleanup(p.Close)
+	return p
+}
+
+func (p *prefetchRegistry) serve(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/token" && p.maxURL > 0 && len(r.URL.RequestURI()) > p.maxURL:
+		p.refusedURLs.Add(1)
+		http.Error(w, "<html>414 Request-URI Too Large</html>", http.StatusRequestURITooLong)
+	case r.URL.Path == "/token":
+		p.tokens.Add(1)
+		var access []string
+		for _, sc := range r.URL.Query()["scope"] {
+			name := strings.TrimSuffix(strings.TrimPrefix(sc, "repository:"), ":pull")
+			if name != "secret/app" { // a repository this user may not pull
+				access = append(access, fmt.Sprintf(`{"type":"repository","name":%q,"actions":["pull"]}`, name))
+			}
+		}
+		body, _ := json.Marshal(map[string]any{"token": jwt(`{"access":[` + strings.Join(access, ",") + `]}`), "expires_in": 300})
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	case p.maxAuth > 0 && len(r.Header.Get("Authorization")) > p.maxAuth:
+		http.Error(w, "<html>400 Request Header Or Cookie Too Large</html>", http.StatusBadRequest)
+	case r.Header.Get("Authorization") == "":
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+p.URL+`/token",service="test"`)
+		w.WriteHeader(http.StatusUnauthorized)
+	case r.URL.Path == "/v2/":
+		w.WriteHeader(http.StatusOK)
+	default:
+		w.Header().Set("Docker-Content-Digest", "sha256:"+strings.Repeat("a", 64))
+		w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
 // TestPrefetchPull: one token request for many repositories, then each
 // repository's HEAD reuses it; a repository the token does not grant asks
-// its own token, as before.
+// its own token. A front end that refuses the long URL makes the batch
+// split; one that refuses the long header makes each session ask its own.
 func TestPrefetchPull(t *testing.T) {
-	var tokens atomic.Int32
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.URL.Path == "/token":
-			tokens.Add(1)
-			var access []string
-			for _, sc := range r.URL.Query()["scope"] {
-				name := strings.TrimSuffix(strings.TrimPrefix(sc, "repository:"), ":pull")
-				if name != "secret/app" { // a repository this user may not pull
-					access = append(access, fmt.Sprintf(`{"type":"repository","name":%q,"actions":["pull"]}`, name))
+	manyRepos := []string{"secret/app"}
+	for i := range 199 {
+		manyRepos = append(manyRepos, fmt.Sprintf("team/app-%03d", i))
+	}
+	tests := []struct {
+		name            string
+		repos           []string
+		maxURL, maxAuth int
+		prefetchTokens  int32 // token requests the prefetch made
+		allTokens       int32 // after a HEAD of every repository
+		refusedURLs     int32
+	}{
+		{name: "few repositories", repos: []string{"team/a", "team/b", "team/c", "secret/app"},
+			prefetchTokens: 1, allTokens: 2},
+		{name: "200 repositories in one request", repos: manyRepos,
+			prefetchTokens: 1, allTokens: 2},
+		// 200 scopes are about 8.4 KiB of URL: refused, then two halves pass.
+		{name: "long URL refused: halves", repos: manyRepos, maxURL: 8 << 10,
+			prefetchTokens: 2, allTokens: 3, refusedURLs: 1},
+		// Every batched token is refused at the registry: each repository
+		// trades it for its own (secret/app never had one).
+		{name: "long header refused: own tokens", repos: manyRepos, maxAuth: 8 << 10,
+			prefetchTokens: 1, allTokens: 1 + 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newPrefetchRegistry(t, tt.maxURL, tt.maxAuth)
+			c, err := NewClient(Options{PlainHTTP: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.http.CloseIdleConnections()
+			host := strings.TrimPrefix(srv.URL, "http://")
+			cred := credentials.Credential{Source: "docker-config", Username: "u", Password: "p"}
+			ref, err := ParseReference(host + "/" + tt.repos[0] + ":1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.PrefetchPull(t.Context(), ref, tt.repos, cred)
+			if n := srv.tokens.Load(); n != tt.prefetchTokens {
+				t.Fatalf("prefetch made %d token requests, want %d", n, tt.prefetchTokens)
+			}
+			for _, repo := range tt.repos {
+				if _, err := c.Head(t.Context(), host+"/"+repo+":1", []credentials.Credential{cred}); err != nil {
+					t.Fatalf("head %s: %v", repo, err)
 				}
 			}
-			body, _ := json.Marshal(map[string]any{"token": jwt(`{"access":[` + strings.Join(access, ",") + `]}`), "expires_in": 300})
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write(body)
-		case r.Header.Get("Authorization") == "":
-			w.Header().Set("WWW-Authenticate", `Bearer realm="`+srv.URL+`/token",service="test"`)
-			w.WriteHeader(http.StatusUnauthorized)
-		case r.URL.Path == "/v2/":
-			w.WriteHeader(http.StatusOK)
-		default:
-			w.Header().Set("Docker-Content-Digest", "sha256:"+strings.Repeat("a", 64))
-			w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
-			w.WriteHeader(http.StatusOK)
-		}
-	}))
-	defer srv.Close()
-	c, err := NewClient(Options{PlainHTTP: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := strings.TrimPrefix(srv.URL, "http://")
-	cred := credentials.Credential{Source: "docker-config", Username: "u", Password: "p"}
-	repos := []string{"team/a", "team/b", "team/c", "secret/app"}
-	ref, err := ParseReference(host + "/team/a:1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.PrefetchPull(t.Context(), ref, repos, cred)
-	if n := tokens.Load(); n != 1 {
-		t.Fatalf("prefetch made %d token requests, want 1", n)
-	}
-	for _, repo := range repos {
-		if _, err := c.Head(t.Context(), host+"/"+repo+":1", []credentials.Credential{cred}); err != nil {
-			t.Fatalf("head %s: %v", repo, err)
-		}
-	}
-	if n := tokens.Load(); n != 2 {
-		t.Errorf("%d token requests in all, want 2 (the prefetch, and secret/app's own)", n)
+			if n := srv.tokens.Load(); n != tt.allTokens {
+				t.Errorf("%d token requests in all, want %d", n, tt.allTokens)
+			}
+			if n := srv.refusedURLs.Load(); n != tt.refusedURLs {
+				t.Errorf("%d token URLs refused, want %d", n, tt.refusedURLs)
+			}
+		})
 	}
 }

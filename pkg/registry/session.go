@@ -158,6 +158,12 @@ func (s *Session) Authenticate(ctx context.Context) (*AuthResult, error) {
 // issued for them) must be accepted by the registry itself.
 func (s *Session) verify(ctx context.Context) error {
 	r, err := s.c.exchange(ctx, request{method: http.MethodGet, url: s.c.baseURL(s.ref.Host), header: s.authHeader()})
+	if err == nil && s.refusedBatchedToken(r) {
+		if err := s.unbatch(ctx); err != nil {
+			return err
+		}
+		r, err = s.c.exchange(ctx, request{method: http.MethodGet, url: s.c.baseURL(s.ref.Host), header: s.authHeader()})
+	}
 	if err != nil {
 		return err
 	}
@@ -216,6 +222,12 @@ func (s *Session) do(ctx context.Context, r request) (*response, error) {
 		return s.c.exchange(ctx, r)
 	}
 	resp, err := send()
+	if err == nil && s.refusedBatchedToken(resp) {
+		if err := s.unbatch(ctx); err != nil {
+			return nil, err
+		}
+		resp, err = send()
+	}
 	if err != nil || resp.Status != http.StatusUnauthorized {
 		return resp, err
 	}
@@ -239,6 +251,36 @@ func (s *Session) do(ctx context.Context, r request) (*response, error) {
 		return resp, nil
 	}
 	return send()
+}
+
+// refusedBatchedToken reports a front end refusing the size of the header
+// a token prefetched for many repositories makes (nginx answers 400
+// "Request Header Or Cookie Too Large" past 8 KiB by default).
+func (s *Session) refusedBatchedToken(r *response) bool {
+	return s.token != nil && s.token.batched && headerTooLarge(r.Status)
+}
+
+// unbatch trades a batched token for the session's own, asked with its
+// exact scope, and forgets the batched one for this repository.
+func (s *Session) unbatch(ctx context.Context) error {
+	s.c.tokens.drop(s.tokenKey)
+	s.c.trace.printf("%s refused the header of a token batched for many repositories; asking one for %s alone", s.ref.Host, s.ref.Repository)
+	ping, err := s.c.Ping(ctx, s.ref.Host)
+	if err != nil {
+		return err
+	}
+	ch, ok := pickChallenge(ping.Challenges)
+	if !ok || ch.Scheme != "bearer" {
+		return s.fail(&Failure{Reason: report.ReasonTokenEndpointError,
+			Message: s.ref.Host + " refused a batched token and no longer sends a Bearer challenge",
+			Remedy:  "run with --debug to see the exchange"})
+	}
+	tok, err := s.fetchToken(ctx, ch)
+	if err != nil {
+		return err
+	}
+	s.token = tok
+	return nil
 }
 
 // scrub removes the credential's secrets from text a server sent back,

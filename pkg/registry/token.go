@@ -22,6 +22,7 @@ type Token struct {
 	Scopes    []string
 	Method    string // how it was obtained: GET, POST (refresh_token/password) or registrytoken
 	expiry    time.Time
+	batched   bool // prefetched for many repositories (PrefetchPull)
 }
 
 // Access is one entry of a token's "access" claim.
