@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/regcheck/regcheck/pkg/kube"
@@ -134,6 +135,10 @@ func (o *CommonOptions) kubeClient() (kubernetes.Interface, error) {
 		return nil, cannotRun("reading kubeconfig: %v", err)
 	}
 	cfg.QPS, cfg.Burst = 50, 100
+	// Protobuf decodes a LIST of thousands of pods several times faster
+	// than JSON; every built-in kind the scan reads is served in it.
+	cfg.ContentType = runtime.ContentTypeProtobuf
+	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
 	cfg.UserAgent = "kubectl-regcheck"
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
