@@ -175,6 +175,7 @@ func responseEvidence(r *response) report.Evidence {
 	for k, v := range rateLimitEvidence(r.Header) {
 		ev[k] = v
 	}
+	r.Attempts.evidence(ev)
 	return ev
 }
 

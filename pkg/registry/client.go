@@ -41,6 +41,7 @@ type Client struct {
 	http   *http.Client
 	trace  *tracer
 	tokens *tokenCache
+	retry  retryPolicy
 
 	pingMu sync.Mutex
 	pings  map[string]*pingEntry
@@ -78,6 +79,7 @@ func NewClient(o Options) (*Client, error) {
 		opts:    o,
 		trace:   tr,
 		tokens:  newTokenCache(),
+		retry:   defaultRetryPolicy(),
 		pings:   map[string]*pingEntry{},
 		configs: map[string]string{},
 	}
@@ -87,6 +89,10 @@ func NewClient(o Options) (*Client, error) {
 	}
 	return c, nil
 }
+
+// CloseIdleConnections closes the connections kept alive for reuse; call
+// it when a run is over so nothing outlives it.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 
 // checkRedirect follows at most ten redirects and never carries
 // credentials to another host or down from https to http: Go itself would
@@ -123,11 +129,13 @@ type response struct {
 	URL      *url.URL
 	Method   string
 	Duration time.Duration
+	Attempts attemptLog // how many requests it took, and why the retries
 }
 
 var (
 	errBodyTooLarge     = errors.New("body larger than the limit")
 	errTooManyRedirects = errors.New("stopped after 10 redirects")
+	errBodyDeadline     = errors.New("body cut off by the deadline")
 )
 
 // request is what exchange sends.
@@ -137,11 +145,45 @@ type request struct {
 	header http.Header
 	body   []byte
 	limit  int64 // body cap; 0 for maxSmallBody
+	retry  bool  // idempotent whatever the method (the token endpoint's POST)
 }
 
-// exchange sends one request under its own deadline and reads its body.
-// Transport errors come back as a classified *Failure.
+// exchange sends r, retrying an idempotent request that met a transient
+// failure (see retryPolicy), and reads the body. Each attempt has its own
+// deadline; the retries stay inside the caller's. Transport errors come
+// back as a classified *Failure; the response or failure says how many
+// attempts it took.
 func (c *Client) exchange(ctx context.Context, r request) (*response, error) {
+	var log attemptLog
+	for attempt := 1; ; attempt++ {
+		log.attempts = attempt
+		resp, d, err := c.exchangeOnce(ctx, r)
+		wait, why, again := c.retry.next(ctx, r, attempt, &log, resp, err)
+		if again {
+			c.trace.printf("retry %d/%d of %s %s in %s after %s",
+				attempt+1, c.retry.maxRetries+1, r.method, redactURL(r.url), wait.Round(time.Millisecond), why)
+			log.retried = append(log.retried, why)
+			if c.retry.sleep(ctx, wait) == nil {
+				continue
+			}
+			log.retried = log.retried[:len(log.retried)-1]
+		}
+		if err != nil {
+			f, ok := err.(*Failure)
+			if !ok {
+				f = c.transportFailure(err, r.url, d)
+			}
+			log.evidence(f.Evidence)
+			return nil, f
+		}
+		resp.Attempts = log
+		return resp, nil
+	}
+}
+
+// exchangeOnce sends one request under its own deadline and reads its
+// body; err is the transport's, unclassified.
+func (c *Client) exchangeOnce(ctx context.Context, r request) (*response, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.RequestTimeout)
 	defer cancel()
 	var body io.Reader
@@ -150,7 +192,7 @@ func (c *Client) exchange(ctx context.Context, r request) (*response, error) {
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url.String(), body)
 	if err != nil {
-		return nil, &Failure{
+		return nil, 0, &Failure{
 			Reason:   report.ReasonInvalidReference,
 			Message:  "cannot build a request for " + redactURL(r.url),
 			Remedy:   "check the registry host and repository name",
@@ -164,7 +206,7 @@ func (c *Client) exchange(ctx context.Context, r request) (*response, error) {
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, c.transportFailure(err, r.url, time.Since(start))
+		return nil, time.Since(start), err
 	}
 	defer resp.Body.Close()
 	limit := r.limit
@@ -179,7 +221,7 @@ func (c *Client) exchange(ctx context.Context, r request) (*response, error) {
 	}
 	out.Body, out.BodyErr = readCapped(resp.Body, limit)
 	out.Duration = time.Since(start)
-	return out, nil
+	return out, out.Duration, nil
 }
 
 // readCapped reads at most limit bytes; more is errBodyTooLarge.
@@ -187,7 +229,7 @@ func readCapped(r io.Reader, limit int64) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-			return b, fmt.Errorf("body cut off by the deadline: %w", io.ErrUnexpectedEOF)
+			return b, fmt.Errorf("%w: %w", errBodyDeadline, io.ErrUnexpectedEOF)
 		}
 		return b, io.ErrUnexpectedEOF // the server cut the body short
 	}
@@ -204,6 +246,8 @@ func bodyProblem(err error) string {
 		return ""
 	case errors.Is(err, errBodyTooLarge):
 		return "body larger than the limit (truncated)"
+	case errors.Is(err, errBodyDeadline):
+		return "body cut off by the deadline (the server sent it too slowly)"
 	default:
 		return "body cut off (unexpected EOF)"
 	}

@@ -60,6 +60,7 @@ func (s *Session) fetchToken(ctx context.Context, ch Challenge) (*Token, error) 
 	}
 	t := newToken(value, expiresIn)
 	t.Realm, t.Service, t.Scopes, t.Method = redactURL(u), service, s.Scopes(), method
+	t.Attempts = r.Attempts.attempts
 	s.c.trace.printf("token from %s (%s, %s): requested scope %s, granted %s, expires in %s",
 		t.Realm, method, s.Source(), strings.Join(t.Scopes, " "), grantString(t), expiresIn)
 	s.c.tokens.put(key, t)
@@ -115,7 +116,8 @@ func (s *Session) postToken(ctx context.Context, realm *url.URL, service, grant 
 		form.Set("password", s.cred.Password)
 	}
 	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Accept": {"application/json"}}
-	return s.c.exchange(ctx, request{method: http.MethodPost, url: realm, header: h, body: []byte(form.Encode())})
+	// The OAuth2 token POST changes nothing on the server: retrying it is safe.
+	return s.c.exchange(ctx, request{method: http.MethodPost, url: realm, header: h, body: []byte(form.Encode()), retry: true})
 }
 
 // tokenFailure names a token endpoint answer that gave no usable token.

@@ -33,7 +33,9 @@ type Manifest struct {
 	Status    int
 	Method    string // HEAD, or GET when HEAD could not tell
 	Header    http.Header
-	body      []byte // GET only
+	Attempts  int      // requests the answer took; more than 1 when retried
+	Retried   []string // why each retry was made
+	body      []byte   // GET only
 }
 
 // IsIndex reports whether the manifest is an index / manifest list.
@@ -44,6 +46,10 @@ func (m *Manifest) Evidence() report.Evidence {
 	ev := report.Evidence{"httpStatus": m.Status, "request": m.Method + " manifest", "digest": m.Digest, "mediaType": m.MediaType}
 	for k, v := range rateLimitEvidence(m.Header) {
 		ev[k] = v
+	}
+	if m.Attempts > 1 {
+		ev["attempts"] = m.Attempts
+		ev["retried"] = append([]string(nil), m.Retried...)
 	}
 	return ev
 }
@@ -72,6 +78,8 @@ func (s *Session) HeadManifest(ctx context.Context) (*Manifest, error) {
 			Status:    r.Status,
 			Method:    http.MethodHead,
 			Header:    r.Header,
+			Attempts:  r.Attempts.attempts,
+			Retried:   r.Attempts.retried,
 		}, nil
 	}
 	if r.Status == http.StatusTooManyRequests || r.Status >= 500 {
@@ -115,6 +123,8 @@ func (s *Session) GetManifest(ctx context.Context, identifier string) (*Manifest
 		Status:    r.Status,
 		Method:    http.MethodGet,
 		Header:    r.Header,
+		Attempts:  r.Attempts.attempts,
+		Retried:   r.Attempts.retried,
 		body:      r.Body,
 	}
 	if m.Digest == "" {

@@ -20,6 +20,8 @@ type PingResult struct {
 	Title       string // the <title> when the body is HTML
 	APIVersion  string // Docker-Distribution-API-Version
 	Duration    time.Duration
+	Attempts    int      // requests it took; more than 1 when retried
+	Retried     []string // why each retry was made
 }
 
 // Evidence is the ping as result evidence.
@@ -36,6 +38,10 @@ func (p *PingResult) Evidence() report.Evidence {
 	}
 	if p.APIVersion != "" {
 		ev["apiVersion"] = p.APIVersion
+	}
+	if p.Attempts > 1 {
+		ev["attempts"] = p.Attempts
+		ev["retried"] = append([]string(nil), p.Retried...)
 	}
 	return ev
 }
@@ -108,19 +114,24 @@ func (c *Client) ping(ctx context.Context, host string) (*PingResult, error) {
 		ContentType: r.Header.Get("Content-Type"),
 		APIVersion:  r.Header.Get("Docker-Distribution-API-Version"),
 		Duration:    r.Duration,
+		Attempts:    r.Attempts.attempts,
+		Retried:     r.Attempts.retried,
 	}
 	html := isHTML(r)
 	if html {
 		p.Title = pageTitle(r.Body)
 	}
 	ev := p.Evidence()
+	r.Attempts.evidence(ev)
 	registryLike := len(p.Challenges) > 0 || p.APIVersion != ""
 	switch {
 	case c.opts.PlainHTTP && r.Status == http.StatusBadRequest && bytes.Contains(r.Body, []byte("HTTPS")):
 		return nil, &Failure{Reason: report.ReasonTLSError, Evidence: ev,
 			Message: host + " expects HTTPS but was spoken plain HTTP",
 			Remedy:  "drop --plain-http (pass --ca-file PATH if its certificate is private)"}
-	case html && !registryLike:
+	case html && !registryLike && r.Status < 500 && r.Status != http.StatusTooManyRequests:
+		// A 5xx or 429 page is a gateway in front of the registry saying
+		// it fails or throttles: ServerError or RateLimited below.
 		msg := host + "/v2/ answered an HTML page, not the registry API"
 		if p.Title != "" {
 			msg += " (" + strconv.Quote(p.Title) + ")"

@@ -96,6 +96,9 @@ func (a *AuthResult) Evidence() report.Evidence {
 		ev["tokenRequest"] = a.Token.Method
 		ev["granted"] = a.Token.GrantEvidence()
 		ev["tokenKind"] = a.Token.Kind
+		if a.Token.Attempts > 1 {
+			ev["tokenAttempts"] = a.Token.Attempts
+		}
 	}
 	if a.Verified {
 		ev["verifiedWith"] = "GET /v2/ answered 200 with the " + a.Method + " credentials"

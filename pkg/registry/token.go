@@ -21,6 +21,7 @@ type Token struct {
 	Service   string
 	Scopes    []string
 	Method    string // how it was obtained: GET, POST (refresh_token/password) or registrytoken
+	Attempts  int    // token requests it took; more than 1 when retried
 	expiry    time.Time
 	batched   bool // prefetched for many repositories (PrefetchPull)
 }

@@ -62,6 +62,13 @@ func (tt *traceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// CloseIdleConnections reaches the transport under the trace.
+func (tt *traceTransport) CloseIdleConnections() {
+	if c, ok := tt.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // safeQuery lists query parameters that are never secret; every other value
 // is redacted (presigned URLs, upload state, tokens in query strings).
 var safeQuery = map[string]bool{
