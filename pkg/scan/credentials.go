@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/kube"
@@ -50,8 +51,57 @@ func (p pullCreds) lookup(image string) []credentials.Credential {
 type credentialCache struct {
 	fn       CredentialFunc
 	byKey    map[string]pullCreds
+	fetched  map[string]fetched // read ahead by prefetch, not yet turned into pullCreds
 	reported map[credentials.Problem]bool
 	results  []report.Result
+}
+
+// fetched is one CredentialFunc answer.
+type fetched struct {
+	kc       Keychain
+	problems []credentials.Problem
+	err      error
+}
+
+func credentialKey(w *kube.Workload) string {
+	return w.Namespace + "\x00" + w.ServiceAccountName + "\x00" + strings.Join(w.ImagePullSecrets, "\x00")
+}
+
+// prefetch calls the CredentialFunc for every distinct key of workloads,
+// at most concurrency at a time: each call LISTs a namespace's secrets and
+// service accounts, and a cluster of hundreds of namespaces would spend
+// seconds on them one after the other. get then turns the answers into
+// results in workload order, so the report does not depend on timing.
+func (c *credentialCache) prefetch(ctx context.Context, workloads []kube.Workload, concurrency int) {
+	if c.fn == nil {
+		return
+	}
+	var keys []string
+	first := map[string]*kube.Workload{}
+	for i := range workloads {
+		k := credentialKey(&workloads[i])
+		if _, ok := first[k]; !ok {
+			first[k] = &workloads[i]
+			keys = append(keys, k)
+		}
+	}
+	answers := make([]fetched, len(keys))
+	sem := make(chan struct{}, max(concurrency, 1))
+	var wg sync.WaitGroup
+	for i, k := range keys {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			w := first[k]
+			kc, problems, err := c.fn(ctx, w.Namespace, w.ServiceAccountName, w.ImagePullSecrets)
+			answers[i] = fetched{kc, problems, err}
+		})
+	}
+	wg.Wait()
+	c.fetched = make(map[string]fetched, len(keys))
+	for i, k := range keys {
+		c.fetched[k] = answers[i]
+	}
 }
 
 func newCredentialCache(fn CredentialFunc) *credentialCache {
@@ -62,11 +112,15 @@ func (c *credentialCache) get(ctx context.Context, w *kube.Workload) pullCreds {
 	if c.fn == nil {
 		return pullCreds{}
 	}
-	key := w.Namespace + "\x00" + w.ServiceAccountName + "\x00" + strings.Join(w.ImagePullSecrets, "\x00")
+	key := credentialKey(w)
 	if pc, ok := c.byKey[key]; ok {
 		return pc
 	}
-	kc, problems, err := c.fn(ctx, w.Namespace, w.ServiceAccountName, w.ImagePullSecrets)
+	f, ok := c.fetched[key]
+	if !ok {
+		f.kc, f.problems, f.err = c.fn(ctx, w.Namespace, w.ServiceAccountName, w.ImagePullSecrets)
+	}
+	kc, problems, err := f.kc, f.problems, f.err
 	if err != nil {
 		problems = append(problems, credentials.Problem{
 			Source:  "serviceaccount/" + w.Namespace + "/" + w.ServiceAccountName,

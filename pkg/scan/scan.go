@@ -32,6 +32,11 @@ type check struct {
 	unreadable bool
 }
 
+// credentialConcurrency bounds the namespaces whose pull secrets are read
+// at once: a handful of LISTs in flight keeps the API server's priority
+// and fairness happy and hides most of the latency.
+const credentialConcurrency = 8
+
 // Run checks every container (init containers included, ephemeral ones
 // not) of every workload in inv. Each unique (reference, credentials) is
 // resolved once. creds may be nil (anonymous). Results are sorted stably.
@@ -40,6 +45,7 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 		return nil
 	}
 	cc := newCredentialCache(creds)
+	cc.prefetch(ctx, inv.Workloads, credentialConcurrency)
 	var (
 		results []report.Result
 		checks  []*check
