@@ -70,6 +70,7 @@ func (o *AuthOptions) Run(parent context.Context) error {
 	if err != nil {
 		return err
 	}
+	defer client.CloseIdleConnections() // nothing of the run outlives it
 	creds, err := o.credentialFinder(ctx)
 	if err != nil {
 		return err

@@ -143,6 +143,7 @@ func (o *DoctorOptions) Run(parent context.Context) error {
 	if err != nil {
 		return err
 	}
+	defer client.CloseIdleConnections() // nothing of the run outlives it
 	deps := doctor.Deps{Registry: client, Credentials: o.LocalCredentials().Lookup}
 	if o.cfg.Workloads != nil {
 		kc, err := o.kubeClient()
@@ -154,7 +155,7 @@ func (o *DoctorOptions) Run(parent context.Context) error {
 	}
 	results, err := doctor.Run(ctx, o.cfg, deps)
 	if err != nil {
-		return cannotRun("%v", err)
+		return clusterError(err)
 	}
 	r := report.New(report.KindDoctor, results)
 	if o.Output != "table" && o.Output != "markdown" {

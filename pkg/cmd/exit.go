@@ -13,6 +13,8 @@ import (
 type ExitError struct {
 	Code int
 	Err  error
+	// Hint says what to do next, on its own line after the error.
+	Hint string
 }
 
 func (e *ExitError) Error() string {
@@ -39,6 +41,9 @@ func exitCode(err error, stderr io.Writer) int {
 	if errors.As(err, &exit) {
 		if exit.Err != nil {
 			fmt.Fprintf(stderr, "error: %v\n", exit.Err)
+		}
+		if exit.Hint != "" {
+			fmt.Fprintf(stderr, "hint: %s\n", exit.Hint)
 		}
 		return exit.Code
 	}

@@ -125,6 +125,7 @@ func (o *HelmAuthOptions) Run(parent context.Context) error {
 	if err != nil {
 		return err
 	}
+	defer client.CloseIdleConnections() // nothing of the run outlives it
 	local := o.LocalCredentials()
 	host, _ := registryHost(o.image)
 	// helm push never reads the chart first, so the push check alone decides.

@@ -102,7 +102,7 @@ func (o *ReleaseOptions) Run(parent context.Context) error {
 	}
 	inv, err := collectAll(ctx, client, sels)
 	if err != nil {
-		return cannotRun("reading the cluster: %v", err)
+		return clusterError(err)
 	}
 	for _, m := range rel.Missing(inv) {
 		fmt.Fprintf(o.ErrOut, "warning: %s of release %s is not in namespace %s\n", m, rel.Name, m.Namespace)

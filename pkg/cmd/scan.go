@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -100,7 +101,7 @@ func (o *ScanOptions) Run(parent context.Context) error {
 	}
 	inv, err := kube.Collect(ctx, client, o.selection)
 	if err != nil {
-		return cannotRun("reading the cluster: %v", err)
+		return clusterError(err)
 	}
 	results, err := o.scanInventory(ctx, client, inv)
 	if err != nil {
@@ -111,7 +112,8 @@ func (o *ScanOptions) Run(parent context.Context) error {
 
 // scanInventory warns about what could not be read, then runs the scan
 // engine over inv with the pull secrets the kubelet would use and the
-// registry client the flags describe. scan and release share it.
+// registry client the flags describe. What could not be read leads the
+// results as cluster.read skips. scan and release share it.
 func (o *CommonOptions) scanInventory(ctx context.Context, client kubernetes.Interface, inv *kube.Inventory) ([]report.Result, error) {
 	for _, n := range inv.Notes {
 		fmt.Fprintf(o.ErrOut, "warning: %s\n", n.Message)
@@ -120,19 +122,39 @@ func (o *CommonOptions) scanInventory(ctx context.Context, client kubernetes.Int
 	if err != nil {
 		return nil, err
 	}
-	return scan.Run(ctx, inv, scan.FromPullSecrets(kube.NewPullSecretReader(client)), scan.Options{
+	defer resolver.CloseIdleConnections() // nothing of the run outlives it
+	var results []report.Result
+	for _, n := range inv.Notes {
+		results = append(results, n.Result())
+	}
+	return append(results, scan.Run(ctx, inv, scan.FromPullSecrets(kube.NewPullSecretReader(client)), scan.Options{
 		Concurrency: o.Concurrency,
 		Resolver:    resolver,
-	}), nil
+	})...), nil
+}
+
+// clusterError is Collect's error as exit 2: the reason, what could not
+// be read and why, and a hint.
+func clusterError(err error) error {
+	var kerr *kube.Error
+	if errors.As(err, &kerr) {
+		return &ExitError{Code: report.ExitCannotRun, Err: fmt.Errorf("reading the cluster: %s: %w", kerr.Reason, kerr), Hint: kerr.Remedy}
+	}
+	return cannotRun("reading the cluster: %v", err)
 }
 
 // kubeClient builds a clientset from the kubeconfig flags. The rate limits
 // are raised from client-go's defaults (5 QPS) because a scan makes a
-// handful of paginated LISTs, never a request per object.
+// handful of paginated LISTs, never a request per object. Without
+// kubectl's --request-timeout, each request gets a share of --timeout, so
+// one slow LIST ends as a skipped resource with time left for the rest.
 func (o *CommonOptions) kubeClient() (kubernetes.Interface, error) {
 	cfg, err := o.ConfigFlags.ToRESTConfig()
 	if err != nil {
 		return nil, cannotRun("reading kubeconfig: %v", err)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = requestTimeout(o.Timeout)
 	}
 	cfg.QPS, cfg.Burst = 50, 100
 	// Protobuf decodes a LIST of thousands of pods several times faster

@@ -25,6 +25,15 @@ func (d *run) workloads(ctx context.Context) error {
 		return fmt.Errorf("reading the cluster: %w", err)
 	}
 	d.inv = inv
+	// What could not be read leads the workload checks as cluster.read skips.
+	for _, id := range []string{Staleness, WorkloadSettings, Reference} {
+		if d.cfg.Checks.Enabled(id) {
+			for _, n := range inv.Notes {
+				d.add(id, n.Result())
+			}
+			break
+		}
+	}
 	if stale {
 		opts := scan.Options{Concurrency: d.cfg.Concurrency}
 		if d.deps.Registry != nil {

@@ -2,14 +2,14 @@ package kube
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -39,52 +39,70 @@ type lister struct {
 // listers are the namespaced resources Collect reads, one LIST each.
 var listers = []lister{
 	{"pods", nil, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		return each(ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		items, err := listAll[corev1.Pod](ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.CoreV1().Pods(ns).List(ctx, opts)
-		}, func(p *corev1.Pod) { o.pods = append(o.pods, p) })
+		})
+		o.pods = items
+		return err
 	}},
 	{"replicasets", []string{KindDeployment, KindReplicaSet}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		return each(ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		items, err := listAll[appsv1.ReplicaSet](ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.AppsV1().ReplicaSets(ns).List(ctx, opts)
-		}, func(r *appsv1.ReplicaSet) { o.replicaSets = append(o.replicaSets, r) })
+		})
+		o.replicaSets = items
+		return err
 	}},
 	{"deployments", []string{KindDeployment}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		return each(ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		items, err := listAll[appsv1.Deployment](ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.AppsV1().Deployments(ns).List(ctx, opts)
-		}, func(d *appsv1.Deployment) { o.deployments = append(o.deployments, d) })
+		})
+		o.deployments = items
+		return err
 	}},
 	{"statefulsets", []string{KindStatefulSet}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		return each(ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		items, err := listAll[appsv1.StatefulSet](ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.AppsV1().StatefulSets(ns).List(ctx, opts)
-		}, func(s *appsv1.StatefulSet) { o.statefulSets = append(o.statefulSets, s) })
+		})
+		o.statefulSets = items
+		return err
 	}},
 	{"daemonsets", []string{KindDaemonSet}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		return each(ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		items, err := listAll[appsv1.DaemonSet](ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.AppsV1().DaemonSets(ns).List(ctx, opts)
-		}, func(d *appsv1.DaemonSet) { o.daemonSets = append(o.daemonSets, d) })
+		})
+		o.daemonSets = items
+		return err
 	}},
 	{"jobs", []string{KindJob, KindCronJob}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		return each(ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		items, err := listAll[batchv1.Job](ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.BatchV1().Jobs(ns).List(ctx, opts)
-		}, func(j *batchv1.Job) { o.jobs = append(o.jobs, j) })
+		})
+		o.jobs = items
+		return err
 	}},
 	{"cronjobs", []string{KindCronJob}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		return each(ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		items, err := listAll[batchv1.CronJob](ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.BatchV1().CronJobs(ns).List(ctx, opts)
-		}, func(j *batchv1.CronJob) { o.cronJobs = append(o.cronJobs, j) })
+		})
+		o.cronJobs = items
+		return err
 	}},
 	{"replicationcontrollers", []string{KindReplicationController}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		return each(ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		items, err := listAll[corev1.ReplicationController](ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.CoreV1().ReplicationControllers(ns).List(ctx, opts)
-		}, func(r *corev1.ReplicationController) { o.rcs = append(o.rcs, r) })
+		})
+		o.rcs = items
+		return err
 	}},
 }
 
 // Collect reads the selected workloads with one paginated LIST per
 // resource (never a GET per object) and groups pods under their owners.
-// A resource that is forbidden or not served is skipped with a note; the
-// error is returned only when no workload resource could be read, or when
-// the cluster fails in a way other than RBAC (unreachable, unauthorized).
+// A resource that cannot be listed — forbidden, not served, or the API
+// server failing, too slow or gone mid-run — is skipped with a note that
+// names it and why, and the results are partial. The error, an *Error,
+// is returned only when no workload resource could be read or the API
+// server rejected the credentials (401).
 func Collect(ctx context.Context, client kubernetes.Interface, sel Selection) (*Inventory, error) {
 	ns := sel.Namespace
 	switch {
@@ -100,46 +118,56 @@ func Collect(ctx context.Context, client kubernetes.Interface, sel Selection) (*
 		wg   sync.WaitGroup
 		objs objects
 		errs = make([]error, len(listers))
+		took = make([]time.Duration, len(listers))
 	)
 	for i, l := range listers {
 		if !wanted[l.resource] {
 			continue
 		}
-		wg.Go(func() { errs[i] = l.run(ctx, client, ns, opts, &objs) })
+		wg.Go(func() {
+			start := time.Now()
+			errs[i] = l.run(ctx, client, ns, opts, &objs)
+			took[i] = time.Since(start)
+		})
 	}
 	wg.Wait()
 
 	inv := &Inventory{}
 	read := 0
-	var skipped error
+	var failures []failure
 	for i, l := range listers {
 		if !wanted[l.resource] {
 			continue
 		}
-		switch err := errs[i]; {
-		case err == nil:
+		if errs[i] == nil {
 			read++
-		case skippable(err):
-			inv.skip(l.resource, ns, l.resource+inNamespace(ns), "results are partial", err)
-			skipped = errors.Join(skipped, err)
-		default:
-			return nil, fmt.Errorf("listing %s%s: %w", l.resource, inNamespace(ns), err)
+			continue
 		}
+		f := failure{resource: l.resource, err: errs[i], cause: classify(ctx, errs[i], l.resource, ns, took[i]), took: took[i]}
+		if f.cause.fatal {
+			return nil, nothingRead(ns, []failure{f})
+		}
+		failures = append(failures, f)
 	}
 	if read == 0 {
-		return nil, fmt.Errorf("no workload could be read%s: %w", inNamespace(ns), skipped)
+		return nil, nothingRead(ns, failures)
+	}
+	for _, f := range failures {
+		inv.skip(f.resource, ns, f.resource+inNamespace(ns), f.cause, "results are partial")
 	}
 
 	// Nodes give each pod its platform; without them the nodeSelector hints.
 	if len(objs.pods) > 0 {
+		start := time.Now()
 		nodes, err := listNodes(ctx, client)
-		switch {
-		case err == nil:
+		if err == nil {
 			objs.nodes = nodes
-		case skippable(err):
-			inv.skip("nodes", "", "nodes", "pod platforms come from nodeSelector hints", err)
-		default:
-			return nil, fmt.Errorf("listing nodes: %w", err)
+		} else {
+			c := classify(ctx, err, "nodes", "", time.Since(start))
+			if c.fatal {
+				return nil, nothingRead(ns, []failure{{resource: "nodes", err: err, cause: c}})
+			}
+			inv.skip("nodes", "", "nodes", c, "pod platforms come from nodeSelector hints")
 		}
 	}
 
@@ -147,16 +175,39 @@ func Collect(ctx context.Context, client kubernetes.Interface, sel Selection) (*
 	return inv, nil
 }
 
-// each runs a paginated LIST and calls fn with every item of type *T.
-func each[T any](ctx context.Context, opts metav1.ListOptions, list func(context.Context, metav1.ListOptions) (runtime.Object, error), fn func(*T)) error {
-	return newPager(list).EachListItem(ctx, opts, func(obj runtime.Object) error {
+// listAll runs a paginated LIST and returns every item of type *T, or
+// none: a LIST that fails on a later page returns no items, never part
+// of a resource as if it were all of it. When the continue token expires
+// between pages (410 Expired), client-go's pager lists again in one
+// request, as kubectl does.
+func listAll[T any](ctx context.Context, opts metav1.ListOptions, list func(context.Context, metav1.ListOptions) (runtime.Object, error)) ([]*T, error) {
+	obj, _, err := newPager(list).List(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	var items []*T
+	err = apimeta.EachListItem(obj, func(obj runtime.Object) error {
 		item, ok := any(obj).(*T)
 		if !ok {
 			return fmt.Errorf("unexpected list item %T", obj)
 		}
-		fn(item)
+		items = append(items, item)
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+// each runs a paginated LIST and calls fn with every item of type *T,
+// only once the whole LIST succeeded.
+func each[T any](ctx context.Context, opts metav1.ListOptions, list func(context.Context, metav1.ListOptions) (runtime.Object, error), fn func(*T)) error {
+	items, err := listAll[T](ctx, opts, list)
+	for _, item := range items {
+		fn(item)
+	}
+	return err
 }
 
 func listNodes(ctx context.Context, c kubernetes.Interface) (map[string]Platform, error) {
@@ -194,22 +245,16 @@ func wantedResources(targets []Target) map[string]bool {
 	return want
 }
 
-// skippable errors mean "this resource is not for you": RBAC or an API the
-// server does not serve. Anything else means the cluster is not usable.
-func skippable(err error) bool {
-	return apierrors.IsForbidden(err) || apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err)
-}
-
-func (inv *Inventory) skip(resource, ns, what, consequence string, err error) {
-	why := "are not served by this cluster"
-	if apierrors.IsForbidden(err) {
-		why = "may not be listed (forbidden)"
-	}
+// skip records a resource that could not be listed and what that costs.
+func (inv *Inventory) skip(resource, ns, what string, c cause, consequence string) {
 	inv.Unread = append(inv.Unread, resource)
 	inv.Notes = append(inv.Notes, Note{
-		Resource:  resource,
-		Namespace: ns,
-		Message:   fmt.Sprintf("%s %s; %s", what, why, consequence),
+		Resource:   resource,
+		Namespace:  ns,
+		Reason:     c.reason,
+		Message:    fmt.Sprintf("%s %s; %s", what, c.why, consequence),
+		Remedy:     c.remedy,
+		HTTPStatus: c.status,
 	})
 }
 

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/regcheck/regcheck/pkg/report"
 )
 
 // Inventory is what Collect read.
@@ -35,7 +37,13 @@ func (inv *Inventory) Readable(resource string) bool {
 type Note struct {
 	Resource  string // e.g. "deployments"
 	Namespace string // empty for cluster-scoped or all namespaces
-	Message   string
+	// Reason names why: Forbidden, NotServed, Unreachable (no answer in
+	// time, refused, reset), ServerError (5xx), RateLimited (429).
+	Reason  report.Reason
+	Message string
+	Remedy  string
+	// HTTPStatus is the API server's answer; 0 when there was none.
+	HTTPStatus int
 }
 
 // Workload is a controller (or a bare pod) and the pods it owns.
@@ -130,4 +138,22 @@ func (p Platform) String() string {
 		s += "/" + p.Variant
 	}
 	return s
+}
+
+// Result is the note as a cluster.read skip result: what was not read,
+// why, and what to do about it.
+func (n Note) Result() report.Result {
+	ev := report.Evidence{"resource": n.Resource}
+	if n.HTTPStatus != 0 {
+		ev["httpStatus"] = n.HTTPStatus
+	}
+	return report.Result{
+		Check:     report.CheckClusterRead,
+		Status:    report.StatusSkip,
+		Reason:    n.Reason,
+		Message:   n.Message,
+		Remedy:    n.Remedy,
+		Evidence:  ev,
+		Namespace: n.Namespace,
+	}
 }

@@ -58,6 +58,10 @@ const (
 	CheckWorkloadDigest      Check = "workload.digest"
 	CheckWorkloadPullPolicy  Check = "workload.pull-policy"
 	CheckCredentialsSecret   Check = "credentials.secret"
+	// CheckClusterRead (skip) is a workload resource or nodes the API
+	// server did not let regcheck list: results are partial. An addition
+	// to SPEC.
+	CheckClusterRead Check = "cluster.read"
 )
 
 // Reason is the one word that explains a status, the same in every format.
@@ -92,6 +96,9 @@ const (
 	ReasonPinned                 Reason = "Pinned"
 	ReasonNotRunning             Reason = "NotRunning"
 	ReasonMutableTagIfNotPresent Reason = "MutableTagIfNotPresent"
+	// ReasonNotServed (cluster.read, skip) is a resource the API server
+	// does not serve (404 or 405 on its LIST). An addition to SPEC.
+	ReasonNotServed Reason = "NotServed"
 )
 
 // Evidence is what a person needs to trust a result: HTTP statuses,
