@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -416,6 +417,63 @@ func TestNamespacesShareALookup(t *testing.T) {
 		}
 		if want := "secret/" + r.Namespace + "/regcred"; r.CredentialSource != want {
 			t.Errorf("%s: credentialSource %q, want %q", r.Namespace, r.CredentialSource, want)
+		}
+	}
+}
+
+// TestPullSecretsReadConcurrently: each namespace's pull secrets are read
+// once, several namespaces at a time, and the report is the same as one
+// read after the other would give.
+func TestPullSecretsReadConcurrently(t *testing.T) {
+	var workloads []kube.Workload
+	for i := range 20 {
+		w := deploy("web", appRef, corev1.PullAlways)
+		w.Namespace = fmt.Sprintf("ns-%02d", i)
+		workloads = append(workloads, w, w) // two workloads per namespace, one read
+	}
+	var (
+		mu       sync.Mutex
+		calls    = map[string]int{}
+		inFlight int
+		peak     int
+		both     = make(chan struct{})
+	)
+	creds := func(ctx context.Context, ns, _ string, _ []string) (Keychain, []credentials.Problem, error) {
+		mu.Lock()
+		calls[ns]++
+		inFlight++
+		peak = max(peak, inFlight)
+		if inFlight == 2 {
+			close(both)
+		}
+		mu.Unlock()
+		// Hold the first reader until a second runs beside it.
+		select {
+		case <-both:
+		case <-time.After(5 * time.Second):
+		}
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		problem := credentials.Problem{Source: "secret/" + ns + "/regcred", Reason: report.ReasonMalformedCredentials, Message: "malformed"}
+		return nil, []credentials.Problem{problem}, nil
+	}
+	results := Run(context.Background(), &kube.Inventory{Workloads: workloads}, creds, Options{})
+	if peak < 2 {
+		t.Errorf("at most %d namespace read at once, want several", peak)
+	}
+	var namespaces []string
+	for _, r := range results {
+		if r.Check == report.CheckCredentialsSecret {
+			namespaces = append(namespaces, r.Namespace)
+		}
+	}
+	if len(namespaces) != 20 || !slices.IsSorted(namespaces) {
+		t.Errorf("credential results for %v, want each of 20 namespaces once, in order", namespaces)
+	}
+	for ns, n := range calls {
+		if n != 1 {
+			t.Errorf("%s read %d times, want once", ns, n)
 		}
 	}
 }
