@@ -125,7 +125,9 @@ func (s *Session) postToken(ctx context.Context, realm *url.URL, service, grant 
 // AnonymousPushDenied whatever the breakage: that is seed 1's
 // "unexpected EOF" — there are no credentials for the host.
 func (s *Session) tokenFailure(realm *url.URL, ch Challenge, r *response, perr error) *Failure {
-	if r.Status == http.StatusOK && r.BodyErr == nil && perr == nil && !isHTML(r) {
+	// A token that parses is a token, whatever its Content-Type says:
+	// Docker, containerd and oras never look at it.
+	if r.Status == http.StatusOK && r.BodyErr == nil && perr == nil {
 		return nil
 	}
 	ev := responseEvidence(r)

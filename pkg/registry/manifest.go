@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -167,11 +168,21 @@ func (s *Session) manifestFailure(r *response) *Failure {
 		regMsg = " (" + m + ")"
 	}
 	switch {
+	case html && r.Status == http.StatusOK && isJSON(r.Body):
+		// The registry's JSON under a web page's label: runtimes take the
+		// Content-Type as the manifest's media type and refuse it.
+		return &Failure{Reason: report.ReasonServerError, Evidence: ev,
+			Message: fmt.Sprintf("%s served the manifest of %s labelled Content-Type %s", reg, img, r.Header.Get("Content-Type")),
+			Remedy:  "a proxy in between or the registry's configuration rewrites the Content-Type of manifests; runtimes refuse them so: fix it there"}
 	case html && te == nil && r.Status < 500 && r.Status != http.StatusTooManyRequests:
 		title := pageTitle(r.Body)
-		ev["pageTitle"] = title
+		page := "an HTML page"
+		if title != "" {
+			ev["pageTitle"] = title
+			page += " " + strconv.Quote(title)
+		}
 		return &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
-			Message: fmt.Sprintf("%s answered the manifest request with an HTML page %q, not the registry API", reg, title),
+			Message: fmt.Sprintf("%s answered the manifest request with %s, not the registry API", reg, page),
 			Remedy:  "point at the registry's API host, not its web UI or login portal; check proxies in between"}
 	case hasCode(te, transport.NameUnknownErrorCode):
 		return &Failure{Reason: report.ReasonRepositoryNotFound, Evidence: ev,

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -150,12 +151,23 @@ func TestFaults(t *testing.T) {
 			rules: []*env.FaultRule{rule(anyMethod, env.PathPing, 0, env.LoginPage())},
 			check: report.CheckRegistryReachable, status: report.StatusFail, reason: report.ReasonNotARegistry,
 			evidence: map[string]string{"pageTitle": "Sign in - Example Corp SSO"}},
-		{name: "token response labelled text/html",
+		{name: "login page on the token endpoint",
+			rules: []*env.FaultRule{rule(anyMethod, env.PathToken, 0, env.LoginPage())},
+			check: report.CheckRegistryCredentials, status: report.StatusFail, reason: report.ReasonTokenEndpointError,
+			evidence: map[string]string{"pageTitle": "Sign in - Example Corp SSO"}},
+		// Clients read a token whatever its label: so does regcheck.
+		{name: "token JSON labelled text/html",
 			rules: []*env.FaultRule{rule(anyMethod, env.PathToken, 0, env.ContentType("text/html"))},
-			check: report.CheckRegistryCredentials, status: report.StatusFail, reason: report.ReasonTokenEndpointError},
-		{name: "manifest labelled text/html",
+			check: report.CheckRegistryCredentials, status: report.StatusPass, reason: report.ReasonOk},
+		{name: "login page on the manifest",
+			rules: []*env.FaultRule{rule(anyMethod, env.PathManifest, 0, env.LoginPage())},
+			check: report.CheckRegistryPull, status: report.StatusFail, reason: report.ReasonNotARegistry,
+			evidence: map[string]string{"pageTitle": "Sign in - Example Corp SSO"}},
+		// Runtimes take the label as the manifest's media type and refuse it.
+		{name: "manifest JSON labelled text/html",
 			rules: []*env.FaultRule{rule(anyMethod, env.PathManifest, 0, env.ContentType("text/html"))},
-			check: report.CheckRegistryPull, status: report.StatusFail, reason: report.ReasonNotARegistry},
+			check: report.CheckRegistryPull, status: report.StatusFail, reason: report.ReasonServerError,
+			evidence: map[string]string{"contentType": "text/html"}},
 		{name: "1 GiB token response",
 			rules: []*env.FaultRule{rule(anyMethod, env.PathToken, 0, env.Oversized(GiB, "application/json", &bigSent))},
 			check: report.CheckRegistryCredentials, status: report.StatusFail, reason: report.ReasonTokenEndpointError,
@@ -188,9 +200,17 @@ func TestFaults(t *testing.T) {
 			if tc.debug != "" {
 				args = append(args, "--debug")
 			}
+			var mem0, mem1 runtime.MemStats
+			runtime.ReadMemStats(&mem0)
 			start := time.Now()
 			stdout, stderr, code := runInProcess(t, args...)
 			elapsed := time.Since(start)
+			runtime.ReadMemStats(&mem1)
+			// Every body read is capped (4 MiB for a manifest), so a run
+			// allocates a few MiB, whatever size the server claims or sends.
+			if alloc := mem1.TotalAlloc - mem0.TotalAlloc; alloc > 64<<20 {
+				t.Errorf("the run allocated %d MiB", alloc>>20)
+			}
 
 			if elapsed > faultTimeout+time.Second {
 				t.Errorf("the run took %s, past --timeout %s", elapsed.Round(time.Millisecond), faultTimeout)
@@ -235,6 +255,7 @@ func TestFaults(t *testing.T) {
 			if err := goleak.Find(before); err != nil {
 				t.Errorf("goroutines left behind: %v", err)
 			}
+			t.Logf("%s in %s: %s %s/%s: %s %v", tc.name, elapsed.Round(time.Millisecond), res.Check, res.Status, res.Reason, res.Message, res.Evidence)
 			if t.Failed() {
 				t.Logf("elapsed %s, exit %d\n%s\nstderr:\n%s", elapsed.Round(time.Millisecond), code, dump(r), stderr)
 			}
