@@ -77,7 +77,7 @@ func (r *PullSecretReader) PullSecrets(ctx context.Context, namespace, serviceAc
 			out.Problems = append(out.Problems, unreadable(out.Via, "serviceaccounts", namespace))
 			return out, nil
 		case err != nil:
-			return out, fmt.Errorf("listing serviceaccounts in namespace %s: %w", namespace, err)
+			return out, unlisted(ctx, err, "serviceaccounts", namespace)
 		}
 		names = accounts[serviceAccount]
 	}
@@ -87,7 +87,7 @@ func (r *PullSecretReader) PullSecrets(ctx context.Context, namespace, serviceAc
 
 	secrets, err := ns.secrets(ctx, r.client, namespace)
 	if err != nil && !apierrors.IsForbidden(err) {
-		return out, fmt.Errorf("listing secrets in namespace %s: %w", namespace, err)
+		return out, unlisted(ctx, err, "secrets", namespace)
 	}
 	for _, name := range names {
 		source := "secret/" + namespace + "/" + name
@@ -138,6 +138,13 @@ func parseSecret(secrets map[string]secretPayload, source, name, via string) ([]
 	default:
 		return credentials.ParseDockerCfg(s.data, source)
 	}
+}
+
+// unlisted says in words why resource could not be listed in namespace:
+// the API server failing, too slow or gone.
+func unlisted(ctx context.Context, err error, resource, namespace string) error {
+	c := classify(ctx, err, resource, namespace, 0)
+	return &Error{Reason: c.reason, Message: resource + inNamespace(namespace) + " " + c.why, Remedy: c.remedy, Err: err}
 }
 
 func unreadable(source, resource, namespace string) credentials.Problem {

@@ -104,7 +104,11 @@ func classify(ctx context.Context, err error, resource, ns string, took time.Dur
 	)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(ctx.Err(), context.DeadlineExceeded), utilnet.IsTimeout(err):
-		c := unreachable(fmt.Sprintf("the API server did not answer within %s", round(took)))
+		within := "in time"
+		if took > 0 {
+			within = "within " + round(took).String()
+		}
+		c := unreachable("the API server did not answer " + within)
 		c.key = "timeout"
 		return c
 	case errors.Is(err, context.Canceled):
