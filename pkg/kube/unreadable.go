@@ -92,7 +92,7 @@ func classify(ctx context.Context, err error, resource, ns string, took time.Dur
 		return cause{
 			reason: report.ReasonUnreachable,
 			why:    "could not be listed: " + why,
-			remedy: "check that the API server is up and reachable (kubectl cluster-info, kubectl get --raw /readyz) and retry; a slow API server needs a longer --timeout or --request-timeout",
+			remedy: "check that the API server is up and reachable (kubectl cluster-info, kubectl get --raw /readyz) and retry",
 		}
 	}
 	var (
@@ -110,6 +110,7 @@ func classify(ctx context.Context, err error, resource, ns string, took time.Dur
 		}
 		c := unreachable("the API server did not answer " + within)
 		c.key = "timeout"
+		c.remedy = "the API server is slow or unreachable: check it (kubectl get --raw '/readyz?verbose') and retry; a slow API server needs a longer --timeout or --request-timeout"
 		return c
 	case errors.Is(err, context.Canceled):
 		return unreachable("the run was cancelled")
