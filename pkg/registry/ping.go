@@ -3,6 +3,8 @@ package registry
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -153,6 +155,11 @@ func (c *Client) ping(ctx context.Context, host string) (*PingResult, error) {
 		return nil, &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
 			Message: host + " has no /v2/ registry API (404)",
 			Remedy:  "check the registry host; Helm and OCI clients need a registry that serves /v2/"}
+	case errors.Is(r.BodyErr, errBodyTooLarge) && !registryLike:
+		ev["body"] = bodyProblem(r.BodyErr)
+		return nil, &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
+			Message: fmt.Sprintf("%s/v2/ answered HTTP %d with a body past %d MiB (read no further), not the registry API", host, r.Status, maxSmallBody>>20),
+			Remedy:  "point at the registry's API host; check proxies that intercept /v2/"}
 	case r.Status == http.StatusOK && len(bytes.TrimSpace(r.Body)) > 0 && !isJSON(r.Body) && p.APIVersion == "":
 		return nil, &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
 			Message: host + "/v2/ answered a non-JSON body (" + p.ContentType + "), not the registry API",

@@ -172,6 +172,10 @@ func TestFaults(t *testing.T) {
 			rules: []*env.FaultRule{rule(anyMethod, env.PathToken, 0, env.Oversized(GiB, "application/json", &bigSent))},
 			check: report.CheckRegistryCredentials, status: report.StatusFail, reason: report.ReasonTokenEndpointError,
 			evidence: map[string]string{"body": "body larger than the limit (truncated)"}, injected: 1},
+		{name: "1 GiB /v2/ body",
+			rules: []*env.FaultRule{rule(anyMethod, env.PathPing, 0, env.Oversized(GiB, "application/json", &bigSent))},
+			check: report.CheckRegistryReachable, status: report.StatusFail, reason: report.ReasonNotARegistry,
+			evidence: map[string]string{"body": "body larger than the limit (truncated)"}, injected: 1},
 		{name: "1 GiB manifest",
 			rules: []*env.FaultRule{
 				rule(http.MethodGet, env.PathManifest, 0, env.Oversized(GiB, "application/vnd.oci.image.manifest.v1+json", &bigSent)),
