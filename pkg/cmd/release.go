@@ -123,16 +123,29 @@ func (o *ReleaseOptions) Run(parent context.Context) error {
 
 // collectAll collects each namespace's selection into one inventory,
 // still sorted by namespace, kind and name since sels are in that order.
+// A namespace where nothing could be read is a note when another could
+// be; the error comes when none could, or the credentials were rejected.
 func collectAll(ctx context.Context, client kubernetes.Interface, sels []kube.Selection) (*kube.Inventory, error) {
 	all := &kube.Inventory{}
+	var failed []error
 	for _, sel := range sels {
 		inv, err := kube.Collect(ctx, client, sel)
-		if err != nil {
+		var kerr *kube.Error
+		switch {
+		case err == nil:
+		case errors.As(err, &kerr) && kerr.Reason != report.ReasonInvalidCredentials:
+			failed = append(failed, err)
+			all.Notes = append(all.Notes, kube.Note{Resource: "workloads", Namespace: sel.Namespace, Reason: kerr.Reason, Message: kerr.Message, Remedy: kerr.Remedy})
+			continue
+		default:
 			return nil, err
 		}
 		all.Workloads = append(all.Workloads, inv.Workloads...)
 		all.Notes = append(all.Notes, inv.Notes...)
 		all.Unread = append(all.Unread, inv.Unread...)
+	}
+	if len(failed) == len(sels) {
+		return nil, failed[0]
 	}
 	return all, nil
 }
