@@ -263,8 +263,10 @@ func TestAPIFaults(t *testing.T) {
 		if sec.Reason != report.ReasonCredentialsUnreadable || !strings.Contains(sec.Message, "the API server is not answering (connection refused)") {
 			t.Errorf("credentials: %s %q, want CredentialsUnreadable saying the API server is gone", sec.Reason, sec.Message)
 		}
-		if took > 10*time.Second {
-			t.Errorf("took %s, want well under 10s", took)
+		// Not a wait for --timeout: client-go's one retry after the cut
+		// connection, then refused.
+		if took > 20*time.Second {
+			t.Errorf("took %s, want well under --timeout 30s", took)
 		}
 		t.Logf("gone mid-run: exit %d in %s", res.Code, took.Round(time.Millisecond))
 	})
@@ -272,7 +274,7 @@ func TestAPIFaults(t *testing.T) {
 	t.Run("gone from the start: exit 2, fast, named", func(t *testing.T) {
 		p := f.proxy(t, nil)
 		p.Go()
-		res, took := f.scanFails(t, p.Kubeconfig)
+		res, took := f.scanFails(t, p.Kubeconfig, "--timeout", "60s")
 		for _, want := range []string{
 			"error: reading the cluster: Unreachable: no workload could be read in namespace " + f.ns + ": pods, replicasets, deployments,",
 			"(connection refused)",
@@ -285,8 +287,8 @@ func TestAPIFaults(t *testing.T) {
 		if res.Stdout != "" {
 			t.Errorf("stdout = %q, want nothing", res.Stdout)
 		}
-		if took > 5*time.Second {
-			t.Errorf("took %s, want under 5s", took)
+		if took > 15*time.Second {
+			t.Errorf("took %s, want far under --timeout 60s: a refused connection is final", took)
 		}
 		t.Logf("gone from the start: exit %d in %s", res.Code, took.Round(time.Millisecond))
 	})
@@ -295,14 +297,15 @@ func TestAPIFaults(t *testing.T) {
 		p := f.proxy(t, func(*env.APIProxy) func(http.ResponseWriter, *http.Request, http.Handler) {
 			return func(w http.ResponseWriter, r *http.Request, next http.Handler) { <-r.Context().Done() }
 		})
-		res, took := f.scanFails(t, p.Kubeconfig, "--timeout", "3s")
+		res, took := f.scanFails(t, p.Kubeconfig, "--timeout", "5s")
 		for _, want := range []string{"error: reading the cluster: Unreachable:", "could not be listed: the API server did not answer within", "hint:", "--timeout"} {
 			if !strings.Contains(res.Stderr, want) {
 				t.Errorf("stderr does not contain %q:\n%s", want, res.Stderr)
 			}
 		}
-		if took > 3*time.Second+2*time.Second {
-			t.Errorf("took %s, want within --timeout 3s (+2s to start kubectl)", took)
+		// The margin is for starting kubectl and the plugin on a busy machine.
+		if took > 5*time.Second+5*time.Second {
+			t.Errorf("took %s, want within --timeout 5s", took)
 		}
 		t.Logf("never answers: exit %d in %s", res.Code, took.Round(time.Millisecond))
 	})
@@ -317,14 +320,14 @@ func TestAPIFaults(t *testing.T) {
 				next.ServeHTTP(w, r)
 			}
 		})
-		r, res, took := f.scan(t, p.Kubeconfig, "--timeout", "6s")
+		r, res, took := f.scan(t, p.Kubeconfig, "--timeout", "15s")
 		if res.Code != 0 {
 			t.Errorf("exit %d, want 0\nstderr: %s", res.Code, res.Stderr)
 		}
-		expectSkips(t, r, report.ReasonUnreachable, "could not be listed: the API server did not answer within 2s", "statefulsets")
+		expectSkips(t, r, report.ReasonUnreachable, "could not be listed: the API server did not answer within 5", "statefulsets")
 		expectCurrent(t, r, "Deployment/web")
-		if took > 6*time.Second+2*time.Second {
-			t.Errorf("took %s, want within --timeout 6s", took)
+		if took > 15*time.Second {
+			t.Errorf("took %s, want within --timeout 15s", took)
 		}
 		t.Logf("one kind too slow: exit %d in %s", res.Code, took.Round(time.Millisecond))
 	})
