@@ -438,13 +438,14 @@ func TestPullSecretsReadConcurrently(t *testing.T) {
 		peak     int
 		both     = make(chan struct{})
 	)
+	closeBoth := sync.OnceFunc(func() { close(both) })
 	creds := func(ctx context.Context, ns, _ string, _ []string) (Keychain, []credentials.Problem, error) {
 		mu.Lock()
 		calls[ns]++
 		inFlight++
 		peak = max(peak, inFlight)
 		if inFlight == 2 {
-			close(both)
+			closeBoth()
 		}
 		mu.Unlock()
 		// Hold the first reader until a second runs beside it.
