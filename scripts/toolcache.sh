@@ -1,0 +1,31 @@
+# Sourced by the scripts that build pinned tools from the Go module proxy.
+#
+#   toolcache_init MODULE_DIR...  sets $bin to .cache/tools/<key>/bin, <key>
+#                                 hashing the Go version and the modules'
+#                                 go.mod and go.sum, so a pin change or a
+#                                 new Go rebuilds and nothing else does.
+#   toolcache_build MODULE_DIR OUTPUT PACKAGE [LDFLAGS]
+#                                 builds PACKAGE of MODULE_DIR into $bin
+#                                 once; later calls take no time.
+#
+# One build at a time: the machine has 2 cores and the Kubernetes links are
+# memory hungry. A build writes a temporary name and renames it, so an
+# interrupted build never leaves a binary the cache would trust.
+
+toolcache_init() {
+  local key
+  key=$( (go version; for m in "$@"; do cat "$root/$m/go.mod" "$root/$m/go.sum"; done) | sha256sum | cut -c1-16)
+  bin="$root/.cache/tools/$key/bin"
+  mkdir -p "$bin"
+}
+
+toolcache_build() {
+  local dir=$1 out=$2 pkg=$3 ldflags=${4:-}
+  if [ -x "$bin/$out" ]; then return; fi
+  echo "building $out (once; cached in $bin)" >&2
+  local start=$SECONDS
+  (cd "$root/$dir" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath \
+      -ldflags "-s -w $ldflags" -o "$bin/$out.tmp.$$" "$pkg")
+  mv "$bin/$out.tmp.$$" "$bin/$out"
+  echo "built $out in $((SECONDS - start))s" >&2
+}
