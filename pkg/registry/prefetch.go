@@ -63,6 +63,23 @@ func (c *Client) prefetchBatch(ctx context.Context, ref Reference, ch Challenge,
 	if err != nil || !t.Known() {
 		return false
 	}
+	// Prove the token at the registry before handing it out: a token for
+	// hundreds of repositories is tens of KiB, and a front end with 8 KiB
+	// header buffers refuses it. Then the batch splits until its token
+	// fits. The accepted GET /v2/ also verifies the credential for every
+	// session that follows.
+	r, err := c.exchange(ctx, request{method: http.MethodGet, url: c.baseURL(ref.Host), header: http.Header{"Authorization": {"Bearer " + t.value}}})
+	switch {
+	case err != nil:
+		return false
+	case headerTooLarge(r.Status) && len(repos) >= 2*minScopesPerToken:
+		c.trace.printf("%s refused the header of a token for %d repositories; asking for two halves", ref.Host, len(repos))
+		half := len(repos) / 2
+		return c.prefetchBatch(ctx, ref, ch, cred, repos[:half]) && c.prefetchBatch(ctx, ref, ch, cred, repos[half:])
+	case r.Status != http.StatusOK:
+		return false // each session's own exchange will say why
+	}
+	c.verified.Store(verifiedKey(ref.Host, "bearer", cred), true)
 	for i, repo := range repos {
 		if granted, _ := t.Grants(repo, "pull"); granted {
 			c.tokens.put(tokenKey(ch.Params["realm"], ch.Params["service"], scopes[i:i+1], cred.Fingerprint()), t.narrowedTo(repo, scopes[i]))

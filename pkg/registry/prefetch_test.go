@@ -18,12 +18,13 @@ import (
 type prefetchRegistry struct {
 	*httptest.Server
 	maxURL, maxAuth int // 0: no limit
+	authLimitOnV2   bool // maxAuth applies to GET /v2/ too, not only to manifests
 	tokens          atomic.Int32
 	refusedURLs     atomic.Int32
 }
 
-func newPrefetchRegistry(t *testing.T, maxURL, maxAuth int) *prefetchRegistry {
-	p := &prefetchRegistry{maxURL: maxURL, maxAuth: maxAuth}
+func newPrefetchRegistry(t *testing.T, maxURL, maxAuth int, authLimitOnV2 bool) *prefetchRegistry {
+	p := &prefetchRegistry{maxURL: maxURL, maxAuth: maxAuth, authLimitOnV2: authLimitOnV2}
 	p.Server = httptest.NewServer(http.HandlerFunc(p.serve))
 	t.Cleanup(p.Close)
 	return p
@@ -46,7 +47,7 @@ func (p *prefetchRegistry) serve(w http.ResponseWriter, r *http.Request) {
 		body, _ := json.Marshal(map[string]any{"token": jwt(`{"access":[` + strings.Join(access, ",") + `]}`), "expires_in": 300})
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
-	case p.maxAuth > 0 && len(r.Header.Get("Authorization")) > p.maxAuth:
+	case p.maxAuth > 0 && len(r.Header.Get("Authorization")) > p.maxAuth && (p.authLimitOnV2 || r.URL.Path != "/v2/"):
 		http.Error(w, "<html>400 Request Header Or Cookie Too Large</html>", http.StatusBadRequest)
 	case r.Header.Get("Authorization") == "":
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+p.URL+`/token",service="test"`)
@@ -73,6 +74,7 @@ func TestPrefetchPull(t *testing.T) {
 		name            string
 		repos           []string
 		maxURL, maxAuth int
+		authLimitOnV2   bool
 		prefetchTokens  int32 // token requests the prefetch made
 		allTokens       int32 // after a HEAD of every repository
 		refusedURLs     int32
@@ -84,14 +86,18 @@ func TestPrefetchPull(t *testing.T) {
 		// 200 scopes are about 8.4 KiB of URL: refused, then two halves pass.
 		{name: "long URL refused: halves", repos: manyRepos, maxURL: 8 << 10,
 			prefetchTokens: 2, allTokens: 3, refusedURLs: 1},
-		// Every batched token is refused at the registry: each repository
-		// trades it for its own (secret/app never had one).
-		{name: "long header refused: own tokens", repos: manyRepos, maxAuth: 8 << 10,
+		// The token for 200 repositories is refused on GET /v2/: the batch
+		// splits (200, 2×100, 4×50) until its tokens fit in 8 KiB.
+		{name: "long header refused: halves until it fits", repos: manyRepos, maxAuth: 8 << 10, authLimitOnV2: true,
+			prefetchTokens: 7, allTokens: 8},
+		// A front end that refuses it only on manifests: each repository
+		// trades the batched token for its own (secret/app never had one).
+		{name: "long header refused on manifests: own tokens", repos: manyRepos, maxAuth: 8 << 10,
 			prefetchTokens: 1, allTokens: 1 + 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newPrefetchRegistry(t, tt.maxURL, tt.maxAuth)
+			srv := newPrefetchRegistry(t, tt.maxURL, tt.maxAuth, tt.authLimitOnV2)
 			c, err := NewClient(Options{PlainHTTP: true})
 			if err != nil {
 				t.Fatal(err)

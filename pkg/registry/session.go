@@ -145,7 +145,7 @@ func (s *Session) Authenticate(ctx context.Context) (*AuthResult, error) {
 	if s.cred.Anonymous() || s.method == "anonymous" {
 		return res, nil
 	}
-	verifiedKey := s.ref.Host + "\x00" + s.method + "\x00" + s.cred.Fingerprint()
+	verifiedKey := verifiedKey(s.ref.Host, s.method, s.cred)
 	if _, ok := s.c.verified.Load(verifiedKey); ok {
 		s.verified = true
 	} else if err := s.verify(ctx); err != nil {
@@ -155,6 +155,11 @@ func (s *Session) Authenticate(ctx context.Context) (*AuthResult, error) {
 	}
 	res.Verified = s.verified
 	return res, nil
+}
+
+// verifiedKey files a credential the registry at host accepted with method.
+func verifiedKey(host, method string, cred credentials.Credential) string {
+	return host + "\x00" + method + "\x00" + cred.Fingerprint()
 }
 
 // verify sends an authenticated GET /v2/: the credentials (or the token
