@@ -17,7 +17,7 @@ import (
 // does past its header buffers.
 type prefetchRegistry struct {
 	*httptest.Server
-	maxURL, maxAuth int // 0: no limit
+	maxURL, maxAuth int  // 0: no limit
 	authLimitOnV2   bool // maxAuth applies to GET /v2/ too, not only to manifests
 	tokens          atomic.Int32
 	refusedURLs     atomic.Int32
