@@ -100,6 +100,11 @@ func (o *ReleaseOptions) Run(parent context.Context) error {
 	if err != nil {
 		return err
 	}
+	cs, err := o.newClusterScan(client)
+	if err != nil {
+		return err
+	}
+	defer cs.close()
 	inv, err := collectAll(ctx, client, sels)
 	if err != nil {
 		return clusterError(err)
@@ -107,10 +112,7 @@ func (o *ReleaseOptions) Run(parent context.Context) error {
 	for _, m := range rel.Missing(inv) {
 		fmt.Fprintf(o.ErrOut, "warning: %s of release %s is not in namespace %s\n", m, rel.Name, m.Namespace)
 	}
-	results, err := o.scanInventory(ctx, client, inv)
-	if err != nil {
-		return err
-	}
+	results := o.scanInventory(ctx, cs, inv)
 	for i := range results {
 		if results[i].Evidence == nil {
 			results[i].Evidence = report.Evidence{}

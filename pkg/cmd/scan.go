@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/regcheck/regcheck/pkg/kube"
+	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
 	"github.com/regcheck/regcheck/pkg/scan"
 )
@@ -91,7 +92,8 @@ func (o *ScanOptions) Validate() error {
 }
 
 // Run reads the cluster, resolves each unique image once and prints a
-// ScanReport.
+// ScanReport. The registry work starts from the workloads' templates while
+// the pods are still being listed.
 func (o *ScanOptions) Run(parent context.Context) error {
 	ctx, cancel := o.Context(parent)
 	defer cancel()
@@ -99,38 +101,61 @@ func (o *ScanOptions) Run(parent context.Context) error {
 	if err != nil {
 		return err
 	}
-	inv, err := kube.Collect(ctx, client, o.selection)
-	if err != nil {
-		return clusterError(err)
-	}
-	results, err := o.scanInventory(ctx, client, inv)
+	cs, err := o.newClusterScan(client)
 	if err != nil {
 		return err
 	}
-	return o.Print(report.New(report.KindScan, results))
+	defer cs.close()
+	cs.warmer = scan.NewWarmer(cs.creds, cs.resolver, o.Concurrency)
+	early := func(templates []kube.Workload) { cs.warmer.Start(ctx, templates) }
+	if cs.warmer == nil {
+		early = nil
+	}
+	inv, err := kube.CollectEarly(ctx, client, o.selection, early)
+	if err != nil {
+		cancel()
+		cs.warmer.Close()
+		return clusterError(err)
+	}
+	return o.Print(report.New(report.KindScan, o.scanInventory(ctx, cs, inv)))
 }
 
-// scanInventory warns about what could not be read, then runs the scan
-// engine over inv with the pull secrets the kubelet would use and the
-// registry client the flags describe. What could not be read leads the
-// results as cluster.read skips. scan and release share it.
-func (o *CommonOptions) scanInventory(ctx context.Context, client kubernetes.Interface, inv *kube.Inventory) ([]report.Result, error) {
-	for _, n := range inv.Notes {
-		fmt.Fprintf(o.ErrOut, "warning: %s\n", n.Message)
-	}
+// clusterScan is what a scan of cluster workloads needs besides the
+// inventory: the registry client the flags describe, the pull secrets the
+// kubelet would use and, when set, a Warmer already at work.
+type clusterScan struct {
+	resolver *registry.Client
+	creds    scan.CredentialFunc
+	warmer   *scan.Warmer
+}
+
+func (o *CommonOptions) newClusterScan(client kubernetes.Interface) (*clusterScan, error) {
 	resolver, err := o.RegistryClient()
 	if err != nil {
 		return nil, err
 	}
-	defer resolver.CloseIdleConnections() // nothing of the run outlives it
+	return &clusterScan{resolver: resolver, creds: scan.FromPullSecrets(kube.NewPullSecretReader(client))}, nil
+}
+
+// close ends the run's idle registry connections: nothing outlives it.
+func (cs *clusterScan) close() { cs.resolver.CloseIdleConnections() }
+
+// scanInventory warns about what could not be read, then runs the scan
+// engine over inv. What could not be read leads the results as
+// cluster.read skips. scan and release share it.
+func (o *CommonOptions) scanInventory(ctx context.Context, cs *clusterScan, inv *kube.Inventory) []report.Result {
+	for _, n := range inv.Notes {
+		fmt.Fprintf(o.ErrOut, "warning: %s\n", n.Message)
+	}
 	var results []report.Result
 	for _, n := range inv.Notes {
 		results = append(results, n.Result())
 	}
-	return append(results, scan.Run(ctx, inv, scan.FromPullSecrets(kube.NewPullSecretReader(client)), scan.Options{
+	return append(results, scan.Run(ctx, inv, cs.creds, scan.Options{
 		Concurrency: o.Concurrency,
-		Resolver:    resolver,
-	})...), nil
+		Resolver:    cs.resolver,
+		Warmer:      cs.warmer,
+	})...)
 }
 
 // clusterError is Collect's error as exit 2: the reason, what could not

@@ -104,6 +104,16 @@ var listers = []lister{
 // is returned only when no workload resource could be read or the API
 // server rejected the credentials (401).
 func Collect(ctx context.Context, client kubernetes.Interface, sel Selection) (*Inventory, error) {
+	return CollectEarly(ctx, client, sel, nil)
+}
+
+// CollectEarly is Collect that also hands early the selected workloads'
+// templates — containers, pull secrets, service account, no pods — as soon
+// as every resource but pods has been listed. The pods LIST, thousands of
+// objects with their status, is the long one; a caller can start work that
+// needs only the templates (the registry lookups) while it runs. early is
+// called at most once, from another goroutine, before CollectEarly returns.
+func CollectEarly(ctx context.Context, client kubernetes.Interface, sel Selection, early func(templates []Workload)) (*Inventory, error) {
 	ns := sel.Namespace
 	switch {
 	case sel.AllNamespaces:
@@ -120,17 +130,41 @@ func Collect(ctx context.Context, client kubernetes.Interface, sel Selection) (*
 		errs = make([]error, len(listers))
 		took = make([]time.Duration, len(listers))
 	)
+	var templatesListed sync.WaitGroup
 	for i, l := range listers {
 		if !wanted[l.resource] {
 			continue
 		}
+		pods := l.resource == "pods"
+		if !pods {
+			templatesListed.Add(1)
+		}
 		wg.Go(func() {
+			if !pods {
+				defer templatesListed.Done()
+			}
 			start := time.Now()
 			errs[i] = l.run(ctx, client, ns, opts, &objs)
 			took[i] = time.Since(start)
 		})
 	}
+	earlyDone := make(chan struct{})
+	go func() {
+		defer close(earlyDone)
+		if early == nil {
+			return
+		}
+		templatesListed.Wait()
+		// Every field but pods is final now; the pods lister writes only
+		// its own.
+		templates := objects{
+			replicaSets: objs.replicaSets, deployments: objs.deployments, statefulSets: objs.statefulSets,
+			daemonSets: objs.daemonSets, jobs: objs.jobs, cronJobs: objs.cronJobs, rcs: objs.rcs,
+		}
+		early(filterTargets(group(&templates), sel.Targets))
+	}()
 	wg.Wait()
+	<-earlyDone
 
 	inv := &Inventory{}
 	read := 0

@@ -8,14 +8,18 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	k8stesting "k8s.io/client-go/testing"
 )
 
@@ -393,6 +397,75 @@ func TestDefaultPullPolicy(t *testing.T) {
 	for image, want := range tests {
 		if got := DefaultPullPolicy(image); got != want {
 			t.Errorf("DefaultPullPolicy(%q) = %s, want %s", image, got, want)
+		}
+	}
+}
+
+// gatedPods is a clientset whose pods LIST waits for gate: outside the
+// fake's own lock, which would hold every other LIST back too.
+type gatedPods struct {
+	kubernetes.Interface
+	gate <-chan []Workload
+	t    *testing.T
+}
+
+func (g gatedPods) CoreV1() corev1client.CoreV1Interface {
+	return gatedCore{g.Interface.CoreV1(), g}
+}
+
+type gatedCore struct {
+	corev1client.CoreV1Interface
+	g gatedPods
+}
+
+func (c gatedCore) Pods(namespace string) corev1client.PodInterface {
+	return gatedPodList{c.CoreV1Interface.Pods(namespace), c.g}
+}
+
+type gatedPodList struct {
+	corev1client.PodInterface
+	g gatedPods
+}
+
+func (p gatedPodList) List(ctx context.Context, opts metav1.ListOptions) (*corev1.PodList, error) {
+	select {
+	case <-p.g.gate:
+	case <-time.After(10 * time.Second):
+		p.g.t.Error("the templates were not handed over while the pods were listed")
+	}
+	return p.PodInterface.List(ctx, opts)
+}
+
+// TestCollectEarly: the templates are handed over while the pods LIST is
+// still running, and the inventory is the one Collect gives.
+func TestCollectEarly(t *testing.T) {
+	handed := make(chan []Workload, 1)
+	client := gatedPods{Interface: fake.NewClientset(cluster()...), gate: handed, t: t}
+	var templates []Workload
+	inv, err := CollectEarly(context.Background(), client, Selection{Namespace: ns}, func(ws []Workload) {
+		templates = ws
+		handed <- ws
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Collect(context.Background(), fake.NewClientset(cluster()...), Selection{Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := summary(inv), summary(want); !slices.Equal(got, want) {
+		t.Errorf("inventory %v, want %v", got, want)
+	}
+	var ids []string
+	for i := range templates {
+		if len(templates[i].Pods) != 0 {
+			t.Errorf("template %s has pods", templates[i].ID())
+		}
+		ids = append(ids, templates[i].ID())
+	}
+	for _, id := range []string{"Deployment/web", "DaemonSet/agent", "CronJob/nightly", "Job/migrate"} {
+		if !slices.Contains(ids, id) {
+			t.Errorf("templates %v lack %s", ids, id)
 		}
 	}
 }

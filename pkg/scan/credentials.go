@@ -80,6 +80,9 @@ func (c *credentialCache) prefetch(ctx context.Context, workloads []kube.Workloa
 	first := map[string]*kube.Workload{}
 	for i := range workloads {
 		k := credentialKey(&workloads[i])
+		if _, done := c.fetched[k]; done {
+			continue // a Warmer read it already
+		}
 		if _, ok := first[k]; !ok {
 			first[k] = &workloads[i]
 			keys = append(keys, k)
@@ -98,7 +101,9 @@ func (c *credentialCache) prefetch(ctx context.Context, workloads []kube.Workloa
 		})
 	}
 	wg.Wait()
-	c.fetched = make(map[string]fetched, len(keys))
+	if c.fetched == nil {
+		c.fetched = make(map[string]fetched, len(keys))
+	}
 	for i, k := range keys {
 		c.fetched[k] = answers[i]
 	}

@@ -48,6 +48,8 @@ type lookup struct {
 	// lookup report, true for image (config) IDs; when all equal the tag's
 	// digest, nothing but a HEAD is needed.
 	running map[string]bool
+	// warm is the HEAD a Warmer already made, if any.
+	warm *head
 }
 
 // addRunning records a digest a pod reports for this lookup's image, and
@@ -66,7 +68,13 @@ func (lk *lookup) run(ctx context.Context, r Resolver) (registry.Resolution, err
 	if !ok {
 		return r.Resolve(ctx, lk.ref, lk.creds)
 	}
-	d, err := hr.Head(ctx, lk.ref, lk.creds)
+	var d registry.Descriptor
+	var err error
+	if lk.warm != nil {
+		d, err = lk.warm.d, lk.warm.err
+	} else {
+		d, err = hr.Head(ctx, lk.ref, lk.creds)
+	}
 	if err != nil {
 		return registry.Resolution{}, err
 	}
@@ -94,16 +102,21 @@ type lookups struct {
 	order []*lookup
 }
 
-func (l *lookups) get(ref string, creds []credentials.Credential) *lookup {
+// lookupKey is what lookups share: the reference and the fingerprints of
+// the credentials presented. Only what is presented matters: namespaces
+// whose secrets hold the same credentials share one lookup, and each result
+// then names its own secret (check.ownSource).
+func lookupKey(ref string, creds []credentials.Credential) string {
 	var b strings.Builder
 	b.WriteString(ref)
 	for _, c := range creds {
-		// Only what is presented matters: namespaces whose secrets hold the
-		// same credentials share one lookup, and each result then names
-		// its own secret (check.ownSource).
 		b.WriteString("\x00" + c.Fingerprint())
 	}
-	key := b.String()
+	return b.String()
+}
+
+func (l *lookups) get(ref string, creds []credentials.Credential) *lookup {
+	key := lookupKey(ref, creds)
 	if lk, ok := l.byKey[key]; ok {
 		return lk
 	}
@@ -174,6 +187,9 @@ func (l *lookups) prefetch(ctx context.Context, p PullPrefetcher) {
 	groups := map[string]*group{}
 	var order []*group
 	for _, lk := range l.order {
+		if lk.warm != nil {
+			continue // its token came with the Warmer's batch
+		}
 		ref, err := registry.ParseReference(lk.ref)
 		if err != nil {
 			continue

@@ -19,6 +19,9 @@ type Options struct {
 	// Resolver asks the registry; nil skips the digest check and leaves
 	// only the offline ones (references, pull policy, credentials).
 	Resolver Resolver
+	// Warmer, when set, has started the HEADs and pull secrets from the
+	// templates already; Run waits for it and reuses them.
+	Warmer *Warmer
 }
 
 // check is one container waiting for its registry lookup.
@@ -45,6 +48,10 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 		return nil
 	}
 	cc := newCredentialCache(creds)
+	var warm map[string]*head
+	if opts.Warmer != nil && opts.Warmer.wait(ctx) {
+		cc.fetched, warm = opts.Warmer.answers, opts.Warmer.heads
+	}
 	cc.prefetch(ctx, inv.Workloads, credentialConcurrency)
 	var (
 		results []report.Result
@@ -66,6 +73,9 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 			if opts.Resolver != nil {
 				ch.creds = pc.lookup(ref.canonical)
 				ch.lookup = pending.get(ref.canonical, ch.creds)
+				if ch.lookup.warm == nil {
+					ch.lookup.warm = warm[lookupKey(ref.canonical, ch.creds)]
+				}
 				for i := range w.Pods {
 					if st, ok := w.Pods[i].Status(c.Name, c.Init); ok {
 						if d, kind := NormalizeImageID(st.ImageID); kind != IDNone {

@@ -478,3 +478,44 @@ func TestPullSecretsReadConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// TestWarmer: HEADs started from the templates are the ones Run uses —
+// one per unique image and credentials in all — and the report is the one
+// a run without a Warmer gives.
+func TestWarmer(t *testing.T) {
+	ifnp := corev1.PullIfNotPresent
+	workloads := func(withPods bool) []kube.Workload {
+		var pods [2][]kube.Pod
+		if withPods {
+			pods[0] = []kube.Pod{runningPod("a", "registry.example.com/team/app@"+dg("a"), "")}
+			pods[1] = []kube.Pod{runningPod("b", dg("f"), "")} // stale image ID: needs the expansion
+		}
+		return []kube.Workload{deploy("web", appRef, ifnp, pods[0]...), deploy("api", appRef, ifnp, pods[0]...), deploy("old", multiRef, ifnp, pods[1]...)}
+	}
+	creds := staticCreds(fakeKeychain{{Source: "secret/prod/regcred", Username: "ci", Password: "pw"}})
+
+	plain := &headResolver{fakeResolver: resolver()}
+	want := Run(t.Context(), &kube.Inventory{Workloads: workloads(true)}, creds, Options{Resolver: plain})
+
+	r := &headResolver{fakeResolver: resolver()}
+	w := NewWarmer(creds, r, 4)
+	w.Start(t.Context(), workloads(false))
+	got := Run(t.Context(), &kube.Inventory{Workloads: workloads(true)}, creds, Options{Resolver: r, Warmer: w})
+	if r.heads.Load() != 2 || r.expands.Load() != plain.expands.Load() {
+		t.Errorf("heads %d, expands %d; want 2 (one per image), %d", r.heads.Load(), r.expands.Load(), plain.expands.Load())
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d results, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Reason != want[i].Reason || got[i].Workload != want[i].Workload || got[i].Message != want[i].Message {
+			t.Errorf("result %d: %s %s %q, want %s %s %q", i, got[i].Workload, got[i].Reason, got[i].Message, want[i].Workload, want[i].Reason, want[i].Message)
+		}
+	}
+
+	// A Warmer never started (the templates never came) costs nothing.
+	idle := NewWarmer(creds, &headResolver{fakeResolver: resolver()}, 4)
+	if n := len(Run(t.Context(), &kube.Inventory{Workloads: workloads(true)}, creds, Options{Resolver: r, Warmer: idle})); n != len(want) {
+		t.Errorf("with an idle Warmer: %d results, want %d", n, len(want))
+	}
+}

@@ -1,0 +1,119 @@
+package scan
+
+import (
+	"context"
+	"sync"
+
+	"github.com/regcheck/regcheck/pkg/kube"
+	"github.com/regcheck/regcheck/pkg/registry"
+)
+
+// Warmer starts a scan's registry work from the workloads' templates while
+// the cluster's pods are still being read (kube.CollectEarly): the pull
+// secrets, the batched tokens and one manifest HEAD per unique (image,
+// credentials). The HEAD's answer does not depend on what the pods run;
+// only the expansion Run may still need does. On a large cluster this
+// hides the pods LIST behind the registry's round trips instead of adding
+// them up.
+//
+// Pass it to Run in Options.Warmer; Run waits for it and reuses every
+// answer. A Warmer is used for one Run.
+type Warmer struct {
+	creds       CredentialFunc
+	resolver    HeadResolver
+	concurrency int
+
+	once    sync.Once
+	done    chan struct{}
+	answers map[string]fetched // credential answers by credentialKey
+	heads   map[string]*head   // by lookup key
+}
+
+// head is one warmed manifest HEAD.
+type head struct {
+	d   registry.Descriptor
+	err error
+}
+
+// NewWarmer returns a Warmer, or nil when r cannot answer with a HEAD
+// alone (then there is nothing to start early).
+func NewWarmer(creds CredentialFunc, r Resolver, concurrency int) *Warmer {
+	hr, ok := r.(HeadResolver)
+	if !ok {
+		return nil
+	}
+	return &Warmer{creds: creds, resolver: hr, concurrency: concurrency, done: make(chan struct{})}
+}
+
+// Start begins the work for templates in the background and returns at
+// once; only the first call counts. It fits kube.CollectEarly's early.
+func (w *Warmer) Start(ctx context.Context, templates []kube.Workload) {
+	w.once.Do(func() { go w.run(ctx, templates) })
+}
+
+func (w *Warmer) run(ctx context.Context, templates []kube.Workload) {
+	defer close(w.done)
+	cc := newCredentialCache(w.creds)
+	cc.prefetch(ctx, templates, credentialConcurrency)
+	w.answers = cc.fetched
+
+	var pending lookups
+	for i := range templates {
+		t := &templates[i]
+		pc := cc.get(ctx, t)
+		for _, c := range t.Containers {
+			if ref, err := parseImage(c.Image); err == nil {
+				pending.get(ref.canonical, pc.lookup(ref.canonical))
+			}
+		}
+	}
+	if p, ok := w.resolver.(PullPrefetcher); ok {
+		pending.prefetch(ctx, p)
+	}
+	w.heads = make(map[string]*head, len(pending.order))
+	results := make([]*head, len(pending.order))
+	sem := make(chan struct{}, max(w.concurrency, 1))
+	var wg sync.WaitGroup
+	for i, lk := range pending.order {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			results[i] = &head{err: ctx.Err()}
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			d, err := w.resolver.Head(ctx, lk.ref, lk.creds)
+			results[i] = &head{d: d, err: err}
+		})
+	}
+	wg.Wait()
+	for i, lk := range pending.order {
+		w.heads[lookupKey(lk.ref, lk.creds)] = results[i]
+	}
+}
+
+// wait blocks until the work started by Start is done; it returns at once
+// when Start was never called (nothing was warmed).
+func (w *Warmer) wait(ctx context.Context) bool {
+	started := true
+	w.once.Do(func() { started = false; close(w.done) })
+	if !started {
+		return false
+	}
+	select {
+	case <-w.done:
+		return true
+	case <-ctx.Done():
+		<-w.done // its own requests end with ctx too
+		return true
+	}
+}
+
+// Close waits for the work Start began, when Run will not (the cluster
+// could not be read); cancel Start's context first to end it early.
+func (w *Warmer) Close() {
+	if w != nil {
+		w.wait(context.Background())
+	}
+}
