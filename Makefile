@@ -16,6 +16,7 @@ E2E_TIMEOUT ?= 40m
 FUZZ_TARGETS := \
 	./pkg/registry:FuzzParseChallenge \
 	./pkg/registry:FuzzParseTokenResponse \
+	./pkg/registry:FuzzParseReference \
 	./pkg/credentials:FuzzParseDockerConfigJSON \
 	./pkg/credentials:FuzzParseDockerCfg \
 	./pkg/scan:FuzzNormalizeImageID
