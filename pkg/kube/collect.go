@@ -109,7 +109,7 @@ func Collect(ctx context.Context, client kubernetes.Interface, sel Selection) (*
 
 // CollectEarly is Collect that also hands early the selected workloads'
 // templates — containers, pull secrets, service account, no pods — as soon
-// as every resource but pods has been listed. The pods LIST, thousands of
+// as every resource but pods and ReplicaSets has been listed. The pods LIST, thousands of
 // objects with their status, is the long one; a caller can start work that
 // needs only the templates (the registry lookups) while it runs. early is
 // called at most once, from another goroutine, before CollectEarly returns.
@@ -135,12 +135,17 @@ func CollectEarly(ctx context.Context, client kubernetes.Interface, sel Selectio
 		if !wanted[l.resource] {
 			continue
 		}
-		pods := l.resource == "pods"
-		if !pods {
+		// The early templates wait for neither pods nor ReplicaSets: a
+		// Deployment keeps up to ten old ReplicaSets, so theirs is often
+		// the longest LIST but one, and only a ReplicaSet without a
+		// readable owner has a template of its own (it is then resolved
+		// after the LISTs, as without early).
+		template := l.resource != "pods" && l.resource != "replicasets"
+		if template {
 			templatesListed.Add(1)
 		}
 		wg.Go(func() {
-			if !pods {
+			if template {
 				defer templatesListed.Done()
 			}
 			start := time.Now()
@@ -155,10 +160,10 @@ func CollectEarly(ctx context.Context, client kubernetes.Interface, sel Selectio
 			return
 		}
 		templatesListed.Wait()
-		// Every field but pods is final now; the pods lister writes only
-		// its own.
+		// These fields are final now; the pods and ReplicaSet listers
+		// write only their own.
 		templates := objects{
-			replicaSets: objs.replicaSets, deployments: objs.deployments, statefulSets: objs.statefulSets,
+			deployments: objs.deployments, statefulSets: objs.statefulSets,
 			daemonSets: objs.daemonSets, jobs: objs.jobs, cronJobs: objs.cronJobs, rcs: objs.rcs,
 		}
 		early(filterTargets(group(&templates), sel.Targets))
