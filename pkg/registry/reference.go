@@ -76,6 +76,18 @@ func ParseReference(s string) (Reference, error) {
 		}
 	}
 	domain := reference.Domain(named)
+	if domain == "" {
+		// The distribution parser takes "0_0.0/app" as a path with no
+		// domain: its first part has a dot, so it is not normalised to
+		// docker.io, yet it is no valid host name either.
+		first, _, _ := strings.Cut(trimmed, "/")
+		return Reference{}, &Failure{
+			Reason:   report.ReasonInvalidReference,
+			Message:  "not a valid image reference: " + trimmed + " (" + first + " looks like a registry host but is not a valid host name)",
+			Remedy:   "use HOST/REPOSITORY[:TAG][@sha256:DIGEST], e.g. ghcr.io/org/app:1.0",
+			Evidence: report.Evidence{"reference": trimmed},
+		}
+	}
 	ref := Reference{
 		Input:         in,
 		Registry:      domain,

@@ -17,7 +17,7 @@ func FuzzParseReference(f *testing.F) {
 		"nginx", "library/nginx:1.27", "docker.io/nginx", "index.docker.io/library/nginx:latest",
 		"ghcr.io/org/app:1.0@" + d, "localhost:5000/team/app", "[::1]:5000/a/b:c",
 		"oci://registry.example.com/charts/smoke-bundle:0.1.0", "registry.example.com/team/app@" + d,
-		d, "sha256:abc", "UPPER/case", "a:b:c", "host:port/", " nginx ", "a//b", "",
+		d, "sha256:abc", "UPPER/case", "a:b:c", "host:port/", " nginx ", "a//b", "", "0_0.0/app",
 	} {
 		f.Add(s)
 	}

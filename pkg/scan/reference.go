@@ -51,6 +51,10 @@ func parseImage(image string) (imageRef, error) {
 	if err != nil {
 		return imageRef{}, fmt.Errorf("%q does not parse as an image reference: %v", image, err)
 	}
+	if reference.Domain(named) == "" {
+		// See registry.ParseReference: a dotted first part that is no host.
+		return imageRef{}, fmt.Errorf("%q does not parse as an image reference: its first part looks like a registry host but is not a valid host name", image)
+	}
 	r := imageRef{
 		image:      image,
 		registry:   reference.Domain(named),
