@@ -3,7 +3,6 @@ package scan
 import (
 	"context"
 	"strings"
-	"sync"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/kube"
@@ -89,18 +88,12 @@ func (c *credentialCache) prefetch(ctx context.Context, workloads []kube.Workloa
 		}
 	}
 	answers := make([]fetched, len(keys))
-	sem := make(chan struct{}, max(concurrency, 1))
-	var wg sync.WaitGroup
-	for i, k := range keys {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			w := first[k]
-			kc, problems, err := c.fn(ctx, w.Namespace, w.ServiceAccountName, w.ImagePullSecrets)
-			answers[i] = fetched{kc, problems, err}
-		})
+	read := func(i int) {
+		w := first[keys[i]]
+		kc, problems, err := c.fn(ctx, w.Namespace, w.ServiceAccountName, w.ImagePullSecrets)
+		answers[i] = fetched{kc, problems, err}
 	}
-	wg.Wait()
+	forEach(ctx, len(keys), concurrency, read, func(i int) { answers[i] = fetched{err: ctx.Err()} })
 	if c.fetched == nil {
 		c.fetched = make(map[string]fetched, len(keys))
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/registry"
@@ -131,27 +130,12 @@ func (l *lookups) get(ref string, creds []credentials.Credential) *lookup {
 
 // resolve runs every lookup, at most concurrency at a time.
 func (l *lookups) resolve(ctx context.Context, r Resolver, concurrency int) {
-	if concurrency <= 0 {
-		concurrency = defaultConcurrency
-	}
 	if p, ok := r.(PullPrefetcher); ok {
 		l.prefetch(ctx, p)
 	}
-	sem := make(chan struct{}, concurrency)
-	var wg sync.WaitGroup
-	for _, lk := range l.order {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			lk.err = ctx.Err()
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			lk.res, lk.err = lk.run(ctx, r)
-		})
-	}
-	wg.Wait()
+	forEach(ctx, len(l.order), concurrency,
+		func(i int) { l.order[i].res, l.order[i].err = l.order[i].run(ctx, r) },
+		func(i int) { l.order[i].err = ctx.Err() })
 }
 
 // failureOf names any error as a registry failure; the Resolver should

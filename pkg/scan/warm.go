@@ -71,25 +71,15 @@ func (w *Warmer) run(ctx context.Context, templates []kube.Workload) {
 		pending.prefetch(ctx, p)
 	}
 	w.heads = make(map[string]*head, len(pending.order))
-	results := make([]*head, len(pending.order))
-	sem := make(chan struct{}, max(w.concurrency, 1))
-	var wg sync.WaitGroup
+	results := make([]head, len(pending.order))
+	forEach(ctx, len(pending.order), w.concurrency,
+		func(i int) {
+			lk := pending.order[i]
+			results[i].d, results[i].err = w.resolver.Head(ctx, lk.ref, lk.creds)
+		},
+		func(i int) { results[i].err = ctx.Err() })
 	for i, lk := range pending.order {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			results[i] = &head{err: ctx.Err()}
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			d, err := w.resolver.Head(ctx, lk.ref, lk.creds)
-			results[i] = &head{d: d, err: err}
-		})
-	}
-	wg.Wait()
-	for i, lk := range pending.order {
-		w.heads[lookupKey(lk.ref, lk.creds)] = results[i]
+		w.heads[lookupKey(lk.ref, lk.creds)] = &results[i]
 	}
 }
 

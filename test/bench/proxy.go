@@ -7,12 +7,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/regcheck/regcheck/test/e2e/env"
 )
 
 // latencyProxy is a loopback reverse proxy in front of the registry that
@@ -91,25 +92,7 @@ func startProxy(upstream string, delay time.Duration) (*latencyProxy, error) {
 		},
 	}
 	p.URL = "http://" + p.Host
-	upstreamRealm := u.String() + "/token"
-	rp := &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(u)
-			// Keep the Host the client used, so anything the registry
-			// builds from it (upload locations) points at the proxy.
-			r.Out.Host = r.In.Host
-		},
-		Transport: p.tr,
-		ModifyResponse: func(resp *http.Response) error {
-			if vals := resp.Header.Values("Www-Authenticate"); len(vals) > 0 {
-				resp.Header.Del("Www-Authenticate")
-				for _, v := range vals {
-					resp.Header.Add("Www-Authenticate", strings.ReplaceAll(v, upstreamRealm, p.URL+"/token"))
-				}
-			}
-			return nil
-		},
-	}
+	rp := env.RegistryReverseProxy(u, p.URL, p.tr)
 	p.srv = &http.Server{
 		Handler:           p.handler(rp),
 		ReadHeaderTimeout: 10 * time.Second,

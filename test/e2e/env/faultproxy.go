@@ -118,27 +118,9 @@ func StartFaultProxy(reg *Registry, rules ...*FaultRule) (*FaultProxy, error) {
 		},
 	}
 	p.URL = "http://" + p.Host
-	upstreamRealm := reg.URL + "/token"
-	rp := &httputil.ReverseProxy{
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(u)
-			// Keep the Host the client used, so what the registry builds
-			// from it (upload locations) points at the proxy.
-			r.Out.Host = r.In.Host
-		},
-		Transport: p.tr,
-		ModifyResponse: func(resp *http.Response) error {
-			if vals := resp.Header.Values("Www-Authenticate"); len(vals) > 0 {
-				resp.Header.Del("Www-Authenticate")
-				for _, v := range vals {
-					resp.Header.Add("Www-Authenticate", strings.ReplaceAll(v, upstreamRealm, p.URL+"/token"))
-				}
-			}
-			return nil
-		},
-		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) {
-			w.WriteHeader(http.StatusBadGateway)
-		},
+	rp := RegistryReverseProxy(u, p.URL, p.tr)
+	rp.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) {
+		w.WriteHeader(http.StatusBadGateway)
 	}
 	p.srv = &http.Server{
 		Handler:           p.handler(rp),
@@ -370,5 +352,31 @@ func Oversized(size int64, contentType string, sent *atomic.Int64) Fault {
 		}
 		for write(chunk) {
 		}
+	}
+}
+
+// RegistryReverseProxy forwards to the registry at upstream as if it were
+// served at self (http://HOST): the Host the client used is kept, so what
+// the registry builds from it (upload locations) points at the proxy, and
+// the token realm of its challenges is rewritten to self's, so token
+// requests go through the proxy too. The fault proxy and the benchmark's
+// latency proxy both sit on it.
+func RegistryReverseProxy(upstream *url.URL, self string, tr http.RoundTripper) *httputil.ReverseProxy {
+	upstreamRealm := upstream.String() + "/token"
+	return &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(upstream)
+			r.Out.Host = r.In.Host
+		},
+		Transport: tr,
+		ModifyResponse: func(resp *http.Response) error {
+			if vals := resp.Header.Values("Www-Authenticate"); len(vals) > 0 {
+				resp.Header.Del("Www-Authenticate")
+				for _, v := range vals {
+					resp.Header.Add("Www-Authenticate", strings.ReplaceAll(v, upstreamRealm, self+"/token"))
+				}
+			}
+			return nil
+		},
 	}
 }
