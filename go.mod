@@ -1,6 +1,8 @@
 module github.com/regcheck/regcheck
 
-go 1.26.0
+go 1.27.0
+
+toolchain go1.27.3
 
 require (
 	github.com/distribution/distribution/v3 v3.1.2

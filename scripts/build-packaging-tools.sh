@@ -10,6 +10,7 @@
 # well under a second. Prints the bin directory on stdout; progress goes to
 # stderr.
 set -euo pipefail
+export GOTOOLCHAIN=go1.27.3 # the project's Go, fetched by the go command from the module proxy
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 

@@ -7,6 +7,7 @@
 # pinned module files and the Go version, so a second run takes seconds.
 # Prints the bin directory on stdout; progress goes to stderr.
 set -euo pipefail
+export GOTOOLCHAIN=go1.27.3 # the project's Go, fetched by the go command from the module proxy
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 

@@ -17,6 +17,7 @@
 #   PLATFORMS            space-separated os/arch list (default: all six)
 #   SOURCE_DATE_EPOCH    the archive mtime (default: HEAD's commit time)
 set -euo pipefail
+export GOTOOLCHAIN=go1.27.3 # the project's Go, fetched by the go command from the module proxy
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 

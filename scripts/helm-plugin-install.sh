@@ -4,6 +4,7 @@
 # downloads the release archive for this OS/arch and verifies its sha256
 # against the release's checksums.txt before unpacking.
 set -eu
+export GOTOOLCHAIN=go1.27.3 # the project's Go, fetched by the go command from the module proxy
 cd "${HELM_PLUGIN_DIR:-.}"
 
 if [ -x bin/kubectl-regcheck ] || [ -x bin/kubectl-regcheck.exe ]; then

@@ -11,6 +11,7 @@
 #   RELEASE_URL      where the archives are published (default: the GitHub
 #                    release of that version, as the Helm install hook uses)
 set -euo pipefail
+export GOTOOLCHAIN=go1.27.3 # the project's Go, fetched by the go command from the module proxy
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 sums=${1:-$root/dist/checksums.txt}

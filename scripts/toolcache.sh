@@ -8,6 +8,8 @@
 #                                 builds PACKAGE of MODULE_DIR into $bin
 #                                 once; later calls take no time.
 #
+export GOTOOLCHAIN=go1.27.3 # the project's Go (also exported by every script that sources this)
+
 # One build at a time: the machine has 2 cores and the Kubernetes links are
 # memory hungry. A build writes a temporary name and renames it, so an
 # interrupted build never leaves a binary the cache would trust.

@@ -9,6 +9,7 @@
 # (or its tests) can reach, unless scripts/vuln-accepted.txt lists it
 # with a reason.
 set -euo pipefail
+export GOTOOLCHAIN=go1.27.3 # the project's Go, fetched by the go command from the module proxy
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
