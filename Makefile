@@ -19,6 +19,7 @@ FUZZ_TARGETS := \
 	./pkg/registry:FuzzParseChallenge \
 	./pkg/registry:FuzzParseTokenResponse \
 	./pkg/registry:FuzzParseReference \
+	./pkg/imageref:FuzzParse \
 	./pkg/credentials:FuzzParseDockerConfigJSON \
 	./pkg/credentials:FuzzParseDockerCfg \
 	./pkg/scan:FuzzNormalizeImageID
