@@ -24,6 +24,7 @@ func TestDependencyFence(t *testing.T) {
 		"credentials": {"github.com/spf13/cobra", "k8s.io/client-go", "helm.sh/helm/v3/pkg/helmpath"},
 		"kube":        {"github.com/spf13/cobra", "helm.sh/helm"},
 		"scan":        {"github.com/spf13/cobra", "helm.sh/helm"},
+		"helmbugs":    {"github.com/spf13/cobra", "k8s.io/client-go", "helm.sh/helm"},
 	}
 	for pkg, bad := range forbidden {
 		path := "github.com/regcheck/regcheck/pkg/" + pkg
