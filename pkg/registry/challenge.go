@@ -37,8 +37,13 @@ func (c Challenge) String() string {
 
 // ParseChallenges parses WWW-Authenticate header values (RFC 7235): one
 // value may hold several challenges, quoted values may hold commas and
-// backslash escapes. Malformed input yields what could be read, never a
-// panic. There is no exported parser for this in the libraries we use.
+// backslash escapes. A word right after a scheme that is no parameter is
+// that scheme's token68 ("Negotiate abc==" is one challenge), not a second
+// scheme; it is not kept, as no registry flow reads it. A parameter with
+// no value ("service=") or an unterminated quoted one is dropped, as
+// go-containerregistry and oras-go drop it. Malformed input yields what
+// could be read, never a panic. There is no exported parser for this in
+// the libraries we use.
 func ParseChallenges(values ...string) []Challenge {
 	var out []Challenge
 	for _, v := range values {
@@ -50,11 +55,24 @@ func ParseChallenges(values ...string) []Challenge {
 func parseChallengeValue(s string) []Challenge {
 	var out []Challenge
 	cur := -1
+	afterScheme := false // a scheme was just read: a token68 may follow
 	i := 0
 	for i < len(s) {
 		if c := s[i]; c == ' ' || c == '\t' || c == ',' {
+			if c == ',' {
+				afterScheme = false
+			}
 			i++
 			continue
+		}
+		if afterScheme {
+			afterScheme = false
+			if j := token68End(s, i); j > i {
+				if k := skipSpace(s, j); k == len(s) || s[k] == ',' {
+					i = j // the scheme's token68, not a new challenge
+					continue
+				}
+			}
 		}
 		tok, j := readToken(s, i)
 		if tok == "" {
@@ -65,9 +83,10 @@ func parseChallengeValue(s string) []Challenge {
 		if cur >= 0 && k < len(s) && s[k] == '=' {
 			k = skipSpace(s, k+1)
 			var val string
+			ok := true // a value that is there and complete
 			switch {
 			case k < len(s) && s[k] == '"':
-				val, k = readQuoted(s, k)
+				val, k, ok = readQuoted(s, k)
 			case k < len(s) && s[k] == '=':
 				// token68 padding ("Negotiate abc=="): not a parameter.
 				for k < len(s) && s[k] == '=' {
@@ -77,9 +96,10 @@ func parseChallengeValue(s string) []Challenge {
 				continue
 			default:
 				val, k = readBare(s, k)
+				ok = val != ""
 			}
 			name := strings.ToLower(tok)
-			if _, dup := out[cur].Params[name]; !dup {
+			if _, dup := out[cur].Params[name]; !dup && ok {
 				out[cur].Params[name] = val
 			}
 			i = k
@@ -87,6 +107,7 @@ func parseChallengeValue(s string) []Challenge {
 		}
 		out = append(out, Challenge{Scheme: strings.ToLower(tok), Params: map[string]string{}})
 		cur = len(out) - 1
+		afterScheme = true
 		i = j
 	}
 	return out
@@ -98,6 +119,27 @@ func isTokenChar(c byte) bool {
 		return true
 	}
 	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// token68End returns the end of the token68 (RFC 7235 section 2.1:
+// letters, digits, "-._~+/", then "=" padding) that starts at i.
+func token68End(s string, i int) int {
+	j := i
+	for j < len(s) {
+		c := s[j]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~+/", c) >= 0 {
+			j++
+			continue
+		}
+		break
+	}
+	if j == i {
+		return i
+	}
+	for j < len(s) && s[j] == '=' {
+		j++
+	}
+	return j
 }
 
 func readToken(s string, i int) (string, int) {
@@ -119,8 +161,9 @@ func readBare(s string, i int) (string, int) {
 }
 
 // readQuoted reads a quoted-string starting at the quote; an unterminated
-// one runs to the end.
-func readQuoted(s string, i int) (string, int) {
+// one runs to the end and is reported as not ok (go-containerregistry and
+// oras-go drop it too).
+func readQuoted(s string, i int) (string, int, bool) {
 	var b strings.Builder
 	j := i + 1
 	for j < len(s) {
@@ -133,13 +176,13 @@ func readQuoted(s string, i int) (string, int) {
 			}
 			j++
 		case '"':
-			return b.String(), j + 1
+			return b.String(), j + 1, true
 		default:
 			b.WriteByte(c)
 			j++
 		}
 	}
-	return b.String(), j
+	return b.String(), j, false
 }
 
 func skipSpace(s string, i int) int {

@@ -34,7 +34,13 @@ func TestParseChallenges(t *testing.T) {
 		{"token68 padding ignored", []string{`Negotiate abc==, Basic realm="x"`},
 			[]Challenge{{"negotiate", map[string]string{}}, {"basic", map[string]string{"realm": "x"}}}},
 		{"empty", []string{""}, nil},
-		{"unterminated quote", []string{`Bearer realm="https://x`}, []Challenge{{"bearer", map[string]string{"realm": "https://x"}}}},
+		{"unterminated quote dropped", []string{`Bearer realm="https://x`}, []Challenge{{"bearer", map[string]string{}}}},
+		{"empty bare value dropped, empty quoted kept", []string{`Bearer a=,b=""`}, []Challenge{{"bearer", map[string]string{"b": ""}}}},
+		// RFC 7235 section 2.1: challenge = auth-scheme [ 1*SP ( token68 / #auth-param ) ].
+		{"token68 is no second challenge", []string{`Negotiate abc`}, []Challenge{{"negotiate", map[string]string{}}}},
+		{"unknown scheme with token68", []string{`foo bar`}, []Challenge{{"foo", map[string]string{}}}},
+		{"token68 with slash and padding, then a challenge", []string{`Negotiate YII/a+b=, Basic realm="x"`},
+			[]Challenge{{"negotiate", map[string]string{}}, {"basic", map[string]string{"realm": "x"}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
