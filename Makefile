@@ -22,7 +22,8 @@ FUZZ_TARGETS := \
 	./pkg/imageref:FuzzParse \
 	./pkg/credentials:FuzzParseDockerConfigJSON \
 	./pkg/credentials:FuzzParseDockerCfg \
-	./pkg/scan:FuzzNormalizeImageID
+	./pkg/scan:FuzzNormalizeImageID \
+	./pkg/pullfailure:FuzzClassify
 FUZZTIME ?= 60s
 
 all: build

@@ -25,6 +25,7 @@ func TestDependencyFence(t *testing.T) {
 		"kube":        {"github.com/spf13/cobra", "helm.sh/helm"},
 		"scan":        {"github.com/spf13/cobra", "helm.sh/helm"},
 		"helmbugs":    {"github.com/spf13/cobra", "k8s.io/client-go", "helm.sh/helm"},
+		"pullfailure": {"github.com/spf13/cobra", "k8s.io/client-go", "k8s.io/api", "helm.sh/helm"},
 	}
 	for pkg, bad := range forbidden {
 		path := "github.com/regcheck/regcheck/pkg/" + pkg

@@ -58,6 +58,10 @@ const (
 	CheckWorkloadDigest      Check = "workload.digest"
 	CheckWorkloadPullPolicy  Check = "workload.pull-policy"
 	CheckCredentialsSecret   Check = "credentials.secret"
+	// CheckWorkloadPull (always fail) is a container the kubelet could
+	// not pull for, its message classified and replayed (SPEC "Pull
+	// failures the kubelet reports").
+	CheckWorkloadPull Check = "workload.pull"
 	// CheckClusterRead (skip) is a workload resource or nodes the API
 	// server did not let regcheck list: results are partial. An addition
 	// to SPEC.
@@ -99,6 +103,13 @@ const (
 	// ReasonNotServed (cluster.read, skip) is a resource the API server
 	// does not serve (404 or 405 on its LIST). An addition to SPEC.
 	ReasonNotServed Reason = "NotServed"
+	// ReasonNeverPull (workload.pull): imagePullPolicy Never and the node
+	// lacks the image.
+	ReasonNeverPull Reason = "NeverPull"
+	// ReasonPullFailsOnNode (workload.pull): the kubelet failed, but the
+	// same pull with the pod's credentials works from here: the cause is
+	// on the node's side (network, proxy, mirror, CA bundle, clock).
+	ReasonPullFailsOnNode Reason = "PullFailsOnNode"
 )
 
 // Evidence is what a person needs to trust a result: HTTP statuses,
