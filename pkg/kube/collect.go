@@ -12,6 +12,7 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -27,6 +28,7 @@ type objects struct {
 	cronJobs     []*batchv1.CronJob
 	rcs          []*corev1.ReplicationController
 	nodes        map[string]Platform // nil when nodes could not be read
+	events       map[types.UID][]PullEvent
 }
 
 // lister lists one resource into objects.
@@ -208,6 +210,18 @@ func CollectEarly(ctx context.Context, client kubernetes.Interface, sel Selectio
 			}
 			inv.skip("nodes", "", "nodes", c, "pod platforms come from nodeSelector hints")
 		}
+	}
+
+	// The kubelet's Events say why a pull failed when the waiting state
+	// does not: listed only where some pod waits on a pull.
+	events, listed, eventFailures := pullEventsIn(ctx, client, objs.pods)
+	objs.events, inv.EventLists = events, listed
+	for _, f := range eventFailures {
+		c := classify(ctx, f.err, "events", f.namespace, f.took)
+		if c.fatal {
+			return nil, nothingRead(ns, []failure{{resource: "events", err: f.err, cause: c}})
+		}
+		inv.skip("events", f.namespace, "events"+inNamespace(f.namespace), c, "pull failures show the kubelet's waiting reason alone, without the cause its Events give")
 	}
 
 	inv.Workloads = filterTargets(group(&objs), sel.Targets)

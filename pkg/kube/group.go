@@ -30,6 +30,7 @@ type grouper struct {
 	jobs        map[types.UID]*batchv1.Job
 	cronJobs    map[key]bool
 	nodes       map[string]Platform
+	events      map[types.UID][]PullEvent
 }
 
 // rank orders candidate templates for an inferred workload: revision
@@ -54,6 +55,7 @@ func group(o *objects) []Workload {
 		jobs:        map[types.UID]*batchv1.Job{},
 		cronJobs:    map[key]bool{},
 		nodes:       o.nodes,
+		events:      o.events,
 	}
 	for _, d := range o.deployments {
 		g.add(key{d.Namespace, KindDeployment, d.Name}, &d.Spec.Template.Spec)
@@ -196,6 +198,7 @@ func jobFinished(j *batchv1.Job) bool {
 // pod copies a pod, with its node's platform when nodes were read.
 func (g *grouper) pod(p *corev1.Pod) Pod {
 	out := podOf(p)
+	out.PullEvents = g.events[p.UID]
 	if np, ok := g.nodes[p.Spec.NodeName]; ok && np.Known() {
 		out.Platform, out.PlatformSource = np, "node"
 	}

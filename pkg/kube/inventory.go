@@ -20,6 +20,9 @@ type Inventory struct {
 	// Unread lists the resources (e.g. "pods", "nodes") that could not be
 	// listed; see Readable.
 	Unread []string
+	// EventLists is how many namespaces' Events were listed (one
+	// paginated LIST each, only where some pod waits on an image pull).
+	EventLists int
 }
 
 // Readable reports whether resource (e.g. "pods") was listed, so callers
@@ -89,6 +92,7 @@ type Pod struct {
 	NodeName  string
 	Phase     corev1.PodPhase
 	StartTime time.Time // zero when not started
+	Created   time.Time
 	// Platform is the node's, or the nodeSelector's hint when nodes
 	// cannot be read; PlatformSource says which ("node", "nodeSelector",
 	// or empty when unknown).
@@ -101,6 +105,10 @@ type Pod struct {
 	Statuses []ContainerStatus
 	// Ephemeral containers are listed, never checked.
 	Ephemeral []Container
+	// PullEvents are the kubelet's Events about this pod's image pulls,
+	// oldest first; read only in namespaces where some pod waits on a
+	// pull, and only when Events may be listed there.
+	PullEvents []PullEvent
 }
 
 // Status returns the status of the named container, init or regular.
@@ -120,6 +128,10 @@ type ContainerStatus struct {
 	ImageID   string // runtime-specific; see scan.NormalizeImageID
 	Init      bool
 	Ephemeral bool
+	// Waiting is state.waiting.reason (e.g. ErrImagePull,
+	// ImagePullBackOff), WaitingMessage its message; empty unless waiting.
+	Waiting        string
+	WaitingMessage string
 }
 
 // Platform is an OS/architecture pair.

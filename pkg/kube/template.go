@@ -96,14 +96,17 @@ func podOf(p *corev1.Pod) Pod {
 	if p.Status.StartTime != nil {
 		out.StartTime = p.Status.StartTime.Time
 	}
+	out.Created = p.CreationTimestamp.Time
 	if h := hintPlatform(p.Spec.NodeSelector); h.Known() {
 		out.Platform, out.PlatformSource = h, "nodeSelector"
 	}
 	add := func(statuses []corev1.ContainerStatus, init, ephemeral bool) {
 		for _, s := range statuses {
-			out.Statuses = append(out.Statuses, ContainerStatus{
-				Name: s.Name, Image: s.Image, ImageID: s.ImageID, Init: init, Ephemeral: ephemeral,
-			})
+			cs := ContainerStatus{Name: s.Name, Image: s.Image, ImageID: s.ImageID, Init: init, Ephemeral: ephemeral}
+			if w := s.State.Waiting; w != nil {
+				cs.Waiting, cs.WaitingMessage = w.Reason, w.Message
+			}
+			out.Statuses = append(out.Statuses, cs)
 		}
 	}
 	add(p.Status.InitContainerStatuses, true, false)
