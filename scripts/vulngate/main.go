@@ -113,7 +113,8 @@ func read(r io.Reader) (map[string]*vuln, error) {
 }
 
 // judge prints every reachable vulnerability and returns the exit code: 1
-// when one is not accepted.
+// when one is not accepted, or when an accepted one is no longer reachable:
+// the accept file must say only what is true today.
 func judge(w io.Writer, vulns map[string]*vuln, accepted map[string]string) int {
 	ids := make([]string, 0, len(vulns))
 	notCalled := 0
@@ -141,6 +142,19 @@ func judge(w io.Writer, vulns map[string]*vuln, accepted map[string]string) int 
 	}
 	fmt.Fprintf(w, "govulncheck: %d reachable (%d accepted, %d not), %d in dependencies but never called\n",
 		len(ids), len(ids)-failed, failed, notCalled)
+	stale := make([]string, 0, len(accepted))
+	for id := range accepted {
+		if v, ok := vulns[id]; !ok || !v.called {
+			stale = append(stale, id)
+		}
+	}
+	slices.Sort(stale)
+	for _, id := range stale {
+		fmt.Fprintf(w, "STALE     %s is accepted but no longer reachable: remove it from scripts/vuln-accepted.txt\n", id)
+	}
+	if len(stale) > 0 {
+		return 1
+	}
 	if failed > 0 {
 		fmt.Fprintln(w, "upgrade the module (go get MODULE@FIXED; go mod tidy) or, if it cannot be upgraded yet, list it in scripts/vuln-accepted.txt with the reason")
 		return 1

@@ -22,6 +22,8 @@ func TestJudge(t *testing.T) {
 	}{
 		{"called and not accepted fails", nil, 1, "VULNERABLE GO-1 example.com/m@v1.1.0 (fixed in v1.2.0): called one"},
 		{"accepted with a reason passes", map[string]string{"GO-1": "no fix yet"}, 0, "why: no fix yet"},
+		{"an acceptance nothing reaches fails", map[string]string{"GO-1": "no fix yet", "GO-9": "fixed long ago"}, 1, "STALE     GO-9 is accepted but no longer reachable"},
+		{"an acceptance of a vulnerability only imported fails", map[string]string{"GO-1": "no fix yet", "GO-2": "not called"}, 1, "STALE     GO-2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
