@@ -10,7 +10,7 @@
 #
 export GOTOOLCHAIN=go1.27.3 # the project's Go (also exported by every script that sources this)
 
-# One build at a time: the machine has 2 cores and the Kubernetes links are
+# One build at a time, across checkouts too (a lock per tool): the machine has 2 cores and the Kubernetes links are
 # memory hungry. A build writes a temporary name and renames it, so an
 # interrupted build never leaves a binary the cache would trust.
 
@@ -24,10 +24,17 @@ toolcache_init() {
 toolcache_build() {
   local dir=$1 out=$2 pkg=$3 ldflags=${4:-}
   if [ -x "$bin/$out" ]; then return; fi
+  # Several checkouts (git worktrees) may share one cache: the first to
+  # want a tool builds it, the others wait for it instead of building the
+  # same Kubernetes binary side by side on a 2-core machine.
+  exec 9>"$bin/.$out.lock"
+  flock 9
+  if [ -x "$bin/$out" ]; then exec 9>&-; return; fi
   echo "building $out (once; cached in $bin)" >&2
   local start=$SECONDS
   (cd "$root/$dir" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath \
       -ldflags "-s -w $ldflags" -o "$bin/$out.tmp.$$" "$pkg")
   mv "$bin/$out.tmp.$$" "$bin/$out"
+  exec 9>&-
   echo "built $out in $((SECONDS - start))s" >&2
 }
