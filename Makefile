@@ -18,7 +18,6 @@ E2E_TIMEOUT ?= 40m
 FUZZ_TARGETS := \
 	./pkg/registry:FuzzParseChallenge \
 	./pkg/registry:FuzzParseTokenResponse \
-	./pkg/registry:FuzzParseReference \
 	./pkg/imageref:FuzzParse \
 	./pkg/credentials:FuzzParseDockerConfigJSON \
 	./pkg/credentials:FuzzParseDockerCfg \

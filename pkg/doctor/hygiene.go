@@ -5,9 +5,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -35,7 +35,7 @@ func (d *run) knownRepositories() []string {
 	seen := map[string]bool{}
 	var out []string
 	addRef := func(s string) {
-		if ref, err := registry.ParseReference(s); err == nil {
+		if ref, err := imageref.ParseChart(s); err == nil {
 			name := ref.Registry + "/" + ref.Repository
 			if !seen[name] {
 				seen[name] = true
@@ -61,16 +61,13 @@ func (d *run) knownRepositories() []string {
 
 // checkReference is the image.reference result for input. known are the
 // repositories (REGISTRY/REPO) a bare digest may belong to.
-func checkReference(base report.Result, input string, known []string, implicitTag bool) (report.Result, registry.Reference, bool) {
+func checkReference(base report.Result, input string, known []string, implicitTag bool) (report.Result, imageref.Reference, bool) {
 	r := base
 	r.Check = report.CheckImageReference
 	r.Image = input
-	ref, err := registry.ParseReference(input)
+	ref, err := imageref.ParseChart(input)
 	if err != nil {
-		var f *registry.Failure
-		if !errors.As(err, &f) {
-			f = &registry.Failure{Reason: report.ReasonInvalidReference, Message: err.Error()}
-		}
+		f := registry.InvalidReference(err)
 		r.Status, r.Reason, r.Message, r.Remedy = report.StatusFail, f.Reason, f.Message, f.Remedy
 		r.Evidence = withBase(base)
 		for k, v := range f.Evidence {
@@ -79,12 +76,12 @@ func checkReference(base report.Result, input string, known []string, implicitTa
 		if dg, ok := bareDigest(input); ok {
 			inferDigestRepository(&r, dg, known)
 		}
-		return r, registry.Reference{}, false
+		return r, imageref.Reference{}, false
 	}
 	r.Registry, r.Repository = ref.Registry, ref.Repository
 	r.Evidence = withBase(base)
 	r.Evidence["normalized"] = ref.String()
-	if !implicitTag && !hasTagOrDigest(input) {
+	if !implicitTag && !ref.Written() {
 		r.Status, r.Reason = report.StatusWarn, report.ReasonMissingTag
 		r.Message = input + " names no tag: it means " + ref.String() + ", which moves with every push"
 		r.Remedy = "push a unique tag per build and use it, or pin the digest: " + ref.Registry + "/" + ref.Repository + "@sha256:… (crane digest " + ref.String() + ")"
@@ -95,13 +92,19 @@ func checkReference(base report.Result, input string, known []string, implicitTa
 	return r, ref, true
 }
 
-// bareDigest reports whether s is a digest alone, naming no repository.
+// bareDigest is the digest s holds when s is a digest alone, naming no
+// repository, and a valid one (a corrected form must parse).
 func bareDigest(s string) (string, bool) {
-	s = strings.TrimPrefix(strings.TrimSpace(s), "oci://")
-	if _, err := digest.Parse(s); err != nil {
+	_, err := imageref.ParseChart(s)
+	var e *imageref.Error
+	if !errors.As(err, &e) || e.Kind != imageref.BareDigest {
 		return "", false
 	}
-	return s, true
+	dg, err := digest.Parse(strings.TrimPrefix(e.Input, "oci://"))
+	if err != nil {
+		return "", false
+	}
+	return dg.String(), true
 }
 
 // inferDigestRepository writes the corrected form REPO@DIGEST into a
@@ -125,16 +128,11 @@ func inferDigestRepository(r *report.Result, dg string, known []string) {
 	}
 }
 
-// hasTagOrDigest reports whether a parsable reference names a tag or a
-// digest itself (rather than defaulting to latest).
+// hasTagOrDigest reports whether s parses and names a tag or a digest
+// itself (rather than defaulting to latest).
 func hasTagOrDigest(s string) bool {
-	named, err := reference.ParseNormalizedNamed(strings.TrimPrefix(strings.TrimSpace(s), "oci://"))
-	if err != nil {
-		return false
-	}
-	_, tagged := named.(reference.Tagged)
-	_, digested := named.(reference.Digested)
-	return tagged || digested
+	ref, err := imageref.ParseChart(s)
+	return err == nil && ref.Written()
 }
 
 // withBase is a fresh evidence map holding the subject's own evidence

@@ -107,9 +107,9 @@ func (d *run) supersede(id string, r report.Result) {
 // refSuffix is the tag or digest part of the subject's reference.
 func refSuffix(s *subject) string {
 	if s.ref.Digest != "" {
-		return "@" + s.ref.Digest
+		return "@" + s.ref.Digest.String()
 	}
-	return ":" + s.ref.Tag
+	return ":" + s.ref.Identifier()
 }
 
 // replace updates the result filed under id for the same subject and check.

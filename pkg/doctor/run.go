@@ -4,8 +4,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
-	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -14,7 +14,7 @@ type subject struct {
 	input string
 	check string // the doctor check its probe result belongs to: pull, push or workload-settings
 	base  report.Result
-	ref   registry.Reference
+	ref   imageref.Reference
 	ok    bool // parsed: probe it
 	// implicitTag: the setting names a repository without a tag, so a
 	// missing "latest" is no fault of the reference.
@@ -89,7 +89,7 @@ func (d *run) gather() {
 
 // hostOf adds (once) and returns the host of a registry domain.
 func (d *run) hostOf(domain string) *host {
-	api := registry.APIHost(domain)
+	api := imageref.APIHost(domain)
 	for _, h := range d.hosts {
 		if h.api == api {
 			return h

@@ -222,7 +222,7 @@ func parse(s string, chart bool) (Reference, error) {
 		// error, with the wording Docker prints.
 		return bad(Uppercase, err.Error(), err)
 	case err != nil && strings.Contains(err.Error(), "64-byte hexadecimal"):
-		return bad(Identifier, "64 hex digits are an image ID, not a repository", err)
+		return bad(Identifier, err.Error(), err)
 	case err != nil:
 		return bad(Malformed, err.Error(), err)
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -41,10 +42,10 @@ func New(c *registry.Client) *Prober { return &Prober{c: c} }
 // use), registry.pull and, with t.Push, registry.push. Everything is bounded
 // by ctx and the client's per-request timeout.
 func (p *Prober) Check(ctx context.Context, t Target) []report.Result {
-	ref, err := registry.ParseReference(t.Image)
+	ref, err := imageref.ParseChart(t.Image)
 	if err != nil {
 		b := base{image: t.Image}
-		return []report.Result{b.fail(report.CheckImageReference, failureOf(err))}
+		return []report.Result{b.fail(report.CheckImageReference, registry.InvalidReference(err))}
 	}
 	b := base{image: t.Image, ref: ref, tried: t.Lookup.Tried}
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -13,7 +14,7 @@ import (
 // base fills the fields every result of one target shares.
 type base struct {
 	image string
-	ref   registry.Reference
+	ref   imageref.Reference
 	tried []string
 }
 
@@ -77,7 +78,7 @@ func copyEvidence(ev report.Evidence) report.Evidence {
 	return out
 }
 
-func reachableMessage(ref registry.Reference, p *registry.PingResult) string {
+func reachableMessage(ref imageref.Reference, p *registry.PingResult) string {
 	switch p.Method() {
 	case "anonymous":
 		return fmt.Sprintf("%s answers the registry API (GET /v2/ → %d, no credentials asked)", ref.Host, p.Status)

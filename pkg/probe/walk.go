@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -50,7 +51,7 @@ func (a *attempt) ok(checkPull bool) bool {
 // walk is one Check's state.
 type walk struct {
 	p         *Prober
-	ref       registry.Reference
+	ref       imageref.Reference
 	push      bool
 	checkPull bool
 	cands     []credentials.Credential

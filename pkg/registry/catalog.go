@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -18,7 +19,7 @@ const MaxCatalog = 1000
 // /v2/_catalog), with cred and the same challenge and token flow as every
 // session, asking the scope registry:catalog:*. Many registries refuse it
 // (Docker Hub, GHCR, anonymous clients); that is a *Failure like any other.
-func (c *Client) Catalog(ctx context.Context, ref Reference, cred credentials.Credential) ([]string, error) {
+func (c *Client) Catalog(ctx context.Context, ref imageref.Reference, cred credentials.Credential) ([]string, error) {
 	s := &Session{
 		c:       c,
 		ref:     ref,

@@ -5,6 +5,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/regcheck/regcheck/pkg/imageref"
+	"github.com/regcheck/regcheck/pkg/report"
 )
 
 func TestRedactURL(t *testing.T) {
@@ -46,27 +49,25 @@ func TestCheckRedirectStripsAuthorization(t *testing.T) {
 	}
 }
 
-func TestParseReference(t *testing.T) {
-	tests := []struct {
-		in                            string
-		registry, host, key, repo, id string
-	}{
-		{"nginx", "docker.io", "registry-1.docker.io", "index.docker.io", "library/nginx", "latest"},
-		{"ghcr.io/o/r:1.0", "ghcr.io", "ghcr.io", "ghcr.io", "o/r", "1.0"},
-		{"oci://localhost:5000/charts/app:0.1.0", "localhost:5000", "localhost:5000", "localhost:5000", "charts/app", "0.1.0"},
-		{"r.example/a@sha256:" + strings.Repeat("a", 64), "r.example", "r.example", "r.example", "a", "sha256:" + strings.Repeat("a", 64)},
-	}
-	for _, tc := range tests {
-		r, err := ParseReference(tc.in)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.in, err)
+// TestInvalidReference: imageref's refusals in the client's words, the
+// reason named (uppercase, scheme, bare digest), one line each.
+func TestInvalidReference(t *testing.T) {
+	d := "sha256:" + strings.Repeat("a", 64)
+	for in, want := range map[string]string{
+		d:                        "a bare digest names no repository: " + d,
+		"sha256:abc":             "a bare digest names no repository: sha256:abc",
+		"UPPER/case:1":           "not a valid image reference: UPPER/case:1 (invalid reference format: repository name (UPPER/case) must be lowercase)",
+		"https://gcr.io/foo/bar": "not a valid image reference: https://gcr.io/foo/bar (https:// is a URL scheme; an image reference has none)",
+		"oci://0_0.0/0":          "not a valid image reference: 0_0.0/0 (0_0.0 looks like a registry host but is not a valid host name)",
+	} {
+		_, err := imageref.ParseChart(in)
+		if err == nil {
+			t.Fatalf("%s parses", in)
 		}
-		if r.Registry != tc.registry || r.Host != tc.host || r.CredentialKey != tc.key || r.Repository != tc.repo || r.Identifier() != tc.id {
-			t.Errorf("%s: %+v", tc.in, r)
+		f := InvalidReference(err)
+		if f.Reason != report.ReasonInvalidReference || f.Message != want || f.Remedy == "" {
+			t.Errorf("%s: %s %q (remedy %q), want %q", in, f.Reason, f.Message, f.Remedy, want)
 		}
-	}
-	if _, err := ParseReference("sha256:" + strings.Repeat("a", 64)); err == nil {
-		t.Error("a bare digest must be refused")
 	}
 }
 

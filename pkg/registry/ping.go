@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -67,7 +68,7 @@ type pingEntry struct {
 // host) and checks the answer is the registry API. The outcome is cached
 // per host for the client's life, so a scan pings each registry once.
 func (c *Client) Ping(ctx context.Context, host string) (*PingResult, error) {
-	host = APIHost(host)
+	host = imageref.APIHost(host)
 	c.pingMu.Lock()
 	e, ok := c.pings[host]
 	if !ok {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 )
 
 // Batch bounds for one prefetch token request. Every scope is a query
@@ -27,7 +28,7 @@ const (
 // then reports precisely. A registry that refuses the batched token on a
 // later request because the header is too large gets each session's own
 // token instead (see Session.do).
-func (c *Client) PrefetchPull(ctx context.Context, ref Reference, repositories []string, cred credentials.Credential) {
+func (c *Client) PrefetchPull(ctx context.Context, ref imageref.Reference, repositories []string, cred credentials.Credential) {
 	if cred.RegistryToken != "" || len(repositories) < 2 {
 		return
 	}
@@ -49,7 +50,7 @@ func (c *Client) PrefetchPull(ctx context.Context, ref Reference, repositories [
 // prefetchBatch asks one token for repos, splitting the batch when the
 // request is too large for the server. false means stop prefetching: the
 // token service refused or does not say what it grants.
-func (c *Client) prefetchBatch(ctx context.Context, ref Reference, ch Challenge, cred credentials.Credential, repos []string) bool {
+func (c *Client) prefetchBatch(ctx context.Context, ref imageref.Reference, ch Challenge, cred credentials.Credential, repos []string) bool {
 	scopes := make([]string, len(repos))
 	for i, repo := range repos {
 		scopes[i] = "repository:" + repo + ":pull"

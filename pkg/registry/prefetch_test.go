@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 )
 
 // prefetchRegistry is a token-auth registry whose front end may refuse
@@ -105,7 +106,7 @@ func TestPrefetchPull(t *testing.T) {
 			defer c.http.CloseIdleConnections()
 			host := strings.TrimPrefix(srv.URL, "http://")
 			cred := credentials.Credential{Source: "docker-config", Username: "u", Password: "p"}
-			ref, err := ParseReference(host + "/" + tt.repos[0] + ":1")
+			ref, err := imageref.Parse(host + "/" + tt.repos[0] + ":1")
 			if err != nil {
 				t.Fatal(err)
 			}

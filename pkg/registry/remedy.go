@@ -3,26 +3,27 @@ package registry
 import (
 	"strconv"
 
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
 // LoginHost is the host a login command takes for ref's registry: Docker
 // Hub is "docker.io" for docker and registry-1.docker.io for helm.
-func LoginHost(ref Reference, tool string) string {
-	if ref.Registry == dockerHubDomain && tool == "helm" {
-		return dockerHubAPI
+func LoginHost(ref imageref.Reference, tool string) string {
+	if ref.Registry == imageref.DockerHubDomain && tool == "helm" {
+		return imageref.DockerHubAPI
 	}
 	return ref.Registry
 }
 
 // loginHint is the generic remedy for missing or refused credentials; the
 // probe replaces it with the command for the credential source in use.
-func loginHint(ref Reference) string {
+func loginHint(ref imageref.Reference) string {
 	return "log in: docker login " + LoginHost(ref, "docker") + " (or helm registry login " + LoginHost(ref, "helm") +
 		"; for a cluster, a pull secret: kubectl create secret docker-registry NAME --docker-server=" + ref.CredentialKey + " ...)"
 }
 
-func rateLimited(ref Reference, r *response) *Failure {
+func rateLimited(ref imageref.Reference, r *response) *Failure {
 	msg := ref.Registry + " is rate limiting (429)"
 	if ra := r.Header.Get("Retry-After"); ra != "" {
 		msg += "; retry after " + ra
@@ -34,7 +35,7 @@ func rateLimited(ref Reference, r *response) *Failure {
 		Remedy: "wait for the limit to reset, authenticate for a higher limit, or use a pull-through mirror"}
 }
 
-func serverError(ref Reference, r *response) *Failure {
+func serverError(ref imageref.Reference, r *response) *Failure {
 	return &Failure{Reason: report.ReasonServerError, Evidence: responseEvidence(r),
 		Message: ref.Registry + " failed with HTTP " + strconv.Itoa(r.Status) + " on " + r.Method + " " + r.URL.Path,
 		Remedy:  "the registry is failing; retry later or check its status page and logs"}

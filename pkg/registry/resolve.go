@@ -7,13 +7,14 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
 // Descriptor is what a HEAD showed: enough to compare with the digest a
 // pod runs, without a second request.
 type Descriptor struct {
-	Reference        Reference
+	Reference        imageref.Reference
 	Digest           string
 	MediaType        string
 	CredentialSource string
@@ -33,9 +34,9 @@ func (c *Client) Resolve(ctx context.Context, ref string, creds []credentials.Cr
 // (anonymously when there are none) until one works. A scan that finds the
 // running digest equal to Descriptor.Digest needs nothing more.
 func (c *Client) Head(ctx context.Context, ref string, creds []credentials.Credential) (Descriptor, error) {
-	r, err := ParseReference(ref)
+	r, err := imageref.ParseChart(ref)
 	if err != nil {
-		return Descriptor{}, err
+		return Descriptor{}, InvalidReference(err)
 	}
 	if _, err := c.Ping(ctx, r.Host); err != nil {
 		return Descriptor{}, err

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -15,7 +16,7 @@ import (
 // (pings, tokens, config digests) is shared.
 type Session struct {
 	c       *Client
-	ref     Reference
+	ref     imageref.Reference
 	cred    credentials.Credential
 	actions []string
 	scopes  []string
@@ -29,7 +30,7 @@ type Session struct {
 // NewSession prepares a session; nothing is sent until a method is called.
 // actions default to pull; a push check asks "pull", "push" so the first
 // token request carries the exact scope a push needs.
-func (c *Client) NewSession(ref Reference, cred credentials.Credential, actions ...string) *Session {
+func (c *Client) NewSession(ref imageref.Reference, cred credentials.Credential, actions ...string) *Session {
 	if len(actions) == 0 {
 		actions = []string{"pull"}
 	}
@@ -44,7 +45,7 @@ func (c *Client) NewSession(ref Reference, cred credentials.Credential, actions 
 }
 
 // Reference is the session's image reference.
-func (s *Session) Reference() Reference { return s.ref }
+func (s *Session) Reference() imageref.Reference { return s.ref }
 
 // Source names the session's credential ("anonymous" when none).
 func (s *Session) Source() string {

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/registry"
 )
@@ -101,7 +102,7 @@ type headResolver struct {
 func (h *headResolver) Head(ctx context.Context, ref string, creds []credentials.Credential) (registry.Descriptor, error) {
 	h.heads.Add(1)
 	res, err := h.fakeResolver.Resolve(ctx, ref, creds)
-	return registry.Descriptor{Reference: registry.Reference{Input: ref}, Digest: res.Digest, MediaType: res.MediaType, CredentialSource: res.CredentialSource}, err
+	return registry.Descriptor{Reference: imageref.Reference{Input: ref}, Digest: res.Digest, MediaType: res.MediaType, CredentialSource: res.CredentialSource}, err
 }
 
 func (h *headResolver) Expand(ctx context.Context, d registry.Descriptor, creds []credentials.Credential) (registry.Resolution, error) {

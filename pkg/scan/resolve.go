@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -30,7 +31,7 @@ type HeadResolver interface {
 // pkg/registry's Client does; a scan then makes a token request per
 // registry, credential and 50 repositories rather than per repository.
 type PullPrefetcher interface {
-	PrefetchPull(ctx context.Context, ref registry.Reference, repositories []string, cred credentials.Credential)
+	PrefetchPull(ctx context.Context, ref imageref.Reference, repositories []string, cred credentials.Credential)
 }
 
 // defaultConcurrency bounds registry lookups when Options leaves it unset.
@@ -163,7 +164,7 @@ func failureOf(err error) *registry.Failure {
 // most lookups succeed with) and asks their tokens together.
 func (l *lookups) prefetch(ctx context.Context, p PullPrefetcher) {
 	type group struct {
-		ref   registry.Reference
+		ref   imageref.Reference
 		cred  credentials.Credential
 		repos []string
 		seen  map[string]bool
@@ -174,7 +175,7 @@ func (l *lookups) prefetch(ctx context.Context, p PullPrefetcher) {
 		if lk.warm != nil {
 			continue // its token came with the Warmer's batch
 		}
-		ref, err := registry.ParseReference(lk.ref)
+		ref, err := imageref.Parse(lk.ref)
 		if err != nil {
 			continue
 		}
