@@ -115,7 +115,11 @@ func TestPrefetchPull(t *testing.T) {
 				t.Fatalf("prefetch made %d token requests, want %d", n, tt.prefetchTokens)
 			}
 			for _, repo := range tt.repos {
-				if _, err := c.Head(t.Context(), host+"/"+repo+":1", []credentials.Credential{cred}); err != nil {
+				r, err := imageref.Parse(host + "/" + repo + ":1")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := c.Head(t.Context(), r, []credentials.Credential{cred}); err != nil {
 					t.Fatalf("head %s: %v", repo, err)
 				}
 			}

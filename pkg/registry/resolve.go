@@ -22,7 +22,7 @@ type Descriptor struct {
 
 // Resolve is Head then Expand: what ref points to now, with the children
 // of an index and the config digests runtimes may report.
-func (c *Client) Resolve(ctx context.Context, ref string, creds []credentials.Credential) (Resolution, error) {
+func (c *Client) Resolve(ctx context.Context, ref imageref.Reference, creds []credentials.Credential) (Resolution, error) {
 	d, err := c.Head(ctx, ref, creds)
 	if err != nil {
 		return Resolution{}, err
@@ -33,11 +33,7 @@ func (c *Client) Resolve(ctx context.Context, ref string, creds []credentials.Cr
 // Head resolves ref with one manifest HEAD, trying creds in order
 // (anonymously when there are none) until one works. A scan that finds the
 // running digest equal to Descriptor.Digest needs nothing more.
-func (c *Client) Head(ctx context.Context, ref string, creds []credentials.Credential) (Descriptor, error) {
-	r, err := imageref.ParseChart(ref)
-	if err != nil {
-		return Descriptor{}, InvalidReference(err)
-	}
+func (c *Client) Head(ctx context.Context, r imageref.Reference, creds []credentials.Credential) (Descriptor, error) {
 	if _, err := c.Ping(ctx, r.Host); err != nil {
 		return Descriptor{}, err
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -72,7 +73,10 @@ func TestResolveIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := strings.TrimPrefix(srv.URL, "http://") + "/team/app:1.0"
+	ref, err := imageref.Parse(strings.TrimPrefix(srv.URL, "http://") + "/team/app:1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 
 	d, err := c.Head(ctx, ref, nil)
@@ -112,11 +116,14 @@ func TestResolveFailuresAreFailures(t *testing.T) {
 	host := strings.TrimPrefix(srv.URL, "http://")
 	creds := []credentials.Credential{{Source: "secret/a/b", Username: "u", Password: "p"}, {Source: "secret/a/c", Username: "u", Password: "q"}}
 	for ref, want := range map[string]report.Reason{
-		host + "/team/app:nope":             report.ReasonTagNotFound,
-		"sha256:" + strings.Repeat("a", 64): report.ReasonInvalidReference,
-		"127.0.0.1:1/a:1":                   report.ReasonUnreachable,
+		host + "/team/app:nope": report.ReasonTagNotFound,
+		"127.0.0.1:1/a:1":       report.ReasonUnreachable,
 	} {
-		_, err := c.Resolve(context.Background(), ref, creds)
+		r, err := imageref.Parse(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Resolve(context.Background(), r, creds)
 		var f *Failure
 		if !errors.As(err, &f) || f.Reason != want {
 			t.Errorf("%s: %v, want %s", ref, err, want)

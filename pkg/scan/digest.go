@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
@@ -85,15 +86,15 @@ func platformChildren(pf kube.Platform, children []registry.Child) []registry.Ch
 }
 
 // digestVerdict compares what pods run with what the registry serves.
-func digestVerdict(base report.Result, w *kube.Workload, c kube.Container, ref imageRef, res registry.Resolution, podsReadable bool) report.Result {
+func digestVerdict(base report.Result, w *kube.Workload, c kube.Container, ref imageref.Reference, res registry.Resolution, podsReadable bool) report.Result {
 	base.Check = report.CheckWorkloadDigest
 	runs := runningDigests(w, c, res)
 	ev := digestEvidence(res, runs)
 	base.Evidence = ev
 
-	if ref.digest != "" {
+	if ref.Digest != "" {
 		base.Status, base.Reason = report.StatusPass, report.ReasonPinned
-		base.Message = fmt.Sprintf("the spec pins %s, which exists in %s/%s", short(ref.digest), ref.registry, ref.repository)
+		base.Message = fmt.Sprintf("the spec pins %s, which exists in %s/%s", short(ref.Digest.String()), ref.Registry, ref.Repository)
 		return base
 	}
 
@@ -113,24 +114,24 @@ func digestVerdict(base report.Result, w *kube.Workload, c kube.Container, ref i
 		if current > 1 {
 			who = fmt.Sprintf("all %d pods run", current)
 		}
-		base.Message = fmt.Sprintf("%s the current digest of %s (%s)", who, ref.display(), short(res.Digest))
+		base.Message = fmt.Sprintf("%s the current digest of %s (%s)", who, ref.Short(), short(res.Digest))
 	case current == 0:
 		base.Status, base.Reason = report.StatusFail, report.ReasonStale
 		base.Message = fmt.Sprintf("no pod runs the current digest of %s: %s now points to %s, %s",
-			ref.display(), ref.display(), short(res.Digest), describeStale(runs))
+			ref.Short(), ref.Short(), short(res.Digest), describeStale(runs))
 		base.Remedy = staleRemedy(w, c, ref, res)
 	default:
 		base.Status, base.Reason = report.StatusWarn, report.ReasonMixed
 		base.Message = fmt.Sprintf("%d of %d pods run the current digest of %s (%s); %s: a rollout in progress, or nodes running a cached image",
-			current, len(runs), ref.display(), short(res.Digest), describeStale(runs))
+			current, len(runs), ref.Short(), short(res.Digest), describeStale(runs))
 		base.Remedy = staleRemedy(w, c, ref, res)
 	}
 	return base
 }
 
 // notRunning explains a skip and, where there is one, the next step.
-func notRunning(w *kube.Workload, c kube.Container, ref imageRef, res registry.Resolution, podsReadable bool) (msg, remedy string) {
-	now := fmt.Sprintf("%s resolves to %s", ref.display(), short(res.Digest))
+func notRunning(w *kube.Workload, c kube.Container, ref imageref.Reference, res registry.Resolution, podsReadable bool) (msg, remedy string) {
+	now := fmt.Sprintf("%s resolves to %s", ref.Short(), short(res.Digest))
 	switch {
 	case !podsReadable:
 		return "pods could not be listed, so the running digest is unknown; " + now,
@@ -171,13 +172,13 @@ func describeStale(runs []running) string {
 	return strings.Join(parts, ", ")
 }
 
-func staleRemedy(w *kube.Workload, c kube.Container, ref imageRef, res registry.Resolution) string {
+func staleRemedy(w *kube.Workload, c kube.Container, ref imageref.Reference, res registry.Resolution) string {
 	var steps []string
 	if c.PullPolicy != corev1.PullAlways {
 		steps = append(steps, fmt.Sprintf("set imagePullPolicy: Always (now %s), or restarted pods may reuse the image cached on their node", c.PullPolicy))
 	}
 	steps = append(steps, restart(w))
-	steps = append(steps, fmt.Sprintf("better: pin %s/%s@%s and push a unique tag per build", ref.registry, ref.repository, res.Digest))
+	steps = append(steps, fmt.Sprintf("better: pin %s/%s@%s and push a unique tag per build", ref.Registry, ref.Repository, res.Digest))
 	return strings.Join(steps, "; ")
 }
 

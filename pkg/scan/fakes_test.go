@@ -30,7 +30,8 @@ type fakeResolver struct {
 	creds    map[string][]string // ref → sources received
 }
 
-func (f *fakeResolver) Resolve(ctx context.Context, ref string, creds []credentials.Credential) (registry.Resolution, error) {
+func (f *fakeResolver) Resolve(ctx context.Context, r imageref.Reference, creds []credentials.Credential) (registry.Resolution, error) {
+	ref := r.Pull()
 	f.calls.Add(1)
 	n := f.inFlight.Add(1)
 	defer f.inFlight.Add(-1)
@@ -99,15 +100,15 @@ type headResolver struct {
 	heads, expands atomic.Int32
 }
 
-func (h *headResolver) Head(ctx context.Context, ref string, creds []credentials.Credential) (registry.Descriptor, error) {
+func (h *headResolver) Head(ctx context.Context, ref imageref.Reference, creds []credentials.Credential) (registry.Descriptor, error) {
 	h.heads.Add(1)
 	res, err := h.fakeResolver.Resolve(ctx, ref, creds)
-	return registry.Descriptor{Reference: imageref.Reference{Input: ref}, Digest: res.Digest, MediaType: res.MediaType, CredentialSource: res.CredentialSource}, err
+	return registry.Descriptor{Reference: ref, Digest: res.Digest, MediaType: res.MediaType, CredentialSource: res.CredentialSource}, err
 }
 
 func (h *headResolver) Expand(ctx context.Context, d registry.Descriptor, creds []credentials.Credential) (registry.Resolution, error) {
 	h.expands.Add(1)
-	if res, ok := h.answers[d.Reference.Input]; ok {
+	if res, ok := h.answers[d.Reference.Pull()]; ok {
 		return res, nil
 	}
 	return registry.Resolution{}, &registry.Failure{Reason: "TagNotFound", Message: "unknown " + d.Digest}

@@ -5,6 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -12,8 +13,8 @@ import (
 // pullPolicy warns about a mutable tag the kubelet will not pull again:
 // nodes that cached it keep running the old image (SEEDS §2). It returns
 // false when there is nothing to say.
-func pullPolicy(base report.Result, w *kube.Workload, c kube.Container, ref imageRef) (report.Result, bool) {
-	if !ref.mutable() || c.PullPolicy == corev1.PullAlways {
+func pullPolicy(base report.Result, w *kube.Workload, c kube.Container, ref imageref.Reference) (report.Result, bool) {
+	if !ref.Mutable() || c.PullPolicy == corev1.PullAlways {
 		return report.Result{}, false
 	}
 	base.Check = report.CheckWorkloadPullPolicy
@@ -24,9 +25,9 @@ func pullPolicy(base report.Result, w *kube.Workload, c kube.Container, ref imag
 		what = "never pulls it"
 	}
 	base.Message = fmt.Sprintf("%s is a mutable tag with imagePullPolicy %s: the kubelet %s, so nodes that cached an older push keep running it",
-		ref.display(), c.PullPolicy, what)
+		ref.Short(), c.PullPolicy, what)
 	base.Remedy = fmt.Sprintf("set imagePullPolicy: Always, push a unique tag per build and pin digests (%s/%s@sha256:…) in production; with an unchanged pod template even Always does not recreate pods: %s",
-		ref.registry, ref.repository, restart(w))
-	base.Evidence = report.Evidence{"imagePullPolicy": string(c.PullPolicy), "tag": ref.tag}
+		ref.Registry, ref.Repository, restart(w))
+	base.Evidence = report.Evidence{"imagePullPolicy": string(c.PullPolicy), "tag": ref.Tag}
 	return base, true
 }

@@ -14,7 +14,7 @@ import (
 // Resolver says what a reference points to now. Its errors are
 // *registry.Failure; pkg/registry implements it.
 type Resolver interface {
-	Resolve(ctx context.Context, ref string, creds []credentials.Credential) (registry.Resolution, error)
+	Resolve(ctx context.Context, ref imageref.Reference, creds []credentials.Credential) (registry.Resolution, error)
 }
 
 // HeadResolver is a Resolver that can answer with one manifest HEAD and
@@ -23,7 +23,7 @@ type Resolver interface {
 // on every image whose pods all run the tag's digest already.
 type HeadResolver interface {
 	Resolver
-	Head(ctx context.Context, ref string, creds []credentials.Credential) (registry.Descriptor, error)
+	Head(ctx context.Context, ref imageref.Reference, creds []credentials.Credential) (registry.Descriptor, error)
 	Expand(ctx context.Context, d registry.Descriptor, creds []credentials.Credential) (registry.Resolution, error)
 }
 
@@ -40,7 +40,7 @@ const defaultConcurrency = 4
 // lookup is one (reference, credential set) to resolve, shared by every
 // container that needs it.
 type lookup struct {
-	ref   string
+	ref   imageref.Reference
 	creds []credentials.Credential
 	res   registry.Resolution
 	err   error
@@ -106,16 +106,16 @@ type lookups struct {
 // the credentials presented. Only what is presented matters: namespaces
 // whose secrets hold the same credentials share one lookup, and each result
 // then names its own secret (check.ownSource).
-func lookupKey(ref string, creds []credentials.Credential) string {
+func lookupKey(ref imageref.Reference, creds []credentials.Credential) string {
 	var b strings.Builder
-	b.WriteString(ref)
+	b.WriteString(ref.Pull())
 	for _, c := range creds {
 		b.WriteString("\x00" + c.Fingerprint())
 	}
 	return b.String()
 }
 
-func (l *lookups) get(ref string, creds []credentials.Credential) *lookup {
+func (l *lookups) get(ref imageref.Reference, creds []credentials.Credential) *lookup {
 	key := lookupKey(ref, creds)
 	if lk, ok := l.byKey[key]; ok {
 		return lk
@@ -175,10 +175,7 @@ func (l *lookups) prefetch(ctx context.Context, p PullPrefetcher) {
 		if lk.warm != nil {
 			continue // its token came with the Warmer's batch
 		}
-		ref, err := imageref.Parse(lk.ref)
-		if err != nil {
-			continue
-		}
+		ref := lk.ref
 		cred := credentials.Credential{Source: credentials.SourceAnonymous}
 		if len(lk.creds) > 0 {
 			cred = lk.creds[0]

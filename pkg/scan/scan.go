@@ -7,6 +7,7 @@ import (
 	"context"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
@@ -28,7 +29,7 @@ type Options struct {
 type check struct {
 	w          *kube.Workload
 	c          kube.Container
-	ref        imageRef
+	ref        imageref.Reference
 	base       report.Result
 	lookup     *lookup
 	creds      []credentials.Credential // this container's own, in the kubelet's order
@@ -63,18 +64,18 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 		pc := cc.get(ctx, w)
 		for _, c := range w.Containers {
 			base := report.Result{Namespace: w.Namespace, Workload: w.ID(), Container: c.Name, Image: c.Image}
-			ref, err := parseImage(c.Image)
+			ref, err := imageref.Parse(c.Image)
 			if err != nil {
 				results = append(results, invalidReference(base, err))
 				continue
 			}
-			base.Registry, base.Repository = ref.registry, ref.repository
+			base.Registry, base.Repository = ref.Registry, ref.Repository
 			ch := &check{w: w, c: c, ref: ref, base: base, unreadable: pc.unreadable}
 			if opts.Resolver != nil {
-				ch.creds = pc.lookup(ref.canonical)
-				ch.lookup = pending.get(ref.canonical, ch.creds)
+				ch.creds = pc.lookup(ref.Pull())
+				ch.lookup = pending.get(ref, ch.creds)
 				if ch.lookup.warm == nil {
-					ch.lookup.warm = warm[lookupKey(ref.canonical, ch.creds)]
+					ch.lookup.warm = warm[lookupKey(ref, ch.creds)]
 				}
 				for i := range w.Pods {
 					if st, ok := w.Pods[i].Status(c.Name, c.Init); ok {
@@ -147,9 +148,9 @@ func (ch *check) failed(r report.Result, f *registry.Failure) report.Result {
 		}
 		r.Evidence["failures"] = own
 	}
-	if ch.ref.digest != "" && f.Reason == report.ReasonTagNotFound {
-		r.Message = "the pinned digest " + short(ch.ref.digest) + " does not exist in " + ch.ref.registry + "/" + ch.ref.repository + ": " + f.Message
-		r.Remedy = "pin a digest that exists (crane digest " + ch.ref.registry + "/" + ch.ref.repository + ":TAG), or push the image again"
+	if ch.ref.Digest != "" && f.Reason == report.ReasonTagNotFound {
+		r.Message = "the pinned digest " + short(ch.ref.Digest.String()) + " does not exist in " + ch.ref.Name() + ": " + f.Message
+		r.Remedy = "pin a digest that exists (crane digest " + ch.ref.Name() + ":TAG), or push the image again"
 	}
 	if ch.unreadable {
 		r.Message += " (pull secrets could not be read, so this was checked anonymously; the kubelet's verdict may differ)"

@@ -206,12 +206,22 @@ func TestPullPolicy(t *testing.T) {
 }
 
 func TestInvalidReference(t *testing.T) {
-	for _, image := range []string{dg("a"), "Registry.Example.com/UPPER:1", ""} {
+	for image, msg := range map[string]string{
+		dg("a"):                        "is a bare digest: it names no repository",
+		"sha256:abc":                   `"sha256:abc" is a bare digest: it names no repository (write REPOSITORY@sha256:abc)`,
+		"Registry.Example.com/UPPER:1": "must be lowercase",
+		"UPPER/case:1":                 `"UPPER/case:1" does not parse as an image reference: invalid reference format: repository name (UPPER/case) must be lowercase`,
+		"https://gcr.io/foo/bar":       `"https://gcr.io/foo/bar" does not parse as an image reference: https:// is a URL scheme; an image reference has none`,
+		"0_0.0/0":                      "0_0.0 looks like a registry host but is not a valid host name",
+		"":                             "the container has no image",
+	} {
 		inv := &kube.Inventory{Workloads: []kube.Workload{deploy("web", image, corev1.PullIfNotPresent)}}
 		res := &fakeResolver{}
 		results := Run(context.Background(), inv, nil, Options{Resolver: res})
 		if len(results) != 1 || results[0].Check != report.CheckImageReference || results[0].Reason != report.ReasonInvalidReference || results[0].Status != report.StatusFail {
 			t.Errorf("%q: results = %+v", image, results)
+		} else if !strings.Contains(results[0].Message, msg) {
+			t.Errorf("%q: message %q, want it to say %q", image, results[0].Message, msg)
 		}
 		if res.calls.Load() != 0 {
 			t.Errorf("%q: resolved an invalid reference", image)

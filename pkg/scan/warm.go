@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/registry"
 )
@@ -62,8 +63,8 @@ func (w *Warmer) run(ctx context.Context, templates []kube.Workload) {
 		t := &templates[i]
 		pc := cc.get(ctx, t)
 		for _, c := range t.Containers {
-			if ref, err := parseImage(c.Image); err == nil {
-				pending.get(ref.canonical, pc.lookup(ref.canonical))
+			if ref, err := imageref.Parse(c.Image); err == nil {
+				pending.get(ref, pc.lookup(ref.Pull()))
 			}
 		}
 	}
