@@ -40,7 +40,8 @@ const kubeletDockerHubKey = "index.docker.io"
 // byte order, so "host/a/b" comes before "host/a" and a literal host before
 // a "*." glob of the same length. Entries under the same key keep their
 // insertion order. Docker Hub images use an "index.docker.io" key only when
-// no other key matched, as in the kubelet.
+// no other key matched, as in the kubelet; "Docker Hub images" in the
+// kubelet's sense, which includes "localhost/app".
 //
 // The kubelet hands the runtime only a username and password from a pull
 // secret (it ignores identitytoken and registrytoken), so the returned
@@ -76,10 +77,27 @@ func (k *Keyring) Lookup(image string) []Credential {
 			out = append(out, byKey[key]...)
 		}
 	}
-	if len(out) == 0 && strings.HasPrefix(target, dockerHubHost+"/") {
+	if len(out) == 0 && kubeletDefaultRegistryMatch(target) {
 		out = append(out, byKey[kubeletDockerHubKey]...)
 	}
 	return out
+}
+
+// kubeletDefaultRegistryMatch reports whether the kubelet treats the
+// repository as a Docker Hub image for its "index.docker.io" fallback
+// (isDefaultRegistryMatch): docker.io or index.docker.io, or a first part
+// with neither "." nor ":". So "localhost/app" and "LOCALDOMAIN/app",
+// which distribution/reference files under their own hosts, still get
+// Docker Hub's credentials from the kubelet.
+func kubeletDefaultRegistryMatch(repository string) bool {
+	first, _, found := strings.Cut(repository, "/")
+	switch {
+	case first == "":
+		return false
+	case !found, first == dockerHubHost, first == "index.docker.io":
+		return true
+	}
+	return !strings.ContainsAny(first, ".:")
 }
 
 // kubeletRepository is the name the kubelet looks credentials up by: the

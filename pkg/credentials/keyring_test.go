@@ -111,6 +111,26 @@ func TestKeyringOrder(t *testing.T) {
 			want:    []string{"hub"},
 		},
 		{
+			// The kubelet's isDefaultRegistryMatch: a first part without "."
+			// or ":" is Docker Hub to it, even where distribution/reference
+			// names another host.
+			name:    "Docker Hub key for localhost/app, as the kubelet",
+			entries: []Entry{entry("https://index.docker.io/v1/", "hub")},
+			image:   "localhost/app",
+			want:    []string{"hub"},
+		},
+		{
+			name:    "Docker Hub key for LOCALDOMAIN/app, as the kubelet",
+			entries: []Entry{entry("index.docker.io", "hub")},
+			image:   "LOCALDOMAIN/app:1",
+			want:    []string{"hub"},
+		},
+		{
+			name:    "no Docker Hub key for localhost:5000/app",
+			entries: []Entry{entry("https://index.docker.io/v1/", "hub")},
+			image:   "localhost:5000/app",
+		},
+		{
 			name:    "registry-1.docker.io is no kubelet alias",
 			entries: []Entry{entry("registry-1.docker.io", "r1")},
 			image:   "nginx",
