@@ -67,6 +67,11 @@ func TestSecretsRoundTripAndNeverShow(t *testing.T) {
 	// Invalid JSON right at a secret: a raw decoder error would quote it.
 	_, problems = ParseDockerConfigJSON([]byte(`{"auths":{"x":{"auth":`+secretPassword+`}}}`), src)
 	shown = append(shown, problems)
+	// The kubelet's whole-secret view: a bad entry beside good ones.
+	_, problems, _ = ParsePullSecret([]byte(`{"auths":{"bad.io":{"auth":"`+badFragment+` "},"pw.io":{"auth":`+jsonString(b64("u:"+secretPassword))+`,"email":`+jsonString(secretPassword)+`}}}`), false, src)
+	shown = append(shown, problems)
+	_, problems, _ = ParsePullSecret([]byte(`{"pw.io":{"auth":"`+secretPassword+`","email":5}}`), true, src)
+	shown = append(shown, problems)
 
 	shown = append(shown, l) // now holding helpers' answers
 	secrets := append([]string{badFragment, b64("user:" + secretPassword)}, allSecrets...)

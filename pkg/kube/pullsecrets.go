@@ -89,6 +89,7 @@ func (r *PullSecretReader) PullSecrets(ctx context.Context, namespace, serviceAc
 	if err != nil && !apierrors.IsForbidden(err) {
 		return out, unlisted(ctx, err, "secrets", namespace)
 	}
+	kubeletFails := false
 	for _, name := range names {
 		source := "secret/" + namespace + "/" + name
 		out.Refs = append(out.Refs, source)
@@ -96,16 +97,23 @@ func (r *PullSecretReader) PullSecrets(ctx context.Context, namespace, serviceAc
 			out.Problems = append(out.Problems, unreadable(source, "secrets", namespace))
 			continue
 		}
-		entries, problems := parseSecret(secrets, source, name, out.Via)
+		entries, problems, rejected := parseSecret(secrets, source, name, out.Via)
 		out.Entries = append(out.Entries, entries...)
 		out.Problems = append(out.Problems, problems...)
+		kubeletFails = kubeletFails || rejected
+	}
+	if kubeletFails {
+		// The kubelet's MakeDockerKeyring fails on one undecodable secret,
+		// and with it the lookup for the whole pod: no secret is used.
+		out.Entries = nil
 	}
 	return out, nil
 }
 
 // parseSecret turns one referenced secret into entries, or says why the
-// kubelet would not use it.
-func parseSecret(secrets map[string]secretPayload, source, name, via string) ([]credentials.Entry, []credentials.Problem) {
+// kubelet would not use it; rejected when the kubelet cannot decode it,
+// which costs the pod every pull secret.
+func parseSecret(secrets map[string]secretPayload, source, name, via string) ([]credentials.Entry, []credentials.Problem, bool) {
 	referrer := "the pod template"
 	if via != "" {
 		referrer = via
@@ -118,25 +126,23 @@ func parseSecret(secrets map[string]secretPayload, source, name, via string) ([]
 			Reason:  report.ReasonIncompleteCredentials,
 			Message: fmt.Sprintf("%s names imagePullSecret %q, which does not exist: the kubelet pulls without it", referrer, name),
 			Remedy:  fmt.Sprintf("create it (kubectl create secret docker-registry %s --docker-server=HOST --docker-username=USER --docker-password-stdin) or fix the name in imagePullSecrets", name),
-		}}
+		}}, false
 	case s.typ != corev1.SecretTypeDockerConfigJson && s.typ != corev1.SecretTypeDockercfg:
 		return nil, []credentials.Problem{{
 			Source:  source,
 			Reason:  report.ReasonMalformedCredentials,
 			Message: fmt.Sprintf("%s has type %s; the kubelet only reads %s and %s secrets and ignores this one", source, s.typ, corev1.SecretTypeDockerConfigJson, corev1.SecretTypeDockercfg),
 			Remedy:  fmt.Sprintf("recreate it as a docker-registry secret: kubectl create secret docker-registry %s ...", name),
-		}}
+		}}, false
 	case len(s.data) == 0:
 		return nil, []credentials.Problem{{
 			Source:  source,
 			Reason:  report.ReasonIncompleteCredentials,
 			Message: fmt.Sprintf("%s has no %s data: the kubelet ignores it", source, dataKey(s.typ)),
 			Remedy:  fmt.Sprintf("recreate it with kubectl create secret docker-registry %s ...", name),
-		}}
-	case s.typ == corev1.SecretTypeDockerConfigJson:
-		return credentials.ParseDockerConfigJSON(s.data, source)
+		}}, false
 	default:
-		return credentials.ParseDockerCfg(s.data, source)
+		return credentials.ParsePullSecret(s.data, s.typ == corev1.SecretTypeDockercfg, source)
 	}
 }
 

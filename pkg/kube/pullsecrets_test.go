@@ -41,7 +41,14 @@ func secretObjects() []runtime.Object {
 	}
 	malformed := dockerSecret("malformed", "", "", "")
 	malformed.Data[corev1.DockerConfigJsonKey] = []byte(`{"auths":`)
+	spaced := dockerSecret("spaced", "", "", "")
+	spaced.Data[corev1.DockerConfigJsonKey] = []byte(`{"auths":{"other.example.com":{"auth":" ` +
+		base64.StdEncoding.EncodeToString([]byte("u:p")) + `"}}}`)
+	numericEmail := dockerSecret("numeric-email", "", "", "")
+	numericEmail.Data[corev1.DockerConfigJsonKey] = []byte(`{"auths":{"other.example.com":{"auth":"` +
+		base64.StdEncoding.EncodeToString([]byte("u:p")) + `","email":5}}}`)
 	return []runtime.Object{
+		spaced, numericEmail,
 		dockerSecret("wrong", "registry.example.com", "robot", "old-password"),
 		dockerSecret("right", "registry.example.com", "robot", "new-password"),
 		dockerSecret("sa-secret", "sa.example.com", "sa", "pw"),
@@ -87,7 +94,23 @@ func TestPullSecretsKubeletOrder(t *testing.T) {
 			secrets:  []string{"opaque", "malformed", "nope", "legacy"},
 			refs:     []string{"secret/prod/opaque", "secret/prod/malformed", "secret/prod/nope", "secret/prod/legacy"},
 			problems: []report.Reason{report.ReasonMalformedCredentials, report.ReasonMalformedCredentials, report.ReasonIncompleteCredentials},
-			entries:  1,
+			// The kubelet cannot decode "malformed", so its MakeDockerKeyring
+			// fails and "legacy" is not used either.
+			entries: 0,
+		},
+		{
+			name:     "a stray space in one secret's auth costs the pod every secret",
+			secrets:  []string{"right", "spaced"},
+			refs:     []string{"secret/prod/right", "secret/prod/spaced"},
+			problems: []report.Reason{report.ReasonMalformedCredentials},
+			entries:  0,
+		},
+		{
+			name:     "an email that is a number costs the pod every secret",
+			secrets:  []string{"numeric-email", "right"},
+			refs:     []string{"secret/prod/numeric-email", "secret/prod/right"},
+			problems: []report.Reason{report.ReasonMalformedCredentials},
+			entries:  0,
 		},
 	}
 	for _, tt := range tests {

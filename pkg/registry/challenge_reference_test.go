@@ -79,7 +79,7 @@ var challengeRefRows = []challengeRefRow{
 
 	{source: ggcrChallenge + "TestAuthChallengeParse", view: "all",
 		header: []string{`Bearer realm="https://auth.example.com/token",service="registry.example.com",other=fun,slashed="he\"\l\lo"`},
-		all: []Challenge{{"bearer", map[string]string{"realm": "https://auth.example.com/token", "service": "registry.example.com", "other": "fun", "slashed": `he"llo`}}}},
+		all:    []Challenge{{"bearer", map[string]string{"realm": "https://auth.example.com/token", "service": "registry.example.com", "other": "fun", "slashed": `he"llo`}}}},
 
 	{source: ggcrPing + "TestPingBasicChallengeNoParams", view: "pick", header: []string{"BASIC"}, scheme: "basic", params: map[string]string{}},
 	{source: ggcrPing + "TestPingBearerChallengeWithParams", view: "pick", header: []string{`Bearer realm="http://auth.example.com/token"`},
