@@ -93,7 +93,9 @@ func (l *Local) configs() []configFile {
 // Lookup returns every local credential for host (a registry host[:port];
 // a scheme or path is ignored), in the order they would be tried: flags,
 // then each config file. Within a config, a credential helper that serves
-// the host hides its auths entries, as in Docker and Helm.
+// the host hides its auths entries, as in Docker and Helm. Outside Helm
+// mode, a DOCKER_AUTH_CONFIG entry for the host's exact server address
+// takes the place of Docker's config, as in docker/cli.
 func (l *Local) Lookup(ctx context.Context, host string) Lookup {
 	host = NormalizeHost(host)
 	var out Lookup
@@ -106,6 +108,21 @@ func (l *Local) Lookup(ctx context.Context, host string) Lookup {
 		}
 	}
 	for _, cf := range l.configs() {
+		if cf.source == SourceDockerConfig {
+			// docker/cli reads DOCKER_AUTH_CONFIG first; an entry for the
+			// host there hides its helper and config.json.
+			cred, problem, found := l.dockerAuthConfig(host)
+			if found || problem != nil {
+				out.Tried = append(out.Tried, SourceDockerAuthConfig)
+			}
+			if problem != nil {
+				out.Problems = append(out.Problems, *problem)
+			}
+			if found {
+				out.Credentials = append(out.Credentials, cred)
+				continue
+			}
+		}
 		out.Tried = append(out.Tried, cf.source)
 		out.Problems = append(out.Problems, cf.problemsFor(host)...)
 		helper := cf.helperFor(host)
@@ -188,6 +205,15 @@ func (l *Local) List(ctx context.Context) ([]Listed, []Problem) {
 			problems = append(problems, *problem)
 		} else {
 			listed = append(listed, Listed{Host: "*", Username: cred.Username, Source: SourceFlags, Kind: KindAuth})
+		}
+	}
+	if v := l.getenv(dockerAuthConfigEnv); v != "" && !l.opts.HelmMode {
+		entries, problem := parseDockerAuthConfig(v)
+		if problem != nil {
+			problems = append(problems, *problem)
+		}
+		for _, e := range entries {
+			listed = append(listed, Listed{Host: NormalizeHost(e.Key), Username: e.Credential.Username, Source: SourceDockerAuthConfig, Kind: KindAuth})
 		}
 	}
 	for _, cf := range l.configs() {

@@ -378,3 +378,61 @@ func TestLocalNeverWritesConfig(t *testing.T) {
 		t.Errorf("registry config was created: %v", err)
 	}
 }
+
+// DOCKER_AUTH_CONFIG as docker/cli v29 reads it (configfile
+// GetCredentialsStore, parseEnvConfig): exact server address only, before
+// config.json and helpers; Helm does not read it.
+func TestLocalDockerAuthConfig(t *testing.T) {
+	docker := authsJSON(map[string]string{"r.io": "dockerr:pw", "https://index.docker.io/v1/": "dockerhub:pw"})
+	envHub := `{"auths":{"https://index.docker.io/v1/":{"auth":"` + b64("envhub:pw") + `"}}}`
+	tests := []struct {
+		name      string
+		env       string
+		opts      LocalOptions
+		host      string
+		wantCreds []string
+		wantTried []string
+		problem   report.Reason
+	}{
+		{name: "env entry hides config.json", env: `{"auths":{"r.io":{"auth":"` + b64("envr:pw") + `"}}}`, host: "r.io",
+			wantCreds: []string{"docker-auth-config=envr"}, wantTried: []string{"docker-auth-config", "helm-registry-config"}},
+		{name: "Docker Hub under its v1 address", env: envHub, host: "docker.io",
+			wantCreds: []string{"docker-auth-config=envhub"}, wantTried: []string{"docker-auth-config", "helm-registry-config"}},
+		{name: "exact key only: a scheme is another key", env: `{"auths":{"https://r.io":{"auth":"` + b64("envr:pw") + `"}}}`, host: "r.io",
+			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-config", "helm-registry-config"}},
+		{name: "no entry for the host", env: envHub, host: "r.io",
+			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-config", "helm-registry-config"}},
+		{name: "Helm does not read it", env: `{"auths":{"r.io":{"auth":"` + b64("envr:pw") + `"}}}`, host: "r.io", opts: LocalOptions{HelmMode: true},
+			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"helm-registry-config", "docker-config"}},
+		{name: "flags still first", env: `{"auths":{"r.io":{"auth":"` + b64("envr:pw") + `"}}}`, host: "r.io", opts: LocalOptions{Username: "f", Password: "p"},
+			wantCreds: []string{"flags=f", "docker-auth-config=envr"}, wantTried: []string{"flags", "docker-auth-config", "helm-registry-config"}},
+		{name: "unknown field: docker ignores the variable", env: `{"auths":{"r.io":{"auth":"` + b64("envr:pw") + `","username":"x"}}}`, host: "r.io",
+			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-auth-config", "docker-config", "helm-registry-config"}, problem: report.ReasonMalformedCredentials},
+		{name: "entry without auth", env: `{"auths":{"r.io":{}}}`, host: "r.io",
+			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-auth-config", "docker-config", "helm-registry-config"}, problem: report.ReasonMalformedCredentials},
+		{name: "unpadded auth is refused by docker", env: `{"auths":{"r.io":{"auth":"` + strings.TrimRight(b64("envr:pw1"), "=") + `"}}}`, host: "r.io",
+			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-auth-config", "docker-config", "helm-registry-config"}, problem: report.ReasonMalformedCredentials},
+		{name: "two objects", env: `{"auths":{}} {}`, host: "r.io",
+			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-auth-config", "docker-config", "helm-registry-config"}, problem: report.ReasonMalformedCredentials},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, docker, "")
+			f.env["DOCKER_AUTH_CONFIG"] = tt.env
+			got := f.local(tt.opts).Lookup(context.Background(), tt.host)
+			if s := sources(got.Credentials); !reflect.DeepEqual(s, tt.wantCreds) {
+				t.Errorf("credentials = %v, want %v", s, tt.wantCreds)
+			}
+			if !reflect.DeepEqual(got.Tried, tt.wantTried) {
+				t.Errorf("tried = %v, want %v", got.Tried, tt.wantTried)
+			}
+			var want []report.Reason
+			if tt.problem != "" {
+				want = []report.Reason{tt.problem}
+			}
+			if r := reasons(got.Problems); !reflect.DeepEqual(r, want) {
+				t.Errorf("problems = %+v, want %v", got.Problems, want)
+			}
+		})
+	}
+}
