@@ -232,6 +232,10 @@ func (b base) loginRemedy(reason report.Reason, source string) string {
 		if has(credentials.SourceDockerConfig) || has("credential-helper/") || !has(credentials.SourceHelmRegistryConfig) {
 			cmds = append(cmds, "docker login "+dockerHost)
 		}
+		if has(credentials.SourceDockerAuthConfig) {
+			// docker reads the variable before what docker login stores.
+			cmds = append([]string{"fix or unset DOCKER_AUTH_CONFIG"}, cmds...)
+		}
 		if has(credentials.SourceFlags) {
 			cmds = append([]string{"check --username and --password-stdin"}, cmds...)
 		}
