@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strings"
 
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -17,6 +18,7 @@ import (
 type configFile struct {
 	source      string // SourceDockerConfig or SourceHelmRegistryConfig
 	entries     []Entry
+	keys        map[string]bool // every auths key, faulty entries included
 	credsStore  string
 	credHelpers map[string]string
 	problems    []Problem
@@ -59,6 +61,10 @@ func loadConfigFile(path, source string, explicit bool, lookPath func(string) (s
 		return cf
 	}
 	cf.credsStore, cf.credHelpers = raw.CredsStore, raw.CredHelpers
+	cf.keys = make(map[string]bool, len(raw.Auths))
+	for k := range raw.Auths {
+		cf.keys[k] = true
+	}
 	// Docker and Helm both fall back to the platform's keychain helper
 	// when a config configures no auth at all.
 	if cf.credsStore == "" && len(cf.credHelpers) == 0 && len(raw.Auths) == 0 {
@@ -99,21 +105,40 @@ func (cf configFile) problemsFor(host string) []Problem {
 	return out
 }
 
-// entriesFor are the auths entries for host, the one filed under the
-// host's canonical server address first (Docker's exact match), then the
-// rest by key.
+// entriesFor is the one auths entry Docker's file store (docker/cli
+// credentials fileStore.Get) and oras-go's (so Helm's) use for host: the
+// entry filed under the host's exact server address when there is one,
+// even an empty or broken one (which then sends nothing); otherwise an
+// entry whose key's hostname is that address ("https://r.io/" for "r.io").
+// Both peers take the first such key in Go's random map order; regcheck
+// takes the first in key order, so its answer is stable.
 func (cf configFile) entriesFor(host string) []Entry {
-	var exact, rest []Entry
+	addr := serverAddress(host)
+	if cf.keys[addr] {
+		for _, e := range cf.entries {
+			if e.Key == addr {
+				return []Entry{e}
+			}
+		}
+		return nil // an empty or broken exact entry: its problem says why
+	}
 	for _, e := range cf.entries {
-		switch {
-		case NormalizeHost(e.Key) != host:
-		case e.Key == serverAddress(host):
-			exact = append(exact, e)
-		default:
-			rest = append(rest, e)
+		if keyHostname(e.Key) == addr {
+			return []Entry{e}
 		}
 	}
-	return append(exact, rest...)
+	return nil
+}
+
+// keyHostname is docker/cli's ConvertToHostname (and oras-go's
+// ToHostname): a key's host[:port], its scheme and path dropped.
+func keyHostname(key string) string {
+	h := key
+	if _, rest, ok := strings.Cut(h, "://"); ok {
+		h = rest
+	}
+	h, _, _ = strings.Cut(h, "/")
+	return h
 }
 
 // defaultHelper is the keychain helper Docker (and oras-go, so Helm)

@@ -91,9 +91,12 @@ func TestLocalLookupOrder(t *testing.T) {
 			wantTried: []string{"flags", "docker-config", "helm-registry-config"},
 		},
 		{
+			// Docker and oras-go look Docker Hub up under
+			// https://index.docker.io/v1/ or a key whose hostname is that;
+			// "https://registry-1.docker.io" is neither.
 			name:      "Docker Hub aliases",
 			host:      "registry-1.docker.io",
-			wantCreds: []string{"docker-config=dockerhub", "helm-registry-config=helmhub"},
+			wantCreds: []string{"docker-config=dockerhub"},
 			wantTried: []string{"docker-config", "helm-registry-config"},
 		},
 		{
@@ -432,6 +435,40 @@ func TestLocalDockerAuthConfig(t *testing.T) {
 			}
 			if r := reasons(got.Problems); !reflect.DeepEqual(r, want) {
 				t.Errorf("problems = %+v, want %v", got.Problems, want)
+			}
+		})
+	}
+}
+
+// One host, several keys in one config: Docker's file store and oras-go use
+// the exact key when present (even an empty entry, which sends nothing),
+// else a key whose hostname is the host. Never several.
+func TestLocalOneEntryPerConfig(t *testing.T) {
+	tests := []struct {
+		name, docker string
+		host         string
+		want         []string
+		key          string
+	}{
+		{name: "exact key over a legacy URL key", host: "r.io",
+			docker: authsJSON(map[string]string{"https://r.io/": "legacy:pw", "r.io": "exact:pw"}), want: []string{"docker-config=exact"}, key: "r.io"},
+		{name: "legacy URL key when no exact one", host: "r.io",
+			docker: authsJSON(map[string]string{"https://r.io/v1/": "legacy:pw"}), want: []string{"docker-config=legacy"}, key: "https://r.io/v1/"},
+		{name: "an empty exact entry hides the legacy key: nothing is sent", host: "r.io",
+			docker: `{"auths":{"r.io":{},"https://r.io":{"auth":"` + b64("legacy:pw") + `"}}}`},
+		{name: "Docker Hub's exact key", host: "docker.io",
+			docker: authsJSON(map[string]string{"https://index.docker.io/v1/": "hub:pw", "docker.io": "alias:pw"}), want: []string{"docker-config=hub"}, key: "https://index.docker.io/v1/"},
+		{name: "two legacy keys: the first in key order", host: "r.io",
+			docker: authsJSON(map[string]string{"https://r.io": "a:pw", "http://r.io": "b:pw"}), want: []string{"docker-config=b"}, key: "http://r.io"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := newFixture(t, tt.docker, "").local(LocalOptions{}).Lookup(context.Background(), tt.host)
+			if s := sources(got.Credentials); !reflect.DeepEqual(s, tt.want) {
+				t.Fatalf("credentials = %v, want %v", s, tt.want)
+			}
+			if tt.key != "" && got.Credentials[0].Key != tt.key {
+				t.Errorf("key = %q, want %q", got.Credentials[0].Key, tt.key)
 			}
 		})
 	}

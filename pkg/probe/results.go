@@ -87,6 +87,14 @@ func reachableMessage(ref imageref.Reference, p *registry.PingResult) string {
 	}
 }
 
+// keyEvidence names the config entry the credential is filed under (the
+// one entry Docker or Helm would use for the host), never its secret.
+func keyEvidence(ev report.Evidence, a *attempt) {
+	if !a.anonymous() && a.cred.Key != "" {
+		ev["credentialKey"] = a.cred.Key
+	}
+}
+
 // credentialsResult says which method and credential are in use, or why
 // the credential could not authenticate.
 func (w *walk) credentialsResult(b base) report.Result {
@@ -94,6 +102,7 @@ func (w *walk) credentialsResult(b base) report.Result {
 	if f := a.authErr; f != nil && !(a.anonymous() && f.Reason == report.ReasonCredentialsRequired) {
 		ev := copyEvidence(f.Evidence)
 		w.triedEvidence(ev, w.attempts, func(x *attempt) *registry.Failure { return x.authErr })
+		keyEvidence(ev, a)
 		r := b.failFrom(report.CheckRegistryCredentials, f, a.source(), f.Message)
 		r.Evidence = ev
 		return r
@@ -111,6 +120,7 @@ func (w *walk) credentialsResult(b base) report.Result {
 	if len(b.tried) > 0 {
 		ev["searched"] = b.tried
 	}
+	keyEvidence(ev, a)
 	var msg string
 	switch {
 	case a.anonymous():
