@@ -8,7 +8,8 @@ import (
 	"os"
 	"runtime"
 	"sort"
-	"strings"
+
+	dockercreds "github.com/docker/cli/cli/config/credentials"
 
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -130,16 +131,10 @@ func (cf configFile) entriesFor(host string) []Entry {
 	return nil
 }
 
-// keyHostname is docker/cli's ConvertToHostname (and oras-go's
-// ToHostname): a key's host[:port], its scheme and path dropped.
-func keyHostname(key string) string {
-	h := key
-	if _, rest, ok := strings.Cut(h, "://"); ok {
-		h = rest
-	}
-	h, _, _ = strings.Cut(h, "/")
-	return h
-}
+// keyHostname is a key's host[:port], its scheme and path dropped, as
+// docker/cli's file store reduces legacy keys (oras-go's ToHostname does
+// the same); docker/cli's own function, so the two cannot drift.
+func keyHostname(key string) string { return dockercreds.ConvertToHostname(key) }
 
 // defaultHelper is the keychain helper Docker (and oras-go, so Helm)
 // detects on this platform when a config names none, or "" if absent.
