@@ -28,7 +28,7 @@ import (
 func ParsePullSecret(data []byte, legacy bool, source string) (entries []Entry, problems []Problem, rejected bool) {
 	if fault := kubeletRejects(data, legacy); fault != "" {
 		return nil, []Problem{newProblem(source, "", report.ReasonMalformedCredentials, fmt.Sprintf(
-			"%s %s; the kubelet decodes a pull secret as a whole, so it takes no credential from it, nor from the pod's other pull secrets (its pulls report the decoding error)",
+			"%s %s; the kubelet decodes a pull secret whole, so it uses neither this secret nor the pod's other pull secrets",
 			source, fault))}, true
 	}
 	if legacy {
@@ -86,7 +86,7 @@ func kubeletFault(err error) string {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.Is(err, errKubeletBase64):
-		return "its \"auth\" is not valid base64 as written (the kubelet does not trim spaces)"
+		return "its \"auth\" is not valid base64 as written"
 	case errors.Is(err, errNoColon):
 		return "its \"auth\" does not decode to username:password"
 	case errors.As(err, &typ) && typ.Field != "":

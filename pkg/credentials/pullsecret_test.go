@@ -19,7 +19,7 @@ func TestParsePullSecretAsTheKubelet(t *testing.T) {
 	}{
 		{name: "good", data: `{"auths":{"r.io":{"auth":"` + good + `"},"s.io":{"username":"u","password":"p"}}}`, entries: 2},
 		{name: "a stray space before auth", data: `{"auths":{"r.io":{"auth":" ` + good + `"},"s.io":{"username":"u","password":"p"}}}`, rejected: true, says: `entry "r.io"`},
-		{name: "a stray space after padded auth", data: `{"auths":{"r.io":{"auth":"` + good + ` "}}}`, rejected: true, says: "not valid base64"},
+		{name: "a stray space after padded auth", data: `{"auths":{"r.io":{"auth":"` + good + ` "}}}`, rejected: true, says: "not valid base64 as written"},
 		{name: "a line break is skipped by Go's base64, as in the kubelet", data: `{"auths":{"r.io":{"auth":"` + good[:4] + `\n` + good[4:] + `"}}}`, entries: 1},
 		{name: "email of the wrong JSON type", data: `{"auths":{"r.io":{"auth":"` + good + `","email":5}}}`, rejected: true, says: `field "email"`},
 		{name: "username of the wrong JSON type", data: `{"auths":{"r.io":{"username":true,"password":"p"}}}`, rejected: true},
