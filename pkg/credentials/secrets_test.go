@@ -73,6 +73,25 @@ func TestSecretsRoundTripAndNeverShow(t *testing.T) {
 	_, problems, _ = ParsePullSecret([]byte(`{"pw.io":{"auth":"`+secretPassword+`","email":5}}`), true, src)
 	shown = append(shown, problems)
 
+	// DOCKER_AUTH_CONFIG: a good entry round-trips; a broken variable's
+	// problem never quotes it.
+	for _, v := range []string{
+		`{"auths":{"env.io":{"auth":` + jsonString(b64("user:"+secretPassword)) + `}}}`,
+		`{"auths":{"env.io":{"auth":` + jsonString(b64("user:"+secretPassword)) + `,"password":` + jsonString(secretPassword) + `}}}`,
+		`{"auths":{"env.io":{"auth":"` + secretPassword + `"}}}`,
+		`{"auths":{"env.io":{"auth":` + secretPassword + `}}}`,
+	} {
+		f.env["DOCKER_AUTH_CONFIG"] = v
+		el := f.local(LocalOptions{})
+		got := el.Lookup(ctx, "env.io")
+		if len(got.Credentials) > 0 && got.Credentials[0].Source == SourceDockerAuthConfig && got.Credentials[0].Password != secretPassword {
+			t.Errorf("DOCKER_AUTH_CONFIG password did not round-trip")
+		}
+		listed, problems := el.List(ctx)
+		shown = append(shown, got, listed, problems)
+	}
+	delete(f.env, "DOCKER_AUTH_CONFIG")
+
 	shown = append(shown, l) // now holding helpers' answers
 	secrets := append([]string{badFragment, b64("user:" + secretPassword)}, allSecrets...)
 	for _, v := range shown {
