@@ -95,7 +95,9 @@ func (l *Local) configs() []configFile {
 // then each config file. Within a config, a credential helper that serves
 // the host hides its auths entries, as in Docker and Helm. Outside Helm
 // mode, a DOCKER_AUTH_CONFIG entry for the host's exact server address
-// takes the place of Docker's config, as in docker/cli.
+// takes the place of Docker's config, as in docker/cli. In Helm mode,
+// Docker's config is consulted only when Helm's holds nothing for the
+// host, as Helm's store with fallbacks does.
 func (l *Local) Lookup(ctx context.Context, host string) Lookup {
 	host = NormalizeHost(host)
 	var out Lookup
@@ -107,7 +109,13 @@ func (l *Local) Lookup(ctx context.Context, host string) Lookup {
 			out.Credentials = append(out.Credentials, cred)
 		}
 	}
+	fromFlags := len(out.Credentials)
 	for _, cf := range l.configs() {
+		if l.opts.HelmMode && len(out.Credentials) > fromFlags {
+			// Helm (oras-go's NewStoreWithFallbacks) falls back to
+			// Docker's config only when its own holds nothing for the host.
+			break
+		}
 		if cf.source == SourceDockerConfig {
 			// docker/cli reads DOCKER_AUTH_CONFIG first; an entry for the
 			// host there hides its helper and config.json.

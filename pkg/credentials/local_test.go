@@ -77,10 +77,19 @@ func TestLocalLookupOrder(t *testing.T) {
 			wantTried: []string{"docker-config", "helm-registry-config"},
 		},
 		{
-			name:      "helm mode: helm then docker",
+			// oras-go's NewStoreWithFallbacks: Docker's config only when
+			// Helm's holds nothing for the host.
+			name:      "helm mode: helm's entry, docker's not consulted",
 			opts:      LocalOptions{HelmMode: true},
 			host:      "r.io",
-			wantCreds: []string{"helm-registry-config=helmr", "docker-config=dockerr"},
+			wantCreds: []string{"helm-registry-config=helmr"},
+			wantTried: []string{"helm-registry-config"},
+		},
+		{
+			name:      "helm mode: docker's when helm has nothing",
+			opts:      LocalOptions{HelmMode: true},
+			host:      "docker.io",
+			wantCreds: []string{"docker-config=dockerhub"},
 			wantTried: []string{"helm-registry-config", "docker-config"},
 		},
 		{
