@@ -4,9 +4,8 @@ import (
 	"context"
 	"sync"
 
-	"github.com/distribution/reference"
-
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/probe"
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -30,13 +29,14 @@ func (o *AuthOptions) credentialFinder(ctx context.Context) (func(context.Contex
 }
 
 // registryHost is the registry an image reference names (docker.io for
-// short names), or false when it does not parse.
+// short names), or false when it does not parse. It reads the reference as
+// the probe does (imageref.ParseChart: Helm's oci:// prefix too).
 func registryHost(image string) (string, bool) {
-	named, err := reference.ParseNormalizedNamed(image)
+	ref, err := imageref.ParseChart(image)
 	if err != nil {
 		return "", false
 	}
-	return reference.Domain(named), true
+	return ref.Registry, true
 }
 
 // checkAll probes targets with at most limit in flight, keeping their order

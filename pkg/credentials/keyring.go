@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/distribution/reference"
+	"github.com/regcheck/regcheck/pkg/imageref"
 )
 
 // Entry is one auth entry of a dockerconfig: the key it is filed under and
@@ -104,11 +104,11 @@ func kubeletDefaultRegistryMatch(repository string) bool {
 // normalised repository without tag or digest ("nginx" becomes
 // "docker.io/library/nginx").
 func kubeletRepository(image string) (string, bool) {
-	named, err := reference.ParseNormalizedNamed(image)
+	ref, err := imageref.Parse(image)
 	if err != nil {
 		return "", false
 	}
-	return reference.TrimNamed(named).Name(), true
+	return ref.Name(), true
 }
 
 // kubeletKey reduces a config key as the kubelet's keyring does: the scheme

@@ -5,8 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/opencontainers/go-digest"
-
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
@@ -97,14 +95,10 @@ func checkReference(base report.Result, input string, known []string, implicitTa
 func bareDigest(s string) (string, bool) {
 	_, err := imageref.ParseChart(s)
 	var e *imageref.Error
-	if !errors.As(err, &e) || e.Kind != imageref.BareDigest {
+	if !errors.As(err, &e) || e.Kind != imageref.BareDigest || e.Digest == "" {
 		return "", false
 	}
-	dg, err := digest.Parse(strings.TrimPrefix(e.Input, "oci://"))
-	if err != nil {
-		return "", false
-	}
-	return dg.String(), true
+	return e.Digest.String(), true
 }
 
 // inferDigestRepository writes the corrected form REPO@DIGEST into a

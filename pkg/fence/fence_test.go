@@ -45,3 +45,26 @@ func TestDependencyFence(t *testing.T) {
 		}
 	}
 }
+
+// TestOneReferenceParser: image references are parsed in pkg/imageref
+// only; no other package imports distribution/reference's parser.
+func TestOneReferenceParser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list over every package")
+	}
+	out, err := exec.Command("go", "list", "-test", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "github.com/regcheck/regcheck/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 || strings.HasPrefix(fields[0], "github.com/regcheck/regcheck/pkg/imageref") {
+			continue
+		}
+		for _, imp := range fields[1:] {
+			if imp == "github.com/distribution/reference" {
+				t.Errorf("%s imports %s: parse references with pkg/imageref", fields[0], imp)
+			}
+		}
+	}
+}

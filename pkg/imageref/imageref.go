@@ -174,7 +174,10 @@ type Error struct {
 	// Why is the reason in a few words, without the reference: "a bare
 	// digest names no repository", or distribution's own words.
 	Why string
-	err error // distribution's or go-digest's error, when one was the cause
+	// Digest is the digest a BareDigest refusal holds, when it is a valid
+	// one (REPOSITORY@Digest then parses).
+	Digest digest.Digest
+	err    error // distribution's or go-digest's error, when one was the cause
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("invalid image reference %q: %s", e.Input, e.Why) }
@@ -212,8 +215,11 @@ func parse(s string, chart bool) (Reference, error) {
 	if scheme, _, ok := strings.Cut(body, "://"); ok && !strings.ContainsAny(scheme, "/@") {
 		return bad(Scheme, scheme+":// is a URL scheme; an image reference has none", nil)
 	}
-	if _, err := digest.Parse(body); err == nil || strings.HasPrefix(body, "sha256:") {
-		return bad(BareDigest, "a bare digest names no repository", nil)
+	if d, err := digest.Parse(body); err == nil || strings.HasPrefix(body, "sha256:") {
+		if err != nil {
+			d = ""
+		}
+		return Reference{}, &Error{Input: in, Kind: BareDigest, Why: "a bare digest names no repository", Digest: d}
 	}
 	named, err := reference.ParseNormalizedNamed(body)
 	switch {

@@ -151,6 +151,9 @@ func TestParseRefuses(t *testing.T) {
 			t.Errorf("Parse(%q) = %v, want a %s refusal", c.in, err, c.kind)
 			continue
 		}
+		if valid := c.in == "sha256:"+strings.Repeat("ab", 32); (e.Digest != "") != valid {
+			t.Errorf("Parse(%q): the refusal's digest is %q", c.in, e.Digest)
+		}
 		if c.msg != "" && err.Error() != c.msg {
 			t.Errorf("Parse(%q):\n got %s\nwant %s", c.in, err, c.msg)
 		}

@@ -1,8 +1,9 @@
 package kube
 
 import (
-	"github.com/distribution/reference"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/regcheck/regcheck/pkg/imageref"
 )
 
 // Well-known node labels used as platform hints.
@@ -50,18 +51,14 @@ func secretNames(refs []corev1.LocalObjectReference) []string {
 // spec leaves it empty: Always for ":latest" or no tag (and no digest),
 // else IfNotPresent.
 func DefaultPullPolicy(image string) corev1.PullPolicy {
-	named, err := reference.ParseNormalizedNamed(image)
-	if err != nil {
+	ref, err := imageref.Parse(image)
+	switch {
+	case err != nil:
 		// The API server ignores parse errors here too.
 		return corev1.PullIfNotPresent
-	}
-	if tagged, ok := named.(reference.Tagged); ok {
-		if tagged.Tag() == "latest" {
-			return corev1.PullAlways
-		}
-		return corev1.PullIfNotPresent
-	}
-	if _, ok := named.(reference.Digested); ok {
+	case ref.Tag == "latest":
+		return corev1.PullAlways
+	case ref.Written():
 		return corev1.PullIfNotPresent
 	}
 	return corev1.PullAlways
