@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/regcheck/regcheck/pkg/doctor"
+	"github.com/regcheck/regcheck/pkg/helmclient"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/report"
 	"github.com/regcheck/regcheck/pkg/scan"
@@ -39,7 +40,8 @@ completeness, a real authenticated exchange), pull (each --image), push (each
 reference (bare digests, missing tags, a repository that does not exist and the
 closest names the registry lists), staleness and workload-settings (for the
 named workloads: stale digests, and registry references in env vars and
-ConfigMaps), and rate-limit (the limit headers on manifest HEADs).
+ConfigMaps), and rate-limit (the limit headers on manifest HEADs). Under Helm, helm-version comes first:
+the Helm release running the plugin and its known OCI registry bugs.
 
 No cluster is needed unless workloads are named (TYPE/NAME, -l or -A).
 -o markdown writes an incident report: what each check does, why it matters,
@@ -145,6 +147,13 @@ func (o *DoctorOptions) Run(parent context.Context) error {
 	}
 	defer client.CloseIdleConnections() // nothing of the run outlives it
 	deps := doctor.Deps{Registry: client, Credentials: o.LocalCredentials().Lookup}
+	if o.HelmMode {
+		bin := o.Getenv("HELM_BIN")
+		deps.HelmVersion = func(ctx context.Context) []report.Result {
+			results, _ := helmclient.Check(ctx, bin) // every command: the doctor checks pulls and pushes
+			return results
+		}
+	}
 	if o.cfg.Workloads != nil {
 		kc, err := o.kubeClient()
 		if err != nil {

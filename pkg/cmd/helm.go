@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 	"helm.sh/helm/v3/pkg/chart/loader"
 
+	"github.com/regcheck/regcheck/pkg/helmbugs"
+	"github.com/regcheck/regcheck/pkg/helmclient"
 	"github.com/regcheck/regcheck/pkg/probe"
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -23,6 +25,7 @@ type HelmAuthOptions struct {
 	Version   string
 	image     string
 	note      string
+	helmPush  string // how the user's Helm's push token request differs from the probe's, when it does
 }
 
 // NewCmdPushAuth builds `helm regcheck push-auth`.
@@ -131,7 +134,17 @@ func (o *HelmAuthOptions) Run(parent context.Context) error {
 	// helm push never reads the chart first, so the push check alone decides.
 	target := probe.Target{Image: o.image, Push: o.Push, Pull: !o.Push, Lookup: local.Lookup(ctx, host)}
 	results := probe.New(client).Check(ctx, target)
+	if o.HelmMode {
+		results = append(o.helmVersion(ctx), results...)
+	}
 	for i := range results {
+		if o.helmPush != "" && results[i].Check == report.CheckRegistryPush {
+			results[i].Message += " (" + o.helmPush + ")"
+			if results[i].Evidence == nil {
+				results[i].Evidence = report.Evidence{}
+			}
+			results[i].Evidence["helmTokenRequest"] = o.helmPush
+		}
 		if o.note != "" {
 			if results[i].Evidence == nil {
 				results[i].Evidence = report.Evidence{}
@@ -143,4 +156,41 @@ func (o *HelmAuthOptions) Run(parent context.Context) error {
 		fmt.Fprintln(o.ErrOut, "note:", o.note)
 	}
 	return o.Print(report.New(report.KindAuth, results))
+}
+
+// helmVersion reports helm.version for the Helm running this plugin, and
+// says where that Helm's push will differ from regcheck's probe: regcheck
+// asks repository:R:pull,push in its first token request, as Helm v3.22.0
+// and v4.2.4 do; older releases ask otherwise (helmbugs.PushTokenRequest).
+func (o *HelmAuthOptions) helmVersion(ctx context.Context) []report.Result {
+	commands := []string{helmbugs.Pull, helmbugs.Login}
+	if o.Push {
+		commands = []string{helmbugs.Push, helmbugs.Login}
+	}
+	bin := o.Getenv("HELM_BIN")
+	results, answer := helmclient.Check(ctx, bin, commands...)
+	if answer.Command == "" {
+		o.debugf("helm.version: %s", results[0].Message)
+		return results
+	}
+	o.debugf("helm.version: %s answered %s (%s)", bin, answer.Raw, answer.Command)
+	if !o.Push {
+		return results
+	}
+	_, repo, _ := strings.Cut(o.image, "/")
+	request, same := helmbugs.PushTokenRequest(answer.Version, repo)
+	if same {
+		o.debugf("helm.version: regcheck asks repository:%s:pull,push in its first token request, as Helm %s will", repo, answer.Version)
+		return results
+	}
+	o.debugf("helm.version: regcheck asks repository:%s:pull,push in its first token request (as Helm v3.22.0+ and v4.2.4+ do); Helm %s will send %s instead", repo, answer.Version, request)
+	o.helmPush = fmt.Sprintf("Helm %s will send %s, not the single pull,push request regcheck sent", answer.Version, request)
+	return results
+}
+
+// debugf writes one --debug line on stderr, in the trace's format.
+func (o *CommonOptions) debugf(format string, args ...any) {
+	if o.Debug {
+		fmt.Fprintf(o.ErrOut, "regcheck: "+format+"\n", args...)
+	}
 }

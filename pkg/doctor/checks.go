@@ -8,6 +8,7 @@ import (
 // Check IDs, stable for --only/--skip and Evidence["doctorCheck"], in the
 // order the report lists them.
 const (
+	HelmVersion      = "helm-version"
 	Reachable        = "reachable"
 	Credentials      = "credentials"
 	Pull             = "pull"
@@ -19,7 +20,7 @@ const (
 )
 
 // IDs are every check, in report order.
-var IDs = []string{Reachable, Credentials, Pull, Push, Reference, Staleness, WorkloadSettings, RateLimit}
+var IDs = []string{HelmVersion, Reachable, Credentials, Pull, Push, Reference, Staleness, WorkloadSettings, RateLimit}
 
 // EvidenceKey is the evidence key naming the doctor check of a result.
 const EvidenceKey = "doctorCheck"

@@ -1,8 +1,13 @@
 package doctor
 
 import (
+	"bytes"
+	"context"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/regcheck/regcheck/pkg/report"
 )
 
 func TestParseChecks(t *testing.T) {
@@ -15,7 +20,7 @@ func TestParseChecks(t *testing.T) {
 		{name: "default runs all", want: IDs},
 		{name: "only", only: []string{"pull,push"}, want: []string{Pull, Push}},
 		{name: "only repeated, spaces and case", only: []string{" Reachable", "credentials "}, want: []string{Reachable, Credentials}},
-		{name: "skip", skip: []string{"staleness", "workload-settings,rate-limit"}, want: []string{Reachable, Credentials, Pull, Push, Reference}},
+		{name: "skip", skip: []string{"staleness", "workload-settings,rate-limit"}, want: []string{HelmVersion, Reachable, Credentials, Pull, Push, Reference}},
 		{name: "skip wins over only", only: []string{"pull,push"}, skip: []string{"push"}, want: []string{Pull}},
 		{name: "unknown only", only: []string{"pul"}, err: true},
 		{name: "unknown skip", skip: []string{"reachable,dns"}, err: true},
@@ -53,5 +58,49 @@ func TestResultsFilteredAndOrdered(t *testing.T) {
 	}
 	if want := []string{Reachable, Pull, RateLimit}; !reflect.DeepEqual(got, want) {
 		t.Errorf("results = %v, want %v", got, want)
+	}
+}
+
+// Under Helm the checklist starts with helm-version, and the incident
+// report names the Helm release.
+func TestHelmVersionItem(t *testing.T) {
+	helm := func(context.Context) []report.Result {
+		return []report.Result{{Check: report.CheckHelmVersion, Status: report.StatusWarn, Reason: report.ReasonKnownHelmBug,
+			Message: "Helm v3.14.4 has a known bug", Remedy: "upgrade Helm to v3.15.0 or later",
+			Evidence: report.Evidence{"helmVersion": "v3.14.4", "upstream": []string{"helm/helm#12835"}}}}
+	}
+	for _, tc := range []struct {
+		name string
+		skip []string
+		deps Deps
+		want int
+	}{
+		{"under helm", nil, Deps{HelmVersion: helm}, 1},
+		{"skipped", []string{HelmVersion}, Deps{HelmVersion: helm}, 0},
+		{"not under helm", nil, Deps{}, 0},
+	} {
+		checks, _ := ParseChecks(nil, tc.skip)
+		got, err := Run(context.Background(), Config{Checks: checks}, tc.deps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != tc.want {
+			t.Fatalf("%s: %d results, want %d", tc.name, len(got), tc.want)
+		}
+		if tc.want == 0 {
+			continue
+		}
+		if IDOf(got[0]) != HelmVersion {
+			t.Errorf("%s: check %s", tc.name, IDOf(got[0]))
+		}
+		var md bytes.Buffer
+		if err := Markdown(&md, report.New(report.KindDoctor, got)); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"Helm client: `v3.14.4`", "helm/helm#12835", "helm version --template", "upgrade Helm to v3.15.0"} {
+			if !strings.Contains(md.String(), want) {
+				t.Errorf("%s: markdown lacks %q:\n%s", tc.name, want, md.String())
+			}
+		}
 	}
 }

@@ -56,6 +56,9 @@ type Deps struct {
 	// PullSecrets gives workloads the credentials the kubelet would use;
 	// nil means anonymous.
 	PullSecrets scan.CredentialFunc
+	// HelmVersion reports helm.version for the Helm running regcheck as a
+	// plugin; nil outside Helm (the check is then left out).
+	HelmVersion func(ctx context.Context) []report.Result
 }
 
 // Run runs the enabled checks and returns their results in checklist
@@ -67,6 +70,11 @@ func Run(ctx context.Context, cfg Config, deps Deps) ([]report.Result, error) {
 	d := newRun(cfg, deps)
 	if err := d.workloads(ctx); err != nil {
 		return nil, err
+	}
+	if deps.HelmVersion != nil && cfg.Checks.Enabled(HelmVersion) {
+		for _, r := range deps.HelmVersion(ctx) {
+			d.add(HelmVersion, r)
+		}
 	}
 	d.gather()
 	d.hygiene()

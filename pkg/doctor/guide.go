@@ -14,6 +14,10 @@ type Guide struct {
 
 // Guides explain each check, by ID.
 var Guides = map[string]Guide{
+	HelmVersion: {
+		What: "Under Helm: which Helm release runs the plugin (`helm version`) and whether it has a known OCI registry bug for push, pull or registry login.",
+		Why:  "Some Helm releases fail where the registry is fine: 3.13.2 to 3.14.x break anonymous pushes with `unexpected EOF`, 3.18 to 3.21 pushes to Quay with `401`; the fix is an upgrade, not a registry change.",
+	},
 	Reachable: {
 		What: "DNS resolution, a TCP connection, the TLS certificate (subject, issuer, expiry) and that GET /v2/ answers the registry API.",
 		Why:  "Every other check depends on it; a login portal or proxy answering /v2/ is what makes clients fail with `invalid character '<'` or `Expecting value: line 1 column 1`.",
@@ -67,6 +71,8 @@ func (d *run) verify(id string, r report.Result) []string {
 		workload = strings.ToLower(r.Workload) + " -n " + r.Namespace
 	}
 	switch {
+	case id == HelmVersion:
+		return []string{"helm version --template '{{.Version}}'"}
 	case id == Reachable || id == RateLimit || (id == Credentials && r.Registry != "" && workload == ""):
 		if r.Registry == "" {
 			return nil

@@ -45,6 +45,19 @@ func Verdict(r report.Report) string {
 	return fmt.Sprintf("Verdict: PASS (%s)", counts)
 }
 
+// HelmClient is the Helm release that ran the doctor, as helm.version
+// found it; empty outside Helm or when Helm could not be asked.
+func HelmClient(r report.Report) string {
+	for _, res := range r.Results {
+		if res.Check == report.CheckHelmVersion {
+			if v, ok := res.Evidence["helmVersion"].(string); ok {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
 // Table writes a line per check, the verdict, then the next steps.
 func Table(w io.Writer, r report.Report) error {
 	if len(r.Results) == 0 {
@@ -74,6 +87,9 @@ func Table(w io.Writer, r report.Report) error {
 // evidence, how to fix it and how to verify the fix.
 func Markdown(w io.Writer, r report.Report) error {
 	fmt.Fprintf(w, "# regcheck doctor report\n\n**%s**\n\n", Verdict(r))
+	if v := HelmClient(r); v != "" {
+		fmt.Fprintf(w, "Helm client: `%s`\n\n", v)
+	}
 	if len(r.Results) == 0 {
 		_, err := fmt.Fprintln(w, "No checks ran.")
 		return err

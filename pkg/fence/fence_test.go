@@ -26,6 +26,7 @@ func TestDependencyFence(t *testing.T) {
 		"scan":        {"github.com/spf13/cobra", "helm.sh/helm"},
 		"helmbugs":    {"github.com/spf13/cobra", "k8s.io/client-go", "helm.sh/helm"},
 		"pullfailure": {"github.com/spf13/cobra", "k8s.io/client-go", "k8s.io/api", "helm.sh/helm"},
+		"helmclient":  {"github.com/spf13/cobra", "k8s.io/client-go", "helm.sh/helm"},
 	}
 	for pkg, bad := range forbidden {
 		path := "github.com/regcheck/regcheck/pkg/" + pkg

@@ -66,6 +66,10 @@ const (
 	// server did not let regcheck list: results are partial. An addition
 	// to SPEC.
 	CheckClusterRead Check = "cluster.read"
+	// CheckHelmVersion is the Helm client running regcheck as a plugin:
+	// does its release have a known OCI registry bug (SPEC "The Helm
+	// client's own version").
+	CheckHelmVersion Check = "helm.version"
 )
 
 // Reason is the one word that explains a status, the same in every format.
@@ -110,6 +114,12 @@ const (
 	// same pull with the pod's credentials works from here: the cause is
 	// on the node's side (network, proxy, mirror, CA bundle, clock).
 	ReasonPullFailsOnNode Reason = "PullFailsOnNode"
+	// ReasonKnownHelmBug (helm.version, warn): the user's Helm release has
+	// a known OCI registry bug that applies to the command.
+	ReasonKnownHelmBug Reason = "KnownHelmBug"
+	// ReasonHelmVersionUnknown (helm.version, skip): $HELM_BIN could not
+	// be asked its version. An addition to SPEC.
+	ReasonHelmVersionUnknown Reason = "HelmVersionUnknown"
 )
 
 // Evidence is what a person needs to trust a result: HTTP statuses,
