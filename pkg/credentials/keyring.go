@@ -104,7 +104,7 @@ func kubeletDefaultRegistryMatch(repository string) bool {
 // normalised repository without tag or digest ("nginx" becomes
 // "docker.io/library/nginx").
 func kubeletRepository(image string) (string, bool) {
-	ref, err := imageref.Parse(image)
+	ref, err := imageref.ParseAsKubelet(image)
 	if err != nil {
 		return "", false
 	}

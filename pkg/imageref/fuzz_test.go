@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// FuzzParse: any input either parses into a reference whose normalised
+// FuzzParse: for Parse, ParseChart and ParseAsKubelet, any input either parses into a reference whose normalised
 // form parses back to the same reference, or is refused with a typed
 // *Error of a known Kind and a one-line message: never a panic, never
 // another kind of error. (testdata/fuzz/FuzzParse keeps what the former
@@ -24,7 +24,7 @@ func FuzzParse(f *testing.F) {
 	}
 	kinds := map[Kind]bool{Empty: true, BareDigest: true, Identifier: true, Uppercase: true, Scheme: true, InvalidHost: true, Malformed: true}
 	f.Fuzz(func(t *testing.T, s string) {
-		for _, parse := range []func(string) (Reference, error){Parse, ParseChart} {
+		for _, parse := range []func(string) (Reference, error){Parse, ParseChart, ParseAsKubelet} {
 			ref, err := parse(s)
 			if err != nil {
 				var e *Error
@@ -37,7 +37,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("parse(%q) = %+v: a part is empty", s, ref)
 			}
 			for _, form := range []string{ref.String(), ref.Pull()} {
-				again, err := Parse(form)
+				again, err := parse(form)
 				if err != nil {
 					t.Fatalf("parse(%q) normalised to %q, which does not parse: %v", s, form, err)
 				}
@@ -45,7 +45,7 @@ func FuzzParse(f *testing.F) {
 					t.Fatalf("parse(%q) = %q, but that parses to %q", s, form, again)
 				}
 			}
-			if again, _ := Parse(ref.String()); again.String() != ref.String() || again.Identifier() != ref.Identifier() {
+			if again, _ := parse(ref.String()); again.String() != ref.String() || again.Identifier() != ref.Identifier() {
 				t.Fatalf("parse(%q) = %q, but that parses to %q", s, ref, again)
 			}
 		}

@@ -190,16 +190,25 @@ func (e *Error) Unwrap() error { return e.err }
 // around it are trimmed; a URL scheme (oci:// included) is refused: see
 // ParseChart for Helm's chart references.
 func Parse(s string) (Reference, error) {
-	return parse(s, false)
+	return parse(s, false, false)
+}
+
+// ParseAsKubelet parses an image as the kubelet and the runtime read it
+// (distribution/reference unchanged): a capitalised first part with no dot
+// or port ("LOCALDOMAIN/app") is a host there, not a refusal. Only code
+// that predicts what the kubelet does with such an image uses it (its
+// credential keyring); everything a user reads is parsed with Parse.
+func ParseAsKubelet(s string) (Reference, error) {
+	return parse(s, false, true)
 }
 
 // ParseChart parses a reference as Helm's OCI commands take it: an image
 // reference with an optional oci:// prefix (helm push, pull, registry).
 func ParseChart(s string) (Reference, error) {
-	return parse(s, true)
+	return parse(s, true, false)
 }
 
-func parse(s string, chart bool) (Reference, error) {
+func parse(s string, chart, upperHost bool) (Reference, error) {
 	in := strings.TrimSpace(s)
 	bad := func(k Kind, why string, err error) (Reference, error) {
 		return Reference{}, &Error{Input: in, Kind: k, Why: why, err: err}
@@ -240,7 +249,7 @@ func parse(s string, chart bool) (Reference, error) {
 		first, _, _ := strings.Cut(body, "/")
 		return bad(InvalidHost, first+" looks like a registry host but is not a valid host name", nil)
 	}
-	if domain != "localhost" && !strings.ContainsAny(domain, ".:") {
+	if !upperHost && domain != "localhost" && !strings.ContainsAny(domain, ".:") {
 		// distribution takes a first part with capitals and no dot or port
 		// ("UPPER/case") for a host, only because repository names are
 		// lowercase; Docker answers that the repository name must be

@@ -163,6 +163,21 @@ func TestParseRefuses(t *testing.T) {
 	}
 }
 
+// TestParseAsKubelet: the kubelet's reading keeps distribution's rows that
+// Parse refuses on purpose (an uppercase first part is a host there).
+func TestParseAsKubelet(t *testing.T) {
+	for _, r := range distributionRows {
+		d, ok := deliberateDifferences[r.src+" "+r.in]
+		if !ok || d.kind != Uppercase {
+			continue
+		}
+		ref, err := ParseAsKubelet(r.in)
+		if err != nil || (r.name != "" && ref.Name() != r.name) {
+			t.Errorf("ParseAsKubelet(%q) = %s, %v; the source expects %s", r.in, ref, err, r.name)
+		}
+	}
+}
+
 func TestParseChart(t *testing.T) {
 	r, err := ParseChart("oci://registry.example.com/charts/smoke-bundle:0.1.0")
 	if err != nil || !r.OCI || r.Name() != "registry.example.com/charts/smoke-bundle" || r.Tag != "0.1.0" {
