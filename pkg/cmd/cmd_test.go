@@ -88,8 +88,37 @@ func TestHelmEnvironmentDefaults(t *testing.T) {
 	if got := *o.ConfigFlags.Context; got != "staging" {
 		t.Errorf("context = %q: a flag wins over HELM_KUBECONTEXT", got)
 	}
-	if o.RegistryConfig != "/etc/helm/registry.json" || !o.Debug {
-		t.Errorf("registry config %q, debug %v: want Helm's", o.RegistryConfig, o.Debug)
+	if !o.Debug {
+		t.Errorf("debug %v: want HELM_DEBUG's", o.Debug)
+	}
+	// HELM_REGISTRY_CONFIG is not --registry-config: Helm sets it for every
+	// plugin, and package credentials decides whether the user named it.
+	if o.RegistryConfig != "" {
+		t.Errorf("registry config %q: HELM_REGISTRY_CONFIG must not become the flag", o.RegistryConfig)
+	}
+}
+
+// TestHelmNeverLoggedIn is a Helm user who never ran helm registry login:
+// Helm passes its default HELM_REGISTRY_CONFIG, which does not exist.
+// That is "not logged in", never a failure.
+func TestHelmNeverLoggedIn(t *testing.T) {
+	home := t.TempDir()
+	env := map[string]string{
+		"HOME":                 home,
+		"HELM_BIN":             "helm",
+		"HELM_PLUGIN_NAME":     "regcheck",
+		"HELM_CONFIG_HOME":     home + "/.config/helm",
+		"HELM_REGISTRY_CONFIG": home + "/.config/helm/registry/config.json",
+	}
+	stdout, stderr, code := runCmd(t, env, "", "creds", "-o", "json")
+	if code != 0 || strings.Contains(stdout, `"status": "fail"`) {
+		t.Errorf("creds: exit %d, want 0 and no fail\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	// helm --registry-config PATH reaches the plugin as HELM_REGISTRY_CONFIG.
+	env["HELM_REGISTRY_CONFIG"] = home + "/typo.json"
+	stdout, _, code = runCmd(t, env, "", "creds", "-o", "json")
+	if code != 1 || !strings.Contains(stdout, "CredentialsUnreadable") || !strings.Contains(stdout, "typo.json does not exist") {
+		t.Errorf("creds with a registry config the user named: exit %d, want 1 and CredentialsUnreadable\n%s", code, stdout)
 	}
 }
 

@@ -104,7 +104,11 @@ func (o *CommonOptions) Complete(flags *pflag.FlagSet) error {
 
 // fromHelmEnv applies Helm's plugin environment where no flag was given:
 // Helm strips its own global flags before running a plugin and passes
-// them as HELM_* variables instead.
+// them as HELM_* variables instead. HELM_REGISTRY_CONFIG is not one of
+// them here: Helm sets it for every plugin, to its default path when the
+// user gave none, so it is no --registry-config. Package credentials reads
+// it and tells Helm's default (a missing file means "not logged in") from
+// a path the user named.
 func (o *CommonOptions) fromHelmEnv(flags *pflag.FlagSet) {
 	set := func(name string, target *string, env string) {
 		if v := o.Getenv(env); v != "" && !flags.Changed(name) && target != nil {
@@ -113,7 +117,6 @@ func (o *CommonOptions) fromHelmEnv(flags *pflag.FlagSet) {
 	}
 	set("namespace", o.ConfigFlags.Namespace, "HELM_NAMESPACE")
 	set("context", o.ConfigFlags.Context, "HELM_KUBECONTEXT")
-	set("registry-config", &o.RegistryConfig, "HELM_REGISTRY_CONFIG")
 	if d := o.Getenv("HELM_DEBUG"); (d == "1" || d == "true") && !flags.Changed("debug") {
 		o.Debug = true
 	}

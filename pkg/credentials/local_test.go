@@ -32,7 +32,9 @@ func newFixture(t *testing.T, dockerConfig, helmConfig string) *localFixture {
 
 func (f *localFixture) local(opts LocalOptions) *Local {
 	opts.HomeDir = f.home
-	opts.Getenv = env(f.env)
+	if opts.Getenv == nil {
+		opts.Getenv = env(f.env)
+	}
 	return NewLocal(opts)
 }
 
@@ -238,6 +240,48 @@ func TestLocalProblems(t *testing.T) {
 			},
 			host: "r.io",
 			want: []report.Reason{report.ReasonCredentialsUnreadable},
+		},
+		{
+			// Helm passes HELM_REGISTRY_CONFIG to every plugin, set to its
+			// default path even for a user who never ran helm registry login.
+			name: "Helm's default registry config that does not exist",
+			opts: func(t *testing.T) LocalOptions {
+				home := t.TempDir()
+				return LocalOptions{HelmMode: true, Getenv: env(map[string]string{
+					"HELM_CONFIG_HOME":     filepath.Join(home, "helm"),
+					"HELM_REGISTRY_CONFIG": filepath.Join(home, "helm", "registry", "config.json"),
+				})}
+			},
+			host: "r.io",
+		},
+		{
+			// helm --registry-config PATH reaches a plugin only as
+			// HELM_REGISTRY_CONFIG: Helm strips the flag from its arguments.
+			name: "helm --registry-config that does not exist",
+			opts: func(t *testing.T) LocalOptions {
+				home := t.TempDir()
+				return LocalOptions{HelmMode: true, Getenv: env(map[string]string{
+					"HELM_CONFIG_HOME":     filepath.Join(home, "helm"),
+					"HELM_REGISTRY_CONFIG": filepath.Join(home, "typo.json"),
+				})}
+			},
+			host: "r.io",
+			want: []report.Reason{report.ReasonCredentialsUnreadable},
+		},
+		{
+			name: "--registry-config that does not exist",
+			opts: func(t *testing.T) LocalOptions {
+				return LocalOptions{RegistryConfig: filepath.Join(t.TempDir(), "nope.json")}
+			},
+			host: "r.io",
+			want: []report.Reason{report.ReasonCredentialsUnreadable},
+		},
+		{
+			name: "DOCKER_CONFIG without a config.json",
+			opts: func(t *testing.T) LocalOptions {
+				return LocalOptions{Getenv: env(map[string]string{"DOCKER_CONFIG": t.TempDir()})}
+			},
+			host: "r.io",
 		},
 		{name: "credHelpers helper missing", docker: `{"credHelpers":{"r.io":"absent"}}`, host: "r.io", want: []report.Reason{report.ReasonCredentialsUnreadable}},
 		{name: "credsStore helper missing", docker: `{"credsStore":"absent"}`, host: "r.io", want: []report.Reason{report.ReasonCredentialsUnreadable}},

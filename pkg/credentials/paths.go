@@ -27,21 +27,28 @@ func (l *Local) dockerConfigPath() (path string, explicit bool) {
 }
 
 // helmRegistryConfigPath finds Helm's registry config as Helm v3 does:
-// --registry-config, else $HELM_REGISTRY_CONFIG (Helm sets it for every
-// plugin, to the default when unset, so it is not "explicit"), else
+// --registry-config, else $HELM_REGISTRY_CONFIG, else
 // helmpath.ConfigPath("registry/config.json"). helm's helmpath package is
 // not imported: it pulls in client-go and reads the process environment.
+//
+// Helm sets HELM_REGISTRY_CONFIG for every plugin: to its default path,
+// which does not exist until `helm registry login`, or to the path of
+// `helm --registry-config PATH` (Helm strips that flag from a plugin's
+// arguments and passes it this way). So under Helm it is explicit only
+// when it is not Helm's default; outside Helm it is an environment
+// default, as DOCKER_CONFIG is.
 func (l *Local) helmRegistryConfigPath() (path string, explicit bool) {
 	if p := l.opts.RegistryConfig; p != "" {
 		return p, true
 	}
-	if p := l.getenv("HELM_REGISTRY_CONFIG"); p != "" {
-		return p, false
-	}
+	var def string
 	if base := l.helmConfigHome(); base != "" {
-		return filepath.Join(base, "registry", "config.json"), false
+		def = filepath.Join(base, "registry", "config.json")
 	}
-	return "", false
+	if p := l.getenv("HELM_REGISTRY_CONFIG"); p != "" {
+		return p, l.opts.HelmMode && filepath.Clean(p) != filepath.Clean(def)
+	}
+	return def, false
 }
 
 // helmConfigHome is $HELM_CONFIG_HOME, else $XDG_CONFIG_HOME/helm, else

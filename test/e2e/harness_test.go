@@ -44,6 +44,23 @@ func newSandbox(t *testing.T) *env.Sandbox {
 	return s
 }
 
+// newFreshSandbox is a first-time user's home: nothing but HOME and PATH,
+// regcheck installed as a kubectl and a Helm plugin, run by the real
+// kubectl and helm with the environment they give plugins.
+func newFreshSandbox(t *testing.T) *env.Sandbox {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end to end: runs the real kubectl and helm")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s, err := env.NewFreshSandbox(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // startRegistry starts a real distribution registry for the test.
 func startRegistry(t *testing.T, opts env.RegistryOptions) *env.Registry {
 	t.Helper()

@@ -56,6 +56,21 @@ func BuildRegcheck() error {
 // NewSandbox prepares dir (which must exist) as a home with regcheck
 // installed as a kubectl and a Helm plugin.
 func NewSandbox(ctx context.Context, dir string) (*Sandbox, error) {
+	return newSandbox(ctx, dir, false)
+}
+
+// NewFreshSandbox is a first-time user's machine: a fresh, empty HOME and a
+// PATH, nothing else. No DOCKER_CONFIG, no HELM_* directories, no
+// ~/.docker, no Helm config: kubectl and Helm find their defaults under
+// HOME as they would for a new user, and Helm runs the plugin with the
+// environment it gives every plugin (HELM_REGISTRY_CONFIG at its default
+// path, which does not exist, HELM_NAMESPACE, ...). KUBECONFIG is unset
+// ($HOME/.kube/config, absent) until a test adds it with With.
+func NewFreshSandbox(ctx context.Context, dir string) (*Sandbox, error) {
+	return newSandbox(ctx, dir, true)
+}
+
+func newSandbox(ctx context.Context, dir string, fresh bool) (*Sandbox, error) {
 	root, err := RepoRoot()
 	if err != nil {
 		return nil, err
@@ -68,7 +83,11 @@ func NewSandbox(ctx context.Context, dir string) (*Sandbox, error) {
 		return nil, err
 	}
 	plugins := filepath.Join(dir, "plugins")
-	for _, d := range []string{plugins, filepath.Join(dir, ".docker"), filepath.Join(dir, "helm", "config"), filepath.Join(dir, "helm", "data"), filepath.Join(dir, "helm", "cache")} {
+	dirs := []string{plugins}
+	if !fresh {
+		dirs = append(dirs, filepath.Join(dir, ".docker"), filepath.Join(dir, "helm", "config"), filepath.Join(dir, "helm", "data"), filepath.Join(dir, "helm", "cache"))
+	}
+	for _, d := range dirs {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, err
 		}
@@ -80,13 +99,17 @@ func NewSandbox(ctx context.Context, dir string) (*Sandbox, error) {
 	s := &Sandbox{Dir: dir, Root: root, Tools: tools, env: []string{
 		"HOME=" + dir,
 		"PATH=" + plugins + string(os.PathListSeparator) + tools.Dir + string(os.PathListSeparator) + "/usr/local/bin:/usr/bin:/bin",
-		"DOCKER_CONFIG=" + filepath.Join(dir, ".docker"),
-		"HELM_CONFIG_HOME=" + filepath.Join(dir, "helm", "config"),
-		"HELM_DATA_HOME=" + filepath.Join(dir, "helm", "data"),
-		"HELM_CACHE_HOME=" + filepath.Join(dir, "helm", "cache"),
-		"KUBECONFIG=" + filepath.Join(dir, "no-kubeconfig"),
-		"NO_COLOR=1",
 	}}
+	if !fresh {
+		s.env = append(s.env,
+			"DOCKER_CONFIG="+filepath.Join(dir, ".docker"),
+			"HELM_CONFIG_HOME="+filepath.Join(dir, "helm", "config"),
+			"HELM_DATA_HOME="+filepath.Join(dir, "helm", "data"),
+			"HELM_CACHE_HOME="+filepath.Join(dir, "helm", "cache"),
+			"KUBECONFIG="+filepath.Join(dir, "no-kubeconfig"),
+			"NO_COLOR=1",
+		)
+	}
 	if r := s.Run(ctx, "", "helm", "plugin", "install", root); r.Code != 0 {
 		return nil, fmt.Errorf("helm plugin install: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
