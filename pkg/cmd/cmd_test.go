@@ -43,6 +43,10 @@ func TestExitCodes(t *testing.T) {
 		{"pull-auth needs a version", []string{"pull-auth", "oci://example.com/charts/app"}, "", 2, "", "give the chart version"},
 		{"bare digest is a finding, not a crash", []string{"auth", "sha256:" + strings.Repeat("a", 64)}, "", 1, "InvalidReference", ""},
 		{"unknown workload type", []string{"scan", "widget/x"}, "", 2, "", "widget"},
+		// Parsed before the cluster is asked, as labels.Parse parses it:
+		// never a 400 from the API server blamed on the server.
+		{"bad label selector", []string{"scan", "-A", "-l", "app in ("}, "", 2, "", `error: invalid label selector "app in (": unable to parse requirement`},
+		{"bad label selector, doctor", []string{"doctor", "-l", "a=b,"}, "", 2, "", `error: invalid label selector "a=b,"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := runCmd(t, map[string]string{"HOME": t.TempDir()}, tc.stdin, tc.args...)

@@ -104,7 +104,7 @@ func (o *DoctorOptions) Complete(c *cobra.Command, args []string) error {
 		if err != nil {
 			return cannotRun("reading kubeconfig: %v", err)
 		}
-		o.cfg.Workloads = &kube.Selection{Namespace: ns, AllNamespaces: o.AllNamespaces, LabelSelector: o.LabelSelector, Targets: targets}
+		o.cfg.Workloads = &kube.Selection{Namespace: ns, AllNamespaces: o.AllNamespaces, Targets: targets}
 	}
 	return nil
 }
@@ -133,6 +133,13 @@ func (o *DoctorOptions) Validate() error {
 	}
 	if len(o.Images)+len(o.PushTargets)+len(o.Registries) == 0 && !o.usesCluster() {
 		return cannotRun("nothing to check: give --image, --push-target, --registry or workloads (TYPE/NAME, -l, -A)")
+	}
+	sel, err := parseSelector(o.LabelSelector)
+	if err != nil {
+		return err
+	}
+	if o.cfg.Workloads != nil {
+		o.cfg.Workloads.LabelSelector = sel
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 
@@ -82,13 +83,35 @@ func (o *ScanOptions) Complete(c *cobra.Command, args []string) error {
 	if err != nil {
 		return cannotRun("reading kubeconfig: %v", err)
 	}
-	o.selection = kube.Selection{Namespace: ns, AllNamespaces: o.AllNamespaces, LabelSelector: o.LabelSelector, Targets: targets}
+	o.selection = kube.Selection{Namespace: ns, AllNamespaces: o.AllNamespaces, Targets: targets}
 	return nil
 }
 
-// Validate checks the flags.
+// Validate checks the flags and parses the label selector.
 func (o *ScanOptions) Validate() error {
-	return o.CommonOptions.Validate()
+	if err := o.CommonOptions.Validate(); err != nil {
+		return err
+	}
+	sel, err := parseSelector(o.LabelSelector)
+	if err != nil {
+		return err
+	}
+	o.selection.LabelSelector = sel
+	return nil
+}
+
+// parseSelector parses -l as the API server would, so a selector that
+// does not parse ends here, with labels.Parse's words and exit 2, before
+// the cluster is asked. Empty selects everything.
+func parseSelector(s string) (labels.Selector, error) {
+	if s == "" {
+		return labels.Everything(), nil
+	}
+	sel, err := labels.Parse(s)
+	if err != nil {
+		return nil, cannotRun("invalid label selector %q: %v", s, err)
+	}
+	return sel, nil
 }
 
 // Run reads the cluster, resolves each unique image once and prints a

@@ -123,7 +123,10 @@ func CollectEarly(ctx context.Context, client kubernetes.Interface, sel Selectio
 	case ns == "":
 		ns = metav1.NamespaceDefault
 	}
-	opts := metav1.ListOptions{LabelSelector: sel.LabelSelector}
+	var opts metav1.ListOptions
+	if sel.LabelSelector != nil && !sel.LabelSelector.Empty() {
+		opts.LabelSelector = sel.LabelSelector.String()
+	}
 	wanted := wantedResources(sel.Targets)
 
 	var (

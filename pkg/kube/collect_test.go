@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
@@ -302,7 +303,7 @@ func TestCollectSelection(t *testing.T) {
 		},
 		{
 			name: "label selector",
-			sel:  Selection{Namespace: ns, LabelSelector: "app=demo", Targets: []Target{{Kind: KindDeployment}}},
+			sel:  Selection{Namespace: ns, LabelSelector: labels.SelectorFromSet(labels.Set{"app": "demo"}), Targets: []Target{{Kind: KindDeployment}}},
 			want: []string{"prod/Deployment/idle", "prod/Deployment/web"},
 		},
 		{

@@ -3,6 +3,8 @@ package kube
 import (
 	"fmt"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // Workload kinds regcheck groups pods under.
@@ -23,8 +25,11 @@ type Selection struct {
 	// Namespace is used unless AllNamespaces; empty means "default".
 	Namespace     string
 	AllNamespaces bool
-	// LabelSelector is passed to every LIST, as `kubectl get -l` does.
-	LabelSelector string
+	// LabelSelector is passed to every LIST, as `kubectl get -l` does; nil
+	// selects everything. A parsed selector, never the flag's text: a
+	// selector that does not parse is the user's to fix (labels.Parse's
+	// error), not an API server's 400.
+	LabelSelector labels.Selector
 	// Targets narrows the result to these workloads; empty means all.
 	Targets []Target
 }

@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/regcheck/regcheck/pkg/report"
 	"github.com/regcheck/regcheck/test/e2e/env"
@@ -52,5 +54,27 @@ func TestFirstTimeHelmUser(t *testing.T) {
 	got := expect(t, r, report.CheckRegistryCredentials, report.StatusFail, report.ReasonCredentialsUnreadable)
 	if res.Code != 1 || !strings.Contains(got.Message, typo+" does not exist") {
 		t.Errorf("helm --registry-config %s regcheck creds: exit %d, message %q", typo, res.Code, got.Message)
+	}
+}
+
+// TestFirstTimeKubectlUser runs `kubectl regcheck` through the real kubectl
+// with nothing but HOME, PATH and a kubeconfig: a selector that does not
+// parse gets kubectl's kind of answer.
+func TestFirstTimeKubectlUser(t *testing.T) {
+	c := sharedCluster(t)
+	s := newFreshSandbox(t).With("KUBECONFIG=" + c.Kubeconfig)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const ns = "firstuser-empty"
+	if err := c.CreateNamespace(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+
+	// A selector that does not parse is the user's to fix: exit 2 with
+	// labels.Parse's words, before the API server is asked.
+	res := run(t, s, "", "kubectl", "regcheck", "-A", "-l", "app in (")
+	if res.Code != 2 || !strings.HasPrefix(res.Stderr, `error: invalid label selector "app in (": unable to parse requirement`) ||
+		strings.Contains(res.Stderr, "ServerError") || strings.Contains(res.Stderr, "readyz") {
+		t.Errorf("bad selector: exit %d, want 2 and the parse error\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
 	}
 }
