@@ -162,3 +162,39 @@ func TestCollectAllPartial(t *testing.T) {
 		t.Errorf("only the locked namespace: err = %v, want Forbidden", err)
 	}
 }
+
+// TestScanNothingFound is a cluster with no workloads: a namespace with
+// none says so in kubectl's words, and a workload named that does not exist
+// is not found, as kubectl get says it, and not "No results." with exit 0.
+func TestScanNothingFound(t *testing.T) {
+	lists := map[string]string{
+		"pods": "PodList", "replicasets": "ReplicaSetList", "deployments": "DeploymentList", "statefulsets": "StatefulSetList",
+		"daemonsets": "DaemonSetList", "jobs": "JobList", "cronjobs": "CronJobList", "replicationcontrollers": "ReplicationControllerList", "nodes": "NodeList",
+	}
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+		apiVersion := "v1"
+		if parts[0] == "apis" {
+			apiVersion = parts[1] + "/" + parts[2]
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"kind":%q,"apiVersion":%q,"metadata":{},"items":[]}`, lists[parts[len(parts)-1]], apiVersion)
+	}))
+	t.Cleanup(s.Close)
+	kc := kubeconfigFor(t, s.URL)
+	for _, tc := range []struct {
+		args           []string
+		code           int
+		stdout, stderr string
+	}{
+		{[]string{"-n", "shop"}, 0, "", "No resources found in shop namespace.\n"},
+		{[]string{"-A"}, 0, "", "No resources found\n"},
+		{[]string{"deploy/nope", "-n", "shop"}, 2, "", "Error from server (NotFound): deployments.apps \"nope\" not found\n"},
+		{[]string{"deploy/nope", "po/gone", "-n", "shop", "-o", "json"}, 2, `"results": []`, "Error from server (NotFound): deployments.apps \"nope\" not found\nError from server (NotFound): pods \"gone\" not found\n"},
+	} {
+		stdout, stderr, code := runCmd(t, map[string]string{"HOME": t.TempDir()}, "", append([]string{"scan", "--kubeconfig", kc}, tc.args...)...)
+		if code != tc.code || stderr != tc.stderr || (tc.stdout == "" && stdout != "") || !strings.Contains(stdout, tc.stdout) {
+			t.Errorf("scan %v: exit %d, want %d\nstdout: %q, want %q\nstderr: %q, want %q", tc.args, code, tc.code, stdout, tc.stdout, stderr, tc.stderr)
+		}
+	}
+}

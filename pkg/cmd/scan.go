@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -140,7 +141,43 @@ func (o *ScanOptions) Run(parent context.Context) error {
 		cs.warmer.Close()
 		return clusterError(err)
 	}
-	return o.Print(report.New(report.KindScan, o.scanInventory(ctx, cs, inv)))
+	r := report.New(report.KindScan, o.scanInventory(ctx, cs, inv))
+	table := o.Output == "table" || o.Output == "wide"
+	if len(inv.Workloads) == 0 && len(inv.NotFound) == 0 && (table || o.Output == "markdown") {
+		// kubectl get's words, on stderr, for a person reading a table.
+		if o.selection.AllNamespaces {
+			fmt.Fprintln(o.ErrOut, "No resources found")
+		} else {
+			fmt.Fprintf(o.ErrOut, "No resources found in %s namespace.\n", namespaceOrDefault(o.selection.Namespace))
+		}
+	}
+	if len(r.Results) == 0 && table {
+		err = nil // kubectl prints no empty table either
+	} else {
+		err = o.Print(r)
+	}
+	if len(inv.NotFound) == 0 {
+		return err
+	}
+	// Named workloads that do not exist, after what was found, as kubectl
+	// get prints them (its cmdutil.StandardErrorMessage, not imported for a
+	// format string: k8s.io/kubectl's cmd/util pulls in most of kubectl).
+	for _, nf := range inv.NotFound {
+		fmt.Fprintf(o.ErrOut, "Error from server (%s): %v\n", apierrors.ReasonForError(nf), nf)
+	}
+	var exit *ExitError
+	if errors.As(err, &exit) && exit.Err != nil {
+		return err
+	}
+	return &ExitError{Code: report.ExitCannotRun}
+}
+
+// namespaceOrDefault is the namespace a LIST without -A reads.
+func namespaceOrDefault(ns string) string {
+	if ns == "" {
+		return "default"
+	}
+	return ns
 }
 
 // clusterScan is what a scan of cluster workloads needs besides the

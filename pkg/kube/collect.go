@@ -228,6 +228,7 @@ func CollectEarly(ctx context.Context, client kubernetes.Interface, sel Selectio
 	}
 
 	inv.Workloads = filterTargets(group(&objs), sel.Targets)
+	inv.NotFound = missingTargets(sel.Targets, inv.Workloads, inv)
 	return inv, nil
 }
 

@@ -295,6 +295,7 @@ func TestCollectSelection(t *testing.T) {
 		sel       Selection
 		want      []string
 		resources []string // LISTed
+		notFound  []string // named targets that do not exist, as kubectl says it
 	}{
 		{
 			name: "all namespaces",
@@ -311,6 +312,12 @@ func TestCollectSelection(t *testing.T) {
 			sel:       Selection{Namespace: ns, Targets: []Target{{Kind: KindDeployment, Name: "web"}}},
 			want:      []string{"prod/Deployment/web"},
 			resources: []string{"deployments", "nodes", "pods", "replicasets"},
+		},
+		{
+			name:     "a named workload that does not exist",
+			sel:      Selection{Namespace: ns, Targets: []Target{{Kind: KindDeployment, Name: "web"}, {Kind: KindDeployment, Name: "nope"}, {Kind: KindPod, Name: "gone"}, {Kind: KindCronJob}}},
+			want:     []string{"prod/CronJob/nightly", "prod/Deployment/web"},
+			notFound: []string{`deployments.apps "nope" not found`, `pods "gone" not found`},
 		},
 		{
 			name: "a pod target keeps only that pod",
@@ -338,6 +345,16 @@ func TestCollectSelection(t *testing.T) {
 			}
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("workloads = %q, want %q", got, tt.want)
+			}
+			var missing []string
+			for _, err := range inv.NotFound {
+				if !apierrors.IsNotFound(err) {
+					t.Errorf("%v is no NotFound", err)
+				}
+				missing = append(missing, err.Error())
+			}
+			if !slices.Equal(missing, tt.notFound) {
+				t.Errorf("not found = %q, want %q", missing, tt.notFound)
 			}
 			if tt.resources != nil {
 				var listed []string

@@ -23,6 +23,10 @@ type Inventory struct {
 	// EventLists is how many namespaces' Events were listed (one
 	// paginated LIST each, only where some pod waits on an image pull).
 	EventLists int
+	// NotFound holds a NotFound API error (apierrors.IsNotFound) for each
+	// named target (deploy/web) that does not exist where it was looked
+	// for, in the order given; only for resources that were read.
+	NotFound []error
 }
 
 // Readable reports whether resource (e.g. "pods") was listed, so callers

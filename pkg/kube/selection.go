@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // Workload kinds regcheck groups pods under.
@@ -45,6 +47,41 @@ func (t Target) String() string {
 		return t.Kind
 	}
 	return t.Kind + "/" + t.Name
+}
+
+// kindResources is the resource each kind is listed as.
+var kindResources = map[string]string{
+	KindDeployment: "deployments", KindStatefulSet: "statefulsets", KindDaemonSet: "daemonsets", KindReplicaSet: "replicasets",
+	KindJob: "jobs", KindCronJob: "cronjobs", KindReplicationController: "replicationcontrollers", KindPod: "pods",
+}
+
+// notFound is the API server's NotFound for a named target, as `kubectl
+// get deploy/web` meets it: deployments.apps "web" not found.
+func (t Target) notFound() error {
+	return apierrors.NewNotFound(schema.GroupResource{Group: kindGroups[t.Kind], Resource: kindResources[t.Kind]}, t.Name)
+}
+
+// missingTargets are the named targets no workload in ws answers to, among
+// those whose resource inv could read: a target that could not be looked
+// for is a cluster.read skip, not a missing workload.
+func missingTargets(targets []Target, ws []Workload, inv *Inventory) []error {
+	var out []error
+	for _, t := range targets {
+		if t.Name == "" || !inv.Readable(kindResources[t.Kind]) {
+			continue
+		}
+		found := false
+		for i := range ws {
+			if t.matches(&ws[i]) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			out = append(out, t.notFound())
+		}
+	}
+	return out
 }
 
 // kindAliases maps kubectl's resource names, plurals and short names to kinds.

@@ -59,7 +59,8 @@ func TestFirstTimeHelmUser(t *testing.T) {
 
 // TestFirstTimeKubectlUser runs `kubectl regcheck` through the real kubectl
 // with nothing but HOME, PATH and a kubeconfig: a selector that does not
-// parse gets kubectl's kind of answer.
+// parse, a workload that does not exist and a namespace with none get
+// kubectl's answers.
 func TestFirstTimeKubectlUser(t *testing.T) {
 	c := sharedCluster(t)
 	s := newFreshSandbox(t).With("KUBECONFIG=" + c.Kubeconfig)
@@ -76,5 +77,23 @@ func TestFirstTimeKubectlUser(t *testing.T) {
 	if res.Code != 2 || !strings.HasPrefix(res.Stderr, `error: invalid label selector "app in (": unable to parse requirement`) ||
 		strings.Contains(res.Stderr, "ServerError") || strings.Contains(res.Stderr, "readyz") {
 		t.Errorf("bad selector: exit %d, want 2 and the parse error\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
+	}
+
+	// A named workload that does not exist: what kubectl get says, and a
+	// non-zero exit (2: there was nothing to check).
+	kubectl := run(t, s, "", "kubectl", "get", "deploy/nope", "-n", ns)
+	res = run(t, s, "", "kubectl", "regcheck", "deploy/nope", "-n", ns)
+	if res.Code != 2 || res.Stderr != kubectl.Stderr || res.Stdout != "" {
+		t.Errorf("deploy/nope: exit %d, want 2 and kubectl's %q\nstdout: %q\nstderr: %q", res.Code, kubectl.Stderr, res.Stdout, res.Stderr)
+	}
+	if want := "Error from server (NotFound): deployments.apps \"nope\" not found\n"; kubectl.Stderr != want {
+		t.Errorf("kubectl get deploy/nope said %q, want %q", kubectl.Stderr, want)
+	}
+
+	// A namespace with no workloads: kubectl's words, exit 0.
+	kubectl = run(t, s, "", "kubectl", "get", "deploy,sts,ds,job,cronjob,rc,pod", "-n", ns)
+	res = run(t, s, "", "kubectl", "regcheck", "-n", ns)
+	if res.Code != 0 || res.Stderr != kubectl.Stderr || res.Stdout != "" {
+		t.Errorf("empty namespace: exit %d, want 0 and kubectl's %q\nstdout: %q\nstderr: %q", res.Code, kubectl.Stderr, res.Stdout, res.Stderr)
 	}
 }
