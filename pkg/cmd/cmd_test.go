@@ -42,6 +42,10 @@ func TestExitCodes(t *testing.T) {
 		{"push-auth needs oci://", []string{"push-auth", "example.com/charts"}, "", 2, "", "must start with oci://"},
 		{"pull-auth needs a version", []string{"pull-auth", "oci://example.com/charts/app"}, "", 2, "", "give the chart version"},
 		{"bare digest is a finding, not a crash", []string{"auth", "sha256:" + strings.Repeat("a", 64)}, "", 1, "InvalidReference", ""},
+		// Issue 12 item 5, issue 22 item 5: named at once, no lookup of a host.
+		{"uppercase repository", []string{"auth", "UPPER/case:1"}, "", 1, "repository name (UPPER/case) must be lowercase", ""},
+		{"short bare digest", []string{"auth", "sha256:abc"}, "", 1, "a bare digest names no repository: sha256:abc", ""},
+		{"a URL scheme", []string{"auth", "https://gcr.io/foo/bar"}, "", 1, "https:// is a URL scheme; an image reference has none", ""},
 		{"unknown workload type", []string{"scan", "widget/x"}, "", 2, "", "widget"},
 		// Parsed before the cluster is asked, as labels.Parse parses it:
 		// never a 400 from the API server blamed on the server.
