@@ -99,6 +99,7 @@ func Markdown(w io.Writer, r report.Report) error {
 	for i, res := range r.Results {
 		fmt.Fprintf(w, "| %d | %s | %s | `%s` | %s | %s |\n", i+1, IDOf(res), res.Status, res.Reason, cell(subjectOf(res)), cell(res.Message))
 	}
+	pullFailures(w, r.Results)
 	first := true
 	for i, res := range r.Results {
 		if res.Status == report.StatusPass {
@@ -181,3 +182,29 @@ func subjectOf(r report.Result) string {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func cell(s string) string { return strings.ReplaceAll(oneLine(s), "|", `\|`) }
+
+// pullFailures is the incident report's "Pull failures" section: every
+// container the kubelet cannot pull for, what it says, and what
+// regcheck's own pull met.
+func pullFailures(w io.Writer, results []report.Result) {
+	first := true
+	for _, res := range results {
+		p := res.Pull
+		if res.Check != report.CheckWorkloadPull || p == nil {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w, "\n## Pull failures")
+			fmt.Fprintln(w, "\n| namespace | workload | container | image | reason | pods | since | nodes | kubelet says | regcheck's pull |")
+			fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
+			first = false
+		}
+		replay := string(p.Replay)
+		if replay == "" {
+			replay = "not replayed"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | `%s` | %d | %s | %s | %s: %s | %s |\n",
+			cell(res.Namespace), cell(res.Workload), cell(res.Container), cell(res.Image), res.Reason, p.Pods, cell(p.Since),
+			cell(strings.Join(p.Nodes, ", ")), cell(p.KubeletReason), cell(strings.ReplaceAll(p.KubeletMessage, "`", "'")), replay)
+	}
+}

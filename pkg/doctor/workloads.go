@@ -41,7 +41,7 @@ func (d *run) workloads(ctx context.Context) error {
 		}
 		for _, r := range scan.Run(ctx, inv, d.deps.PullSecrets, opts) {
 			switch r.Check {
-			case report.CheckWorkloadDigest, report.CheckWorkloadPullPolicy:
+			case report.CheckWorkloadDigest, report.CheckWorkloadPullPolicy, report.CheckWorkloadPull:
 				d.add(Staleness, r)
 			case report.CheckCredentialsSecret:
 				d.add(Credentials, r)

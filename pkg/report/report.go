@@ -141,6 +141,21 @@ type Result struct {
 	Workload         string   `json:"workload,omitempty"`
 	Container        string   `json:"container,omitempty"`
 	CredentialSource string   `json:"credentialSource,omitempty"`
+
+	// Pull is the typed form of a workload.pull result's evidence, for
+	// code to read (evidence is for display); output shows the evidence.
+	Pull *PullFailure `json:"-"`
+}
+
+// PullFailure is what the kubelet said about a failed pull and what
+// regcheck's own replay met.
+type PullFailure struct {
+	KubeletReason  string // ErrImagePull, ImagePullBackOff, ... or an Event reason
+	KubeletMessage string // as the kubelet wrote it
+	Pods           int    // how many pods fail this way
+	Since          string // earliest, RFC 3339
+	Replay         Reason // the reason regcheck met itself (Ok), empty when not replayed
+	Nodes          []string
 }
 
 // Summary counts results per status.

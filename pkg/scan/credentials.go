@@ -36,6 +36,8 @@ func FromPullSecrets(r *kube.PullSecretReader) CredentialFunc {
 type pullCreds struct {
 	keychain   Keychain
 	unreadable bool // some secret could not be read: the kubelet may know better
+	// missingSecret: a secret named in imagePullSecrets is missing or empty.
+	missingSecret bool
 }
 
 func (p pullCreds) lookup(image string) []credentials.Credential {
@@ -129,8 +131,11 @@ func (c *credentialCache) get(ctx context.Context, w *kube.Workload) pullCreds {
 	}
 	pc := pullCreds{keychain: kc}
 	for _, p := range problems {
-		if p.Reason == report.ReasonCredentialsUnreadable {
+		switch p.Reason {
+		case report.ReasonCredentialsUnreadable:
 			pc.unreadable = true
+		case report.ReasonIncompleteCredentials:
+			pc.missingSecret = true
 		}
 		c.report(w.Namespace, p)
 	}

@@ -34,6 +34,8 @@ type check struct {
 	lookup     *lookup
 	creds      []credentials.Credential // this container's own, in the kubelet's order
 	unreadable bool
+	// missingSecret: a pull secret the template names does not exist.
+	missingSecret bool
 }
 
 // credentialConcurrency bounds the namespaces whose pull secrets are read
@@ -67,10 +69,14 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 			ref, err := imageref.Parse(c.Image)
 			if err != nil {
 				results = append(results, invalidReference(base, err))
+				ch := &check{w: w, c: c, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret}
+				if r, ok := ch.pullResult("", ""); ok {
+					results = append(results, r)
+				}
 				continue
 			}
 			base.Registry, base.Repository = ref.Registry, ref.Repository
-			ch := &check{w: w, c: c, ref: ref, base: base, unreadable: pc.unreadable}
+			ch := &check{w: w, c: c, ref: ref, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret}
 			if opts.Resolver != nil {
 				ch.creds = pc.lookup(ref.Pull())
 				ch.lookup = pending.get(ref, ch.creds)
@@ -97,6 +103,9 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 		if ch.lookup != nil {
 			results = append(results, ch.digest(podsReadable))
 		}
+		if r, ok := ch.pullResult(ch.replay()); ok {
+			results = append(results, r)
+		}
 		if r, ok := pullPolicy(ch.base, ch.w, ch.c, ch.ref); ok {
 			results = append(results, r)
 		}
@@ -105,6 +114,20 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 	rateLimitSeverity(results)
 	report.SortStable(results)
 	return results
+}
+
+// replay is what the scan's own lookup of this container's (image,
+// credentials) met — the kubelet's pull, replayed from here at no extra
+// request — and its message; empty when the registry was not asked.
+func (ch *check) replay() (report.Reason, string) {
+	switch {
+	case ch.lookup == nil:
+		return "", ""
+	case ch.lookup.err != nil:
+		f := failureOf(ch.lookup.err)
+		return f.Reason, f.Message
+	}
+	return report.ReasonOk, ""
 }
 
 // digest is the workload.digest result of one container.
@@ -170,7 +193,8 @@ func rateLimitSeverity(results []report.Result) {
 		}
 	}
 	for i := range results {
-		if results[i].Reason == report.ReasonRateLimited {
+		// A pod that cannot pull is not running: workload.pull stays fail.
+		if results[i].Reason == report.ReasonRateLimited && results[i].Check != report.CheckWorkloadPull {
 			results[i].Status = report.StatusFail
 			if !otherFailed {
 				results[i].Status = report.StatusWarn
