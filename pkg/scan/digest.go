@@ -26,8 +26,10 @@ type running struct {
 }
 
 // runningDigests reads, for container c, the digest each pod reports and
-// whether it is the one res serves now for the pod's platform.
-func runningDigests(w *kube.Workload, c kube.Container, res registry.Resolution) []running {
+// whether it is the one res serves now for the pod's platform. foreign maps
+// a repo digest of another repository (containerd names the first one
+// holding the image) to its config digest, which is then compared.
+func runningDigests(w *kube.Workload, c kube.Container, res registry.Resolution, foreign map[string]string) []running {
 	var out []running
 	for i := range w.Pods {
 		p := &w.Pods[i]
@@ -39,7 +41,11 @@ func runningDigests(w *kube.Workload, c kube.Container, res registry.Resolution)
 		if kind == IDNone {
 			continue
 		}
-		out = append(out, running{pod: p, digest: d, kind: kind, current: isCurrent(d, p.Platform, res)})
+		current := isCurrent(d, p.Platform, res)
+		if cfg, ok := foreign[d]; ok && !current {
+			current = isCurrent(cfg, p.Platform, res)
+		}
+		out = append(out, running{pod: p, digest: d, kind: kind, current: current})
 	}
 	return out
 }
@@ -86,9 +92,9 @@ func platformChildren(pf kube.Platform, children []registry.Child) []registry.Ch
 }
 
 // digestVerdict compares what pods run with what the registry serves.
-func digestVerdict(base report.Result, w *kube.Workload, c kube.Container, ref imageref.Reference, res registry.Resolution, podsReadable bool) report.Result {
+func digestVerdict(base report.Result, w *kube.Workload, c kube.Container, ref imageref.Reference, res registry.Resolution, foreign map[string]string, podsReadable bool) report.Result {
 	base.Check = report.CheckWorkloadDigest
-	runs := runningDigests(w, c, res)
+	runs := runningDigests(w, c, res, foreign)
 	ev := digestEvidence(res, runs)
 	base.Evidence = ev
 

@@ -81,3 +81,16 @@ func validDigest(d string) bool {
 	}
 	return true
 }
+
+// imageIDRepository returns the repository an imageID of kind IDRepoDigest
+// names ("HOST/REPO" of "HOST/REPO@sha256:…"), or "".
+func imageIDRepository(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[i+3:]
+	}
+	if i := strings.LastIndexByte(s, '@'); i > 0 {
+		return s[:i]
+	}
+	return ""
+}

@@ -8,6 +8,20 @@ import (
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
+// foreignDigestRef reports whether imageID, a repo digest d, names another
+// repository than r's, and returns that repository's digest reference.
+func foreignDigestRef(r imageref.Reference, imageID, d string) (imageref.Reference, bool) {
+	repo := imageIDRepository(imageID)
+	if repo == "" {
+		return imageref.Reference{}, false
+	}
+	other, err := imageref.Parse(repo + "@" + d)
+	if err != nil || other.Name() == r.Name() {
+		return imageref.Reference{}, false
+	}
+	return other, true
+}
+
 // invalidReference is the image.reference result for a container image
 // imageref refused; the message says why in one line.
 func invalidReference(base report.Result, err error) report.Result {

@@ -50,6 +50,8 @@ type lookup struct {
 	running map[string]bool
 	// warm is the HEAD a Warmer already made, if any.
 	warm *head
+	// full asks for the config digests whatever pods run.
+	full bool
 }
 
 // addRunning records a digest a pod reports for this lookup's image, and
@@ -82,7 +84,7 @@ func (lk *lookup) run(ctx context.Context, r Resolver) (registry.Resolution, err
 	// a config digest, or any digest against an index, needs the children
 	// and config digests to tell.
 	index := (&registry.Manifest{MediaType: d.MediaType}).IsIndex()
-	expand := false
+	expand := lk.full
 	for digest, imageID := range lk.running {
 		if digest != d.Digest && (imageID || index) {
 			expand = true

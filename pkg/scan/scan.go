@@ -36,6 +36,14 @@ type check struct {
 	unreadable bool
 	// missingSecret: a pull secret the template names does not exist.
 	missingSecret bool
+	// foreign are the repo digests pods report under another repository
+	// than the spec's (digest → that repository's digest reference), and
+	// their lookups once needed. containerd keeps one image per config
+	// digest and names the alphabetically first repository holding it in
+	// every pod's imageID, so such a digest is compared by config digest.
+	foreign        map[string]imageref.Reference
+	foreignLookups map[string]*lookup
+	pc             pullCreds
 }
 
 // credentialConcurrency bounds the namespaces whose pull secrets are read
@@ -76,7 +84,7 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 				continue
 			}
 			base.Registry, base.Repository = ref.Registry, ref.Repository
-			ch := &check{w: w, c: c, ref: ref, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret}
+			ch := &check{w: w, c: c, ref: ref, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret, pc: pc}
 			if opts.Resolver != nil {
 				ch.creds = pc.lookup(ref.Pull())
 				ch.lookup = pending.get(ref, ch.creds)
@@ -85,9 +93,20 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 				}
 				for i := range w.Pods {
 					if st, ok := w.Pods[i].Status(c.Name, c.Init); ok {
-						if d, kind := NormalizeImageID(st.ImageID); kind != IDNone {
-							ch.lookup.addRunning(d, kind)
+						d, kind := NormalizeImageID(st.ImageID)
+						if kind == IDNone {
+							continue
 						}
+						if fr, ok := foreignDigestRef(ref, st.ImageID, d); ok {
+							if ch.foreign == nil {
+								ch.foreign = map[string]imageref.Reference{}
+							}
+							ch.foreign[d] = fr
+							// Its config digest is compared with the tag's:
+							// the tag's lookup must expand to know it.
+							kind = IDImageID
+						}
+						ch.lookup.addRunning(d, kind)
 					}
 				}
 			}
@@ -96,6 +115,7 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 	}
 	if opts.Resolver != nil {
 		pending.resolve(ctx, opts.Resolver, opts.Concurrency)
+		resolveForeign(ctx, checks, opts)
 	}
 
 	podsReadable := inv.Readable("pods")
@@ -141,7 +161,46 @@ func (ch *check) digest(podsReadable bool) report.Result {
 	if r.CredentialSource == "" {
 		r.CredentialSource = credentialSources(ch.creds)
 	}
-	return digestVerdict(r, ch.w, ch.c, ch.ref, ch.lookup.res, podsReadable)
+	return digestVerdict(r, ch.w, ch.c, ch.ref, ch.lookup.res, ch.foreignConfigs(), podsReadable)
+}
+
+// resolveForeign looks up, once the tags are resolved, the config digest of
+// each repo digest a pod reports under another repository, unless it is the
+// tag's own digest (the same manifest in both repositories).
+func resolveForeign(ctx context.Context, checks []*check, opts Options) {
+	var second lookups
+	for _, ch := range checks {
+		if ch.lookup == nil || ch.lookup.err != nil {
+			continue
+		}
+		for d, fr := range ch.foreign {
+			if d == ch.lookup.res.Digest {
+				continue
+			}
+			lk := second.get(fr, ch.pc.lookup(fr.Pull()))
+			lk.full = true
+			if ch.foreignLookups == nil {
+				ch.foreignLookups = map[string]*lookup{}
+			}
+			ch.foreignLookups[d] = lk
+		}
+	}
+	if len(second.order) > 0 {
+		second.resolve(ctx, opts.Resolver, opts.Concurrency)
+	}
+}
+
+// foreignConfigs maps each foreign repo digest to its config digest (the
+// child's, for an index, is not needed: a runtime reports the index only
+// for the repository it pulled).
+func (ch *check) foreignConfigs() map[string]string {
+	out := map[string]string{}
+	for d, lk := range ch.foreignLookups {
+		if lk.err == nil && lk.res.ConfigDigest != "" {
+			out[d] = lk.res.ConfigDigest
+		}
+	}
+	return out
 }
 
 // failed carries a registry failure into the result as it is.

@@ -201,6 +201,11 @@ func TestPullPolicy(t *testing.T) {
 				!strings.Contains(r.Remedy, "imagePullPolicy: Always") || !strings.Contains(r.Remedy, "kubectl rollout restart deployment/web -n prod") {
 				t.Errorf("result = %+v", r)
 			}
+			// Which kubelets share a cached image with which pods.
+			versions := strings.Contains(r.Message, "before 1.35") && strings.Contains(r.Message, "KubeletEnsureSecretPulledImages")
+			if versions != (tt.policy == corev1.PullIfNotPresent) {
+				t.Errorf("%s: message %q: kubelet versions named %v", tt.policy, r.Message, versions)
+			}
 		}
 	}
 }
@@ -527,5 +532,51 @@ func TestWarmer(t *testing.T) {
 	idle := NewWarmer(creds, &headResolver{fakeResolver: resolver()}, 4)
 	if n := len(Run(t.Context(), &kube.Inventory{Workloads: workloads(true)}, creds, Options{Resolver: r, Warmer: idle})); n != len(want) {
 		t.Errorf("with an idle Warmer: %d results, want %d", n, len(want))
+	}
+}
+
+// TestForeignRepositoryInImageID: containerd keeps one image per config
+// digest and names, in every pod's imageID, the alphabetically first
+// repository holding it (seen on a real kubelet with containerd 1.6: a pod
+// of zz-copy/app:v1 reported aa-first/app@…). The digest of another
+// repository is compared by its config digest, never as the spec's own.
+func TestForeignRepositoryInImageID(t *testing.T) {
+	ifnp := corev1.PullIfNotPresent
+	first := "registry.example.com/aa/first@"
+	for _, tc := range []struct {
+		name     string
+		imageID  string
+		foreign  map[string]registry.Resolution
+		reason   report.Reason
+		resolves int32 // registry calls: HEAD of the tag, expansions, foreign lookups
+	}{
+		{"the same manifest in another repository", first + dg("a"), nil, report.ReasonCurrent, 1},
+		{"another manifest of the same config", first + dg("f"),
+			map[string]registry.Resolution{first + dg("f"): {Digest: dg("f"), ConfigDigest: dg("c")}}, report.ReasonCurrent, 4},
+		{"another manifest of another config", first + dg("f"),
+			map[string]registry.Resolution{first + dg("f"): {Digest: dg("f"), ConfigDigest: dg("e")}}, report.ReasonStale, 4},
+		{"dockershim's prefix, another repository", "docker-pullable://" + first + dg("f"),
+			map[string]registry.Resolution{first + dg("f"): {Digest: dg("f"), ConfigDigest: dg("c")}}, report.ReasonCurrent, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fr := resolver()
+			for k, v := range tc.foreign {
+				fr.answers[k] = v
+			}
+			r := &headResolver{fakeResolver: fr}
+			inv := &kube.Inventory{Workloads: []kube.Workload{deploy("web", appRef, ifnp, runningPod("a", tc.imageID, ""))}}
+			var got report.Result
+			for _, res := range Run(context.Background(), inv, nil, Options{Resolver: r}) {
+				if res.Check == report.CheckWorkloadDigest {
+					got = res
+				}
+			}
+			if got.Reason != tc.reason {
+				t.Errorf("reason %s, want %s: %s", got.Reason, tc.reason, got.Message)
+			}
+			if n := r.heads.Load() + r.expands.Load(); n != tc.resolves {
+				t.Errorf("%d heads and expansions, want %d", n, tc.resolves)
+			}
+		})
 	}
 }
