@@ -100,7 +100,7 @@ func (cf configFile) problemsFor(host string) []Problem {
 	var out []Problem
 	for _, p := range cf.problems {
 		if p.Host == "" || NormalizeHost(p.Host) == host {
-			out = append(out, p)
+			out = append(out, p.ForHost(host))
 		}
 	}
 	return out

@@ -83,4 +83,17 @@ type Lookup struct {
 	Credentials []Credential
 	Tried       []string
 	Problems    []Problem
+	// Halted is true when a credential helper failed for the host: Docker
+	// and Helm stop there, with no later source and no anonymous request,
+	// so the lookup stops there too (Credentials holds what came before).
+	Halted bool
+}
+
+// ForHost is the problem as it concerns host: a fault of a whole file,
+// found before any registry was named, gets the remedy for host.
+func (p Problem) ForHost(host string) Problem {
+	if p.Host == "" && host != "" {
+		p.Remedy = remedyFor(p.Source, host)
+	}
+	return p
 }

@@ -142,10 +142,14 @@ func (l *Local) Lookup(ctx context.Context, host string) Lookup {
 		}
 		out.Tried = append(out.Tried, helperSource(helper))
 		a := l.helperGet(ctx, helper, serverAddress(host))
-		switch {
-		case a.problem != nil:
+		if a.problem != nil {
+			// Docker's and Helm's (oras-go's) stores return the helper's
+			// error: no later config, no anonymous request.
 			out.Problems = append(out.Problems, *a.problem)
-		case a.found:
+			out.Halted = true
+			break
+		}
+		if a.found {
 			out.Credentials = append(out.Credentials, a.cred)
 		}
 	}

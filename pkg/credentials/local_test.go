@@ -526,3 +526,32 @@ func TestLocalOneEntryPerConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestLocalHelperFailureHalts: Docker and Helm stop at a credential
+// helper's error, so the lookup stops there: no later config is read and
+// the caller must not go on anonymously.
+func TestLocalHelperFailureHalts(t *testing.T) {
+	f := newFixture(t, `{"credsStore":"fail"}`, authsJSON(map[string]string{"r.io": "helmuser:pw"}))
+	writeScript(t, f.helpers, "fail", "#!/bin/sh\necho 'no keyring' >&2\nexit 3\n")
+	got := f.local(LocalOptions{}).Lookup(context.Background(), "r.io")
+	if !got.Halted || len(got.Credentials) != 0 || !reflect.DeepEqual(reasons(got.Problems), []report.Reason{report.ReasonCredentialsUnreadable}) {
+		t.Errorf("docker's helper fails: got %+v, want halted with its problem and no credential", got)
+	}
+	// Under Helm, Helm's own config answers first; Docker's is not asked.
+	got = f.local(LocalOptions{HelmMode: true}).Lookup(context.Background(), "r.io")
+	if got.Halted || !reflect.DeepEqual(sources(got.Credentials), []string{"helm-registry-config=helmuser"}) {
+		t.Errorf("helm mode: got %+v, want helm's credential", got)
+	}
+}
+
+// TestLocalFileProblemRemedyNamesTheHost: a fault of a whole config file
+// is found before a registry is named; looked up for one, its remedy names
+// that registry, never a HOST placeholder.
+func TestLocalFileProblemRemedyNamesTheHost(t *testing.T) {
+	f := newFixture(t, "", "")
+	missing := filepath.Join(t.TempDir(), "nope.json")
+	got := f.local(LocalOptions{RegistryConfig: missing, HelmMode: true}).Lookup(context.Background(), "r.io:5000")
+	if len(got.Problems) != 1 || !strings.Contains(got.Problems[0].Remedy, "helm registry login r.io:5000") || strings.Contains(got.Problems[0].Remedy, "HOST") {
+		t.Errorf("problems = %+v, want a remedy naming r.io:5000", got.Problems)
+	}
+}

@@ -55,6 +55,16 @@ func (p *Prober) Check(ctx context.Context, t Target) []report.Result {
 	}
 	out := []report.Result{b.pass(report.CheckRegistryReachable, reachableMessage(ref, ping), ping.Evidence(), "")}
 
+	if t.Lookup.Halted && len(t.Lookup.Credentials) == 0 {
+		// A credential helper failed before any credential was found:
+		// Docker and Helm stop at its error, so the walk does too. One
+		// registry.credentials result for the host, the failure, and no
+		// anonymous pass after it.
+		for _, pr := range t.Lookup.Problems {
+			out = append(out, b.problem(pr, false))
+		}
+		return out
+	}
 	w := &walk{p: p, ref: ref, push: t.Push, checkPull: t.checksPull(), cands: t.Lookup.Credentials}
 	if len(w.cands) == 0 {
 		w.cands = []credentials.Credential{{Source: credentials.SourceAnonymous}}

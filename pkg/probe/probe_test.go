@@ -327,3 +327,28 @@ func dump(rs []report.Result) string {
 	}
 	return b.String()
 }
+
+// TestCheckHelperFailureStops: a credential helper that fails for the host
+// stops Docker and Helm, so the walk stops too: one registry.credentials
+// result, the failure, and no anonymous pass or pull after it.
+func TestCheckHelperFailureStops(t *testing.T) {
+	f := &fake{Grants: map[string][]string{"* team/app": {"pull"}}, Repos: map[string][]string{"team/app": {"1"}}}
+	f.start(t)
+	problem := credentials.Problem{Source: "credential-helper/broken", Host: f.host(), Reason: report.ReasonCredentialsUnreadable,
+		Message: "docker-credential-broken get failed (exit status 1)", Remedy: "check the helper works"}
+	pr := New(newClient(t, registry.Options{PlainHTTP: true}))
+	rs := pr.Check(context.Background(), Target{Image: f.host() + "/team/app:1", Lookup: credentials.Lookup{
+		Tried: []string{"docker-config", "credential-helper/broken"}, Problems: []credentials.Problem{problem}, Halted: true}})
+	var creds []report.Result
+	for _, r := range rs {
+		if r.Check == report.CheckRegistryCredentials {
+			creds = append(creds, r)
+		}
+		if r.Check == report.CheckRegistryPull || r.Check == report.CheckRegistryPush {
+			t.Errorf("the walk went on past the helper's failure: %s", dump(rs))
+		}
+	}
+	if len(creds) != 1 || creds[0].Status != report.StatusFail || creds[0].Reason != report.ReasonCredentialsUnreadable {
+		t.Errorf("want one registry.credentials fail, got:\n%s", dump(rs))
+	}
+}
