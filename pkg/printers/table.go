@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -37,15 +38,34 @@ var wideColumns = []column{
 	{"DIGESTS", digests},
 }
 
-// digests shows the evidence digests a person compares by eye in -o wide.
+// digests shows what a person compares by eye in -o wide: on a workload
+// row the digests its pods run and the one its tag points to now
+// ("sha256:acd00ae3aaa7 → sha256:c5cf5a57cc51"), elsewhere the digest the
+// reference resolved to.
 func digests(r report.Result) string {
-	var parts []string
-	for _, k := range []string{"running", "current", "digest"} {
-		if v, ok := r.Evidence[k]; ok {
-			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
-		}
+	d := r.Digests
+	if d == nil {
+		return ""
 	}
-	return strings.Join(parts, " ")
+	current := "unknown"
+	if d.Current != "" {
+		current = imageref.ShortDigest(d.Current)
+	}
+	if r.Workload == "" && len(d.Running) == 0 {
+		if d.Current == "" {
+			return ""
+		}
+		return current
+	}
+	running := "none"
+	if len(d.Running) > 0 {
+		short := make([]string, len(d.Running))
+		for i, x := range d.Running {
+			short[i] = imageref.ShortDigest(x)
+		}
+		running = strings.Join(short, ",")
+	}
+	return running + " → " + current
 }
 
 // Table writes one line per result, a summary line, and the remedies of

@@ -184,7 +184,9 @@ func (w *walk) pullResult(b base) report.Result {
 		return x.pullErr
 	})
 	msg := fmt.Sprintf("%s resolves to %s (%s) with %s", b.ref.String(), a.manifest.Digest, a.manifest.MediaType, a.source())
-	return b.pass(report.CheckRegistryPull, msg, ev, a.source())
+	r := b.pass(report.CheckRegistryPull, msg, ev, a.source())
+	r.Digests = &report.Digests{Current: a.manifest.Digest}
+	return r
 }
 
 // pushResult opens (and cancels) an upload session to decide push: a

@@ -123,8 +123,46 @@ const (
 )
 
 // Evidence is what a person needs to trust a result: HTTP statuses,
-// challenges, scopes, digests. Never a secret.
+// challenges, scopes, digests. Never a secret. It is display only: no code
+// reads it back by key; what printers and decisions read is a typed field
+// of Result (Digests, RateLimit, Doctor), whose display copy the engine
+// that fills it writes into Evidence too.
 type Evidence map[string]any
+
+// Digests are what a person compares by eye: the digests a workload
+// container's pods run and the one its reference points to now.
+type Digests struct {
+	// Current is the digest the reference resolves to now (a manifest or
+	// an index); empty when the registry did not say.
+	Current string
+	// Running are the distinct digests the container's pods report
+	// (normalized image IDs), sorted; empty when no pod reports one.
+	Running []string
+}
+
+// RateLimit is what a registry announced about its pull limit: Docker
+// Hub's ratelimit-limit and ratelimit-remaining headers and Retry-After,
+// as sent ("100;w=21600"); empty when not sent.
+type RateLimit struct {
+	Limit      string
+	Remaining  string
+	RetryAfter string
+}
+
+// Empty reports whether no header was sent.
+func (r RateLimit) Empty() bool { return r == RateLimit{} }
+
+// DoctorFacts are the doctor's own typed fields of a result.
+type DoctorFacts struct {
+	// Check is the doctor check the result belongs to (reachable, pull, …).
+	Check string
+	// Verify are the commands that show a fix worked.
+	Verify []string
+	// Corrected is the reference the person most likely meant, when the
+	// doctor found one (a similar repository, the repository of a bare
+	// digest).
+	Corrected string
+}
 
 // Result is one finding.
 type Result struct {
@@ -141,6 +179,18 @@ type Result struct {
 	Workload         string   `json:"workload,omitempty"`
 	Container        string   `json:"container,omitempty"`
 	CredentialSource string   `json:"credentialSource,omitempty"`
+
+	// Typed facts that printers and decisions read. They are not part of
+	// the JSON/YAML report (SPEC's fields are): Evidence carries their
+	// display copies.
+
+	// Digests are set on workload.digest results, and on registry.pull
+	// results that resolved a digest.
+	Digests *Digests `json:"-"`
+	// RateLimit is set on results whose registry answer announced a limit.
+	RateLimit *RateLimit `json:"-"`
+	// Doctor is set on every result of the doctor.
+	Doctor *DoctorFacts `json:"-"`
 
 	// Pull is the typed form of a workload.pull result's evidence, for
 	// code to read (evidence is for display); output shows the evidence.

@@ -95,8 +95,8 @@ func platformChildren(pf kube.Platform, children []registry.Child) []registry.Ch
 func digestVerdict(base report.Result, w *kube.Workload, c kube.Container, ref imageref.Reference, res registry.Resolution, foreign map[string]string, podsReadable bool) report.Result {
 	base.Check = report.CheckWorkloadDigest
 	runs := runningDigests(w, c, res, foreign)
-	ev := digestEvidence(res, runs)
-	base.Evidence = ev
+	base.Evidence = digestEvidence(res, runs)
+	base.Digests = digestsOf(res.Digest, runs)
 
 	if ref.Digest != "" {
 		base.Status, base.Reason = report.StatusPass, report.ReasonPinned
@@ -186,6 +186,19 @@ func staleRemedy(w *kube.Workload, c kube.Container, ref imageref.Reference, res
 	steps = append(steps, restart(w))
 	steps = append(steps, fmt.Sprintf("better: pin %s/%s@%s and push a unique tag per build", ref.Registry, ref.Repository, res.Digest))
 	return strings.Join(steps, "; ")
+}
+
+// digestsOf are the typed digests of a result: current (empty when the
+// registry did not answer) and the distinct running ones, sorted.
+func digestsOf(current string, runs []running) *report.Digests {
+	d := &report.Digests{Current: current}
+	for _, r := range runs {
+		if !slices.Contains(d.Running, r.digest) {
+			d.Running = append(d.Running, r.digest)
+		}
+	}
+	slices.Sort(d.Running)
+	return d
 }
 
 func digestEvidence(res registry.Resolution, runs []running) report.Evidence {

@@ -234,6 +234,11 @@ func (ch *check) failed(r report.Result, f *registry.Failure) report.Result {
 		r.Message = "the pinned digest " + short(ch.ref.Digest.String()) + " does not exist in " + ch.ref.Name() + ": " + f.Message
 		r.Remedy = "pin a digest that exists (crane digest " + ch.ref.Name() + ":TAG), or push the image again"
 	}
+	// What the pods run is known even when the registry did not say what
+	// the tag points to now.
+	if runs := runningDigests(ch.w, ch.c, registry.Resolution{}, nil); len(runs) > 0 {
+		r.Digests = digestsOf("", runs)
+	}
 	if ch.unreadable {
 		r.Message += " (pull secrets could not be read, so this was checked anonymously; the kubelet's verdict may differ)"
 		r.Evidence["credentialsUnreadable"] = true

@@ -580,3 +580,43 @@ func TestForeignRepositoryInImageID(t *testing.T) {
 		})
 	}
 }
+
+// TestDigestsAreTyped: printers read the digests from Result.Digests,
+// never from evidence; a registry failure still says what the pods run.
+func TestDigestsAreTyped(t *testing.T) {
+	ifnp := corev1.PullIfNotPresent
+	for _, tc := range []struct {
+		name string
+		w    kube.Workload
+		want report.Digests
+	}{
+		{
+			name: "mixed",
+			w: deploy("web", appRef, ifnp,
+				runningPod("a", "registry.example.com/team/app@"+dg("a"), ""),
+				runningPod("b", "registry.example.com/team/app@"+dg("0"), ""),
+				runningPod("c", "registry.example.com/team/app@"+dg("0"), "")),
+			want: report.Digests{Current: dg("a"), Running: []string{dg("0"), dg("a")}},
+		},
+		{
+			name: "not running",
+			w:    deploy("web", appRef, ifnp),
+			want: report.Digests{Current: dg("a")},
+		},
+		{
+			name: "the registry refused: running only",
+			w:    deploy("private", "registry.example.com/team/private:1", ifnp, runningPod("a", "registry.example.com/team/private@"+dg("7"), "")),
+			want: report.Digests{Running: []string{dg("7")}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := digestResult(t, tc.w)
+			if got.Digests == nil {
+				t.Fatalf("no typed digests on %s/%s", got.Status, got.Reason)
+			}
+			if got.Digests.Current != tc.want.Current || !slices.Equal(got.Digests.Running, tc.want.Running) {
+				t.Errorf("Digests = %+v, want %+v", *got.Digests, tc.want)
+			}
+		})
+	}
+}

@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/report"
 	"github.com/regcheck/regcheck/test/e2e/env"
 )
@@ -119,7 +120,7 @@ func TestScan(t *testing.T) {
 
 	// Re-push: api's :latest moves on (its pod is now stale); worker gets a
 	// new 2.0 and only one of its pods restarts onto it (a half rollout).
-	push("team/api", "latest")
+	apiNew := push("team/api", "latest")
 	workerNew := push("team/worker", "2.0")
 	pods, err := c.WaitForPods(ctx, ns, "app=worker", 2)
 	must(err)
@@ -197,6 +198,20 @@ func TestScan(t *testing.T) {
 		for _, format := range []string{"table", "markdown"} {
 			res := run(t, s, "", "kubectl", "regcheck", "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http", "-o", format)
 			golden(t, "scan."+format+".golden", normalize(res.Stdout, reg.Host))
+		}
+	})
+
+	t.Run("wide shows what a Stale workload runs and what its tag points to now", func(t *testing.T) {
+		res := run(t, s, "", "kubectl", "regcheck", "scan", "deploy/api", "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http", "-o", "wide")
+		want := imageref.ShortDigest(apiOld.Digest) + " → " + imageref.ShortDigest(apiNew.Digest)
+		var line string
+		for _, l := range strings.Split(res.Stdout, "\n") {
+			if strings.Contains(l, string(report.CheckWorkloadDigest)) {
+				line = l
+			}
+		}
+		if !strings.Contains(line, string(report.ReasonStale)) || !strings.HasSuffix(strings.TrimSpace(line), want) {
+			t.Errorf("the workload.digest row of -o wide should end with its DIGESTS %q:\n%s%s", want, res.Stdout, res.Stderr)
 		}
 	})
 
