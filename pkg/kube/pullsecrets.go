@@ -125,7 +125,7 @@ func parseSecret(secrets map[string]secretPayload, source, name, via string) ([]
 			Source:  source,
 			Reason:  report.ReasonIncompleteCredentials,
 			Message: fmt.Sprintf("%s names imagePullSecret %q, which does not exist: the kubelet pulls without it", referrer, name),
-			Remedy:  fmt.Sprintf("create it (kubectl create secret docker-registry %s --docker-server=HOST --docker-username=USER --docker-password-stdin) or fix the name in imagePullSecrets", name),
+			Remedy:  fmt.Sprintf("create it (kubectl create secret docker-registry %s --docker-server=HOST --docker-username=USER --docker-password=PASSWORD) or fix the name in imagePullSecrets", name),
 		}}, false
 	case s.typ != corev1.SecretTypeDockerConfigJson && s.typ != corev1.SecretTypeDockercfg:
 		return nil, []credentials.Problem{{
