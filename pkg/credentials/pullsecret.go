@@ -26,8 +26,8 @@ import (
 // why; the caller drops the pod's other secrets too. Otherwise the entries
 // and problems are ParseDockerConfigJSON's or ParseDockerCfg's.
 func ParsePullSecret(data []byte, legacy bool, source string) (entries []Entry, problems []Problem, rejected bool) {
-	if fault := kubeletRejects(data, legacy); fault != "" {
-		return nil, []Problem{newProblem(source, "", report.ReasonMalformedCredentials, fmt.Sprintf(
+	if fault, key := kubeletRejects(data, legacy); fault != "" {
+		return nil, []Problem{newProblem(source, key, report.ReasonMalformedCredentials, fmt.Sprintf(
 			"%s %s; the kubelet decodes a pull secret whole, so it uses neither this secret nor the pod's other pull secrets",
 			source, fault))}, true
 	}
@@ -40,8 +40,9 @@ func ParsePullSecret(data []byte, legacy bool, source string) (entries []Entry, 
 }
 
 // kubeletRejects decodes data into the shapes the kubelet uses and, when
-// that fails, says why in words that never quote the payload.
-func kubeletRejects(data []byte, legacy bool) string {
+// that fails, says why in words that never quote the payload, with the key
+// of the entry at fault when one is (so the remedy can name its host).
+func kubeletRejects(data []byte, legacy bool) (fault, key string) {
 	var err error
 	if legacy {
 		var cfg map[string]kubeletEntry
@@ -54,7 +55,7 @@ func kubeletRejects(data []byte, legacy bool) string {
 		err = json.Unmarshal(data, &cfg)
 	}
 	if err == nil {
-		return ""
+		return "", ""
 	}
 	// Name the first entry at fault, in a stable order.
 	var raw map[string]json.RawMessage
@@ -76,10 +77,10 @@ func kubeletRejects(data []byte, legacy bool) string {
 	for _, k := range keys {
 		var e kubeletEntry
 		if eerr := json.Unmarshal(raw[k], &e); eerr != nil {
-			return fmt.Sprintf("has an entry %q the kubelet cannot decode: %s", k, kubeletFault(eerr))
+			return fmt.Sprintf("has an entry %q the kubelet cannot decode: %s", k, kubeletFault(eerr)), k
 		}
 	}
-	return "is not a Docker config the kubelet can decode: " + kubeletFault(err)
+	return "is not a Docker config the kubelet can decode: " + kubeletFault(err), ""
 }
 
 func kubeletFault(err error) string {
