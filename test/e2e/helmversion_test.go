@@ -20,11 +20,6 @@ type helmClient struct {
 	s                  *env.Sandbox
 }
 
-func (h helmClient) run(t *testing.T, args ...string) env.Result {
-	t.Helper()
-	return run(t, h.s, "", h.bin, args...)
-}
-
 // installFor installs the repository as a plugin of bin in its own Helm
 // home (Helm 4 links a local directory into its data home, so homes are
 // not shared).
