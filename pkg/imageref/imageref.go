@@ -19,7 +19,9 @@ import (
 	_ "crypto/sha512"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
@@ -208,10 +210,29 @@ func ParseChart(s string) (Reference, error) {
 	return parse(s, true, false)
 }
 
+// oneLine escapes control characters: distribution's messages quote the
+// input as given, and a why is one line a person reads (found by FuzzParse:
+// "0\nA").
+func oneLine(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 func parse(s string, chart, upperHost bool) (Reference, error) {
 	in := strings.TrimSpace(s)
 	bad := func(k Kind, why string, err error) (Reference, error) {
-		return Reference{}, &Error{Input: in, Kind: k, Why: why, err: err}
+		return Reference{}, &Error{Input: in, Kind: k, Why: oneLine(why), err: err}
 	}
 	body := in
 	oci := false
