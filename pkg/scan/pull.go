@@ -141,6 +141,16 @@ func pullVerdict(f failingPull, cause pullfailure.Cause, replay report.Reason, p
 		if presented || replay == report.ReasonInvalidCredentials {
 			return report.ReasonInvalidCredentials
 		}
+	case cause.Reason == report.ReasonCredentialsRequired && presented:
+		// "pull access denied … insufficient_scope" though the pod
+		// presents credentials: the token service took them (a refused
+		// login reads "failed to fetch oauth token") but granted no pull,
+		// so the account may not pull the repository, unless the replay
+		// finds there is no such repository.
+		if replay == report.ReasonRepositoryNotFound {
+			return replay
+		}
+		return report.ReasonForbidden
 	}
 	return cause.Reason
 }

@@ -92,6 +92,13 @@ func TestPullVerdicts(t *testing.T) {
 			remedy: `kubectl patch serviceaccount default -n prod -p '{"imagePullSecrets":[{"name":"regcred"}]}'`,
 		},
 		{
+			name:   "pull access denied though the pod presents credentials: its account may not pull",
+			w:      deploy("web", private, corev1.PullIfNotPresent, waitingPod("a", "n1", "ErrImagePull", `failed to pull and unpack image "`+private+`": failed to resolve reference "`+private+`": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed`)),
+			creds:  staticCreds(someone),
+			reason: report.ReasonForbidden, replay: report.ReasonForbidden,
+			message: "the pod's credentials may not pull this repository",
+		},
+		{
 			name: "a missing referenced secret",
 			w: func() kube.Workload {
 				w := deploy("web", private, corev1.PullIfNotPresent, waitingPod("a", "n1", "ErrImagePull", basic401,
