@@ -120,11 +120,18 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 
 	podsReadable := inv.Readable("pods")
 	for _, ch := range checks {
+		pull, failing := ch.pullResult(ch.replay())
 		if ch.lookup != nil {
-			results = append(results, ch.digest(podsReadable))
+			d := ch.digest(podsReadable)
+			if failing && d.Reason == report.ReasonNotRunning {
+				// workload.pull says why no pod runs and what to do: a
+				// "kubectl describe pod" here would only repeat it.
+				d.Remedy = ""
+			}
+			results = append(results, d)
 		}
-		if r, ok := ch.pullResult(ch.replay()); ok {
-			results = append(results, r)
+		if failing {
+			results = append(results, pull)
 		}
 		if r, ok := pullPolicy(ch.base, ch.w, ch.c, ch.ref); ok {
 			results = append(results, r)
