@@ -56,6 +56,7 @@ type options struct {
 	crane                         string
 	craneSample                   int
 	timeout                       time.Duration
+	pullFailing                   int // percent of pods in ImagePullBackOff
 }
 
 func main() {
@@ -73,6 +74,7 @@ func main() {
 	flag.StringVar(&o.crane, "crane", "", "crane binary (default: build test/tools/crane into .cache/tools)")
 	flag.IntVar(&o.craneSample, "crane-sample", 0, "run crane on at most this many images, evenly spaced, and scale its time to all of them (0: all); for scales where the loop would take hours")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on the whole run")
+	flag.IntVar(&o.pullFailing, "pull-failing", 5, "percent of pods in ImagePullBackOff (a tag never pushed, with the kubelet's Events); 0 for none")
 	flag.Parse()
 	var err error
 	if o.scales, err = parseScales(scales, o.pods); err == nil {
@@ -129,6 +131,8 @@ func (o options) validate() error {
 		return fmt.Errorf("-concurrency and -workers must be positive")
 	case o.craneSample < 0:
 		return fmt.Errorf("-crane-sample must not be negative")
+	case o.pullFailing < 0 || o.pullFailing > 25:
+		return fmt.Errorf("-pull-failing must be a percent from 0 to 25")
 	}
 	return nil
 }
@@ -148,6 +152,13 @@ type figures struct {
 	regcheckExit                                  int
 	reg, crane                                    proxyStats
 	reasons                                       map[string]int
+	pullReasons                                   map[string]int
+
+	// Pull failures: pods in ImagePullBackOff, the distinct images they
+	// cannot pull, the namespaces they are in, and the Events LISTs and
+	// registry requests regcheck made.
+	failingPods, failingImages, failingNamespaces int
+	eventLists                                    int
 }
 
 func run(ctx context.Context, o options) (err error) {
@@ -217,7 +228,7 @@ func run(ctx context.Context, o options) (err error) {
 	logf("pushed %d images twice to %d repositories in %s", len(imgs), o.repos, time.Since(start).Round(time.Millisecond))
 
 	l := layout{pods: o.pods, deployments: o.deployments, namespaces: o.namespaces}
-	pop, err := newPopulator(cluster, l, o.workers, proxy.Host, user, password)
+	pop, err := newPopulator(cluster, l, o.workers, proxy.Host, user, password, o.pullFailing)
 	if err != nil {
 		return err
 	}
@@ -239,13 +250,26 @@ func run(ctx context.Context, o options) (err error) {
 		if err != nil {
 			return err
 		}
-		if total != f.pods || running != f.pods {
-			return fmt.Errorf("the cluster has %d pods (%d running), the bench wrote %d: did a controller interfere?", total, running, f.pods)
+		failingRepos, failingNS := map[string]bool{}, map[string]bool{}
+		for d := range to {
+			if pop.failing(d) {
+				f.failingPods += l.podsOf(d)
+				failingRepos[imgs[pop.imageIndex[d]].Repo] = true
+				failingNS[l.namespaceOf(d)] = true
+			}
+		}
+		f.failingImages, f.failingNamespaces = len(failingRepos), len(failingNS)
+		if total != f.pods || running != f.pods-f.failingPods {
+			return fmt.Errorf("the cluster has %d pods (%d running), the bench wrote %d (%d failing to pull): did a controller interfere?", total, running, f.pods, f.failingPods)
 		}
 		seen := map[int]bool{}
 		var refs, want []string
-		// Every deployment written so far, whichever scale wrote it.
+		// Every deployment written so far, whichever scale wrote it;
+		// crane is asked only for images that were pushed.
 		for d := range to {
+			if pop.failing(d) {
+				continue
+			}
 			i := pop.imageIndex[d]
 			if !seen[i] {
 				seen[i] = true
@@ -254,6 +278,9 @@ func run(ctx context.Context, o options) (err error) {
 		}
 		f.unique = len(refs)
 		if err := measure(ctx, o, sandbox, proxy, &f); err != nil {
+			return err
+		}
+		if err := countEventLists(ctx, cluster, sandbox, &f); err != nil {
 			return err
 		}
 		refs, want = sample(refs, o.craneSample), sample(want, o.craneSample)
@@ -309,7 +336,7 @@ func measure(ctx context.Context, o options, sandbox *env.Sandbox, proxy *latenc
 	f.regcheck, f.regcheckRSSKiB, f.regcheckExit = res.wall, res.pluginHWMKiB, code
 	f.regcheckWithKubectlRSSKiB = res.maxRSSKiB
 	f.registryFloor = time.Duration(2+(f.unique+o.concurrency-1)/o.concurrency) * o.delay
-	if f.reasons, err = digestReasons(out); err != nil {
+	if f.reasons, f.pullReasons, err = resultReasons(out); err != nil {
 		return err
 	}
 	return nil
@@ -407,12 +434,12 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// digestReasons counts the workload.digest results of a ScanReport by
-// reason, to show the scan saw what was written.
-func digestReasons(path string) (map[string]int, error) {
+// resultReasons counts the workload.digest and workload.pull results of
+// a ScanReport by reason, to show the scan saw what was written.
+func resultReasons(path string) (digest, pull map[string]int, _ error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var rep struct {
 		Kind    string `json:"kind"`
@@ -422,18 +449,44 @@ func digestReasons(path string) (map[string]int, error) {
 		} `json:"results"`
 	}
 	if err := json.Unmarshal(b, &rep); err != nil {
-		return nil, fmt.Errorf("regcheck -o json: %w", err)
+		return nil, nil, fmt.Errorf("regcheck -o json: %w", err)
 	}
 	if rep.Kind != "ScanReport" {
-		return nil, fmt.Errorf("regcheck -o json: kind %q, want ScanReport", rep.Kind)
+		return nil, nil, fmt.Errorf("regcheck -o json: kind %q, want ScanReport", rep.Kind)
 	}
-	out := map[string]int{}
+	digest, pull = map[string]int{}, map[string]int{}
 	for _, r := range rep.Results {
-		if r.Check == "workload.digest" {
-			out[r.Reason]++
+		switch r.Check {
+		case "workload.digest":
+			digest[r.Reason]++
+		case "workload.pull":
+			pull[r.Reason]++
 		}
 	}
-	return out, nil
+	return digest, pull, nil
+}
+
+// countEventLists runs regcheck once more, untimed, through a loopback
+// proxy to the API server that records requests, and counts its Events
+// LISTs: one per namespace with a pod waiting on a pull is the design.
+func countEventLists(ctx context.Context, cluster *env.Cluster, sandbox *env.Sandbox, f *figures) error {
+	apiProxy, err := cluster.StartAPIProxy(cluster.AdminConfig, sandbox.Dir)
+	if err != nil {
+		return err
+	}
+	defer apiProxy.Close()
+	_, code, err := runTimed(ctx, sandbox.With("KUBECONFIG="+apiProxy.Kubeconfig), os.DevNull,
+		"kubectl", "regcheck", "-A", "-o", "json", "--plain-http")
+	if err != nil && code != 1 {
+		return err
+	}
+	f.eventLists = 0
+	for _, r := range apiProxy.Requests() {
+		if r.Method == "GET" && strings.HasSuffix(r.Path, "/events") {
+			f.eventLists++
+		}
+	}
+	return nil
 }
 
 func (f figures) print(o options) {
@@ -446,11 +499,14 @@ func (f figures) print(o options) {
 	}
 	mib := func(kib int64) string { return strconv.FormatFloat(float64(kib)/1024, 'f', 1, 64) }
 	manifests := f.reg.ManifestHead + f.reg.ManifestGet
-	reasons := make([]string, 0, len(f.reasons))
-	for r, n := range f.reasons {
-		reasons = append(reasons, fmt.Sprintf("%s=%d", r, n))
+	counts := func(m map[string]int) string {
+		out := make([]string, 0, len(m))
+		for r, n := range m {
+			out = append(out, fmt.Sprintf("%s=%d", r, n))
+		}
+		slices.Sort(out)
+		return strings.Join(out, " ")
 	}
-	slices.Sort(reasons)
 
 	fmt.Printf("pods: %d\n", f.pods)
 	fmt.Printf("unique_images: %d\n", f.unique)
@@ -469,7 +525,14 @@ func (f figures) print(o options) {
 	fmt.Printf("delay_ms: %d\n", o.delay.Milliseconds())
 	fmt.Printf("concurrency: %d\n", o.concurrency)
 	fmt.Printf("regcheck_exit: %d\n", f.regcheckExit)
-	fmt.Printf("regcheck_digest_reasons: %s\n", strings.Join(reasons, " "))
+	fmt.Printf("regcheck_digest_reasons: %s\n", counts(f.reasons))
+	// Pull failures: what the kubelet reports costs no registry request
+	// beyond the image's own lookup, and one Events LIST per namespace
+	// with a failing pod.
+	fmt.Printf("pull_failing_pods: %d of %d, %d images, %d namespaces\n", f.failingPods, f.pods, f.failingImages, f.failingNamespaces)
+	fmt.Printf("regcheck_pull_reasons: %s\n", counts(f.pullReasons))
+	fmt.Printf("regcheck_event_lists: %d\n", f.eventLists)
+	fmt.Printf("manifest_requests_per_image_incl_failing: %s\n", ratio(float64(manifests), float64(f.unique+f.failingImages)))
 	// regcheck's registry phase alone, next to registry_floor_s.
 	fmt.Printf("regcheck_registry_span_s: %s\n", secs(f.reg.Span))
 	fmt.Printf("regcheck_requests: ping=%d (with credentials %d) token=%d manifest_head=%d manifest_get=%d other=%d\n",

@@ -151,11 +151,14 @@ type populator struct {
 	namespace map[string]bool
 	nodes     int
 	stale     func(d int) bool
+	// failing deployments run a tag that was never pushed: their pods
+	// wait in ImagePullBackOff with the kubelet's Events.
+	failing func(d int) bool
 	// imageIndex is the image each written deployment runs.
 	imageIndex map[int]int
 }
 
-func newPopulator(cluster *env.Cluster, l layout, workers int, proxyHost, user, password string) (*populator, error) {
+func newPopulator(cluster *env.Cluster, l layout, workers int, proxyHost, user, password string, failingPercent int) (*populator, error) {
 	cfg := *cluster.AdminConfig
 	cfg.QPS, cfg.Burst = 500, 1000
 	cfg.UserAgent = "regcheck-bench"
@@ -175,6 +178,9 @@ func newPopulator(cluster *env.Cluster, l layout, workers int, proxyHost, user, 
 		// One deployment in five runs the previous build: 20% of the pods
 		// are stale, and those deployments get the Stale verdict.
 		stale: func(d int) bool { return d%5 == 0 },
+		// One deployment in 100/failingPercent (none of the stale ones)
+		// cannot pull: failingPercent% of the pods in ImagePullBackOff.
+		failing: func(d int) bool { return failingPercent > 0 && d%(100/failingPercent) == 3 },
 	}, nil
 }
 
@@ -218,7 +224,11 @@ func (p *populator) create(ctx context.Context, from, to int, imgs []image, imag
 		if p.stale(d) {
 			digest = img.Old
 		}
-		if err := p.deployment(ctx, d, img, digest); err != nil {
+		if p.failing(d) {
+			img.Tag = "never-pushed"
+			img.Ref = p.proxyHost + "/" + img.Repo + ":" + img.Tag
+		}
+		if err := p.deployment(ctx, d, img, digest, p.failing(d)); err != nil {
 			return err
 		}
 		if n := done.Add(1); n%200 == 0 {
@@ -231,7 +241,7 @@ func (p *populator) create(ctx context.Context, from, to int, imgs []image, imag
 func nodeName(i int) string { return fmt.Sprintf("node-%03d", i) }
 
 // deployment writes one Deployment, its ReplicaSet and its running pods.
-func (p *populator) deployment(ctx context.Context, d int, img image, digest string) error {
+func (p *populator) deployment(ctx context.Context, d int, img image, digest string, failing bool) error {
 	ns := p.l.namespaceOf(d)
 	name := fmt.Sprintf("app-%04d", d)
 	spec := corev1.PodSpec{
@@ -299,9 +309,55 @@ func (p *populator) deployment(ctx context.Context, d int, img image, digest str
 		if err != nil {
 			return fmt.Errorf("creating a pod of %s/%s: %w", ns, rs.Name, err)
 		}
+		if failing {
+			if err := p.failPull(ctx, created, img.Ref); err != nil {
+				return err
+			}
+			continue
+		}
 		setRunning(created, imageID)
 		if _, err := p.client.CoreV1().Pods(ns).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
 			return fmt.Errorf("setting pod %s/%s running: %w", ns, created.Name, err)
+		}
+	}
+	return nil
+}
+
+// failPull writes what a kubelet with containerd writes for a tag that
+// does not exist (../shared/KUBELET.md): the waiting state and the Failed
+// and BackOff Events.
+func (p *populator) failPull(ctx context.Context, pod *corev1.Pod, ref string) error {
+	m := fmt.Sprintf("rpc error: code = NotFound desc = failed to pull and unpack image %q: failed to resolve reference %q: %s: not found", ref, ref, ref)
+	now := metav1.Now()
+	pod.Status.Phase = corev1.PodPending
+	pod.Status.StartTime = &now
+	pod.Status.HostIP = "127.0.0.1"
+	pod.Status.ContainerStatuses = nil
+	for _, c := range pod.Spec.Containers {
+		pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, corev1.ContainerStatus{
+			Name: c.Name, Image: c.Image, Started: ptr.To(false),
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
+				Reason: "ImagePullBackOff", Message: fmt.Sprintf("Back-off pulling image %q: ErrImagePull: %s", ref, m),
+			}},
+		})
+	}
+	if _, err := p.client.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("setting pod %s/%s pull-failing: %w", pod.Namespace, pod.Name, err)
+	}
+	for i, e := range []struct{ typ, reason, msg string }{
+		{corev1.EventTypeWarning, "Failed", fmt.Sprintf("Failed to pull image %q: %s", ref, m)},
+		{corev1.EventTypeNormal, "BackOff", fmt.Sprintf("Back-off pulling image %q", ref)},
+	} {
+		ev := &corev1.Event{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s.%d", pod.Name, i), Namespace: pod.Namespace},
+			InvolvedObject: corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: pod.Namespace, Name: pod.Name, UID: pod.UID,
+				FieldPath: "spec.containers{" + pod.Spec.Containers[0].Name + "}"},
+			Reason: e.reason, Message: e.msg, Type: e.typ, Count: 3,
+			Source:         corev1.EventSource{Component: "kubelet", Host: pod.Spec.NodeName},
+			FirstTimestamp: now, LastTimestamp: now,
+		}
+		if _, err := p.client.CoreV1().Events(pod.Namespace).Create(ctx, ev, metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("recording event on pod %s/%s: %w", pod.Namespace, pod.Name, err)
 		}
 	}
 	return nil
