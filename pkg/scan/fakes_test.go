@@ -17,20 +17,23 @@ import (
 
 func dg(c string) string { return "sha256:" + strings.Repeat(c, 64) }
 
-// fakeResolver answers from a table and counts calls.
+// fakeResolver answers from a table, as pkg/registry's Client does: Head
+// gives the tag's digest and media type, Expand the children and config
+// digests. It counts Heads (calls) and Expands.
 type fakeResolver struct {
 	answers map[string]registry.Resolution
 	fail    map[string]*registry.Failure
 	delay   time.Duration
 
-	calls    atomic.Int32
+	calls    atomic.Int32 // Heads
+	expands  atomic.Int32
 	inFlight atomic.Int32
 	maxSeen  atomic.Int32
 	mu       sync.Mutex
 	creds    map[string][]string // ref → sources received
 }
 
-func (f *fakeResolver) Resolve(ctx context.Context, r imageref.Reference, creds []credentials.Credential) (registry.Resolution, error) {
+func (f *fakeResolver) Head(ctx context.Context, r imageref.Reference, creds []credentials.Credential) (registry.Descriptor, error) {
 	ref := r.Pull()
 	f.calls.Add(1)
 	n := f.inFlight.Add(1)
@@ -53,12 +56,20 @@ func (f *fakeResolver) Resolve(ctx context.Context, r imageref.Reference, creds 
 		time.Sleep(f.delay)
 	}
 	if fl, ok := f.fail[ref]; ok {
-		return registry.Resolution{}, fl
+		return registry.Descriptor{}, fl
 	}
 	if res, ok := f.answers[ref]; ok {
+		return registry.Descriptor{Reference: r, Digest: res.Digest, MediaType: res.MediaType, CredentialSource: res.CredentialSource}, nil
+	}
+	return registry.Descriptor{}, &registry.Failure{Reason: "TagNotFound", Message: "manifest unknown: " + ref}
+}
+
+func (f *fakeResolver) Expand(ctx context.Context, d registry.Descriptor, creds []credentials.Credential) (registry.Resolution, error) {
+	f.expands.Add(1)
+	if res, ok := f.answers[d.Reference.Pull()]; ok {
 		return res, nil
 	}
-	return registry.Resolution{}, &registry.Failure{Reason: "TagNotFound", Message: "manifest unknown: " + ref}
+	return registry.Resolution{}, &registry.Failure{Reason: "TagNotFound", Message: "unknown " + d.Digest}
 }
 
 // fakeKeychain offers the same credentials for every image.
@@ -91,25 +102,4 @@ func runningPod(name, imageID, arch string) kube.Pod {
 		p.Platform, p.PlatformSource = kube.Platform{OS: "linux", Architecture: arch}, "node"
 	}
 	return p
-}
-
-// headResolver is a fakeResolver that also answers Head and Expand, and
-// counts them, as pkg/registry's Client does.
-type headResolver struct {
-	*fakeResolver
-	heads, expands atomic.Int32
-}
-
-func (h *headResolver) Head(ctx context.Context, ref imageref.Reference, creds []credentials.Credential) (registry.Descriptor, error) {
-	h.heads.Add(1)
-	res, err := h.fakeResolver.Resolve(ctx, ref, creds)
-	return registry.Descriptor{Reference: ref, Digest: res.Digest, MediaType: res.MediaType, CredentialSource: res.CredentialSource}, err
-}
-
-func (h *headResolver) Expand(ctx context.Context, d registry.Descriptor, creds []credentials.Credential) (registry.Resolution, error) {
-	h.expands.Add(1)
-	if res, ok := h.answers[d.Reference.Pull()]; ok {
-		return res, nil
-	}
-	return registry.Resolution{}, &registry.Failure{Reason: "TagNotFound", Message: "unknown " + d.Digest}
 }

@@ -166,7 +166,7 @@ func TestPullOneResultPerContainer(t *testing.T) {
 
 // The replay is the scan's own lookup: a failing pod costs no request.
 func TestPullReplayCostsNoRequest(t *testing.T) {
-	r := &headResolver{fakeResolver: resolver()}
+	r := resolver()
 	w := deploy("web", appRef, corev1.PullIfNotPresent, waitingPod("a", "n1", "ErrImagePull", "dial tcp: i/o timeout"), runningPod("b", "registry.example.com/team/app@"+dg("a"), ""))
 	got := pullResults(t, r, staticCreds(fakeKeychain{{Source: "secret/prod/x", Username: "u", Password: "p"}}), w)
 	if len(got) != 1 || got[0].Reason != report.ReasonPullFailsOnNode {

@@ -11,18 +11,12 @@ import (
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
-// Resolver says what a reference points to now. Its errors are
-// *registry.Failure; pkg/registry implements it.
+// Resolver says what a reference points to now, as pkg/registry's Client
+// does: one manifest HEAD, and the children and config digests of what it
+// found only when asked. A scan spends one manifest request on every image
+// whose pods all run the tag's digest already. Its errors are
+// *registry.Failure.
 type Resolver interface {
-	Resolve(ctx context.Context, ref imageref.Reference, creds []credentials.Credential) (registry.Resolution, error)
-}
-
-// HeadResolver is a Resolver that can answer with one manifest HEAD and
-// read an index's children and config digests only when asked, as
-// pkg/registry's Client does. A scan uses it to spend one manifest request
-// on every image whose pods all run the tag's digest already.
-type HeadResolver interface {
-	Resolver
 	Head(ctx context.Context, ref imageref.Reference, creds []credentials.Credential) (registry.Descriptor, error)
 	Expand(ctx context.Context, d registry.Descriptor, creds []credentials.Credential) (registry.Resolution, error)
 }
@@ -66,16 +60,12 @@ func (lk *lookup) addRunning(d string, kind IDKind) {
 // run resolves the lookup, expanding only when some pod runs a digest
 // other than the tag's (an index child, a config digest, or a stale one).
 func (lk *lookup) run(ctx context.Context, r Resolver) (registry.Resolution, error) {
-	hr, ok := r.(HeadResolver)
-	if !ok {
-		return r.Resolve(ctx, lk.ref, lk.creds)
-	}
 	var d registry.Descriptor
 	var err error
 	if lk.warm != nil {
 		d, err = lk.warm.d, lk.warm.err
 	} else {
-		d, err = hr.Head(ctx, lk.ref, lk.creds)
+		d, err = r.Head(ctx, lk.ref, lk.creds)
 	}
 	if err != nil {
 		return registry.Resolution{}, err
@@ -94,7 +84,7 @@ func (lk *lookup) run(ctx context.Context, r Resolver) (registry.Resolution, err
 	if !expand {
 		return registry.Resolution{Digest: d.Digest, MediaType: d.MediaType, CredentialSource: d.CredentialSource}, nil
 	}
-	return hr.Expand(ctx, d, lk.creds)
+	return r.Expand(ctx, d, lk.creds)
 }
 
 // lookups deduplicates resolutions: a hundred workloads on one image with

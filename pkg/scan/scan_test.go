@@ -243,7 +243,7 @@ func TestResolveOncePerImageAndCredentials(t *testing.T) {
 	res := resolver()
 	results := Run(context.Background(), &inv, staticCreds(fakeKeychain{{Source: "secret/prod/a", Username: "u", Password: "p"}}), Options{Resolver: res, Concurrency: 8})
 	if n := res.calls.Load(); n != 1 {
-		t.Errorf("Resolve calls = %d, want 1", n)
+		t.Errorf("Head calls = %d, want 1", n)
 	}
 	if len(results) != 100 {
 		t.Errorf("results = %d, want 100", len(results))
@@ -393,7 +393,7 @@ func TestExpandOnlyWhenNeeded(t *testing.T) {
 		{"stale image ID", dg("f"), 1, report.ReasonStale},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := &headResolver{fakeResolver: resolver()}
+			r := resolver()
 			inv := &kube.Inventory{Workloads: []kube.Workload{deploy("web", appRef, ifnp, runningPod("a", tc.imageID, ""))}}
 			var got report.Result
 			for _, res := range Run(context.Background(), inv, nil, Options{Resolver: r}) {
@@ -404,8 +404,8 @@ func TestExpandOnlyWhenNeeded(t *testing.T) {
 			if got.Reason != tc.reason {
 				t.Errorf("reason %s, want %s: %s", got.Reason, tc.reason, got.Message)
 			}
-			if r.heads.Load() != 1 || r.expands.Load() != tc.expands {
-				t.Errorf("heads %d, expands %d; want 1, %d", r.heads.Load(), r.expands.Load(), tc.expands)
+			if r.calls.Load() != 1 || r.expands.Load() != tc.expands {
+				t.Errorf("heads %d, expands %d; want 1, %d", r.calls.Load(), r.expands.Load(), tc.expands)
 			}
 		})
 	}
@@ -509,15 +509,15 @@ func TestWarmer(t *testing.T) {
 	}
 	creds := staticCreds(fakeKeychain{{Source: "secret/prod/regcred", Username: "ci", Password: "pw"}})
 
-	plain := &headResolver{fakeResolver: resolver()}
+	plain := resolver()
 	want := Run(t.Context(), &kube.Inventory{Workloads: workloads(true)}, creds, Options{Resolver: plain})
 
-	r := &headResolver{fakeResolver: resolver()}
+	r := resolver()
 	w := NewWarmer(creds, r, 4)
 	w.Start(t.Context(), workloads(false))
 	got := Run(t.Context(), &kube.Inventory{Workloads: workloads(true)}, creds, Options{Resolver: r, Warmer: w})
-	if r.heads.Load() != 2 || r.expands.Load() != plain.expands.Load() {
-		t.Errorf("heads %d, expands %d; want 2 (one per image), %d", r.heads.Load(), r.expands.Load(), plain.expands.Load())
+	if r.calls.Load() != 2 || r.expands.Load() != plain.expands.Load() {
+		t.Errorf("heads %d, expands %d; want 2 (one per image), %d", r.calls.Load(), r.expands.Load(), plain.expands.Load())
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d results, want %d", len(got), len(want))
@@ -529,7 +529,7 @@ func TestWarmer(t *testing.T) {
 	}
 
 	// A Warmer never started (the templates never came) costs nothing.
-	idle := NewWarmer(creds, &headResolver{fakeResolver: resolver()}, 4)
+	idle := NewWarmer(creds, resolver(), 4)
 	if n := len(Run(t.Context(), &kube.Inventory{Workloads: workloads(true)}, creds, Options{Resolver: r, Warmer: idle})); n != len(want) {
 		t.Errorf("with an idle Warmer: %d results, want %d", n, len(want))
 	}
@@ -563,7 +563,7 @@ func TestForeignRepositoryInImageID(t *testing.T) {
 			for k, v := range tc.foreign {
 				fr.answers[k] = v
 			}
-			r := &headResolver{fakeResolver: fr}
+			r := fr
 			inv := &kube.Inventory{Workloads: []kube.Workload{deploy("web", appRef, ifnp, runningPod("a", tc.imageID, ""))}}
 			var got report.Result
 			for _, res := range Run(context.Background(), inv, nil, Options{Resolver: r}) {
@@ -574,7 +574,7 @@ func TestForeignRepositoryInImageID(t *testing.T) {
 			if got.Reason != tc.reason {
 				t.Errorf("reason %s, want %s: %s", got.Reason, tc.reason, got.Message)
 			}
-			if n := r.heads.Load() + r.expands.Load(); n != tc.resolves {
+			if n := r.calls.Load() + r.expands.Load(); n != tc.resolves {
 				t.Errorf("%d heads and expansions, want %d", n, tc.resolves)
 			}
 		})

@@ -21,7 +21,7 @@ import (
 // answer. A Warmer is used for one Run.
 type Warmer struct {
 	creds       CredentialFunc
-	resolver    HeadResolver
+	resolver    Resolver
 	concurrency int
 
 	once    sync.Once
@@ -36,14 +36,13 @@ type head struct {
 	err error
 }
 
-// NewWarmer returns a Warmer, or nil when r cannot answer with a HEAD
-// alone (then there is nothing to start early).
+// NewWarmer returns a Warmer, or nil without a Resolver (then there is
+// nothing to start early).
 func NewWarmer(creds CredentialFunc, r Resolver, concurrency int) *Warmer {
-	hr, ok := r.(HeadResolver)
-	if !ok {
+	if r == nil {
 		return nil
 	}
-	return &Warmer{creds: creds, resolver: hr, concurrency: concurrency, done: make(chan struct{})}
+	return &Warmer{creds: creds, resolver: r, concurrency: concurrency, done: make(chan struct{})}
 }
 
 // Start begins the work for templates in the background and returns at
