@@ -179,11 +179,18 @@ func responseEvidence(r *response) report.Evidence {
 	return ev
 }
 
-// rateLimitEvidence copies Docker Hub's rate-limit headers and Retry-After.
+// rateLimitOf reads Docker Hub's rate-limit headers and Retry-After.
+func rateLimitOf(h http.Header) report.RateLimit {
+	return report.RateLimit{Limit: h.Get("ratelimit-limit"), Remaining: h.Get("ratelimit-remaining"), RetryAfter: h.Get("retry-after")}
+}
+
+// rateLimitEvidence is the display copy of rateLimitOf: the headers sent,
+// under their own names.
 func rateLimitEvidence(h http.Header) report.Evidence {
 	ev := report.Evidence{}
-	for _, k := range []string{"ratelimit-limit", "ratelimit-remaining", "retry-after"} {
-		if v := h.Get(k); v != "" {
+	rl := rateLimitOf(h)
+	for k, v := range map[string]string{"ratelimit-limit": rl.Limit, "ratelimit-remaining": rl.Remaining, "retry-after": rl.RetryAfter} {
+		if v != "" {
 			ev[k] = v
 		}
 	}

@@ -124,12 +124,13 @@ func (s *Session) postToken(ctx context.Context, realm *url.URL, service, grant 
 // An anonymous push-scoped request that is refused or broken is
 // AnonymousPushDenied whatever the breakage: that is seed 1's
 // "unexpected EOF" — there are no credentials for the host.
-func (s *Session) tokenFailure(realm *url.URL, ch Challenge, r *response, perr error) *Failure {
+func (s *Session) tokenFailure(realm *url.URL, ch Challenge, r *response, perr error) (f *Failure) {
 	// A token that parses is a token, whatever its Content-Type says:
 	// Docker, containerd and oras never look at it.
 	if r.Status == http.StatusOK && r.BodyErr == nil && perr == nil {
 		return nil
 	}
+	defer func() { f.answered(r) }()
 	ev := responseEvidence(r)
 	ev["tokenEndpoint"] = redactURL(realm)
 	ev["requestedScope"] = s.Scopes()

@@ -111,9 +111,9 @@ func (s *Session) GetManifest(ctx context.Context, identifier string) (*Manifest
 		if what == "" {
 			what = "a non-JSON body"
 		}
-		return nil, &Failure{Reason: report.ReasonServerError, Evidence: ev,
+		return nil, (&Failure{Reason: report.ReasonServerError, Evidence: ev,
 			Message: fmt.Sprintf("%s answered the manifest of %s with %s", s.ref.Registry, s.ref.String(), what),
-			Remedy:  "the registry served a broken manifest; retry, and report it to the registry's administrator"}
+			Remedy:  "the registry served a broken manifest; retry, and report it to the registry's administrator"}).answered(r)
 	}
 	sum := sha256.Sum256(r.Body)
 	computed := "sha256:" + hex.EncodeToString(sum[:])
@@ -151,7 +151,8 @@ func contentLength(h http.Header) int64 {
 }
 
 // manifestFailure names a manifest answer that is not a manifest.
-func (s *Session) manifestFailure(r *response) *Failure {
+func (s *Session) manifestFailure(r *response) (f *Failure) {
+	defer func() { f.answered(r) }()
 	html := isHTML(r)
 	if r.Status == http.StatusOK && !html {
 		return nil
@@ -251,7 +252,7 @@ func (s *Session) repositoryOrTag(ctx context.Context, f *Failure) *Failure {
 	te := registryError(r)
 	if hasCode(te, transport.NameUnknownErrorCode) {
 		reg := s.ref.Registry
-		return &Failure{Reason: report.ReasonRepositoryNotFound, Evidence: ev,
+		return &Failure{Reason: report.ReasonRepositoryNotFound, Evidence: ev, HTTPStatus: f.HTTPStatus, RateLimit: f.RateLimit,
 			Message: fmt.Sprintf("repository %s does not exist on %s (its tags list answers %d)", s.ref.Repository, reg, r.Status),
 			Remedy:  "check the repository name (what was pushed vs what is pulled); list what exists with: crane catalog " + reg}
 	}
@@ -264,7 +265,7 @@ func (s *Session) repositoryOrTag(ctx context.Context, f *Failure) *Failure {
 		}
 		ev["tags"] = list.Tags
 	}
-	return &Failure{Reason: f.Reason, Message: f.Message, Remedy: f.Remedy, Evidence: ev}
+	return &Failure{Reason: f.Reason, Message: f.Message, Remedy: f.Remedy, Evidence: ev, HTTPStatus: f.HTTPStatus, RateLimit: f.RateLimit}
 }
 
 // maxListedTags bounds the tags put in evidence.

@@ -103,12 +103,18 @@ func cloneErr(err error) error {
 	return &c
 }
 
-func (c *Client) ping(ctx context.Context, host string) (*PingResult, error) {
+func (c *Client) ping(ctx context.Context, host string) (_ *PingResult, err error) {
 	u := c.baseURL(host)
 	r, err := c.exchange(ctx, request{method: http.MethodGet, url: u})
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		var f *Failure
+		if errors.As(err, &f) {
+			f.answered(r)
+		}
+	}()
 	p := &PingResult{
 		Host:        host,
 		URL:         redactURL(r.URL),

@@ -96,10 +96,10 @@ func requestTooLarge(err error) bool {
 	if !errors.As(err, &f) {
 		return false
 	}
-	return headerTooLarge(f.Evidence["httpStatus"])
+	return headerTooLarge(f.HTTPStatus)
 }
 
-func headerTooLarge(status any) bool {
+func headerTooLarge(status int) bool {
 	switch status {
 	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong, http.StatusRequestHeaderFieldsTooLarge:
 		return true

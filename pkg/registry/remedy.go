@@ -31,14 +31,14 @@ func rateLimited(ref imageref.Reference, r *response) *Failure {
 			msg += "s"
 		}
 	}
-	return &Failure{Reason: report.ReasonRateLimited, Evidence: responseEvidence(r), Message: msg,
-		Remedy: "wait for the limit to reset, authenticate for a higher limit, or use a pull-through mirror"}
+	return (&Failure{Reason: report.ReasonRateLimited, Evidence: responseEvidence(r), Message: msg,
+		Remedy: "wait for the limit to reset, authenticate for a higher limit, or use a pull-through mirror"}).answered(r)
 }
 
 func serverError(ref imageref.Reference, r *response) *Failure {
-	return &Failure{Reason: report.ReasonServerError, Evidence: responseEvidence(r),
+	return (&Failure{Reason: report.ReasonServerError, Evidence: responseEvidence(r),
 		Message: ref.Registry + " failed with HTTP " + strconv.Itoa(r.Status) + " on " + r.Method + " " + r.URL.Path,
-		Remedy:  "the registry is failing; retry later or check its status page and logs"}
+		Remedy:  "the registry is failing; retry later or check its status page and logs"}).answered(r)
 }
 
 // fail scrubs a failure of anything the server may have echoed back from

@@ -43,7 +43,7 @@ func (c *Client) Head(ctx context.Context, r imageref.Reference, creds []credent
 	}
 	var first *Failure
 	tried := make([]string, 0, len(cands))
-	failures := map[string]string{}
+	failures := map[string]report.Reason{}
 	for _, cred := range cands {
 		s := c.NewSession(r, cred)
 		tried = append(tried, s.Source())
@@ -52,14 +52,14 @@ func (c *Client) Head(ctx context.Context, r imageref.Reference, creds []credent
 			return Descriptor{Reference: r, Digest: m.Digest, MediaType: m.MediaType, CredentialSource: s.Source()}, nil
 		}
 		f := asFailure(err)
-		failures[s.Source()] = string(f.Reason)
+		failures[s.Source()] = f.Reason
 		if first == nil {
 			first = f
 		}
 	}
 	if len(cands) > 1 {
-		first.Evidence["tried"] = tried
-		first.Evidence["failures"] = failures
+		first.Tried, first.Failures = tried, failures
+		first.Evidence["tried"], first.Evidence["failures"] = tried, reasonStrings(failures)
 	}
 	return Descriptor{}, first
 }
@@ -161,4 +161,13 @@ func asFailure(err error) *Failure {
 		return f
 	}
 	return &Failure{Reason: report.ReasonUnreachable, Message: "the registry exchange failed", Evidence: report.Evidence{}}
+}
+
+// reasonStrings is the display copy of a source → reason map.
+func reasonStrings(m map[string]report.Reason) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = string(v)
+	}
+	return out
 }

@@ -186,13 +186,13 @@ func (s *Session) verify(ctx context.Context) error {
 		if s.method == "bearer" {
 			what = "the token issued for the credentials"
 		}
-		return s.fail(&Failure{Reason: report.ReasonInvalidCredentials, Evidence: ev,
+		return s.fail((&Failure{Reason: report.ReasonInvalidCredentials, Evidence: ev,
 			Message: s.ref.Host + " refused " + what + " from " + s.cred.String() + " (401 on GET /v2/)",
-			Remedy:  loginHint(s.ref)})
+			Remedy:  loginHint(s.ref)}).answered(r))
 	case r.Status == http.StatusForbidden:
-		return s.fail(&Failure{Reason: report.ReasonForbidden, Evidence: ev,
+		return s.fail((&Failure{Reason: report.ReasonForbidden, Evidence: ev,
 			Message: s.ref.Host + " accepted " + s.cred.String() + " but forbids access (403 on GET /v2/)",
-			Remedy:  "ask the registry's administrator for access for this account"})
+			Remedy:  "ask the registry's administrator for access for this account"}).answered(r))
 	case r.Status == http.StatusTooManyRequests:
 		return rateLimited(s.ref, r)
 	case r.Status >= 500:

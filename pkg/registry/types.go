@@ -11,10 +11,29 @@ type Failure struct {
 	Reason   report.Reason
 	Message  string
 	Remedy   string
-	Evidence report.Evidence
+	Evidence report.Evidence // display only: decisions read the typed fields below
+
+	// HTTPStatus is the status of the answer that failed; 0 when no answer
+	// came (a transport failure, a refusal before any request).
+	HTTPStatus int
+	// RateLimit is what that answer announced about the pull limit.
+	RateLimit report.RateLimit
+	// Tried are the credential sources tried in order, and Failures the
+	// reason each one failed, when a lookup tried more than one (Head).
+	Tried    []string
+	Failures map[string]report.Reason
 }
 
 func (f *Failure) Error() string { return string(f.Reason) + ": " + f.Message }
+
+// answered records the typed facts of the answer r that f names.
+func (f *Failure) answered(r *response) *Failure {
+	if f != nil && r != nil {
+		f.HTTPStatus = r.Status
+		f.RateLimit = rateLimitOf(r.Header)
+	}
+	return f
+}
 
 // Resolution is what a reference points to now.
 type Resolution struct {

@@ -101,7 +101,8 @@ func sameOrigin(a, b *url.URL) bool {
 
 // uploadFailure names a refused upload. A denial is 401 (often with
 // error="insufficient_scope") or 403 DENIED, depending on the registry.
-func (s *Session) uploadFailure(r *response) *Failure {
+func (s *Session) uploadFailure(r *response) (f *Failure) {
+	defer func() { f.answered(r) }()
 	te := registryError(r)
 	ev := responseEvidence(r)
 	ev["requestedScope"] = s.Scopes()

@@ -223,17 +223,17 @@ func (ch *check) failed(r report.Result, f *registry.Failure) report.Result {
 	}
 	// The lookup may have been made with another namespace's secrets that
 	// hold the same credentials: name this container's own.
-	if _, ok := r.Evidence["tried"]; ok {
+	if len(f.Tried) > 0 {
 		tried := make([]string, len(ch.creds))
 		for i, c := range ch.creds {
 			tried[i] = c.Source
 		}
 		r.Evidence["tried"] = tried
 	}
-	if failures, ok := r.Evidence["failures"].(map[string]string); ok {
+	if len(f.Failures) > 0 {
 		own := map[string]string{}
-		for src, reason := range failures {
-			own[ch.ownSource(src)] = reason
+		for src, reason := range f.Failures {
+			own[ch.ownSource(src)] = string(reason)
 		}
 		r.Evidence["failures"] = own
 	}
