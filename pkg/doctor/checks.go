@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Check IDs, stable for --only/--skip and Evidence["doctorCheck"], in the
+// Check IDs, stable for --only/--skip and Result.Doctor.Check, in the
 // order the report lists them.
 const (
 	HelmVersion      = "helm-version"
@@ -22,8 +22,13 @@ const (
 // IDs are every check, in report order.
 var IDs = []string{HelmVersion, Reachable, Credentials, Pull, Push, Reference, Staleness, WorkloadSettings, RateLimit}
 
-// EvidenceKey is the evidence key naming the doctor check of a result.
-const EvidenceKey = "doctorCheck"
+// EvidenceKey and verifyKey are the evidence keys of the display copies
+// of Result.Doctor's Check and Verify, for readers of -o json. Code reads
+// Result.Doctor.
+const (
+	EvidenceKey = "doctorCheck"
+	verifyKey   = "verify"
+)
 
 // Checks is the set of enabled checks; the zero value enables all.
 type Checks struct {

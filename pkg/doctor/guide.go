@@ -63,8 +63,8 @@ func (d *run) verify(id string, r report.Result) []string {
 		return strings.Join(append([]string{cmd, "doctor", args}, d.cfg.Flags...), " ")
 	}
 	image := r.Image
-	if c, ok := r.Evidence["corrected"].(string); ok {
-		image = c
+	if r.Doctor != nil && r.Doctor.Corrected != "" {
+		image = r.Doctor.Corrected
 	}
 	workload := ""
 	if r.Workload != "" {

@@ -110,6 +110,7 @@ func inferDigestRepository(r *report.Result, dg string, known []string) {
 	case 1:
 		fixed := known[0] + "@" + dg
 		r.Evidence["corrected"] = fixed
+		r.Doctor = &report.DoctorFacts{Corrected: fixed}
 		r.Registry, r.Repository, _ = strings.Cut(known[0], "/")
 		r.Remedy = "use the full reference " + fixed + " (the repository this run names); a bare digest names no repository"
 	default:

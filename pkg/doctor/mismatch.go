@@ -80,6 +80,7 @@ func (d *run) mismatch(s *subject, i int, ans catalogAnswer) {
 	best := cands[0]
 	fixed := s.ref.Registry + "/" + best.Name + refSuffix(s)
 	r.Evidence["corrected"] = fixed
+	r.Doctor = &report.DoctorFacts{Corrected: fixed}
 	r.Message = "repository " + s.ref.Repository + " does not exist on " + s.ref.Registry + "; it has " + best.Name + " (" + best.Why + ")"
 	r.Remedy = "use " + fixed + " (or push to " + s.ref.Repository + "); the reader and the pusher must name the same repository"
 	d.supersede(id, r)
@@ -116,9 +117,8 @@ func refSuffix(s *subject) string {
 func (d *run) replace(id string, r report.Result) {
 	for k, old := range d.byID[id] {
 		if old.Check == r.Check && old.Image == r.Image && old.Workload == r.Workload && old.Container == r.Container && old.Reason == r.Reason {
-			ev := old.Evidence
 			d.byID[id][k] = r
-			d.byID[id][k].Evidence = ev
+			d.byID[id][k].Evidence, d.byID[id][k].Doctor = old.Evidence, old.Doctor
 			return
 		}
 	}

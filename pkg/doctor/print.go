@@ -26,8 +26,8 @@ func Print(w io.Writer, format string, r report.Report) error {
 
 // IDOf is the doctor check a result belongs to.
 func IDOf(r report.Result) string {
-	if id, ok := r.Evidence[EvidenceKey].(string); ok {
-		return id
+	if r.Doctor != nil && r.Doctor.Check != "" {
+		return r.Doctor.Check
 	}
 	return string(r.Check)
 }
@@ -125,7 +125,8 @@ func finding(w io.Writer, n int, res report.Result) {
 	}
 	keys := make([]string, 0, len(res.Evidence))
 	for k := range res.Evidence {
-		if k != EvidenceKey && k != "verify" {
+		// The display copies of Result.Doctor are shown in their own places.
+		if k != EvidenceKey && k != verifyKey {
 			keys = append(keys, k)
 		}
 	}
@@ -139,24 +140,9 @@ func finding(w io.Writer, n int, res report.Result) {
 	if res.Remedy != "" {
 		fmt.Fprintf(w, "- **How to fix:** %s\n", oneLine(res.Remedy))
 	}
-	if cmds := verifyCommands(res.Evidence["verify"]); len(cmds) > 0 {
-		fmt.Fprintf(w, "- **How to verify the fix:** `%s`\n", strings.Join(cmds, "`, then `"))
+	if res.Doctor != nil && len(res.Doctor.Verify) > 0 {
+		fmt.Fprintf(w, "- **How to verify the fix:** `%s`\n", strings.Join(res.Doctor.Verify, "`, then `"))
 	}
-}
-
-// verifyCommands reads Evidence["verify"], as built or as decoded from JSON.
-func verifyCommands(v any) []string {
-	switch x := v.(type) {
-	case []string:
-		return x
-	case []any:
-		out := make([]string, 0, len(x))
-		for _, s := range x {
-			out = append(out, fmt.Sprint(s))
-		}
-		return out
-	}
-	return nil
 }
 
 // subjectOf names what a result is about.

@@ -27,8 +27,13 @@ func (d *run) rateLimits() {
 				if p.Reason == report.ReasonRateLimited {
 					limited = true
 				}
-				limit, remaining, retry = first(limit, p.Evidence["ratelimit-limit"]), first(remaining, p.Evidence["ratelimit-remaining"]), first(retry, p.Evidence["retry-after"])
+				if rl := p.RateLimit; rl != nil {
+					limit, remaining, retry = first(limit, rl.Limit), first(remaining, rl.Remaining), first(retry, rl.RetryAfter)
+				}
 			}
+		}
+		if rl := (report.RateLimit{Limit: limit, Remaining: remaining, RetryAfter: retry}); !rl.Empty() {
+			r.RateLimit = &rl
 		}
 		r.Evidence = report.Evidence{}
 		for k, v := range map[string]string{"ratelimit-limit": limit, "ratelimit-remaining": remaining, "retry-after": retry} {
@@ -59,11 +64,11 @@ func (d *run) rateLimits() {
 	}
 }
 
-func first(have string, v any) string {
-	if have != "" || v == nil {
+func first(have, v string) string {
+	if have != "" {
 		return have
 	}
-	return fmt.Sprint(v)
+	return v
 }
 
 // leadingPart drops the window of "100;w=21600".

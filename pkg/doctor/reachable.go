@@ -76,13 +76,14 @@ func (d *run) reachable(ctx context.Context, h *host) report.Result {
 	}
 	ev["tcp"] = "connected to " + conn.RemoteAddr().String()
 
-	skew := ""
+	var cert certificate
 	if d.cfg.Dial.PlainHTTP {
 		ev["tls"] = "not used (--plain-http)"
 		conn.Close()
 	} else {
-		skew = d.tlsEvidence(ctx, conn, hostname, timeout, ev)
+		cert = d.tlsEvidence(ctx, conn, hostname, timeout, ev)
 	}
+	skew := cert.skew
 
 	ping, err := d.deps.Registry.Ping(ctx, h.api)
 	if err != nil {
@@ -104,19 +105,27 @@ func (d *run) reachable(ctx context.Context, h *host) report.Result {
 	}
 	r.Status, r.Reason = report.StatusPass, report.ReasonOk
 	r.Message = fmt.Sprintf("%s resolves, connects and answers the registry API (GET /v2/ → %d, %s)", h.api, ping.Status, ping.Method())
-	if days, ok := ev["daysLeft"].(int); ok && days < 14 {
+	if cert.seen && cert.daysLeft < 14 {
 		r.Status, r.Reason = report.StatusWarn, report.ReasonTLSError
-		r.Message = fmt.Sprintf("%s answers the registry API, but its certificate expires in %d days", h.api, days)
-		r.Remedy = "renew the registry's certificate before " + fmt.Sprint(ev["notAfter"])
+		r.Message = fmt.Sprintf("%s answers the registry API, but its certificate expires in %d days", h.api, cert.daysLeft)
+		r.Remedy = "renew the registry's certificate before " + cert.notAfter
 	}
 	return r
 }
 
+// certificate is what the doctor decides on about a registry's
+// certificate; evidence holds its display copy.
+type certificate struct {
+	seen     bool   // a certificate was presented
+	daysLeft int    // until notAfter
+	notAfter string // RFC 3339
+	skew     string // a clock-skew hint when it is not valid yet
+}
+
 // tlsEvidence handshakes on conn to record the certificate (subject,
 // issuer, validity, days left) whatever its validity, then verifies it as
-// the client will. It returns a clock-skew hint when the certificate is
-// not valid yet.
-func (d *run) tlsEvidence(ctx context.Context, conn net.Conn, hostname string, timeout time.Duration, ev report.Evidence) string {
+// the client will.
+func (d *run) tlsEvidence(ctx context.Context, conn net.Conn, hostname string, timeout time.Duration, ev report.Evidence) certificate {
 	//nolint:gosec // verified below, by hand, so the certificate is evidence even when it is bad
 	tc := tls.Client(conn, &tls.Config{ServerName: hostname, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12})
 	defer tc.Close()
@@ -124,34 +133,34 @@ func (d *run) tlsEvidence(ctx context.Context, conn net.Conn, hostname string, t
 	defer cancel()
 	if err := tc.HandshakeContext(hctx); err != nil {
 		ev["tls"] = "handshake failed: " + err.Error()
-		return ""
+		return certificate{}
 	}
 	st := tc.ConnectionState()
 	ev["tls"] = tls.VersionName(st.Version)
 	if len(st.PeerCertificates) == 0 {
-		return ""
+		return certificate{}
 	}
 	leaf := st.PeerCertificates[0]
 	now := time.Now()
+	cert := certificate{seen: true, daysLeft: int(leaf.NotAfter.Sub(now).Hours() / 24), notAfter: leaf.NotAfter.UTC().Format(time.RFC3339)}
 	ev["subject"] = leaf.Subject.String()
 	ev["issuer"] = leaf.Issuer.String()
 	ev["notBefore"] = leaf.NotBefore.UTC().Format(time.RFC3339)
-	ev["notAfter"] = leaf.NotAfter.UTC().Format(time.RFC3339)
-	ev["daysLeft"] = int(leaf.NotAfter.Sub(now).Hours() / 24)
-	skew := ""
+	ev["notAfter"] = cert.notAfter
+	ev["daysLeft"] = cert.daysLeft
 	if now.Before(leaf.NotBefore) {
-		skew = "the certificate is valid only from " + leaf.NotBefore.UTC().Format(time.RFC3339) +
+		cert.skew = "the certificate is valid only from " + leaf.NotBefore.UTC().Format(time.RFC3339) +
 			" but this machine's clock says " + now.UTC().Format(time.RFC3339) + ": check the clock (NTP) here and on the registry"
-		ev["clockSkew"] = skew
+		ev["clockSkew"] = cert.skew
 	}
 	if d.cfg.Dial.InsecureSkipTLSVerify {
 		ev["verified"] = "no (--insecure-skip-tls-verify)"
-		return skew
+		return cert
 	}
 	roots, err := d.roots()
 	if err != nil {
 		ev["verified"] = "no: " + err.Error()
-		return skew
+		return cert
 	}
 	inter := x509.NewCertPool()
 	for _, c := range st.PeerCertificates[1:] {
@@ -162,7 +171,7 @@ func (d *run) tlsEvidence(ctx context.Context, conn net.Conn, hostname string, t
 	} else {
 		ev["verified"] = "yes"
 	}
-	return skew
+	return cert
 }
 
 // roots are the system roots plus --ca-file, as the registry client has them.

@@ -45,8 +45,14 @@ func newRun(cfg Config, deps Deps) *run {
 	return &run{cfg: cfg, deps: deps, byID: map[string][]report.Result{}}
 }
 
-// add files r under check id, marking its evidence.
+// add files r under check id: its typed doctor facts, and their display
+// copies in evidence (doctorCheck, verify) that JSON readers see.
 func (d *run) add(id string, r report.Result) {
+	facts := &report.DoctorFacts{Check: id}
+	if r.Doctor != nil {
+		facts.Corrected = r.Doctor.Corrected
+	}
+	r.Doctor = facts
 	ev := report.Evidence{}
 	for k, v := range r.Evidence {
 		ev[k] = v
@@ -54,7 +60,8 @@ func (d *run) add(id string, r report.Result) {
 	ev[EvidenceKey] = id
 	if r.Status != report.StatusPass {
 		if v := d.verify(id, r); len(v) > 0 {
-			ev["verify"] = v
+			facts.Verify = v
+			ev[verifyKey] = v
 		}
 	}
 	r.Evidence = ev

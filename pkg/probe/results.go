@@ -161,6 +161,7 @@ func (w *walk) pullResult(b base) report.Result {
 			msg = "cannot pull " + b.ref.String() + ": " + f.Message
 		}
 		r := b.failFrom(report.CheckRegistryPull, f, a.source(), msg)
+		r.RateLimit = rateLimit(f.RateLimit)
 		w.triedEvidence(r.Evidence, w.attempts, func(x *attempt) *registry.Failure {
 			if x.authErr != nil {
 				return x.authErr
@@ -186,6 +187,7 @@ func (w *walk) pullResult(b base) report.Result {
 	msg := fmt.Sprintf("%s resolves to %s (%s) with %s", b.ref.String(), a.manifest.Digest, a.manifest.MediaType, a.source())
 	r := b.pass(report.CheckRegistryPull, msg, ev, a.source())
 	r.Digests = &report.Digests{Current: a.manifest.Digest}
+	r.RateLimit = rateLimit(a.manifest.RateLimit())
 	return r
 }
 
@@ -278,4 +280,12 @@ func namespaceOf(sources []string) string {
 		}
 	}
 	return ""
+}
+
+// rateLimit is the typed rate limit of a result: nil when nothing was announced.
+func rateLimit(rl report.RateLimit) *report.RateLimit {
+	if rl.Empty() {
+		return nil
+	}
+	return &rl
 }

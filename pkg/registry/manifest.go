@@ -42,6 +42,9 @@ type Manifest struct {
 // IsIndex reports whether the manifest is an index / manifest list.
 func (m *Manifest) IsIndex() bool { return types.MediaType(m.MediaType).IsIndex() }
 
+// RateLimit is what the answer announced about the pull limit.
+func (m *Manifest) RateLimit() report.RateLimit { return rateLimitOf(m.Header) }
+
 // Evidence is the manifest answer as result evidence.
 func (m *Manifest) Evidence() report.Evidence {
 	ev := report.Evidence{"httpStatus": m.Status, "request": m.Method + " manifest", "digest": m.Digest, "mediaType": m.MediaType}
