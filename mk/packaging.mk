@@ -5,7 +5,7 @@
 
 .PHONY: dist krew-manifest docs docs-check packaging-tools e2e-packaging
 
-# The version in archive names and in .krew.yaml: plugin.yaml's, because the
+# The version in archive names and in the krew manifest: plugin.yaml's, because the
 # Helm install hook downloads the archive named after it.
 RELEASE_VERSION ?= $(shell sed -n 's/^version: *"\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' plugin.yaml)
 
@@ -15,11 +15,14 @@ dist:
 	VERSION='$(VERSION)' COMMIT='$(COMMIT)' GO_LDFLAGS='$(LDFLAGS)' RELEASE_VERSION='$(RELEASE_VERSION)' \
 		scripts/dist.sh
 
-# Rewrites .krew.yaml from a fresh dist/: every sha256 comes from
-# dist/checksums.txt, never from a hand edit.
+# Writes the krew manifest dist/regcheck.yaml from a fresh dist/: every
+# sha256 comes from dist/checksums.txt, never from a hand edit. It is a
+# release asset, published with the archives it describes, and never
+# committed: a binary links the commit it is built from, so no committed
+# manifest could carry checksums of that commit's own archives.
 krew-manifest: dist
-	RELEASE_VERSION='$(RELEASE_VERSION)' scripts/krew-manifest.sh dist/checksums.txt >.krew.yaml.tmp
-	mv .krew.yaml.tmp .krew.yaml
+	RELEASE_VERSION='$(RELEASE_VERSION)' scripts/krew-manifest.sh dist/checksums.txt >dist/regcheck.yaml.tmp
+	mv dist/regcheck.yaml.tmp dist/regcheck.yaml
 
 # One markdown page per command, from the cobra tree itself.
 docs:

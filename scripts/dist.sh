@@ -2,8 +2,8 @@
 # Builds the release archives into dist/: one kubectl-regcheck binary per
 # OS/arch with the LICENSE, as
 #   kubectl-regcheck_${RELEASE_VERSION}_${os}_${arch}.tar.gz
-# (the name scripts/helm-plugin-install.sh downloads and .krew.yaml points
-# at), plus dist/checksums.txt in sha256sum's format ("HASH  FILENAME").
+# (the name scripts/helm-plugin-install.sh downloads and the krew manifest
+# points at), plus dist/checksums.txt in sha256sum's format ("HASH  FILENAME").
 #
 # Reproducible: two runs on the same tree give identical bytes. The binary is
 # built with -trimpath and no VCS stamp (version and commit come from
