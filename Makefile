@@ -22,7 +22,8 @@ FUZZ_TARGETS := \
 	./pkg/credentials:FuzzParseDockerConfigJSON \
 	./pkg/credentials:FuzzParseDockerCfg \
 	./pkg/scan:FuzzNormalizeImageID \
-	./pkg/pullfailure:FuzzClassify
+	./pkg/pullfailure:FuzzClassify \
+	./pkg/nodecreds:FuzzMatchImage
 FUZZTIME ?= 60s
 
 all: build

@@ -27,6 +27,8 @@ func TestDependencyFence(t *testing.T) {
 		"helmbugs":    {"github.com/spf13/cobra", "k8s.io/client-go", "helm.sh/helm"},
 		"pullfailure": {"github.com/spf13/cobra", "k8s.io/client-go", "k8s.io/api", "helm.sh/helm"},
 		"helmclient":  {"github.com/spf13/cobra", "k8s.io/client-go", "helm.sh/helm"},
+		// Matching and config decoding only: no cluster, no registry.
+		"nodecreds": {"github.com/spf13/cobra", "k8s.io/client-go", "helm.sh/helm", "k8s.io/kubernetes", "github.com/regcheck/regcheck/pkg/registry"},
 	}
 	for pkg, bad := range forbidden {
 		path := "github.com/regcheck/regcheck/pkg/" + pkg
