@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real tools the e2e environment and the demo run: etcd,
-# kube-apiserver, kube-controller-manager, kubectl and helm, from the Go
-# module proxy at the versions pinned in test/tools/*/go.mod.
+# kube-apiserver, kube-controller-manager, kubectl, helm and the node's
+# kubelet, from the Go module proxy at the versions pinned in
+# test/tools/*/go.mod.
 #
 # Binaries are cached under .cache/tools/<key>/bin, where <key> hashes the
 # pinned module files and the Go version, so a second run takes seconds.
@@ -22,5 +23,12 @@ toolcache_build test/tools/kube kube-apiserver k8s.io/kubernetes/cmd/kube-apiser
 toolcache_build test/tools/kube kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager "$kflags"
 toolcache_build test/tools/kube kubectl k8s.io/kubernetes/cmd/kubectl "$kflags"
 toolcache_build test/tools/helm helm helm.sh/helm/v3/cmd/helm "-X helm.sh/helm/v3/internal/version.version=v3.22.0"
+
+# The kubelet has a module of its own (test/tools/kubelet: go.sum needs
+# entries the control plane does not) and a cache key of its own, so pinning
+# it never rebuilds the tools above. The node's containerd and runc come from
+# Debian's packages instead (scripts/node-runtime.sh).
+kubelet_bin=$(toolcache_init test/tools/kubelet; toolcache_build test/tools/kubelet kubelet k8s.io/kubernetes/cmd/kubelet "$kflags"; echo "$bin")
+ln -sfn "$kubelet_bin/kubelet" "$bin/kubelet"
 
 echo "$bin"

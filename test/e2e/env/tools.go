@@ -31,6 +31,9 @@ type ToolPaths struct {
 	ControllerManager string
 	Kubectl           string
 	Helm              string
+	// Kubelet is the node's kubelet (test/tools/kubelet), built like the
+	// others; a link into its own cache directory.
+	Kubelet string
 }
 
 // RepoRoot returns the directory holding the regcheck go.mod, found by
@@ -109,8 +112,9 @@ func buildTools() (ToolPaths, error) {
 		ControllerManager: filepath.Join(dir, "kube-controller-manager"),
 		Kubectl:           filepath.Join(dir, "kubectl"),
 		Helm:              filepath.Join(dir, "helm"),
+		Kubelet:           filepath.Join(dir, "kubelet"),
 	}
-	for _, p := range []string{tp.Etcd, tp.APIServer, tp.ControllerManager, tp.Kubectl, tp.Helm} {
+	for _, p := range []string{tp.Etcd, tp.APIServer, tp.ControllerManager, tp.Kubectl, tp.Helm, tp.Kubelet} {
 		fi, err := os.Stat(p)
 		if err != nil {
 			return ToolPaths{}, fmt.Errorf("tool missing after build: %w", err)
