@@ -11,10 +11,16 @@ import (
 	"github.com/regcheck/regcheck/test/e2e/env"
 )
 
-// TestMain stops the package's shared cluster, if a test started one, after
-// every test has run.
+// TestMain stops the package's shared node and cluster, if a test started
+// them, after every test has run.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if err := stopSharedNode(); err != nil {
+		fmt.Fprintf(os.Stderr, "stopping the shared node: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
 	if shared.cluster != nil {
 		start := time.Now()
 		if err := shared.cluster.Stop(); err != nil {

@@ -1,0 +1,27 @@
+//go:build !linux
+
+package env
+
+import (
+	"context"
+	"errors"
+)
+
+// NodeOptions configure StartNode (Linux only).
+type NodeOptions struct {
+	Dir, Name                                          string
+	KubeletArgs                                        []string
+	CredentialProviderConfig, CredentialProviderBinDir string
+}
+
+// Node is a real containerd and kubelet (Linux only).
+type Node struct{ Name string }
+
+// NodeAvailable: a real node runs on Linux only.
+func NodeAvailable() error { return errors.New("a real node runs on Linux only") }
+
+// StartNode fails off Linux.
+func (c *Cluster) StartNode(context.Context, NodeOptions) (*Node, error) { return nil, NodeAvailable() }
+
+// Stop does nothing off Linux.
+func (n *Node) Stop() error { return nil }

@@ -1,0 +1,243 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/regcheck/regcheck/test/e2e/env"
+)
+
+// The real-node tests: a private containerd and the real kubelet pull from
+// the tests' registries, and the kubelet writes every status regcheck reads.
+// They need root and containerd/runc (installed from Debian's packages by
+// scripts/node-runtime.sh when missing); elsewhere they skip with the
+// reason, unless REGCHECK_E2E_NODE=required (CI, make e2e), where a missing
+// node fails the run instead of skipping it.
+
+// nodeDir is a short directory for a node: containerd's and the kubelet's
+// unix sockets live under it, and t.TempDir's long names can pass the
+// 108-byte limit.
+func nodeDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "rcn-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(d) })
+	return d
+}
+
+// requireNodeRuntime skips (or, with REGCHECK_E2E_NODE=required, fails)
+// when this machine cannot run a real node.
+func requireNodeRuntime(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end to end: runs a real containerd and kubelet")
+	}
+	if err := env.NodeAvailable(); err != nil {
+		if os.Getenv("REGCHECK_E2E_NODE") == "required" {
+			t.Fatalf("REGCHECK_E2E_NODE=required but no real node can run here: %v", err)
+		}
+		t.Skipf("no real node here: %v", err)
+	}
+}
+
+// startNode starts a node of the test's own, stopped (and checked for
+// leftovers) when the test ends, failed or not.
+func startNode(t *testing.T, c *env.Cluster) *env.Node {
+	t.Helper()
+	requireNodeRuntime(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	n, err := c.StartNode(ctx, env.NodeOptions{Dir: nodeDir(t)})
+	if err != nil {
+		t.Fatalf("starting a node: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("node logs:\n%s", n.Logs(40))
+		}
+		if err := n.Stop(); err != nil {
+			t.Errorf("stopping node %s: %v", n.Name, err)
+		}
+		if left := n.Leftovers(); len(left) > 0 {
+			t.Errorf("node %s left behind: %v", n.Name, left)
+		}
+	})
+	return n
+}
+
+// sharedNodeState is the one node of this test binary, on the shared
+// cluster, stopped by TestMain.
+var sharedNodeState struct {
+	once sync.Once
+	node *env.Node
+	err  error
+}
+
+// sharedNode returns the package's node, starting it on first use. Tests
+// isolate themselves by namespace and by images of their own.
+func sharedNode(t *testing.T) (*env.Cluster, *env.Node) {
+	t.Helper()
+	c := sharedCluster(t)
+	requireNodeRuntime(t)
+	sharedNodeState.once.Do(func() {
+		dir, err := os.MkdirTemp("", "rcn-")
+		if err != nil {
+			sharedNodeState.err = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		start := time.Now()
+		sharedNodeState.node, sharedNodeState.err = c.StartNode(ctx, env.NodeOptions{Dir: dir})
+		if sharedNodeState.err == nil {
+			t.Logf("shared node %s started in %s", sharedNodeState.node.Name, time.Since(start).Round(time.Millisecond))
+		}
+	})
+	if sharedNodeState.err != nil {
+		t.Fatalf("starting the shared node: %v", sharedNodeState.err)
+	}
+	n := sharedNodeState.node
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("node logs:\n%s", n.Logs(40))
+		}
+	})
+	return c, n
+}
+
+// stopSharedNode stops the package's node, if one started; TestMain calls
+// it before stopping the cluster.
+func stopSharedNode() error {
+	n := sharedNodeState.node
+	if n == nil {
+		return nil
+	}
+	err := n.Stop()
+	if left := n.Leftovers(); len(left) > 0 && err == nil {
+		err = &leftoverError{left}
+	}
+	_ = os.RemoveAll(n.Dir)
+	return err
+}
+
+type leftoverError struct{ left []string }
+
+func (e *leftoverError) Error() string { return "node left behind: " + strings.Join(e.left, "; ") }
+
+// runPod creates a pod bound to n and waits for ok.
+func runPod(t *testing.T, c *env.Cluster, n *env.Node, ns, name string, spec corev1.PodSpec, ok func(*corev1.Pod) bool) *corev1.Pod {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := c.Admin.CoreV1().Pods(ns).Create(ctx, n.Pod(ns, name, spec), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.WaitPod(ctx, ns, name, ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// deletePod deletes a pod and waits until it is gone.
+func deletePod(t *testing.T, c *env.Cluster, ns, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := c.Admin.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for ctx.Err() == nil {
+		if _, err := c.Admin.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{}); err != nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("pod %s/%s not gone", ns, name)
+}
+
+// TestNodeStartStop starts a real node, runs a pod pulled from a registry,
+// and proves Stop leaves no process, mount, cgroup or log link behind: once
+// after an orderly run and once after the kubelet and containerd were
+// killed (as when a test binary dies mid-test).
+func TestNodeStartStop(t *testing.T) {
+	c := sharedCluster(t)
+	requireNodeRuntime(t)
+	reg := startRegistry(t, env.RegistryOptions{})
+	img, err := env.PushRunnableImage(reg, "start/stop", "v1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := "node-start-stop"
+	ctx := context.Background()
+	if err := c.CreateNamespace(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		crash bool
+	}{{"orderly", false}, {"after a crash", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			n, err := c.StartNode(ctx, env.NodeOptions{Dir: nodeDir(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stopped := false
+			t.Cleanup(func() {
+				if !stopped {
+					t.Logf("node logs:\n%s", n.Logs(40))
+					_ = n.Stop()
+				}
+			})
+			if err := n.AddRegistry(reg, env.HostOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			pod := "p-" + strings.ReplaceAll(tc.name, " ", "-")
+			p := runPod(t, c, n, ns, pod, spec1(img.Ref), env.ContainersRunning)
+			if got := p.Status.ContainerStatuses[0].ImageID; got != img.DigestRef {
+				t.Errorf("imageID %q, want %q", got, img.DigestRef)
+			}
+			if len(n.NodeProcesses()) < 4 || len(n.NodeMounts()) == 0 || len(n.NodeCgroups()) == 0 {
+				t.Errorf("a running node should have processes, mounts and cgroups: %d %v %v", len(n.NodeProcesses()), n.NodeMounts(), n.NodeCgroups())
+			}
+			if tc.crash {
+				for _, l := range n.NodeProcesses() {
+					if strings.Contains(l, "kubelet") || strings.Contains(l, "containerd --config") {
+						var pid int
+						if _, err := fmt.Sscan(l, &pid); err == nil {
+							_ = syscall.Kill(pid, syscall.SIGKILL)
+						}
+					}
+				}
+			}
+			stopped = true
+			if err := n.Stop(); err != nil && !tc.crash {
+				t.Errorf("Stop: %v", err)
+			}
+			if left := n.Leftovers(); len(left) > 0 {
+				t.Errorf("left behind: %v", left)
+			}
+			if err := os.RemoveAll(n.Dir); err != nil {
+				t.Errorf("removing the node dir: %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(n.Dir)); !os.IsNotExist(err) {
+				t.Errorf("node dir still there: %v", err)
+			}
+			if _, err := c.Admin.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{}); err == nil {
+				t.Errorf("node object %s still registered", n.Name)
+			}
+		})
+	}
+}
