@@ -29,6 +29,7 @@ toolcache_build test/tools/helm helm helm.sh/helm/v3/cmd/helm "-X helm.sh/helm/v
 # it never rebuilds the tools above. The node's containerd and runc come from
 # Debian's packages instead (scripts/node-runtime.sh).
 kubelet_bin=$(toolcache_init test/tools/kubelet; toolcache_build test/tools/kubelet kubelet k8s.io/kubernetes/cmd/kubelet "$kflags"; echo "$bin")
-ln -sfn "$kubelet_bin/kubelet" "$bin/kubelet"
+# A relative link: the cache is shared by checkouts that come and go.
+ln -sfn "../../$(basename "$(dirname "$kubelet_bin")")/bin/kubelet" "$bin/kubelet"
 
 echo "$bin"

@@ -168,8 +168,9 @@ func deletePod(t *testing.T, c *env.Cluster, ns, name string) {
 	t.Fatalf("pod %s/%s not gone", ns, name)
 }
 
-// TestNodeStartStop starts a real node, runs a pod pulled from a registry,
-// and proves Stop leaves no process, mount, cgroup or log link behind: once
+// TestNodeStartStop starts a real node (Ready), runs a pod pulled from a
+// registry, and proves Stop leaves no process, mount, cgroup, log link or
+// network interface behind: once
 // after an orderly run and once after the kubelet and containerd were
 // killed (as when a test binary dies mid-test).
 func TestNodeStartStop(t *testing.T) {
@@ -190,9 +191,18 @@ func TestNodeStartStop(t *testing.T) {
 		crash bool
 	}{{"orderly", false}, {"after a crash", true}} {
 		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
 			n, err := c.StartNode(ctx, env.NodeOptions{Dir: nodeDir(t)})
 			if err != nil {
 				t.Fatal(err)
+			}
+			t.Logf("node %s Ready after %s", n.Name, time.Since(start).Round(time.Millisecond))
+			node, err := c.Admin.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !nodeReady(node) {
+				t.Errorf("node %s not Ready: %+v", n.Name, node.Status.Conditions)
 			}
 			stopped := false
 			t.Cleanup(func() {
@@ -223,7 +233,10 @@ func TestNodeStartStop(t *testing.T) {
 				}
 			}
 			stopped = true
-			if err := n.Stop(); err != nil && !tc.crash {
+			start = time.Now()
+			err = n.Stop()
+			t.Logf("node stopped in %s", time.Since(start).Round(time.Millisecond))
+			if err != nil && !tc.crash {
 				t.Errorf("Stop: %v", err)
 			}
 			if left := n.Leftovers(); len(left) > 0 {
@@ -240,4 +253,14 @@ func TestNodeStartStop(t *testing.T) {
 			}
 		})
 	}
+}
+
+// nodeReady reports whether the node's Ready condition is True.
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,6 +75,9 @@ type Node struct {
 	stopOnce              sync.Once
 	stopErr               error
 	containerdBin, ctrBin string
+	// links are the machine's network interfaces before the node started:
+	// a node (a CNI plugin) must add none that outlive it.
+	links map[string]bool
 }
 
 var (
@@ -115,7 +119,7 @@ func nodeAvailable() error {
 }
 
 // StartNode starts a private containerd and a kubelet registered with c,
-// pushes the pause image and waits until the node object exists. On error
+// pushes the pause image and waits until the node is Ready. On error
 // everything started is stopped and removed.
 func (c *Cluster) StartNode(ctx context.Context, opts NodeOptions) (_ *Node, err error) {
 	if err := NodeAvailable(); err != nil {
@@ -142,6 +146,7 @@ func (c *Cluster) StartNode(ctx context.Context, opts NodeOptions) (_ *Node, err
 		Socket:     filepath.Join(dir, "c", "containerd.sock"),
 		certsD:     filepath.Join(dir, "certs.d"),
 		cluster:    c,
+		links:      netLinks(),
 	}
 	if n.containerdBin, err = exec.LookPath("containerd"); err != nil {
 		return nil, err
@@ -283,6 +288,11 @@ disabled_plugins = [
     config_path = %[8]q
 `
 
+// cniConfig is a network config containerd loads and never runs (every
+// pod uses the host's network).
+const cniConfig = `{"cniVersion": "0.4.0", "name": "regcheck-hostnet", "plugins": [{"type": "loopback"}]}
+`
+
 func (n *Node) startContainerd(ctx context.Context) error {
 	c := filepath.Join(n.Dir, "c")
 	cfg := fmt.Sprintf(containerdConfig,
@@ -291,6 +301,15 @@ func (n *Node) startContainerd(ctx context.Context) error {
 		filepath.Join(c, "cni"), n.certsD)
 	cfgPath := filepath.Join(c, "config.toml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	// containerd reports the pod network ready once a CNI config loads;
+	// until then the kubelet keeps the node NotReady. Pods use the host's
+	// network, so the plugin is never invoked and needs no binary.
+	if err := os.MkdirAll(filepath.Join(c, "cni"), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(c, "cni", "10-hostnet.conflist"), []byte(cniConfig), 0o644); err != nil {
 		return err
 	}
 	p, err := StartProcess("containerd", n.Dir, n.containerdBin, "--config", cfgPath)
@@ -389,6 +408,23 @@ func (n *Node) startKubelet(ctx context.Context, opts NodeOptions) error {
 	if err != nil {
 		return fmt.Errorf("kubelet did not register node %s: %w\n%s", n.Name, err, p.Tail(30))
 	}
+	var why string
+	err = waitFor(ctx, 200*time.Millisecond, p, func() bool {
+		node, err := n.cluster.Admin.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
+		if err != nil {
+			return false
+		}
+		for _, c := range node.Status.Conditions {
+			if c.Type == corev1.NodeReady {
+				why = c.Reason + ": " + c.Message
+				return c.Status == corev1.ConditionTrue
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return fmt.Errorf("node %s not Ready (%s): %w\n%s", n.Name, why, err, p.Tail(30))
+	}
 	return nil
 }
 
@@ -472,6 +508,9 @@ func (n *Node) deletePods(ctx context.Context) {
 	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	_ = wait.PollUntilContextCancel(wctx, 200*time.Millisecond, true, func(context.Context) (bool, error) {
+		if exited, _ := n.kubelet.Exited(); exited {
+			return true, nil // a dead kubelet stops nothing: removeContainers will
+		}
 		out, err := exec.CommandContext(wctx, n.ctrBin, "--address", n.Socket, "-n", "k8s.io", "tasks", "ls", "-q").Output()
 		return err == nil && strings.TrimSpace(string(out)) == "", nil
 	})
@@ -664,7 +703,8 @@ func (n *Node) removeCgroups() error {
 }
 
 // Leftovers lists what the node left on the machine after Stop: processes,
-// mounts, cgroups, /var/log/containers links into Dir. Empty means clean.
+// mounts, cgroups, /var/log/containers links into Dir, network interfaces
+// that were not there before it started. Empty means clean.
 func (n *Node) Leftovers() []string {
 	var left []string
 	for _, p := range n.NodeProcesses() {
@@ -679,7 +719,25 @@ func (n *Node) Leftovers() []string {
 	for _, l := range symlinksInto("/var/log/containers", n.Dir) {
 		left = append(left, "symlink "+l)
 	}
+	for l := range netLinks() {
+		if !n.links[l] {
+			left = append(left, "network interface "+l)
+		}
+	}
 	return left
+}
+
+// netLinks is the set of the machine's network interface names.
+func netLinks() map[string]bool {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil
+	}
+	links := make(map[string]bool, len(ifs))
+	for _, i := range ifs {
+		links[i.Name] = true
+	}
+	return links
 }
 
 func symlinksInto(dir, target string) []string {
