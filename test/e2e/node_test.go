@@ -52,69 +52,12 @@ func requireNodeRuntime(t *testing.T) {
 	}
 }
 
-// startNode starts a node of the test's own, stopped (and checked for
-// leftovers) when the test ends, failed or not.
-func startNode(t *testing.T, c *env.Cluster) *env.Node {
-	t.Helper()
-	requireNodeRuntime(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	n, err := c.StartNode(ctx, env.NodeOptions{Dir: nodeDir(t)})
-	if err != nil {
-		t.Fatalf("starting a node: %v", err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("node logs:\n%s", n.Logs(40))
-		}
-		if err := n.Stop(); err != nil {
-			t.Errorf("stopping node %s: %v", n.Name, err)
-		}
-		if left := n.Leftovers(); len(left) > 0 {
-			t.Errorf("node %s left behind: %v", n.Name, left)
-		}
-	})
-	return n
-}
-
 // sharedNodeState is the one node of this test binary, on the shared
-// cluster, stopped by TestMain.
+// cluster (started by the real-pull tests), stopped by TestMain.
 var sharedNodeState struct {
 	once sync.Once
 	node *env.Node
 	err  error
-}
-
-// sharedNode returns the package's node, starting it on first use. Tests
-// isolate themselves by namespace and by images of their own.
-func sharedNode(t *testing.T) (*env.Cluster, *env.Node) {
-	t.Helper()
-	c := sharedCluster(t)
-	requireNodeRuntime(t)
-	sharedNodeState.once.Do(func() {
-		dir, err := os.MkdirTemp("", "rcn-")
-		if err != nil {
-			sharedNodeState.err = err
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		start := time.Now()
-		sharedNodeState.node, sharedNodeState.err = c.StartNode(ctx, env.NodeOptions{Dir: dir})
-		if sharedNodeState.err == nil {
-			t.Logf("shared node %s started in %s", sharedNodeState.node.Name, time.Since(start).Round(time.Millisecond))
-		}
-	})
-	if sharedNodeState.err != nil {
-		t.Fatalf("starting the shared node: %v", sharedNodeState.err)
-	}
-	n := sharedNodeState.node
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("node logs:\n%s", n.Logs(40))
-		}
-	})
-	return c, n
 }
 
 // stopSharedNode stops the package's node, if one started; TestMain calls
@@ -149,23 +92,6 @@ func runPod(t *testing.T, c *env.Cluster, n *env.Node, ns, name string, spec cor
 		t.Fatal(err)
 	}
 	return p
-}
-
-// deletePod deletes a pod and waits until it is gone.
-func deletePod(t *testing.T, c *env.Cluster, ns, name string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	if err := c.Admin.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	for ctx.Err() == nil {
-		if _, err := c.Admin.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{}); err != nil {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("pod %s/%s not gone", ns, name)
 }
 
 // TestNodeStartStop starts a real node (Ready), runs a pod pulled from a
