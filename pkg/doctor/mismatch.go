@@ -7,6 +7,7 @@ import (
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/report"
+	"github.com/regcheck/regcheck/pkg/similar"
 )
 
 // maxCandidates bounds the similar repositories named in evidence.
@@ -64,7 +65,7 @@ func (d *run) mismatch(s *subject, i int, ans catalogAnswer) {
 		d.supersede(id, r)
 		return
 	}
-	cands := Similar(s.ref.Repository, ans.repos, maxCandidates)
+	cands := similar.Names(s.ref.Repository, ans.repos, maxCandidates)
 	r.Evidence["catalogSize"] = len(ans.repos)
 	if len(cands) == 0 {
 		r.Message = "repository " + s.ref.Repository + " does not exist on " + s.ref.Registry + ", and none of its " + strconv.Itoa(len(ans.repos)) + " repositories has a similar name"

@@ -1,4 +1,7 @@
-package doctor
+// Package similar names what a person may have meant: the repositories
+// or tags of a registry close to one that does not exist (a hyphen for an
+// underscore, a plural, another path, a typo).
+package similar
 
 import (
 	"path"
@@ -7,7 +10,7 @@ import (
 	"strings"
 )
 
-// Candidate is a repository whose name is close to the one asked for.
+// Candidate is a name close to the one asked for.
 type Candidate struct {
 	Name  string
 	Why   string // e.g. "underscore versus hyphen"
@@ -16,12 +19,12 @@ type Candidate struct {
 
 func (c Candidate) String() string { return c.Name + " (" + c.Why + ")" }
 
-// Similar names the repositories of have that a person may have meant
-// by want, closest first, at most limit: the same name with other
+// Names names the names of have (repositories or tags) that a person may
+// have meant by want, closest first, at most limit: the same name with other
 // separators (smoke_bundle vs smoke-bundle), singular versus plural, the
 // same name under another path, a small edit distance, or a shared word
 // (smoke_bundle vs modelops-bundles).
-func Similar(want string, have []string, limit int) []Candidate {
+func Names(want string, have []string, limit int) []Candidate {
 	var out []Candidate
 	for _, h := range have {
 		if h == want {

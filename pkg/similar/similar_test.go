@@ -1,8 +1,8 @@
-package doctor
+package similar
 
 import "testing"
 
-func TestSimilar(t *testing.T) {
+func TestNames(t *testing.T) {
 	catalog := []string{"smoke_bundle", "modelops-bundles", "team/app", "team/api", "other/web", "library/nginx"}
 	for _, tc := range []struct {
 		want string
@@ -21,15 +21,15 @@ func TestSimilar(t *testing.T) {
 		{want: "zzz/qqq"},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
-			got := Similar(tc.want, catalog, 3)
+			got := Names(tc.want, catalog, 3)
 			if tc.best == "" {
 				if len(got) != 0 {
-					t.Errorf("Similar(%q) = %v, want none", tc.want, got)
+					t.Errorf("Names(%q) = %v, want none", tc.want, got)
 				}
 				return
 			}
 			if len(got) == 0 || got[0].Name != tc.best || got[0].Why != tc.why {
-				t.Errorf("Similar(%q) = %v, want first %s (%s)", tc.want, got, tc.best, tc.why)
+				t.Errorf("Names(%q) = %v, want first %s (%s)", tc.want, got, tc.best, tc.why)
 			}
 		})
 	}
@@ -38,10 +38,10 @@ func TestSimilar(t *testing.T) {
 // The SEEDS incident: the smoke test pushed smoke_bundle, the workers read
 // modelops-bundles; both directions name the other.
 func TestSimilarSeedIncident(t *testing.T) {
-	if got := Similar("smoke_bundle", []string{"modelops-bundles", "team/app"}, 5); len(got) != 1 || got[0].Name != "modelops-bundles" {
+	if got := Names("smoke_bundle", []string{"modelops-bundles", "team/app"}, 5); len(got) != 1 || got[0].Name != "modelops-bundles" {
 		t.Errorf("smoke_bundle: %v", got)
 	}
-	if got := Similar("modelops-bundles", []string{"smoke_bundle", "team/app"}, 5); len(got) != 1 || got[0].Name != "smoke_bundle" {
+	if got := Names("modelops-bundles", []string{"smoke_bundle", "team/app"}, 5); len(got) != 1 || got[0].Name != "smoke_bundle" {
 		t.Errorf("modelops-bundles: %v", got)
 	}
 }
