@@ -30,7 +30,7 @@ func TestDependencyFence(t *testing.T) {
 		// Matching and config decoding only: no cluster, no registry.
 		"nodecreds": {"github.com/spf13/cobra", "k8s.io/client-go", "helm.sh/helm", "k8s.io/kubernetes", "github.com/regcheck/regcheck/pkg/registry"},
 		// Name suggestions are plain string work, shared by doctor and scan.
-		"similar": {"github.com/spf13/cobra", "k8s.io/client-go", "k8s.io/api", "helm.sh/helm", "github.com/regcheck/regcheck/pkg/"},
+		"similar": {"github.com/spf13/cobra", "k8s.io/client-go", "k8s.io/api", "helm.sh/helm", "github.com/regcheck/regcheck/pkg/report", "github.com/regcheck/regcheck/pkg/registry"},
 	}
 	for pkg, bad := range forbidden {
 		path := "github.com/regcheck/regcheck/pkg/" + pkg
