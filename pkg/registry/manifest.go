@@ -242,7 +242,7 @@ func bodyReader(m *Manifest) *bytes.Reader { return bytes.NewReader(m.body) }
 func (s *Session) repositoryOrTag(ctx context.Context, f *Failure) *Failure {
 	u := s.c.baseURL(s.ref.Host)
 	u.Path += s.ref.Repository + "/tags/list"
-	u.RawQuery = "n=" + fmt.Sprint(maxListedTags)
+	u.RawQuery = "n=" + fmt.Sprint(MaxTagsRead)
 	r, err := s.do(ctx, request{method: http.MethodGet, url: u})
 	if err != nil {
 		return f
@@ -262,14 +262,17 @@ func (s *Session) repositoryOrTag(ctx context.Context, f *Failure) *Failure {
 	var list struct {
 		Tags []string `json:"tags"`
 	}
+	out := &Failure{Reason: f.Reason, Message: f.Message, Remedy: f.Remedy, Evidence: ev, HTTPStatus: f.HTTPStatus, RateLimit: f.RateLimit}
 	if r.Status == http.StatusOK && json.Unmarshal(r.Body, &list) == nil {
-		if len(list.Tags) > maxListedTags {
-			list.Tags = list.Tags[:maxListedTags]
-		}
-		ev["tags"] = list.Tags
+		out.Tags = list.Tags[:min(len(list.Tags), MaxTagsRead)]
+		ev["tags"] = list.Tags[:min(len(list.Tags), maxListedTags)]
 	}
-	return &Failure{Reason: f.Reason, Message: f.Message, Remedy: f.Remedy, Evidence: ev, HTTPStatus: f.HTTPStatus, RateLimit: f.RateLimit}
+	return out
 }
 
-// maxListedTags bounds the tags put in evidence.
-const maxListedTags = 10
+// maxListedTags bounds the tags put in evidence; MaxTagsRead the tags read
+// (one page of the tags list) to name those near a missing one.
+const (
+	maxListedTags = 10
+	MaxTagsRead   = 100
+)

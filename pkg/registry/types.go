@@ -22,6 +22,10 @@ type Failure struct {
 	// reason each one failed, when a lookup tried more than one (Head).
 	Tried    []string
 	Failures map[string]report.Reason
+	// Tags are the repository's tags as the first page of its tags list
+	// gave them (at most MaxTagsRead), read when a manifest was not found
+	// to tell a missing tag from a missing repository.
+	Tags []string
 }
 
 func (f *Failure) Error() string { return string(f.Reason) + ": " + f.Message }

@@ -267,6 +267,9 @@ func (ch *check) pullRemedy(f failingPull, reason report.Reason) string {
 	case report.ReasonRepositoryNotFound:
 		return fmt.Sprintf("fix the repository name in the %s's image, or push %s/%s", ch.w.ID(), host, ch.base.Repository)
 	case report.ReasonTagNotFound:
+		if near := ch.nearTags(); len(near) > 0 {
+			return fmt.Sprintf("set a tag that exists in the %s's image (near %s: %s), or push %s", ch.w.ID(), ch.ref.Tag, strings.Join(near, ", "), ch.ref.Tag)
+		}
 		return fmt.Sprintf("push the tag, or set an image that exists (the tags: crane ls %s/%s)", host, ch.base.Repository)
 	case report.ReasonTLSError:
 		return fmt.Sprintf("make the nodes trust %s's certificate (the runtime's CA: containerd's certs.d/%s/hosts.toml, CRI-O's /etc/containers/certs.d), or fix http/https in the runtime's registry config", host, host)

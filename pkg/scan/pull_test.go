@@ -50,6 +50,8 @@ func TestPullVerdicts(t *testing.T) {
 	r := resolver()
 	r.fail[missing] = &registry.Failure{Reason: report.ReasonRepositoryNotFound, Message: "NAME_UNKNOWN"}
 	r.fail["registry.example.com/team/limited:1"] = &registry.Failure{Reason: report.ReasonForbidden, Message: "denied"}
+	typo := "registry.example.com/team/app:1.25.4"
+	r.fail[typo] = &registry.Failure{Reason: report.ReasonTagNotFound, Message: "MANIFEST_UNKNOWN", Tags: []string{"1.24.0", "1.25.3", "latest", "1.25.5"}}
 	someone := fakeKeychain{{Source: "secret/prod/regcred", Username: "ci", Password: "pw"}}
 
 	tests := []struct {
@@ -97,6 +99,12 @@ func TestPullVerdicts(t *testing.T) {
 			creds:  staticCreds(someone),
 			reason: report.ReasonForbidden, replay: report.ReasonForbidden,
 			message: "the pod's credentials may not pull this repository",
+		},
+		{
+			name:   "a missing tag names the tags near it, from the tags list the lookup read",
+			w:      deploy("web", typo, corev1.PullIfNotPresent, waitingPod("a", "n1", "ErrImagePull", `failed to pull and unpack image "`+typo+`": failed to resolve reference "`+typo+`": `+typo+`: not found`)),
+			reason: report.ReasonTagNotFound, replay: report.ReasonTagNotFound,
+			remedy: "set a tag that exists in the Deployment/web's image (near 1.25.4: 1.25.3, 1.25.5",
 		},
 		{
 			name: "a missing referenced secret",

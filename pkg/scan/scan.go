@@ -5,12 +5,15 @@ package scan
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
+	"github.com/regcheck/regcheck/pkg/similar"
 )
 
 // Options tune a scan.
@@ -157,6 +160,27 @@ func (ch *check) replay() (report.Reason, string) {
 	return report.ReasonOk, ""
 }
 
+// maxNearTags bounds the tags named as near a missing one.
+const maxNearTags = 5
+
+// nearTags names the repository's tags close to a missing tag (1.25.3 for
+// 1.25.4, v1.0 for 1.0), from the tags list the lookup already read to
+// tell a missing tag from a missing repository: no extra request.
+func (ch *check) nearTags() []string {
+	if ch.lookup == nil || ch.lookup.err == nil || ch.ref.Tag == "" || ch.ref.Digest != "" {
+		return nil
+	}
+	f := failureOf(ch.lookup.err)
+	if f.Reason != report.ReasonTagNotFound {
+		return nil
+	}
+	var out []string
+	for _, c := range similar.Names(ch.ref.Tag, f.Tags, maxNearTags) {
+		out = append(out, c.Name)
+	}
+	return out
+}
+
 // digest is the workload.digest result of one container.
 func (ch *check) digest(podsReadable bool) report.Result {
 	r := ch.base
@@ -240,6 +264,10 @@ func (ch *check) failed(r report.Result, f *registry.Failure) report.Result {
 	if ch.ref.Digest != "" && f.Reason == report.ReasonTagNotFound {
 		r.Message = "the pinned digest " + short(ch.ref.Digest.String()) + " does not exist in " + ch.ref.Name() + ": " + f.Message
 		r.Remedy = "pin a digest that exists (crane digest " + ch.ref.Name() + ":TAG), or push the image again"
+	}
+	if near := ch.nearTags(); len(near) > 0 {
+		r.Remedy = fmt.Sprintf("set a tag that exists (near %s: %s), or push %s", ch.ref.Tag, strings.Join(near, ", "), ch.ref.Tag)
+		r.Evidence["nearTags"] = near
 	}
 	// What the pods run is known even when the registry did not say what
 	// the tag points to now.
