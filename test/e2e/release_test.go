@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,6 +122,14 @@ func TestRelease(t *testing.T) {
 	must(err)
 	must(c.BindPod(ctx, ns, pods[0].Name, node))
 	must(c.SetPodRunning(ctx, ns, pods[0].Name, map[string]string{"app": web.DigestRef}))
+	// A release whose pod cannot pull: a tag that was never pushed.
+	missing := reg.Host + "/release/web:1.1"
+	helm("install", "broken", chart, "-n", ns, "--kubeconfig", c.Kubeconfig, "--set", "image="+missing, "--set", "canary="+canary)
+	broken, err := c.WaitForPods(ctx, ns, "app=broken-web", 1)
+	must(err)
+	must(c.BindPod(ctx, ns, broken[0].Name, node))
+	must(c.FailPull(ctx, ns, broken[0].Name, node, env.PullFailure{Container: "app", Waiting: "ImagePullBackOff",
+		Message: fmt.Sprintf("rpc error: code = NotFound desc = failed to pull and unpack image %q: failed to resolve reference %q: %s: not found", missing, missing, missing)}))
 	// A workload in the same namespace that the release does not own.
 	_, err = c.RunDeployment(ctx, ns, "outsider", 1, spec1(other.Ref, "regcred"), node,
 		func(int) map[string]string { return map[string]string{"app": other.DigestRef} })
@@ -166,6 +175,17 @@ func TestRelease(t *testing.T) {
 		}
 		if got.CredentialSource != "secret/"+ns+"/regcred" {
 			t.Errorf("credentialSource %q, want the chart's pull secret", got.CredentialSource)
+		}
+	})
+
+	t.Run("a release whose pod cannot pull: the kubelet's words, replayed", func(t *testing.T) {
+		r, res := release(t, "broken")
+		if res.Code != 1 {
+			t.Errorf("exit %d, want 1\nstderr: %s", res.Code, res.Stderr)
+		}
+		got := expect(t, r, report.CheckWorkloadPull, report.StatusFail, report.ReasonTagNotFound)
+		if got.Evidence["replay"] != string(report.ReasonTagNotFound) || !strings.Contains(got.Remedy, "near 1.1: 1.0") {
+			t.Errorf("replay %v, remedy %q: want TagNotFound replayed and the tag near 1.1 named", got.Evidence["replay"], got.Remedy)
 		}
 	})
 
