@@ -198,6 +198,8 @@ func (s *Session) manifestFailure(r *response) (f *Failure) {
 			Remedy:  "check the tag or digest; list the tags with: crane ls " + reg + "/" + repo}
 	case r.Status == http.StatusTooManyRequests || hasCode(te, transport.TooManyRequestsErrorCode):
 		return rateLimited(s.ref, r)
+	case ecrTokenExpired(r):
+		return ecrExpired(s.ref, s.cred.String(), r)
 	case r.Status == http.StatusForbidden || hasCode(te, transport.DeniedErrorCode):
 		return &Failure{Reason: report.ReasonForbidden, Evidence: ev,
 			Message: fmt.Sprintf("%s denies pulling %s to %s%s", reg, img, s.cred.String(), regMsg),

@@ -1,7 +1,10 @@
 package registry
 
 import (
+	"bytes"
+	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/report"
@@ -61,4 +64,26 @@ func (s *Session) fail(f *Failure) *Failure {
 		}
 	}
 	return f
+}
+
+// ecrTokenExpired reports ECR's answer to a login whose 12-hour token has
+// run out: 403 with "denied: Your authorization token has expired.
+// Reauthenticate and try again." (../shared/REGISTRIES.md). ECR gives it
+// no error code of its own (DENIED, or a text body), so its words are the
+// only sign; the credentials were refused, not short of a permission.
+func ecrTokenExpired(r *response) bool {
+	return r != nil && r.Status == http.StatusForbidden && bytes.Contains(r.Body, []byte("Your authorization token has expired"))
+}
+
+// ecrExpired is the InvalidCredentials failure of an expired ECR login,
+// with the re-login for its region.
+func ecrExpired(ref imageref.Reference, cred string, r *response) *Failure {
+	region := "REGION"
+	if labels := strings.Split(ref.Registry, "."); len(labels) >= 4 && strings.HasPrefix(labels[2], "ecr") {
+		region = labels[3]
+	}
+	return (&Failure{Reason: report.ReasonInvalidCredentials, Evidence: responseEvidence(r),
+		Message: ref.Registry + " says the ECR authorization token from " + cred + " has expired (403; ECR logins last 12 hours)",
+		Remedy: "log in again: aws ecr get-login-password --region " + region + " | docker login --username AWS --password-stdin " + ref.Registry +
+			" (the ecr-login credential helper renews it by itself: \"credHelpers\": {\"" + ref.Registry + "\": \"ecr-login\"})"}).answered(r)
 }

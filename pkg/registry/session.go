@@ -189,6 +189,8 @@ func (s *Session) verify(ctx context.Context) error {
 		return s.fail((&Failure{Reason: report.ReasonInvalidCredentials, Evidence: ev,
 			Message: s.ref.Host + " refused " + what + " from " + s.cred.String() + " (401 on GET /v2/)",
 			Remedy:  loginHint(s.ref)}).answered(r))
+	case ecrTokenExpired(r):
+		return s.fail(ecrExpired(s.ref, s.cred.String(), r))
 	case r.Status == http.StatusForbidden:
 		return s.fail((&Failure{Reason: report.ReasonForbidden, Evidence: ev,
 			Message: s.ref.Host + " accepted " + s.cred.String() + " but forbids access (403 on GET /v2/)",
