@@ -15,6 +15,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/nodecreds"
 	"github.com/regcheck/regcheck/pkg/printers"
 	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
@@ -45,6 +46,11 @@ type CommonOptions struct {
 	// come from Helm's environment (HELM_NAMESPACE, HELM_KUBECONTEXT, ...).
 	HelmMode bool
 	password string
+
+	// ImageCredentialProviderConfig is --image-credential-provider-config
+	// (scan, release, doctor, creds); nodeProviders its providers once read.
+	ImageCredentialProviderConfig string
+	nodeProviders                 []nodecreds.Provider
 }
 
 // NewCommonOptions returns the defaults. The kube flags come from

@@ -29,7 +29,7 @@ func NewReleaseOptions(common *CommonOptions) *ReleaseOptions {
 // NewCmdRelease builds `helm regcheck release NAME`.
 func NewCmdRelease(common *CommonOptions) *cobra.Command {
 	o := NewReleaseOptions(common)
-	return &cobra.Command{
+	c := &cobra.Command{
 		Use:   "release NAME",
 		Short: "Scan the images of a Helm release's rendered manifest",
 		Long: `Reads the release's latest revision through Helm's own storage driver
@@ -50,6 +50,8 @@ Other workloads in the namespace are not looked at. Only reads from the cluster.
 			return o.Run(c.Context())
 		},
 	}
+	o.addNodeCredentialFlag(c.Flags())
+	return c
 }
 
 // Complete resolves the namespace (HELM_NAMESPACE under Helm) and driver.
@@ -71,6 +73,9 @@ func (o *ReleaseOptions) Complete(c *cobra.Command, args []string) error {
 func (o *ReleaseOptions) Validate() error {
 	if o.Name == "" {
 		return cannotRun("give the release name")
+	}
+	if err := o.loadNodeProviders(); err != nil {
+		return err
 	}
 	return o.CommonOptions.Validate()
 }

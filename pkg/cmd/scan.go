@@ -36,6 +36,7 @@ func NewScanOptions(common *CommonOptions) *ScanOptions {
 func (o *ScanOptions) AddFlags(flags *pflag.FlagSet) {
 	flags.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "scan workloads in every namespace")
 	flags.StringVarP(&o.LabelSelector, "selector", "l", "", "label selector, as kubectl get -l")
+	o.addNodeCredentialFlag(flags)
 }
 
 // NewCmdScan builds `regcheck scan [TYPE[/NAME]...]`.
@@ -95,6 +96,9 @@ func (o *ScanOptions) Validate() error {
 	}
 	sel, err := parseSelector(o.LabelSelector)
 	if err != nil {
+		return err
+	}
+	if err := o.loadNodeProviders(); err != nil {
 		return err
 	}
 	o.selection.LabelSelector = sel
@@ -212,9 +216,10 @@ func (o *CommonOptions) scanInventory(ctx context.Context, cs *clusterScan, inv 
 		results = append(results, n.Result())
 	}
 	return append(results, scan.Run(ctx, inv, cs.creds, scan.Options{
-		Concurrency: o.Concurrency,
-		Resolver:    cs.resolver,
-		Warmer:      cs.warmer,
+		Concurrency:     o.Concurrency,
+		Resolver:        cs.resolver,
+		Warmer:          cs.warmer,
+		NodeCredentials: o.nodeCredentials(inv),
 	})...)
 }
 

@@ -203,9 +203,10 @@ func CollectEarly(ctx context.Context, client kubernetes.Interface, sel Selectio
 	// Nodes give each pod its platform; without them the nodeSelector hints.
 	if len(objs.pods) > 0 {
 		start := time.Now()
-		nodes, err := listNodes(ctx, client)
+		nodes, providerIDs, err := listNodes(ctx, client)
 		if err == nil {
 			objs.nodes = nodes
+			inv.NodeProviderIDs = providerIDs
 		} else {
 			c := classify(ctx, err, "nodes", "", time.Since(start))
 			if c.fatal {
@@ -267,12 +268,16 @@ func each[T any](ctx context.Context, opts metav1.ListOptions, list func(context
 	return err
 }
 
-func listNodes(ctx context.Context, c kubernetes.Interface) (map[string]Platform, error) {
+func listNodes(ctx context.Context, c kubernetes.Interface) (map[string]Platform, map[string]string, error) {
 	nodes := map[string]Platform{}
+	providerIDs := map[string]string{}
 	err := each(ctx, metav1.ListOptions{}, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 		return c.CoreV1().Nodes().List(ctx, opts)
-	}, func(n *corev1.Node) { nodes[n.Name] = nodePlatform(n) })
-	return nodes, err
+	}, func(n *corev1.Node) {
+		nodes[n.Name] = nodePlatform(n)
+		providerIDs[n.Name] = n.Spec.ProviderID
+	})
+	return nodes, providerIDs, err
 }
 
 // wantedResources is the set of resources needed for targets: all of them

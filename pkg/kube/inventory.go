@@ -27,6 +27,10 @@ type Inventory struct {
 	// named target (deploy/web) that does not exist where it was looked
 	// for, in the order given; only for resources that were read.
 	NotFound []error
+	// NodeProviderIDs maps every node read to its spec.providerID ("" for
+	// none): the cloud whose credential provider its kubelet runs. Nil
+	// when nodes were not read (no pods, or not allowed).
+	NodeProviderIDs map[string]string
 }
 
 // Readable reports whether resource (e.g. "pods") was listed, so callers

@@ -120,6 +120,12 @@ const (
 	// ReasonHelmVersionUnknown (helm.version, skip): $HELM_BIN could not
 	// be asked its version. An addition to SPEC.
 	ReasonHelmVersionUnknown Reason = "HelmVersionUnknown"
+	// ReasonNodeCredentials (skip): the image is pulled with the node's
+	// own identity (a kubelet credential provider), which regcheck cannot
+	// act as: registry.pull of such an image, and workload.digest when the
+	// user's own credentials cannot read the digest either (SPEC "Node
+	// credentials").
+	ReasonNodeCredentials Reason = "NodeCredentials"
 )
 
 // Evidence is what a person needs to trust a result: HTTP statuses,

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/regcheck/regcheck/pkg/kube"
+	"github.com/regcheck/regcheck/pkg/nodecreds"
 	"github.com/regcheck/regcheck/pkg/pullfailure"
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -166,6 +167,9 @@ func (ch *check) pullResult(replay report.Reason, replayMessage string) (report.
 	f.missingSecret = f.missingSecret || ch.missingSecret
 	cause := pullfailure.Classify(f.kubeletReason, f.kubeletMessage)
 	reason := pullVerdict(f, cause, replay, len(ch.creds) > 0)
+	if ch.node != nil {
+		reason = nodePullReason(reason)
+	}
 
 	r := ch.base
 	r.Check, r.Status, r.Reason = report.CheckWorkloadPull, report.StatusFail, reason
@@ -197,6 +201,12 @@ func (ch *check) pullResult(replay report.Reason, replayMessage string) (report.
 	}
 	r.Message = ch.pullMessage(f, reason, replay, replayMessage)
 	r.Remedy = ch.pullRemedy(f, reason)
+	if ch.node != nil {
+		r.CredentialSource = ch.node.Provider.Source()
+		if reason == report.ReasonForbidden {
+			r.Remedy = nodecreds.NodeRemedy(ch.node.Provider, ch.ref.Registry, ch.ref.Repository)
+		}
+	}
 	return r, true
 }
 
@@ -222,6 +232,8 @@ func (ch *check) pullMessage(f failingPull, reason, replay report.Reason, replay
 	fmt.Fprintf(&b, "%s cannot pull %s: %s", pods(f.pods), ch.c.Image, causeWords[reason])
 	switch {
 	case reason == report.ReasonNeverPull || reason == report.ReasonInvalidReference:
+	case replay == "" && ch.node != nil:
+		fmt.Fprintf(&b, " (not replayed: the node pulls it with its own identity, credential provider %s)", ch.node.Provider.Name)
 	case replay == "":
 		b.WriteString(" (not replayed: the registry was not asked)")
 	case reason == report.ReasonPullFailsOnNode:

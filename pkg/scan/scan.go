@@ -11,6 +11,7 @@ import (
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
+	"github.com/regcheck/regcheck/pkg/nodecreds"
 	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
 	"github.com/regcheck/regcheck/pkg/similar"
@@ -26,6 +27,11 @@ type Options struct {
 	// Warmer, when set, has started the HEADs and pull secrets from the
 	// templates already; Run waits for it and reuses them.
 	Warmer *Warmer
+	// NodeCredentials, when set, are the kubelet's credential providers:
+	// an image no pull secret serves but a provider does is pulled with
+	// the node's identity (registry.pull skip NodeCredentials), and its
+	// digest is compared with the user's own credentials.
+	NodeCredentials *NodeCredentials
 }
 
 // check is one container waiting for its registry lookup.
@@ -47,6 +53,9 @@ type check struct {
 	foreign        map[string]imageref.Reference
 	foreignLookups map[string]*lookup
 	pc             pullCreds
+	// node is the credential provider that serves the image when no pull
+	// secret matches; creds are then the user's own, for the digest.
+	node *nodecreds.Match
 }
 
 // credentialConcurrency bounds the namespaces whose pull secrets are read
@@ -67,6 +76,7 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 		cc.fetched, warm = opts.Warmer.answers, opts.Warmer.heads
 	}
 	cc.prefetch(ctx, inv.Workloads, credentialConcurrency)
+	chain := newNodeChain(opts.NodeCredentials)
 	var (
 		results []report.Result
 		checks  []*check
@@ -88,8 +98,13 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 			}
 			base.Registry, base.Repository = ref.Registry, ref.Repository
 			ch := &check{w: w, c: c, ref: ref, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret, pc: pc}
+			secrets := pc.lookup(ref.Pull())
+			ch.node = chain.match(ref, w, secrets)
 			if opts.Resolver != nil {
-				ch.creds = pc.lookup(ref.Pull())
+				ch.creds = secrets
+				if ch.node != nil {
+					ch.creds = chain.localFor(ctx, ref.Registry)
+				}
 				ch.lookup = pending.get(ref, ch.creds)
 				if ch.lookup.warm == nil {
 					ch.lookup.warm = warm[lookupKey(ref, ch.creds)]
@@ -133,6 +148,9 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 			}
 			results = append(results, d)
 		}
+		if ch.node != nil {
+			results = append(results, ch.nodePull())
+		}
 		if failing {
 			results = append(results, pull)
 		}
@@ -151,7 +169,7 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 // request — and its message; empty when the registry was not asked.
 func (ch *check) replay() (report.Reason, string) {
 	switch {
-	case ch.lookup == nil:
+	case ch.lookup == nil, ch.node != nil: // the node's pull is not replayable from here
 		return "", ""
 	case ch.lookup.err != nil:
 		f := failureOf(ch.lookup.err)
@@ -183,6 +201,9 @@ func (ch *check) nearTags() []string {
 
 // digest is the workload.digest result of one container.
 func (ch *check) digest(podsReadable bool) report.Result {
+	if ch.node != nil {
+		return ch.nodeDigest(podsReadable)
+	}
 	r := ch.base
 	if ch.lookup.err != nil {
 		r.CredentialSource = credentialSources(ch.creds)
