@@ -38,8 +38,9 @@ func loadConfigFile(path, source string, explicit bool, lookPath func(string) (s
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
 		err = nil
 	case errors.Is(err, fs.ErrNotExist):
-		cf.problems = append(cf.problems, newProblem(source, "", report.ReasonCredentialsUnreadable,
-			fmt.Sprintf("%s: %s does not exist", source, path)))
+		p := newProblem(source, "", report.ReasonCredentialsUnreadable, fmt.Sprintf("%s: %s does not exist", source, path))
+		p.missing, p.Remedy = path, missingRemedy(source, path, "")
+		cf.problems = append(cf.problems, p)
 	case errors.Is(err, fs.ErrPermission):
 		cf.problems = append(cf.problems, newProblem(source, "", report.ReasonCredentialsUnreadable,
 			fmt.Sprintf("%s: no permission to read %s", source, path)))

@@ -75,6 +75,10 @@ type Problem struct {
 	Reason  report.Reason // IncompleteCredentials, MalformedCredentials, CredentialsUnreadable
 	Message string        // one line, never a secret
 	Remedy  string
+
+	// missing is the path of a config file the user named that does not
+	// exist: its remedy is the path first, a login second.
+	missing string
 }
 
 // Lookup is what a source knows about one image or host: the credentials
@@ -94,6 +98,9 @@ type Lookup struct {
 func (p Problem) ForHost(host string) Problem {
 	if p.Host == "" && host != "" {
 		p.Remedy = remedyFor(p.Source, host)
+		if p.missing != "" {
+			p.Remedy = missingRemedy(p.Source, p.missing, host)
+		}
 	}
 	return p
 }

@@ -551,7 +551,7 @@ func TestLocalFileProblemRemedyNamesTheHost(t *testing.T) {
 	f := newFixture(t, "", "")
 	missing := filepath.Join(t.TempDir(), "nope.json")
 	got := f.local(LocalOptions{RegistryConfig: missing, HelmMode: true}).Lookup(context.Background(), "r.io:5000")
-	if len(got.Problems) != 1 || !strings.Contains(got.Problems[0].Remedy, "helm registry login r.io:5000") || strings.Contains(got.Problems[0].Remedy, "HOST") {
+	if len(got.Problems) != 1 || !strings.Contains(got.Problems[0].Remedy, "helm registry login r.io:5000") || !strings.Contains(got.Problems[0].Remedy, "check the path "+missing) || strings.Contains(got.Problems[0].Remedy, "HOST") {
 		t.Errorf("problems = %+v, want a remedy naming r.io:5000", got.Problems)
 	}
 }

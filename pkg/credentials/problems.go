@@ -34,6 +34,20 @@ func remedyFor(source, key string) string {
 	return fmt.Sprintf("log in again: docker login %s", host)
 }
 
+// missingRemedy is for a config file the user named that does not exist:
+// a wrong path is likelier than a lost login, and logging in creates it.
+func missingRemedy(source, path, key string) string {
+	host := NormalizeHost(key)
+	if host == "" {
+		host = "HOST"
+	}
+	login := "docker login " + host
+	if source == SourceHelmRegistryConfig {
+		login = "helm registry login " + host
+	}
+	return fmt.Sprintf("check the path %s (Helm and Docker read a missing file as no credentials), or log in to create it: %s", path, login)
+}
+
 // jsonFault describes a JSON decoding error without quoting the input: a
 // syntax error's message can carry a byte of the payload, and the payload
 // may be a secret.
