@@ -5,6 +5,8 @@ package env
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -78,6 +80,9 @@ type Node struct {
 	// links are the machine's network interfaces before the node started:
 	// a node (a CNI plugin) must add none that outlive it.
 	links map[string]bool
+	// shimSockets are the sockets the node's shims made in the one
+	// directory every containerd shares (/run/containerd/s), found by Stop.
+	shimSockets map[string]bool
 }
 
 var (
@@ -457,6 +462,7 @@ func (n *Node) stop() error {
 	var errs []error
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
+	n.findShimSockets()
 	if n.kubelet != nil {
 		if exited, _ := n.kubelet.Exited(); !exited {
 			n.deletePods(ctx)
@@ -473,7 +479,9 @@ func (n *Node) stop() error {
 			errs = append(errs, err)
 		}
 	}
+	n.findShimSockets()
 	errs = append(errs, n.killStragglers())
+	errs = append(errs, n.removeShimSockets())
 	errs = append(errs, n.unmountAll())
 	errs = append(errs, n.removeCgroups())
 	if n.Pause != nil {
@@ -532,6 +540,49 @@ func (n *Node) removeContainers(ctx context.Context) {
 	for _, id := range strings.Fields(ctr("containers", "ls", "-q")) {
 		ctr("containers", "delete", id)
 	}
+}
+
+// shimSocketDir is where containerd 1.6's runc shim (runtime v2) puts its
+// socket whatever containerd's own state dir: a shim killed, not stopped,
+// leaves it behind.
+const shimSocketDir = "/run/containerd/s"
+
+// findShimSockets adds to n.shimSockets the sockets of the node's shims,
+// named as containerd's runtime/v2/shim.SocketAddress names them:
+// sha256(containerd's address/namespace/task id). Task ids come from
+// running shims' command lines and from the task bundles in containerd's
+// state dir (left there when containerd was killed).
+func (n *Node) findShimSockets() {
+	ids := map[string]bool{}
+	bundles, _ := os.ReadDir(filepath.Join(n.Dir, "c", "state", "io.containerd.runtime.v2.task", "k8s.io"))
+	for _, b := range bundles {
+		ids[b.Name()] = true
+	}
+	for _, p := range n.NodeProcesses() {
+		f := strings.Fields(p)
+		for i := 0; i+1 < len(f); i++ {
+			if f[i] == "-id" && strings.Contains(p, "containerd-shim") {
+				ids[f[i+1]] = true
+			}
+		}
+	}
+	if n.shimSockets == nil {
+		n.shimSockets = map[string]bool{}
+	}
+	for id := range ids {
+		sum := sha256.Sum256([]byte(filepath.Join(n.Socket, "k8s.io", id)))
+		n.shimSockets[filepath.Join(shimSocketDir, hex.EncodeToString(sum[:]))] = true
+	}
+}
+
+func (n *Node) removeShimSockets() error {
+	var errs []error
+	for s := range n.shimSockets {
+		if err := os.Remove(s); err != nil && !os.IsNotExist(err) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // NodeProcesses lists the processes that belong to the node: those whose
@@ -703,8 +754,9 @@ func (n *Node) removeCgroups() error {
 }
 
 // Leftovers lists what the node left on the machine after Stop: processes,
-// mounts, cgroups, /var/log/containers links into Dir, network interfaces
-// that were not there before it started. Empty means clean.
+// mounts, cgroups, /var/log/containers links into Dir, its shims' sockets
+// in /run/containerd/s, network interfaces that were not there before it
+// started. Empty means clean.
 func (n *Node) Leftovers() []string {
 	var left []string
 	for _, p := range n.NodeProcesses() {
@@ -718,6 +770,11 @@ func (n *Node) Leftovers() []string {
 	}
 	for _, l := range symlinksInto("/var/log/containers", n.Dir) {
 		left = append(left, "symlink "+l)
+	}
+	for s := range n.shimSockets {
+		if _, err := os.Lstat(s); err == nil {
+			left = append(left, "shim socket "+s)
+		}
 	}
 	for l := range netLinks() {
 		if !n.links[l] {
