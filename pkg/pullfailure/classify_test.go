@@ -51,6 +51,39 @@ var cases = []struct {
 	{"kubelet (back-off, no cause)", "ImagePullBackOff",
 		`Back-off pulling image "registry.example.com/denied/not-found:forbidden"`,
 		"", "", 0, false},
+	// containerd 1.6.20 (Debian 1.6.20~ds1-1+deb12u3, runc 1.1.5) under the
+	// real kubelet v1.37.2, observed by test/e2e's TestRealPullFailures
+	// (testdata/kubelet-pull-messages.golden): the Failed event, the
+	// back-off's waiting message, and the causes KUBELET.md's table shares
+	// a message with (a missing repository or digest reads as a missing tag:
+	// only the replay tells them apart).
+	{"containerd 1.6.20 (Failed event)", "Failed",
+		`Failed to pull image "127.0.0.1:41177/private/app:v1": failed to pull and unpack image "127.0.0.1:41177/private/app:v1": failed to resolve reference "127.0.0.1:41177/private/app:v1": pulling from host 127.0.0.1:41177 failed with status code [manifests v1]: 401 Unauthorized`,
+		report.ReasonCredentialsRequired, "unauthorized", 401, true},
+	{"containerd 1.6.20 (back-off)", "ImagePullBackOff",
+		`Back-off pulling image "127.0.0.1:41178/private/app:v1": ErrImagePull: failed to pull and unpack image "127.0.0.1:41178/private/app:v1": failed to resolve reference "127.0.0.1:41178/private/app:v1": failed to authorize: failed to fetch oauth token: unexpected status: 401 Unauthorized`,
+		report.ReasonInvalidCredentials, "token-refused", 401, false},
+	{"containerd 1.6.20 (back-off)", "ImagePullBackOff",
+		`Back-off pulling image "127.0.0.1:41178/private/app:v1": ErrImagePull: failed to pull and unpack image "127.0.0.1:41178/private/app:v1": failed to resolve reference "127.0.0.1:41178/private/app:v1": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed`,
+		report.ReasonCredentialsRequired, "anonymous-refused", 0, false},
+	{"containerd 1.6.20, repository missing", "ErrImagePull",
+		`rpc error: code = NotFound desc = failed to pull and unpack image "127.0.0.1:41177/no/such-repo:v1": failed to resolve reference "127.0.0.1:41177/no/such-repo:v1": 127.0.0.1:41177/no/such-repo:v1: not found`,
+		report.ReasonTagNotFound, "not-found", 0, true},
+	{"containerd 1.6.20, digest missing (Failed event)", "Failed",
+		`Failed to pull image "127.0.0.1:41177/private/app@sha256:0000000000000000000000000000000000000000000000000000000000000000": rpc error: code = NotFound desc = failed to pull and unpack image "127.0.0.1:41177/private/app@sha256:0000000000000000000000000000000000000000000000000000000000000000": failed to resolve reference "127.0.0.1:41177/private/app@sha256:0000000000000000000000000000000000000000000000000000000000000000": 127.0.0.1:41177/private/app@sha256:0000000000000000000000000000000000000000000000000000000000000000: not found`,
+		report.ReasonTagNotFound, "not-found", 0, true},
+	{"containerd 1.6.20 (Failed event)", "Failed",
+		`Failed to pull image "127.0.0.1:41179/tls/app:v1": failed to pull and unpack image "127.0.0.1:41179/tls/app:v1": failed to resolve reference "127.0.0.1:41179/tls/app:v1": failed to do request: Head "https://127.0.0.1:41179/v2/tls/app/manifests/v1": x509: certificate signed by unknown authority`,
+		report.ReasonTLSError, "tls", 0, false},
+	{"containerd 1.6.20 (back-off)", "ImagePullBackOff",
+		`Back-off pulling image "127.0.0.1:41180/tls/app:v1": ErrImagePull: failed to pull and unpack image "127.0.0.1:41180/tls/app:v1": failed to resolve reference "127.0.0.1:41180/tls/app:v1": pulling from host 127.0.0.1:41180 failed with status code [manifests v1]: 400 Bad Request`,
+		report.ReasonTLSError, "http-to-tls-port", 400, false},
+	{"containerd 1.6.20 (Failed event)", "Failed",
+		`Failed to pull image "127.0.0.1:41181/any/app:v1": failed to pull and unpack image "127.0.0.1:41181/any/app:v1": failed to resolve reference "127.0.0.1:41181/any/app:v1": failed to do request: Head "http://127.0.0.1:41181/v2/any/app/manifests/v1": dial tcp 127.0.0.1:41181: connect: connection refused`,
+		report.ReasonUnreachable, "unreachable", 0, false},
+	{"containerd 1.6.20 (Failed event)", "Failed",
+		`Failed to pull image "127.0.0.1:41182/private/app:v1": failed to pull and unpack image "127.0.0.1:41182/private/app:v1": failed to resolve reference "127.0.0.1:41182/private/app:v1": pulling from host 127.0.0.1:41182 failed with status code [manifests v1]: 429 Too Many Requests`,
+		report.ReasonRateLimited, "rate-limited", 429, false},
 	// containerd 1.7 and 2.x.
 	{"containerd 1.7", "ErrImagePull",
 		`failed to pull and unpack image "docker.io/library/nginx:latest": failed to copy: httpReadSeeker: failed open: unexpected status code https://registry-1.docker.io/v2/library/nginx/manifests/sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31: 429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating and upgrading: https://www.docker.com/increase-rate-limit`,

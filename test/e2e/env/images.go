@@ -3,6 +3,7 @@ package env
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -122,6 +123,22 @@ func PushImage(reg *Registry, repo, tag, user string, img v1.Image) (Pushed, err
 // PushIndex pushes a Docker manifest list with one new random image per
 // platform to repo:tag as user.
 func PushIndex(reg *Registry, repo, tag, user string, platforms []v1.Platform) (PushedIndex, error) {
+	return pushIndex(reg, repo, tag, user, platforms, randomPlatformImage)
+}
+
+// PushRunnableIndex is PushIndex whose image for this machine's platform
+// (linux/GOARCH) is a new RunnableImage, so a real node runs it; the other
+// platforms' images are random.
+func PushRunnableIndex(reg *Registry, repo, tag, user string, platforms []v1.Platform) (PushedIndex, error) {
+	return pushIndex(reg, repo, tag, user, platforms, func(p v1.Platform) (v1.Image, error) {
+		if p.OS == "linux" && p.Architecture == runtime.GOARCH {
+			return RunnableImage()
+		}
+		return randomPlatformImage(p)
+	})
+}
+
+func pushIndex(reg *Registry, repo, tag, user string, platforms []v1.Platform, image func(v1.Platform) (v1.Image, error)) (PushedIndex, error) {
 	if len(platforms) == 0 {
 		return PushedIndex{}, fmt.Errorf("pushing index %s: no platforms", reg.Ref(repo, tag))
 	}
@@ -141,7 +158,7 @@ func PushIndex(reg *Registry, repo, tag, user string, platforms []v1.Platform) (
 	idx := mutate.IndexMediaType(empty.Index, types.DockerManifestList)
 	out := PushedIndex{Ref: ref.String()}
 	for _, p := range platforms {
-		img, err := randomPlatformImage(p)
+		img, err := image(p)
 		if err != nil {
 			return PushedIndex{}, err
 		}
