@@ -24,10 +24,10 @@ import (
 // real token registry, a TLS registry, a closed port and a fault proxy
 // answering 429 and 503. regcheck reads the kubelet's words, replays each
 // pull with the pod's credentials and names the cause (SPEC "Pull
-// failures the kubelet reports"). A real kubelet producing these itself is
-// issue 15's test; this one pins every reason, some of which (a 429 from a
-// registry, a node-only failure) a single test node cannot produce on
-// demand.
+// failures the kubelet reports"). TestRealPullFailures (realpull_test.go)
+// has a real kubelet and containerd produce the causes one node can; this
+// one pins every reason, some of which (a 503, a forbidden user, a
+// node-only failure, Never, an invalid name) that node does not produce.
 func TestScanPullFailures(t *testing.T) {
 	c := sharedCluster(t)
 	s := newSandbox(t)
