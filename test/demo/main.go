@@ -2,8 +2,10 @@
 // (etcd, kube-apiserver, kube-controller-manager, a token-auth OCI
 // registry), pushes images, creates workloads — one current, one stale
 // after a re-push of :latest, one half-rolled — and runs regcheck through
-// the real kubectl and helm, printing what they say. Then it tears
-// everything down.
+// the real kubectl and helm, printing what they say. Where a real node can
+// run (root, containerd), a real kubelet then pulls deploy/cart, a re-push
+// makes it Stale and a rollout restart Current. Then it tears everything
+// down.
 package main
 
 import (
@@ -17,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -172,7 +175,112 @@ func run(ctx context.Context) error {
 	// path does not exist yet.
 	show(sandbox, "helm", "regcheck", "push-auth", "oci://"+reg.Host+"/charts", "--chart", "shop", "--plain-http")
 	show(sandbox.With("HELM_REGISTRY_CONFIG="+helmConfig), "helm", "regcheck", "push-auth", "oci://"+reg.Host+"/charts", "--chart", "shop", "--plain-http")
+	return realNode(ctx, cluster, reg, sandbox, show)
+}
+
+// realNode shows a real pull: a real kubelet and containerd run deploy/cart
+// from the registry, a new build is pushed under the same tag (Stale), and
+// kubectl rollout restart brings the new digest (Current). It needs root
+// and containerd (env.NodeAvailable); elsewhere it says why and skips.
+func realNode(ctx context.Context, cluster *env.Cluster, reg *env.Registry, sandbox *env.Sandbox, show func(*env.Sandbox, string, ...string)) error {
+	step("A real node: pods really pull, a re-push makes them Stale, a rollout restart makes them Current")
+	if err := env.NodeAvailable(); err != nil {
+		fmt.Printf("skipped: no real node here: %v\n", err)
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "rcn-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	node, err := cluster.StartNode(ctx, env.NodeOptions{Dir: dir})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := node.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "stopping the node: %v\n", err)
+		}
+		if left := node.Leftovers(); len(left) > 0 {
+			fmt.Fprintf(os.Stderr, "the node left behind: %v\n", left)
+		}
+	}()
+	if err := node.AddRegistry(reg, env.HostOptions{}); err != nil {
+		return err
+	}
+	if n, err := cluster.Admin.CoreV1().Nodes().Get(ctx, node.Name, metav1.GetOptions{}); err == nil {
+		fmt.Printf("node %s Ready: kubelet %s, %s\n", node.Name, n.Status.NodeInfo.KubeletVersion, n.Status.NodeInfo.ContainerRuntimeVersion)
+	}
+	old, err := env.PushRunnableImage(reg, "shop/cart", "1.0", user)
+	if err != nil {
+		return err
+	}
+	labels := map[string]string{"app": "cart"}
+	replicas := int32(2)
+	spec := node.PodSpec(corev1.PodSpec{
+		Containers:       []corev1.Container{{Name: "app", Image: old.Ref, ImagePullPolicy: corev1.PullAlways}},
+		ImagePullSecrets: []corev1.LocalObjectReference{{Name: "regcred"}},
+	})
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "cart", Namespace: ns},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: spec},
+		},
+	}
+	if _, err := cluster.Admin.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	// Deleted before the node stops, so no ReplicaSet replaces the pods
+	// the node's Stop deletes.
+	defer func() {
+		_ = cluster.Admin.AppsV1().Deployments(ns).Delete(context.Background(), "cart", metav1.DeleteOptions{})
+	}()
+	if err := waitCart(ctx, cluster, old.DigestRef); err != nil {
+		return err
+	}
+	fmt.Printf("deploy/cart: 2 pods pulled and run %s\n", old.DigestRef)
+	show(sandbox, "kubectl", "regcheck", "deploy/cart", "-n", ns, "--plain-http")
+	repushed, err := env.PushRunnableImage(reg, "shop/cart", "1.0", user)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\na new build is pushed as shop/cart:1.0: %s\n", repushed.Digest)
+	show(sandbox, "kubectl", "regcheck", "deploy/cart", "-n", ns, "--plain-http")
+	show(sandbox, "kubectl", "rollout", "restart", "deploy/cart", "-n", ns)
+	if err := waitCart(ctx, cluster, repushed.DigestRef); err != nil {
+		return err
+	}
+	fmt.Printf("deploy/cart: 2 new pods pulled and run %s\n", repushed.DigestRef)
+	show(sandbox, "kubectl", "regcheck", "deploy/cart", "-n", ns, "--plain-http")
 	return nil
+}
+
+// waitCart waits until deploy/cart has exactly two pods, both running
+// imageID (the kubelet's word, not ours).
+func waitCart(ctx context.Context, cluster *env.Cluster, imageID string) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	for {
+		pods, err := cluster.Admin.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=cart"})
+		if err == nil && len(pods.Items) == 2 {
+			ok := 0
+			for _, p := range pods.Items {
+				if p.DeletionTimestamp == nil && env.ContainersRunning(&p) && p.Status.ContainerStatuses[0].ImageID == imageID {
+					ok++
+				}
+			}
+			if ok == 2 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("deploy/cart: pods not running %s: %w", imageID, ctx.Err())
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
 }
 
 func writeConfig(path, host, auth string) error {
