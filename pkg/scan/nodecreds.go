@@ -141,8 +141,28 @@ func (ch *check) nodeDigest(podsReadable bool) report.Result {
 	for k, v := range nodeEvidence(m) {
 		r.Evidence[k] = v
 	}
-	r.Evidence["digestCredentialSource"] = ch.ownSource(ch.lookup.res.CredentialSource)
+	r.Evidence["digestCredentialSource"] = ch.localSource(ch.lookup.res.CredentialSource)
 	return r
+}
+
+// localSource names the user's own credential that read the digest. The
+// lookup is shared by fingerprint, so its answer may name another
+// holder of the same credentials (a pull secret's HEAD made by the
+// Warmer): a source not among this check's own is mapped back to them.
+func (ch *check) localSource(src string) string {
+	src = ch.ownSource(src)
+	if src == credentials.SourceAnonymous || len(ch.creds) == 0 {
+		return src
+	}
+	for _, c := range ch.creds {
+		if c.Source == src {
+			return src
+		}
+	}
+	if len(ch.creds) == 1 {
+		return ch.creds[0].Source
+	}
+	return credentialSources(ch.creds)
 }
 
 // nodePullReason: a pod that cannot pull an image only a provider serves
