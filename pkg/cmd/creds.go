@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -56,6 +57,12 @@ func (o *CredsOptions) Run(parent context.Context) error {
 	}
 	for _, p := range problems {
 		results = append(results, problemResult(report.CheckRegistryCredentials, p))
+	}
+	if len(results) == 0 && (o.Output == "table" || o.Output == "wide") {
+		// As kubectl's "No resources found": a sentence on stderr, no
+		// empty table, and where a first-time user should look.
+		fmt.Fprintf(o.ErrOut, "No credentials found in %s.\n", strings.Join(o.LocalCredentials().Searched(), ", "))
+		return nil
 	}
 	return o.Print(report.New(report.KindCredential, results))
 }

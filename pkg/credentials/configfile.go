@@ -18,6 +18,8 @@ import (
 // Helm's registry config) holds about credentials. It is only ever read.
 type configFile struct {
 	source      string // SourceDockerConfig or SourceHelmRegistryConfig
+	path        string
+	exists      bool
 	entries     []Entry
 	keys        map[string]bool // every auths key, faulty entries included
 	credsStore  string
@@ -29,11 +31,12 @@ type configFile struct {
 // empty file holds nothing; a file that is not JSON is a Problem. A missing
 // file the user named explicitly is a Problem too.
 func loadConfigFile(path, source string, explicit bool, lookPath func(string) (string, error)) configFile {
-	cf := configFile{source: source}
+	cf := configFile{source: source, path: path}
 	if path == "" {
 		return cf
 	}
 	data, err := os.ReadFile(path)
+	cf.exists = err == nil
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
 		err = nil

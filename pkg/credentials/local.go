@@ -90,6 +90,24 @@ func (l *Local) configs() []configFile {
 	return []configFile{docker, helm}
 }
 
+// Searched names the config files consulted, in order, for a person:
+// "helm-registry-config (/home/u/.config/helm/registry/config.json, not
+// created yet)".
+func (l *Local) Searched() []string {
+	var out []string
+	for _, cf := range l.configs() {
+		switch {
+		case cf.path == "":
+			out = append(out, cf.source)
+		case cf.exists:
+			out = append(out, cf.source+" ("+cf.path+")")
+		default:
+			out = append(out, cf.source+" ("+cf.path+", not created yet)")
+		}
+	}
+	return out
+}
+
 // Lookup returns every local credential for host (a registry host[:port];
 // a scheme or path is ignored), in the order they would be tried: flags,
 // then each config file. Within a config, a credential helper that serves

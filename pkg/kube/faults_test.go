@@ -68,7 +68,7 @@ func TestCollectFaults(t *testing.T) {
 		{"429 after client-go's retries", "jobs", apierrors.NewTooManyRequests("too many requests, please try again later", 1), report.ReasonRateLimited, 429,
 			"jobs in namespace prod could not be listed: the API server answered 429 (too many requests)"},
 		{"gone mid-run: connection refused", "deployments", refused("deployments"), report.ReasonUnreachable, 0,
-			"deployments in namespace prod could not be listed: the API server is not answering (connection refused); results are partial"},
+			"deployments in namespace prod could not be listed: the API server at 127.0.0.1:6443 is not answering (connection refused); results are partial"},
 		{"gone mid-run: connection closed", "replicasets", eof("replicasets"), report.ReasonUnreachable, 0,
 			"replicasets in namespace prod could not be listed: the API server closed the connection before answering (EOF)"},
 		{"slow: no answer in time", "cronjobs", deadline("cronjobs"), report.ReasonUnreachable, 0,
@@ -196,7 +196,7 @@ func TestCollectNothingRead(t *testing.T) {
 				}
 			},
 			reason:  report.ReasonUnreachable,
-			message: "no workload could be read in namespace prod: pods, replicasets, deployments, statefulsets, daemonsets, jobs, cronjobs, replicationcontrollers could not be listed: the API server is not answering (connection refused)",
+			message: "no workload could be read in namespace prod: pods, replicasets, deployments, statefulsets, daemonsets, jobs, cronjobs, replicationcontrollers could not be listed: the API server at 127.0.0.1:6443 is not answering (connection refused)",
 		},
 		{
 			name: "mixed causes name each resource",
@@ -207,7 +207,7 @@ func TestCollectNothingRead(t *testing.T) {
 				fail(c, "pods", unavailable("pods"))
 			},
 			reason:  report.ReasonServerError,
-			message: "no workload could be read in namespace prod: pods could not be listed: the API server answered 503 (ServiceUnavailable): the server is currently unable to handle the request; replicasets could not be listed: the API server is not answering (connection refused);",
+			message: "no workload could be read in namespace prod: pods could not be listed: the API server answered 503 (ServiceUnavailable): the server is currently unable to handle the request; replicasets could not be listed: the API server at 127.0.0.1:6443 is not answering (connection refused);",
 		},
 		{
 			name:    "credentials rejected on one resource",
@@ -250,5 +250,18 @@ func TestCollectNothingRead(t *testing.T) {
 				t.Errorf("error = %s: %s (remedy %q)\nwant %s: %s...", kerr.Reason, kerr.Message, kerr.Remedy, tt.reason, tt.message)
 			}
 		})
+	}
+}
+
+// TestNoKubeconfigSaysSo: with no kubeconfig client-go falls back to
+// localhost:8080, as kubectl does; refused there, the hint is to point
+// regcheck at a cluster, not to check an API server the user never named.
+func TestNoKubeconfigSaysSo(t *testing.T) {
+	err := &url.Error{Op: "Get", URL: "http://localhost:8080/api/v1/namespaces/default/pods", Err: &net.OpError{
+		Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED),
+	}}
+	c := classify(context.Background(), err, "pods", "default", 0)
+	if !strings.Contains(c.why, "no kubeconfig was found") || !strings.Contains(c.remedy, "set KUBECONFIG") {
+		t.Errorf("why %q remedy %q", c.why, c.remedy)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
@@ -115,7 +116,22 @@ func classify(ctx context.Context, err error, resource, ns string, took time.Dur
 	case errors.Is(err, context.Canceled):
 		return unreachable("the run was cancelled")
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return unreachable("the API server is not answering (connection refused)")
+		var uerr *url.Error
+		if !errors.As(err, &uerr) {
+			return unreachable("the API server is not answering (connection refused)")
+		}
+		host := uerr.URL
+		if u, perr := url.Parse(uerr.URL); perr == nil {
+			host = u.Host
+		}
+		c := unreachable("the API server at " + host + " is not answering (connection refused)")
+		if host == "localhost:8080" {
+			// client-go's last resort, as kubectl's: no kubeconfig was
+			// found and no in-cluster config applies.
+			c.why += "; no kubeconfig was found, so localhost:8080 was tried, as kubectl does"
+			c.remedy = "point regcheck at a cluster: set KUBECONFIG, or pass --kubeconfig and --context (kubectl config get-contexts lists them)"
+		}
+		return c
 	case errors.Is(err, syscall.ECONNRESET):
 		return unreachable("the API server dropped the connection (connection reset)")
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), utilnet.IsProbableEOF(err):

@@ -260,7 +260,7 @@ func TestAPIFaults(t *testing.T) {
 		expectCurrent(t, r, "Deployment/web")
 		expectCurrent(t, r, "Pod/debug")
 		sec := find(t, r, report.CheckCredentialsSecret)
-		if sec.Reason != report.ReasonCredentialsUnreadable || !strings.Contains(sec.Message, "the API server is not answering (connection refused)") {
+		if sec.Reason != report.ReasonCredentialsUnreadable || !strings.Contains(sec.Message, "is not answering (connection refused)") {
 			t.Errorf("credentials: %s %q, want CredentialsUnreadable saying the API server is gone", sec.Reason, sec.Message)
 		}
 		// Not a wait for --timeout: client-go's one retry after the cut

@@ -27,6 +27,16 @@ func TestFirstTimeHelmUser(t *testing.T) {
 		if res.Code != 0 || r.Summary.Fail != 0 {
 			t.Errorf("%s regcheck creds: exit %d, want 0 with nothing failed\n%s\nstderr: %s", tool, res.Code, dump(r), res.Stderr)
 		}
+		// The table says where it looked, as kubectl's "No resources found".
+		res = run(t, s, "", tool, "regcheck", "creds")
+		if res.Code != 0 || res.Stdout != "" || !strings.Contains(res.Stderr, "No credentials found in ") || !strings.Contains(res.Stderr, "not created yet") {
+			t.Errorf("%s regcheck creds: exit %d\nstdout: %s\nstderr: %s", tool, res.Code, res.Stdout, res.Stderr)
+		}
+	}
+	// No kubeconfig: client-go tries localhost:8080, as kubectl does; the
+	// hint is to point regcheck at a cluster.
+	if res := run(t, s, "", "kubectl", "regcheck"); res.Code != 2 || !strings.Contains(res.Stderr, "no kubeconfig was found") || !strings.Contains(res.Stderr, "set KUBECONFIG") {
+		t.Errorf("kubectl regcheck without a kubeconfig: exit %d\nstderr: %s", res.Code, res.Stderr)
 	}
 
 	r, res := runJSON(t, s, "", "helm", "regcheck", "push-auth", "oci://"+reg.Host+"/charts", "--chart", "demo", "--plain-http")
