@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"sort"
@@ -260,6 +261,82 @@ func TestRealPullScan(t *testing.T) {
 		}
 		t.Errorf("no pull-policy result for IfNotPresent:\n%s", dump(r))
 	})
+}
+
+// TestRealPullCredentialProvider: a node whose kubelet has a credential
+// provider (an exec plugin the test builds, matching the registry) pulls a
+// private image for a pod with no pull secret; regcheck, given the same
+// CredentialProviderConfig, says the node's identity pulls it
+// (NodeCredentials, credential-provider/NAME) and compares the digest with
+// the user's own login.
+func TestRealPullCredentialProvider(t *testing.T) {
+	c := sharedCluster(t)
+	requireNodeRuntime(t)
+	s := newSandbox(t)
+	reg := startRegistry(t, env.RegistryOptions{Auth: env.AuthBasic})
+	img, err := env.PushRunnableImage(reg, "node-creds/app", "v1", "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg, bin, err := env.WriteCredentialProvider(dir, reg.Host, "reader", readerPass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	n, err := c.StartNode(ctx, env.NodeOptions{Dir: nodeDir(t), CredentialProviderConfig: cfg, CredentialProviderBinDir: bin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("node logs:\n%s", n.Logs(40))
+		}
+		if err := n.Stop(); err != nil {
+			t.Errorf("stopping node %s: %v", n.Name, err)
+		}
+		if left := n.Leftovers(); len(left) > 0 {
+			t.Errorf("node %s left behind: %v", n.Name, left)
+		}
+	})
+	if err := n.AddRegistry(reg, env.HostOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	const ns = "real-pull-node-creds"
+	if err := c.CreateNamespace(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	p := runPod(t, c, n, ns, "no-secret", spec1(img.Ref), env.ContainersRunning)
+	if got := p.Status.ContainerStatuses[0].ImageID; got != img.DigestRef {
+		t.Errorf("imageID %q, want %q", got, img.DigestRef)
+	}
+	own := filepath.Join(dir, "docker")
+	writeDockerConfig(t, filepath.Join(own, "config.json"), reg, "reader")
+	r, res := runJSON(t, s, "", "kubectl", "regcheck", "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http",
+		"--image-credential-provider-config", cfg, "--docker-config", own, "pod/no-secret")
+	if res.Code > 1 {
+		t.Fatalf("exit %d: %s", res.Code, res.Stderr)
+	}
+	if d := digest2(r, "Pod/no-secret"); d.Status != report.StatusPass || d.Reason != report.ReasonCurrent {
+		t.Errorf("workload.digest %s/%s, want pass/Current: %s\n%s", d.Status, d.Reason, d.Message, dump(r))
+	}
+	var saw bool
+	for _, x := range r.Results {
+		if x.Check == report.CheckRegistryPull && x.Workload == "Pod/no-secret" {
+			saw = true
+			if x.Reason != report.ReasonNodeCredentials || x.CredentialSource != "credential-provider/"+env.CredentialProviderName {
+				t.Errorf("registry.pull %s/%s from %q, want NodeCredentials from credential-provider/%s: %s",
+					x.Status, x.Reason, x.CredentialSource, env.CredentialProviderName, x.Message)
+			}
+		}
+	}
+	if !saw {
+		t.Errorf("no registry.pull result for the pod\n%s", dump(r))
+	}
+	if strings.Contains(res.Stdout+res.Stderr, readerPass) {
+		t.Error("a password is in the output")
+	}
 }
 
 // TestRealPullFailures provokes every pull failure a real kubelet can show
