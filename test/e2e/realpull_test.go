@@ -366,6 +366,8 @@ func TestRealPullFailures(t *testing.T) {
 	must(n.AddRegistry(token, env.HostOptions{}))
 	must(n.AddRegistry(tlsReg, env.HostOptions{NoCA: true}))
 	must(n.AddRegistry(tlsAsHTTP, env.HostOptions{Scheme: "http"}))
+	httpAsTLS := startRegistry(t, env.RegistryOptions{})
+	must(n.AddRegistry(httpAsTLS, env.HostOptions{Scheme: "https"}))
 	// A port nobody listens on: connection refused.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	must(err)
@@ -387,6 +389,7 @@ func TestRealPullFailures(t *testing.T) {
 	tokenImg := pushTo(token, "private/app", "admin")
 	tlsImg := pushTo(tlsReg, "tls/app", "")
 	tlsHTTPImg := pushTo(tlsAsHTTP, "tls/app", "")
+	httpTLSImg := pushTo(httpAsTLS, "plain/app", "")
 	for _, sec := range []*corev1.Secret{
 		env.DockerConfigSecret(ns, "basic-wrong", dockerConfigJSON(t, basic.Host, "reader", "wrong")),
 		env.DockerConfigSecret(ns, "token-wrong", dockerConfigJSON(t, token.Host, "reader", "wrong")),
@@ -412,10 +415,11 @@ func TestRealPullFailures(t *testing.T) {
 		{"digest missing", basic.Host + "/private/app@sha256:" + strings.Repeat("0", 64), []string{"basic-right"}, false, report.ReasonTagNotFound, report.ReasonTagNotFound},
 		{"unknown CA", tlsImg.Ref, nil, true, report.ReasonTLSError, report.ReasonTLSError},
 		{"HTTP spoken to a TLS port", tlsHTTPImg.Ref, nil, true, report.ReasonTLSError, report.ReasonTLSError},
+		{"HTTPS spoken to an HTTP port", httpTLSImg.Ref, nil, true, report.ReasonTLSError, report.ReasonTLSError},
 		{"connection refused", refused + "/any/app:v1", nil, false, report.ReasonUnreachable, report.ReasonUnreachable},
 		{"429 Too Many Requests", limited.Ref("private/app", "v1"), []string{"basic-right"}, false, report.ReasonRateLimited, report.ReasonRateLimited},
 	}
-	hosts := map[string]string{basic.Host: "BASIC", token.Host: "TOKEN", tlsReg.Host: "TLS", tlsAsHTTP.Host: "TLS", refused: "REFUSED", limited.Host: "PROXY"}
+	hosts := map[string]string{basic.Host: "BASIC", token.Host: "TOKEN", tlsReg.Host: "TLS", tlsAsHTTP.Host: "TLS", httpAsTLS.Host: "PLAIN", refused: "REFUSED", limited.Host: "PROXY"}
 	var recorded []string
 	// All pods at once: each waits about 10 s for its first back-off.
 	for i, tc := range cases {
