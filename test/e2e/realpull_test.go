@@ -287,7 +287,7 @@ func TestRealPullCredentialProvider(t *testing.T) {
 	defer cancel()
 	n, err := c.StartNode(ctx, env.NodeOptions{Dir: nodeDir(t), CredentialProviderConfig: cfg, CredentialProviderBinDir: bin})
 	if err != nil {
-		t.Fatal(err)
+		nodeStartFailed(t, err)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -507,7 +507,7 @@ func sharedNode(t *testing.T) (*env.Cluster, *env.Node) {
 		}
 	})
 	if sharedNodeState.err != nil {
-		t.Fatalf("starting the shared node: %v", sharedNodeState.err)
+		nodeStartFailed(t, fmt.Errorf("the shared node: %w", sharedNodeState.err))
 	}
 	n := sharedNodeState.node
 	t.Cleanup(func() {
