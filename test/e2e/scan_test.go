@@ -37,7 +37,12 @@ func dockerConfigJSON(t *testing.T, host, user, pass string) []byte {
 
 // TestScan runs `kubectl regcheck` through the real kubectl against a real
 // API server (pods made by the real controller manager, status written as
-// the kubelet would) and a real token-auth registry.
+// the kubelet would) and a real token-auth registry. The statuses are
+// hand-written on purpose: they are what one amd64 containerd node cannot
+// produce (other architectures' children of an index, dockershim's
+// docker-pullable:// IDs, runtimes reporting a config digest as imageID).
+// What a real kubelet and containerd write is TestRealPullScan's
+// (realpull_test.go).
 func TestScan(t *testing.T) {
 	c := sharedCluster(t)
 	s := newSandbox(t)
