@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -163,6 +164,126 @@ func TestPackaging(t *testing.T) {
 				t.Errorf("uninstall touched the repository: %v", err)
 			}
 		})
+	}
+}
+
+// TestHelmPluginUpdate installs regcheck with the real Helm 3 the way
+// `helm plugin install https://github.com/regcheck/regcheck` does, from a
+// git repository (served by git daemon on loopback), then makes a newer
+// commit upstream: `helm plugin update` pulls it and its update hook
+// rebuilds, so the plugin reports the new commit. Helm updates only VCS
+// installs; a local directory is linked, not updated.
+func TestHelmPluginUpdate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: builds regcheck twice through Helm's hooks")
+	}
+	root, err := env.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools, err := env.Tools()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gitBin, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("git is not installed: it serves the plugin repository")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go is not on PATH: the update hook builds from source")
+	}
+	git := func(dir string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(gitBin, append([]string{"-C", dir, "-c", "user.name=regcheck-e2e", "-c", "user.email=e2e@example.invalid"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	repos := t.TempDir()
+	git(repos, "clone", "-q", "--bare", root, "regcheck.git")
+	port := freePort(t)
+	daemon := exec.Command(gitBin, "daemon", "--export-all", "--base-path="+repos, "--listen=127.0.0.1", "--port="+port, "--reuseaddr", repos)
+	if err := daemon.Start(); err != nil {
+		t.Skipf("git daemon cannot start: %v", err)
+	}
+	t.Cleanup(func() { _ = daemon.Process.Kill(); _ = daemon.Wait() })
+	waitListening(t, "127.0.0.1:"+port)
+
+	sb := newPackagingSandbox(t, tools.Kubectl, packagingTools(t, root))
+	goEnv := func(name string) string {
+		out, err := exec.Command(goBin, "env", name).Output()
+		if err != nil {
+			t.Fatalf("go env %s: %v", name, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	helmHome := filepath.Join(sb.dir, "helm3")
+	extra := []string{
+		"HELM_CACHE_HOME=" + filepath.Join(helmHome, "cache"),
+		"HELM_CONFIG_HOME=" + filepath.Join(helmHome, "config"),
+		"HELM_DATA_HOME=" + filepath.Join(helmHome, "data"),
+		// The hook builds with the project's Go from the machine's module
+		// and build caches: no download.
+		"PATH=" + filepath.Dir(goBin) + string(os.PathListSeparator) + "/usr/bin:/bin",
+		"GOMODCACHE=" + goEnv("GOMODCACHE"), "GOCACHE=" + goEnv("GOCACHE"), "GOPROXY=off",
+	}
+	run := func(args ...string) string { return sb.runEnv(t, extra, tools.Helm, args...) }
+	commit := func() string {
+		var info struct{ Commit string }
+		if err := json.Unmarshal([]byte(run("regcheck", "version", "-o", "json")), &info); err != nil {
+			t.Fatalf("helm regcheck version -o json: %v", err)
+		}
+		return info.Commit
+	}
+
+	url := "git://127.0.0.1:" + port + "/regcheck.git"
+	run("plugin", "install", url)
+	first := commit()
+	if want := git(filepath.Join(repos, "regcheck.git"), "rev-parse", "--short", "HEAD"); first != want {
+		t.Errorf("installed plugin reports commit %q, want the repository's %q", first, want)
+	}
+
+	work := filepath.Join(t.TempDir(), "work")
+	git(repos, "clone", "-q", filepath.Join(repos, "regcheck.git"), work)
+	git(work, "commit", "-q", "--allow-empty", "-m", "a newer commit")
+	git(work, "push", "-q", "origin", "HEAD")
+	newer := git(work, "rev-parse", "--short", "HEAD")
+
+	run("plugin", "update", "regcheck")
+	if got := commit(); got != newer || got == first {
+		t.Errorf("after helm plugin update the plugin reports commit %q, want the newer %q (was %q)", got, newer, first)
+	}
+}
+
+// freePort is a loopback port nothing listens on now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port
+}
+
+// waitListening polls until addr accepts connections.
+func waitListening(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			_ = c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s does not accept connections: %v", addr, err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
