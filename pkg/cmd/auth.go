@@ -8,6 +8,7 @@ import (
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/probe"
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -18,6 +19,10 @@ type AuthOptions struct {
 	Push           bool
 	ServiceAccount string
 	PullSecrets    []string
+
+	// workload is who holds cluster credentials (--service-account,
+	// --pull-secret): remedies lead with the fix in that namespace.
+	workload *remedy.Workload
 }
 
 // NewCmdAuth builds `regcheck auth IMAGE...`.
@@ -78,7 +83,7 @@ func (o *AuthOptions) Run(parent context.Context) error {
 	prober := probe.New(client)
 	targets := make([]probe.Target, len(o.Images))
 	for i, img := range o.Images {
-		targets[i] = probe.Target{Image: img, Push: o.Push, Pull: true, Lookup: creds(ctx, img)}
+		targets[i] = probe.Target{Image: img, Push: o.Push, Pull: true, Lookup: creds(ctx, img), Workload: o.workload}
 	}
 	return o.Print(report.New(report.KindAuth, checkAll(ctx, prober, targets, o.Concurrency)))
 }
@@ -103,6 +108,7 @@ func (o *AuthOptions) clusterCredentials(ctx context.Context) (func(context.Cont
 	if err != nil {
 		return nil, cannotRun("reading pull secrets: %v", err)
 	}
+	o.workload = &remedy.Workload{Namespace: ns, ServiceAccount: o.ServiceAccount, PullSecrets: o.PullSecrets}
 	keyring := credentials.NewKeyring(ps.Entries...)
 	return func(_ context.Context, image string) credentials.Lookup {
 		return credentials.Lookup{Credentials: keyring.Lookup(image), Tried: ps.Refs, Problems: ps.Problems}

@@ -14,15 +14,15 @@ func newProblem(source, key string, reason report.Reason, msg string) Problem {
 	return Problem{Source: source, Host: key, Reason: reason, Message: msg, Remedy: remedyFor(source, key)}
 }
 
-// remedyFor says how a user re-creates credentials in source for key.
+// remedyFor says how a user re-creates credentials in a local store for
+// key. A pull secret's problems get the cluster-side fix from pkg/kube,
+// which knows the secret's namespace and name (pkg/remedy words it).
 func remedyFor(source, key string) string {
 	host := NormalizeHost(key)
 	if host == "" {
 		host = "HOST"
 	}
 	switch {
-	case strings.HasPrefix(source, "secret/"):
-		return fmt.Sprintf("re-create the secret, e.g. kubectl create secret docker-registry NAME --docker-server=%s --docker-username=USER --docker-password=PASSWORD", host)
 	case source == SourceHelmRegistryConfig:
 		return fmt.Sprintf("log in again: helm registry login %s", host)
 	case source == SourceFlags:

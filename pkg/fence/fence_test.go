@@ -31,6 +31,8 @@ func TestDependencyFence(t *testing.T) {
 		"nodecreds": {"github.com/spf13/cobra", "k8s.io/client-go", "helm.sh/helm", "k8s.io/kubernetes", "github.com/regcheck/regcheck/pkg/registry"},
 		// Name suggestions are plain string work, shared by doctor and scan.
 		"similar": {"github.com/spf13/cobra", "k8s.io/client-go", "k8s.io/api", "helm.sh/helm", "github.com/regcheck/regcheck/pkg/report", "github.com/regcheck/regcheck/pkg/registry"},
+		// Remedies are words over report's: no cluster, registry or CLI.
+		"remedy": {"github.com/spf13/cobra", "k8s.io/client-go", "k8s.io/api", "helm.sh/helm", "github.com/regcheck/regcheck/pkg/registry", "github.com/regcheck/regcheck/pkg/kube"},
 	}
 	for pkg, bad := range forbidden {
 		path := "github.com/regcheck/regcheck/pkg/" + pkg

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -97,7 +98,7 @@ func (r *PullSecretReader) PullSecrets(ctx context.Context, namespace, serviceAc
 			out.Problems = append(out.Problems, unreadable(source, "secrets", namespace))
 			continue
 		}
-		entries, problems, rejected := parseSecret(secrets, source, name, out.Via)
+		entries, problems, rejected := parseSecret(secrets, namespace, name, out.Via)
 		out.Entries = append(out.Entries, entries...)
 		out.Problems = append(out.Problems, problems...)
 		kubeletFails = kubeletFails || rejected
@@ -113,7 +114,8 @@ func (r *PullSecretReader) PullSecrets(ctx context.Context, namespace, serviceAc
 // parseSecret turns one referenced secret into entries, or says why the
 // kubelet would not use it; rejected when the kubelet cannot decode it,
 // which costs the pod every pull secret.
-func parseSecret(secrets map[string]secretPayload, source, name, via string) ([]credentials.Entry, []credentials.Problem, bool) {
+func parseSecret(secrets map[string]secretPayload, namespace, name, via string) ([]credentials.Entry, []credentials.Problem, bool) {
+	source := "secret/" + namespace + "/" + name
 	referrer := "the pod template"
 	if via != "" {
 		referrer = via
@@ -125,24 +127,30 @@ func parseSecret(secrets map[string]secretPayload, source, name, via string) ([]
 			Source:  source,
 			Reason:  report.ReasonIncompleteCredentials,
 			Message: fmt.Sprintf("%s names imagePullSecret %q, which does not exist: the kubelet pulls without it", referrer, name),
-			Remedy:  fmt.Sprintf("create it (kubectl create secret docker-registry %s --docker-server=HOST --docker-username=USER --docker-password=PASSWORD) or fix the name in imagePullSecrets", name),
+			Remedy:  remedy.PullSecret(report.ReasonIncompleteCredentials, name, namespace, ""),
 		}}, false
 	case s.typ != corev1.SecretTypeDockerConfigJson && s.typ != corev1.SecretTypeDockercfg:
 		return nil, []credentials.Problem{{
 			Source:  source,
 			Reason:  report.ReasonMalformedCredentials,
 			Message: fmt.Sprintf("%s has type %s; the kubelet only reads %s and %s secrets and ignores this one", source, s.typ, corev1.SecretTypeDockerConfigJson, corev1.SecretTypeDockercfg),
-			Remedy:  fmt.Sprintf("recreate it as a docker-registry secret: kubectl create secret docker-registry %s ...", name),
+			Remedy:  remedy.PullSecret(report.ReasonMalformedCredentials, name, namespace, ""),
 		}}, false
 	case len(s.data) == 0:
 		return nil, []credentials.Problem{{
 			Source:  source,
 			Reason:  report.ReasonIncompleteCredentials,
 			Message: fmt.Sprintf("%s has no %s data: the kubelet ignores it", source, dataKey(s.typ)),
-			Remedy:  fmt.Sprintf("recreate it with kubectl create secret docker-registry %s ...", name),
+			Remedy:  remedy.PullSecret(report.ReasonMalformedCredentials, name, namespace, ""),
 		}}, false
 	default:
-		return credentials.ParsePullSecret(s.data, s.typ == corev1.SecretTypeDockercfg, source)
+		entries, problems, rejected := credentials.ParsePullSecret(s.data, s.typ == corev1.SecretTypeDockercfg, source)
+		for i := range problems {
+			// Whatever is wrong inside the secret, it is fixed by
+			// re-creating it, for the host of the entry at fault.
+			problems[i].Remedy = remedy.PullSecret(report.ReasonMalformedCredentials, name, namespace, credentials.NormalizeHost(problems[i].Host))
+		}
+		return entries, problems, rejected
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/registry"
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -24,6 +25,10 @@ type Target struct {
 	Pull   bool
 	Push   bool               // check push: a blob upload session, cancelled at once
 	Lookup credentials.Lookup // candidates in order, sources tried, problems met
+	// Workload is who holds the credentials when they come from the
+	// cluster (a namespace, its ServiceAccount and pull secrets): remedies
+	// then lead with the cluster-side fix. Nil for the user's own.
+	Workload *remedy.Workload
 }
 
 func (t Target) checksPull() bool { return t.Pull || !t.Push }
@@ -47,7 +52,7 @@ func (p *Prober) Check(ctx context.Context, t Target) []report.Result {
 		b := base{image: t.Image}
 		return []report.Result{b.fail(report.CheckImageReference, registry.InvalidReference(err))}
 	}
-	b := base{image: t.Image, ref: ref, tried: t.Lookup.Tried}
+	b := base{image: t.Image, ref: ref, tried: t.Lookup.Tried, workload: t.Workload}
 
 	ping, err := p.c.Ping(ctx, ref.Host)
 	if err != nil {
@@ -82,23 +87,8 @@ func (p *Prober) Check(ctx context.Context, t Target) []report.Result {
 	if t.Push {
 		out = append(out, w.pushResult(ctx, b))
 	}
-	return softenRateLimit(out)
-}
-
-// softenRateLimit makes RateLimited a warning when nothing else failed,
-// as SPEC.md says.
-func softenRateLimit(rs []report.Result) []report.Result {
-	for _, r := range rs {
-		if r.Status == report.StatusFail && r.Reason != report.ReasonRateLimited {
-			return rs
-		}
-	}
-	for i := range rs {
-		if rs[i].Reason == report.ReasonRateLimited {
-			rs[i].Status = report.StatusWarn
-		}
-	}
-	return rs
+	report.ApplyRateLimitRule(out)
+	return out
 }
 
 // failureOf turns any error into a *registry.Failure: the client only

@@ -8,6 +8,7 @@ import (
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/registry"
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -16,6 +17,8 @@ type base struct {
 	image string
 	ref   imageref.Reference
 	tried []string
+	// workload is who holds cluster credentials, nil for the user's own.
+	workload *remedy.Workload
 }
 
 func (b base) result(check report.Check, status report.Status, reason report.Reason, msg, remedy, source string, ev report.Evidence) report.Result {
@@ -219,67 +222,38 @@ func (w *walk) pushResult(ctx context.Context, b base) report.Result {
 	return r
 }
 
-// loginRemedy names the login command for the credential context: Helm's
-// registry config, Docker's config, or a cluster pull secret.
+// loginRemedy is the fix for missing or refused credentials, worded by
+// pkg/remedy for whoever holds them: the pods of a namespace when they
+// came from the cluster, else the user's own stores that were in play.
 func (b base) loginRemedy(reason report.Reason, source string) string {
-	dockerHost := registry.LoginHost(b.ref, "docker")
-	helmHost := registry.LoginHost(b.ref, "helm")
-	ctx := append([]string{source}, b.tried...)
-	has := func(prefix string) bool {
-		for _, s := range ctx {
-			if strings.HasPrefix(s, prefix) {
-				return true
-			}
-		}
-		return false
-	}
-	var cmds []string
-	switch {
-	case has("secret/") || has("serviceaccount/"):
-		ns := namespaceOf(ctx)
-		cmds = append(cmds, fmt.Sprintf("kubectl create secret docker-registry regcred%s --docker-server=%s --docker-username=USER --docker-password=PASSWORD, then add it to the pod's imagePullSecrets or its service account",
-			ns, b.ref.CredentialKey))
-	default:
-		if has(credentials.SourceHelmRegistryConfig) || !has(credentials.SourceDockerConfig) {
-			cmds = append(cmds, "helm registry login "+helmHost)
-		}
-		if has(credentials.SourceDockerConfig) || has("credential-helper/") || !has(credentials.SourceHelmRegistryConfig) {
-			cmds = append(cmds, "docker login "+dockerHost)
-		}
-		if has(credentials.SourceDockerAuthConfig) {
-			// docker reads the variable before what docker login stores.
-			cmds = append([]string{"fix or unset DOCKER_AUTH_CONFIG"}, cmds...)
-		}
-		if has(credentials.SourceFlags) {
-			cmds = append([]string{"check --username and --password-stdin"}, cmds...)
+	var local remedy.Local
+	cluster := b.workload != nil
+	for _, s := range append([]string{source}, b.tried...) {
+		switch credentials.OriginOf(s) {
+		case credentials.OriginHelmConfig:
+			local.HelmConfig = true
+		case credentials.OriginDockerConfig:
+			local.DockerConfig = true
+		case credentials.OriginHelper:
+			local.Helper = true
+		case credentials.OriginDockerAuthConfig:
+			local.DockerAuthConfig = true
+		case credentials.OriginFlags:
+			local.Flags = true
+		case credentials.OriginCluster:
+			cluster = true
 		}
 	}
-	lead := "log in"
-	switch reason {
-	case report.ReasonInvalidCredentials:
-		lead = "the stored credentials are refused; log in again"
-	case report.ReasonAnonymousPushDenied:
-		lead = "push needs credentials for " + b.ref.Registry + "; log in"
-	case report.ReasonCredentialsRequired:
-		lead = "check the repository name; if it is private, log in"
-	}
-	out := lead + ": " + cmds[0]
-	if len(cmds) > 1 {
-		out += " (or " + strings.Join(cmds[1:], ", or ") + ")"
-	}
-	return out
-}
-
-// namespaceOf reads the namespace from "secret/NS/NAME" or
-// "serviceaccount/NS/NAME" sources, as a kubectl flag.
-func namespaceOf(sources []string) string {
-	for _, s := range sources {
-		parts := strings.Split(s, "/")
-		if len(parts) == 3 && (parts[0] == "secret" || parts[0] == "serviceaccount") && parts[1] != "" {
-			return " -n " + parts[1]
+	if cluster {
+		w := remedy.Workload{}
+		if b.workload != nil {
+			w = *b.workload
+		}
+		if r := w.Credentials(reason, b.ref.Registry, "", source); r != "" {
+			return r
 		}
 	}
-	return ""
+	return local.Login(reason, b.ref.Registry, registry.LoginHost(b.ref, "docker"), registry.LoginHost(b.ref, "helm"))
 }
 
 // rateLimit is the typed rate limit of a result: nil when nothing was announced.

@@ -297,3 +297,24 @@ func SortStable(results []Result) {
 		return a.Image < b.Image
 	})
 }
+
+// ApplyRateLimitRule applies SPEC's rule to the results of one run:
+// RateLimited is a warn when nothing else failed, a fail otherwise. A
+// workload.pull stays fail: a pod that cannot pull is not running.
+func ApplyRateLimitRule(results []Result) {
+	otherFailed := false
+	for _, r := range results {
+		if r.Status == StatusFail && r.Reason != ReasonRateLimited {
+			otherFailed = true
+			break
+		}
+	}
+	for i := range results {
+		if results[i].Reason == ReasonRateLimited && results[i].Check != CheckWorkloadPull {
+			results[i].Status = StatusFail
+			if !otherFailed {
+				results[i].Status = StatusWarn
+			}
+		}
+	}
+}

@@ -38,6 +38,8 @@ type pullCreds struct {
 	unreadable bool // some secret could not be read: the kubelet may know better
 	// missingSecret: a secret named in imagePullSecrets is missing or empty.
 	missingSecret bool
+	// malformedSecret: a secret it names cannot be used as it is.
+	malformedSecret bool
 }
 
 func (p pullCreds) lookup(image string) []credentials.Credential {
@@ -136,6 +138,8 @@ func (c *credentialCache) get(ctx context.Context, w *kube.Workload) pullCreds {
 			pc.unreadable = true
 		case report.ReasonIncompleteCredentials:
 			pc.missingSecret = true
+		case report.ReasonMalformedCredentials:
+			pc.malformedSecret = true
 		}
 		c.report(w.Namespace, p)
 	}

@@ -254,26 +254,14 @@ func (ch *check) pullMessage(f failingPull, reason, replay report.Reason, replay
 // pullRemedy is the cluster-side fix first, with the exact commands for
 // the pod's namespace, then what to do locally.
 func (ch *check) pullRemedy(f failingPull, reason report.Reason) string {
-	ns, host := ch.w.Namespace, ch.base.Registry
-	sa := ch.w.ServiceAccountName
-	secret := "regcred"
-	if len(ch.w.ImagePullSecrets) > 0 {
-		secret = ch.w.ImagePullSecrets[0]
-	}
-	create := fmt.Sprintf("kubectl create secret docker-registry %s -n %s --docker-server=%s --docker-username=USER --docker-password=PASSWORD", secret, ns, host)
-	attach := fmt.Sprintf("kubectl patch serviceaccount %s -n %s -p '{\"imagePullSecrets\":[{\"name\":\"%s\"}]}'", sa, ns, secret)
-	restart := fmt.Sprintf("kubectl rollout restart %s -n %s", strings.ToLower(ch.w.Kind)+"/"+ch.w.Name, ns)
-	if ch.w.Kind == kube.KindPod || ch.w.Kind == kube.KindJob || ch.w.Kind == kube.KindCronJob {
-		restart = "delete the failing pods so they are created again"
-	}
+	host := ch.base.Registry
+	aud := audience(ch.w)
 	switch reason {
-	case report.ReasonCredentialsRequired:
-		return fmt.Sprintf("give the pods credentials for %s: %s; then %s (or add imagePullSecrets to the pod template); then %s; locally: docker login %s", host, create, attach, restart, host)
-	case report.ReasonIncompleteCredentials:
-		return fmt.Sprintf("create the pull secret the pods name (%s), or fix the name in imagePullSecrets; %s", strings.Join(ch.w.ImagePullSecrets, ", "), create)
-	case report.ReasonInvalidCredentials:
-		return fmt.Sprintf("renew the credentials in %s (kubectl create secret docker-registry %s -n %s --docker-server=%s --docker-username=USER --docker-password=PASSWORD --dry-run=client -o yaml | kubectl apply -f -); then %s; check them with kubectl regcheck auth %s -n %s --pull-secret %s",
-			credentialSources(ch.creds), secret, ns, host, restart, ch.c.Image, ns, secret)
+	case report.ReasonCredentialsRequired, report.ReasonIncompleteCredentials, report.ReasonInvalidCredentials, report.ReasonRateLimited:
+		return aud.Credentials(reason, host, ch.c.Image, credentialSources(ch.creds))
+	}
+	ns := ch.w.Namespace
+	switch reason {
 	case report.ReasonForbidden:
 		return fmt.Sprintf("grant the account in %s pull access to %s on %s, or use a pull secret whose account has it", credentialSources(ch.creds), ch.base.Repository, host)
 	case report.ReasonRepositoryNotFound:
@@ -287,8 +275,6 @@ func (ch *check) pullRemedy(f failingPull, reason report.Reason) string {
 		return fmt.Sprintf("make the nodes trust %s's certificate (the runtime's CA: containerd's certs.d/%s/hosts.toml, CRI-O's /etc/containers/certs.d), or fix http/https in the runtime's registry config", host, host)
 	case report.ReasonUnreachable:
 		return fmt.Sprintf("let the nodes reach %s: their DNS, egress firewall and HTTP(S)_PROXY/NO_PROXY for the container runtime", host)
-	case report.ReasonRateLimited:
-		return fmt.Sprintf("authenticate the pulls (%s; then %s), pull through a mirror, or wait for the limit to reset", create, attach)
 	case report.ReasonServerError:
 		return fmt.Sprintf("%s is failing: the kubelet retries with back-off; check the registry's status and retry", host)
 	case report.ReasonInvalidReference:

@@ -45,6 +45,8 @@ type check struct {
 	unreadable bool
 	// missingSecret: a pull secret the template names does not exist.
 	missingSecret bool
+	// malformedSecret: a pull secret the template names cannot be used.
+	malformedSecret bool
 	// foreign are the repo digests pods report under another repository
 	// than the spec's (digest → that repository's digest reference), and
 	// their lookups once needed. containerd keeps one image per config
@@ -90,14 +92,14 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 			ref, err := imageref.Parse(c.Image)
 			if err != nil {
 				results = append(results, invalidReference(base, err))
-				ch := &check{w: w, c: c, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret}
+				ch := &check{w: w, c: c, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret, malformedSecret: pc.malformedSecret}
 				if r, ok := ch.pullResult("", ""); ok {
 					results = append(results, r)
 				}
 				continue
 			}
 			base.Registry, base.Repository = ref.Registry, ref.Repository
-			ch := &check{w: w, c: c, ref: ref, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret, pc: pc}
+			ch := &check{w: w, c: c, ref: ref, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret, malformedSecret: pc.malformedSecret, pc: pc}
 			secrets := pc.lookup(ref.Pull())
 			ch.node = chain.match(ref, w, secrets)
 			if opts.Resolver != nil {
@@ -159,7 +161,7 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 		}
 	}
 	results = append(cc.results, results...)
-	rateLimitSeverity(results)
+	report.ApplyRateLimitRule(results)
 	report.SortStable(results)
 	return results
 }
@@ -282,6 +284,22 @@ func (ch *check) failed(r report.Result, f *registry.Failure) report.Result {
 		}
 		r.Evidence["failures"] = own
 	}
+	switch f.Reason {
+	case report.ReasonCredentialsRequired, report.ReasonInvalidCredentials:
+		// The pods pull with these credentials too: the fix is theirs,
+		// in the cluster, unless the pull secrets could not be read.
+		reason := f.Reason
+		switch {
+		case reason != report.ReasonCredentialsRequired:
+		case ch.missingSecret:
+			reason = report.ReasonIncompleteCredentials // create the secret the pods name
+		case ch.malformedSecret:
+			reason = report.ReasonMalformedCredentials // re-create it
+		}
+		if !ch.unreadable {
+			r.Remedy = audience(ch.w).Credentials(reason, ch.base.Registry, ch.c.Image, r.CredentialSource)
+		}
+	}
 	if ch.ref.Digest != "" && f.Reason == report.ReasonTagNotFound {
 		r.Message = "the pinned digest " + short(ch.ref.Digest.String()) + " does not exist in " + ch.ref.Name() + ": " + f.Message
 		r.Remedy = "pin a digest that exists (crane digest " + ch.ref.Name() + ":TAG), or push the image again"
@@ -300,27 +318,6 @@ func (ch *check) failed(r report.Result, f *registry.Failure) report.Result {
 		r.Evidence["credentialsUnreadable"] = true
 	}
 	return r
-}
-
-// rateLimitSeverity applies SPEC: RateLimited is a warn when nothing else
-// failed, a fail otherwise.
-func rateLimitSeverity(results []report.Result) {
-	otherFailed := false
-	for _, r := range results {
-		if r.Status == report.StatusFail && r.Reason != report.ReasonRateLimited {
-			otherFailed = true
-			break
-		}
-	}
-	for i := range results {
-		// A pod that cannot pull is not running: workload.pull stays fail.
-		if results[i].Reason == report.ReasonRateLimited && results[i].Check != report.CheckWorkloadPull {
-			results[i].Status = report.StatusFail
-			if !otherFailed {
-				results[i].Status = report.StatusWarn
-			}
-		}
-	}
 }
 
 // ownSource maps a credential source of the shared lookup to this

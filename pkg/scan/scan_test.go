@@ -620,3 +620,50 @@ func TestDigestsAreTyped(t *testing.T) {
 		})
 	}
 }
+
+// For a workload, a missing or refused credential's remedy leads with the
+// cluster-side lines for its namespace and ServiceAccount (issue 12 item
+// 6), the same words workload.pull uses; a pull secret the pods name that
+// does not exist is created under its own name.
+func TestDigestCredentialRemedyIsClusterSide(t *testing.T) {
+	const private = "registry.example.com/team/secret:1"
+	for _, tc := range []struct {
+		name     string
+		reason   report.Reason
+		secrets  []string
+		problems []credentials.Problem
+		want     string
+	}{
+		{"no credentials", report.ReasonCredentialsRequired, nil, nil,
+			"give the pods credentials for registry.example.com: kubectl create secret docker-registry regcred -n prod --docker-server=registry.example.com --docker-username=USER --docker-password=PASSWORD; then kubectl patch serviceaccount default -n prod"},
+		{"a named secret is missing", report.ReasonCredentialsRequired, []string{"gone"},
+			[]credentials.Problem{{Source: "secret/prod/gone", Reason: report.ReasonIncompleteCredentials, Message: "missing"}},
+			"create the pull secret the pods name (gone), or fix the name in imagePullSecrets; kubectl create secret docker-registry gone -n prod --docker-server=registry.example.com"},
+		{"a named secret the kubelet cannot decode", report.ReasonCredentialsRequired, []string{"bad"},
+			[]credentials.Problem{{Source: "secret/prod/bad", Reason: report.ReasonMalformedCredentials, Message: "bad base64"}},
+			"re-create the secret as a docker-registry secret: kubectl delete secret bad -n prod, then kubectl create secret docker-registry bad -n prod --docker-server=registry.example.com"},
+		{"refused", report.ReasonInvalidCredentials, []string{"old"}, nil,
+			"renew the credentials in secret/prod/old (kubectl create secret docker-registry old -n prod --docker-server=registry.example.com"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := resolver()
+			r.fail[private] = &registry.Failure{Reason: tc.reason, Message: "no", Remedy: "log in: docker login registry.example.com"}
+			w := deploy("api", private, corev1.PullAlways, runningPod("a", "registry.example.com/team/secret@"+dg("a"), ""))
+			w.ImagePullSecrets = tc.secrets
+			var kc fakeKeychain
+			if len(tc.secrets) > 0 && tc.problems == nil {
+				kc = fakeKeychain{{Source: "secret/prod/" + tc.secrets[0], Username: "u", Password: "p"}}
+			}
+			inv := &kube.Inventory{Workloads: []kube.Workload{w}}
+			for _, res := range Run(context.Background(), inv, staticCreds(kc, tc.problems...), Options{Resolver: r}) {
+				if res.Check == report.CheckWorkloadDigest {
+					if !strings.HasPrefix(res.Remedy, tc.want) {
+						t.Errorf("remedy %q\nwant it to start with %q", res.Remedy, tc.want)
+					}
+					return
+				}
+			}
+			t.Fatal("no workload.digest result")
+		})
+	}
+}

@@ -1,0 +1,194 @@
+// Package remedy turns an outcome into what a person does next, in the
+// words of whoever acts on it: a kubectl user, a Helm user, or whoever
+// runs a workload in namespace NS with ServiceAccount SA. Engines say what
+// they found (a reason, a host, the credential sources in play); the
+// wording of a fix lives here, once, next to the report types.
+package remedy
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// DefaultSecret is the pull secret a remedy creates when the pods name none.
+const DefaultSecret = "regcred"
+
+// Workload is the audience of a fix made in the cluster: the pods of one
+// workload, which pull with the pull secrets of their namespace.
+type Workload struct {
+	Kind, Name     string
+	Namespace      string
+	ServiceAccount string   // the pods' ServiceAccount; "default" when empty
+	PullSecrets    []string // the imagePullSecrets the pod template names, in order
+	Pods           []string // the pods' names, for kinds no rollout restarts
+}
+
+// ID is "Kind/name", as results name a workload.
+func (w Workload) ID() string { return w.Kind + "/" + w.Name }
+
+// Secret is the pull secret a fix creates or renews: the first the pods
+// name, else DefaultSecret.
+func (w Workload) Secret() string {
+	if len(w.PullSecrets) > 0 && w.PullSecrets[0] != "" {
+		return w.PullSecrets[0]
+	}
+	return DefaultSecret
+}
+
+func (w Workload) serviceAccount() string {
+	if w.ServiceAccount == "" {
+		return "default"
+	}
+	return w.ServiceAccount
+}
+
+// CreateSecret is the kubectl line that creates pull secret name for host
+// in the workload's namespace. host is "HOST" when not known.
+func CreateSecret(name, namespace, host string) string {
+	if host == "" {
+		host = "HOST"
+	}
+	ns := ""
+	if namespace != "" {
+		ns = " -n " + namespace
+	}
+	return fmt.Sprintf("kubectl create secret docker-registry %s%s --docker-server=%s --docker-username=USER --docker-password=PASSWORD", name, ns, host)
+}
+
+// AttachSecret is the kubectl line that gives every pod of the
+// ServiceAccount pull secret name.
+func AttachSecret(name, namespace, serviceAccount string) string {
+	ns := ""
+	if namespace != "" {
+		ns = " -n " + namespace
+	}
+	return fmt.Sprintf("kubectl patch serviceaccount %s%s -p '{\"imagePullSecrets\":[{\"name\":\"%s\"}]}'", serviceAccount, ns, name)
+}
+
+// Restart says how to get fresh pods for the workload, in the words its
+// kind needs; "" when no workload is named (pods yet to be made).
+func (w Workload) Restart() string {
+	switch w.Kind {
+	case "":
+		return ""
+	case "Deployment", "StatefulSet", "DaemonSet":
+		return fmt.Sprintf("kubectl rollout restart %s/%s -n %s", strings.ToLower(w.Kind), w.Name, w.Namespace)
+	case "CronJob":
+		return fmt.Sprintf("the next scheduled Job pulls again; to run one now: kubectl create job --from=cronjob/%s %s-manual -n %s", w.Name, w.Name, w.Namespace)
+	case "Job":
+		return fmt.Sprintf("recreate the Job: kubectl get job %s -n %s -o yaml | kubectl replace --force -f -", w.Name, w.Namespace)
+	case "Pod":
+		return fmt.Sprintf("delete and recreate the pod: kubectl get pod %s -n %s -o yaml | kubectl replace --force -f -", w.Name, w.Namespace)
+	}
+	// ReplicaSet, ReplicationController, or a custom controller: deleting
+	// the pods makes it create new ones.
+	if len(w.Pods) == 0 {
+		return fmt.Sprintf("restart the pods of %s so they pull again", w.ID())
+	}
+	return fmt.Sprintf("delete the pods so %s recreates them: kubectl delete pod -n %s %s", w.ID(), w.Namespace, strings.Join(w.Pods, " "))
+}
+
+// Credentials is the fix when the workload's pods have no working
+// credentials for host: the cluster-side lines for its namespace first
+// (create the pull secret, attach it to the ServiceAccount, get fresh
+// pods), a local login after. reason is what was met:
+//   - CredentialsRequired: the pods present nothing the registry takes;
+//   - IncompleteCredentials: a pull secret the pods name does not exist;
+//   - InvalidCredentials: the registry refused the credentials of sources;
+//   - MalformedCredentials: the secret cannot be used as it is;
+//   - RateLimited: anonymous pulls are limited; authenticated ones less.
+//
+// image is the container's image, for the line that checks a renewed
+// secret. It returns "" for any other reason.
+func (w Workload) Credentials(reason report.Reason, host, image, sources string) string {
+	name := w.Secret()
+	create := CreateSecret(name, w.Namespace, host)
+	attach := AttachSecret(name, w.Namespace, w.serviceAccount())
+	switch reason {
+	case report.ReasonCredentialsRequired:
+		local := host
+		if local == "" {
+			local = "HOST"
+		}
+		return fmt.Sprintf("give the pods credentials for %s: %s; then %s (or add imagePullSecrets to the pod template)%s; locally: docker login %s",
+			local, create, attach, then(w.Restart()), local)
+	case report.ReasonIncompleteCredentials:
+		return fmt.Sprintf("create the pull secret the pods name (%s), or fix the name in imagePullSecrets; %s", strings.Join(w.PullSecrets, ", "), create)
+	case report.ReasonInvalidCredentials:
+		out := fmt.Sprintf("renew the credentials in %s (%s --dry-run=client -o yaml | kubectl apply -f -)%s", sources, create, then(w.Restart()))
+		if image != "" {
+			out += fmt.Sprintf("; check them with kubectl regcheck auth %s -n %s --pull-secret %s", image, w.Namespace, name)
+		}
+		return out
+	case report.ReasonMalformedCredentials:
+		return fmt.Sprintf("re-create the secret as a docker-registry secret: kubectl delete secret %s -n %s, then %s", name, w.Namespace, create)
+	case report.ReasonRateLimited:
+		return fmt.Sprintf("authenticate the pulls (%s; then %s), pull through a mirror, or wait for the limit to reset", create, attach)
+	}
+	return ""
+}
+
+func then(step string) string {
+	if step == "" {
+		return ""
+	}
+	return "; then " + step
+}
+
+// PullSecret is the fix for one pull secret the pods name, found missing
+// (IncompleteCredentials) or unusable (MalformedCredentials) before any
+// registry was asked; host is the entry at fault, "" when not known.
+func PullSecret(reason report.Reason, name, namespace, host string) string {
+	w := Workload{Namespace: namespace, PullSecrets: []string{name}}
+	return w.Credentials(reason, host, "", "")
+}
+
+// Local is the audience of a fix made on the user's machine: which of the
+// user's credential stores were in play for the host. The login command
+// named is the one for the store the tool read (Helm's registry config,
+// Docker's config and its helpers, DOCKER_AUTH_CONFIG, the flags).
+type Local struct {
+	HelmConfig       bool // Helm's registry config was read
+	DockerConfig     bool // Docker's config.json was read
+	Helper           bool // a credential helper answered
+	DockerAuthConfig bool // DOCKER_AUTH_CONFIG held the credential
+	Flags            bool // --username and --password-stdin
+}
+
+// Login is the fix when the user's own credentials for a registry are
+// missing or refused (CredentialsRequired, InvalidCredentials,
+// AnonymousPushDenied). registry names the host in words; dockerHost and
+// helmHost are what `docker login` and `helm registry login` take (they
+// differ for Docker Hub).
+func (l Local) Login(reason report.Reason, registry, dockerHost, helmHost string) string {
+	var cmds []string
+	if l.HelmConfig || !l.DockerConfig {
+		cmds = append(cmds, "helm registry login "+helmHost)
+	}
+	if l.DockerConfig || l.Helper || !l.HelmConfig {
+		cmds = append(cmds, "docker login "+dockerHost)
+	}
+	if l.DockerAuthConfig {
+		// docker reads the variable before what docker login stores.
+		cmds = append([]string{"fix or unset DOCKER_AUTH_CONFIG"}, cmds...)
+	}
+	if l.Flags {
+		cmds = append([]string{"check --username and --password-stdin"}, cmds...)
+	}
+	lead := "log in"
+	switch reason {
+	case report.ReasonInvalidCredentials:
+		lead = "the stored credentials are refused; log in again"
+	case report.ReasonAnonymousPushDenied:
+		lead = "push needs credentials for " + registry + "; log in"
+	case report.ReasonCredentialsRequired:
+		lead = "check the repository name; if it is private, log in"
+	}
+	out := lead + ": " + cmds[0]
+	if len(cmds) > 1 {
+		out += " (or " + strings.Join(cmds[1:], ", or ") + ")"
+	}
+	return out
+}
