@@ -19,13 +19,18 @@ type CredsOptions struct {
 // NewCmdCreds builds `regcheck creds`.
 func NewCmdCreds(common *CommonOptions) *cobra.Command {
 	o := &CredsOptions{CommonOptions: common}
-	return &cobra.Command{
+	c := &cobra.Command{
 		Use:   "creds",
 		Short: "List the registry credentials regcheck can see and where each came from (never their values)",
 		Long: `Lists the local credentials: --username, Docker's config.json (auths, credsStore,
 credHelpers) and Helm's registry config, each with its host, username and source,
 and the problems found in them (malformed entries, a username without a
-password, a credential helper that fails). Never a password or token.`,
+password, a credential helper that fails). Never a password or token.
+
+Then the kubelet credential providers that apply, with their matchImages:
+those of --image-credential-provider-config, else the built-in ones of the
+clouds the nodes' spec.providerID names (aws: ECR, gce: Artifact Registry
+and GCR, azure: ACR), when a kubeconfig is there.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if err := o.CommonOptions.Complete(c.Flags()); err != nil {
@@ -34,9 +39,14 @@ password, a credential helper that fails). Never a password or token.`,
 			if err := o.Validate(); err != nil {
 				return err
 			}
+			if err := o.loadNodeProviders(); err != nil {
+				return err
+			}
 			return o.Run(c.Context())
 		},
 	}
+	o.addNodeCredentialFlag(c.Flags())
+	return c
 }
 
 // Run lists the local sources as a CredentialReport.
@@ -58,6 +68,7 @@ func (o *CredsOptions) Run(parent context.Context) error {
 	for _, p := range problems {
 		results = append(results, problemResult(report.CheckRegistryCredentials, p))
 	}
+	results = append(results, o.providerResults(ctx)...)
 	if len(results) == 0 && (o.Output == "table" || o.Output == "wide") {
 		// As kubectl's "No resources found": a sentence on stderr, no
 		// empty table, and where a first-time user should look.

@@ -69,6 +69,7 @@ how to fix it and how to verify the fix. Check IDs for --only and --skip:
 	f.StringSliceVar(&o.Skip, "skip", nil, "skip these checks (comma-separated IDs)")
 	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "check workloads in every namespace")
 	f.StringVarP(&o.LabelSelector, "selector", "l", "", "check workloads matching this label selector")
+	o.addNodeCredentialFlag(f)
 	return c
 }
 
@@ -138,6 +139,9 @@ func (o *DoctorOptions) Validate() error {
 	if err != nil {
 		return err
 	}
+	if err := o.loadNodeProviders(); err != nil {
+		return err
+	}
 	if o.cfg.Workloads != nil {
 		o.cfg.Workloads.LabelSelector = sel
 	}
@@ -168,6 +172,7 @@ func (o *DoctorOptions) Run(parent context.Context) error {
 		}
 		deps.Kube = kc
 		deps.PullSecrets = scan.FromPullSecrets(kube.NewPullSecretReader(kc))
+		deps.NodeCredentials = o.nodeCredentials
 	}
 	results, err := doctor.Run(ctx, o.cfg, deps)
 	if err != nil {

@@ -2,13 +2,19 @@ package cmd
 
 import (
 	"context"
+	"fmt"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/nodecreds"
+	"github.com/regcheck/regcheck/pkg/report"
 	"github.com/regcheck/regcheck/pkg/scan"
 )
 
@@ -67,4 +73,76 @@ func (o *CommonOptions) nodeCredentials(inv *kube.Inventory) *scan.NodeCredentia
 			return local.Lookup(ctx, host).Credentials
 		},
 	}
+}
+
+// nodeListTimeout bounds creds' one nodes LIST: creds is a local command,
+// and a cluster that does not answer must not hold it up.
+const nodeListTimeout = 5 * time.Second
+
+// nodeProviderIDs reads the nodes' spec.providerID for creds, when a
+// kubeconfig is there (nothing, silently, when none is); a LIST that fails
+// is a cluster.read skip, never a crash.
+func (o *CommonOptions) nodeProviderIDs(ctx context.Context) (map[string]string, *report.Result) {
+	client, err := o.kubeClient()
+	if err != nil {
+		return nil, nil // no cluster configured: creds stays local
+	}
+	ctx, cancel := context.WithTimeout(ctx, nodeListTimeout)
+	defer cancel()
+	ids := map[string]string{}
+	opts := metav1.ListOptions{Limit: 500}
+	for {
+		list, err := client.CoreV1().Nodes().List(ctx, opts)
+		if err != nil {
+			reason, remedy := report.ReasonUnreachable, "check the cluster is reachable (kubectl get nodes), or give --"+nodeCredentialFlag
+			if apierrors.IsForbidden(err) {
+				reason, remedy = report.ReasonForbidden, "run as a user allowed to list nodes (kubectl auth can-i list nodes), or give --"+nodeCredentialFlag
+			}
+			return nil, &report.Result{
+				Check: report.CheckClusterRead, Status: report.StatusSkip, Reason: reason,
+				Message:  "nodes could not be listed, so the credential providers their spec.providerID turns on are unknown: " + err.Error(),
+				Remedy:   remedy,
+				Evidence: report.Evidence{"resource": "nodes"},
+			}
+		}
+		for _, n := range list.Items {
+			ids[n.Name] = n.Spec.ProviderID
+		}
+		if list.Continue == "" {
+			return ids, nil
+		}
+		opts.Continue = list.Continue
+	}
+}
+
+// providerResults are creds' listing of the credential providers that
+// apply: the flag's config, else those the nodes' providerIDs turn on.
+func (o *CommonOptions) providerResults(ctx context.Context) []report.Result {
+	var out []report.Result
+	set := nodecreds.FromConfig(o.nodeProviders)
+	if o.nodeProviders == nil {
+		ids, note := o.nodeProviderIDs(ctx)
+		if note != nil {
+			out = append(out, *note)
+		}
+		set = o.nodeProviderSet(ids)
+	}
+	for _, p := range set.Providers() {
+		who := "every node"
+		if p.Nodes != nil {
+			who = "node " + strings.Join(p.Nodes, ", ")
+		}
+		ev := report.Evidence{"matchImages": p.MatchImages, "from": p.From}
+		if p.Nodes != nil {
+			ev["nodes"] = p.Nodes
+		}
+		out = append(out, report.Result{
+			Check: report.CheckRegistryCredentials, Status: report.StatusSkip, Reason: report.ReasonNodeCredentials,
+			Message: fmt.Sprintf("credential provider %s (from %s) serves %s on %s: the kubelet pulls images no pull secret matches with the node's identity, which regcheck cannot use (it compares their digests with your own login)",
+				p.Name, p.From, strings.Join(p.MatchImages, ", "), who),
+			CredentialSource: p.Source(),
+			Evidence:         ev,
+		})
+	}
+	return out
 }

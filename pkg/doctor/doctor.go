@@ -56,6 +56,9 @@ type Deps struct {
 	// PullSecrets gives workloads the credentials the kubelet would use;
 	// nil means anonymous.
 	PullSecrets scan.CredentialFunc
+	// NodeCredentials gives a scan of inv the kubelet's credential
+	// providers (SPEC "Node credentials"); nil for none.
+	NodeCredentials func(inv *kube.Inventory) *scan.NodeCredentials
 	// HelmVersion reports helm.version for the Helm running regcheck as a
 	// plugin; nil outside Helm (the check is then left out).
 	HelmVersion func(ctx context.Context) []report.Result

@@ -27,8 +27,8 @@ var Guides = map[string]Guide{
 		Why:  "A username without a password, or a stale login, fails only at pull or push time, often as a misleading `unauthorized` or `unexpected EOF`.",
 	},
 	Pull: {
-		What: "That the reference resolves with the credentials in use: token scope, then a manifest HEAD (HEAD does not count against pull limits).",
-		Why:  "A missing repository, tag or grant is what breaks a rollout or a worker fetching a bundle.",
+		What: "That the reference resolves with the credentials in use: token scope, then a manifest HEAD (HEAD does not count against pull limits). An image no pull secret serves but a kubelet credential provider does (ECR on EKS, Artifact Registry on GKE, ACR on AKS, or `--image-credential-provider-config`) is pulled with the node's identity: `skip` `NodeCredentials`, with what that identity needs; its digest is still compared with your own login.",
+		Why:  "A missing repository, tag or grant is what breaks a rollout or a worker fetching a bundle; a node role without pull rights breaks every pod on the node, and no pull secret would show it.",
 	},
 	Push: {
 		What: "That a push would be authorized: a push-scoped token, then a blob upload session that is cancelled at once (nothing is written).",

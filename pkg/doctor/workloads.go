@@ -39,12 +39,19 @@ func (d *run) workloads(ctx context.Context) error {
 		if d.deps.Registry != nil {
 			opts.Resolver = d.deps.Registry
 		}
+		if d.deps.NodeCredentials != nil {
+			opts.NodeCredentials = d.deps.NodeCredentials(inv)
+		}
 		for _, r := range scan.Run(ctx, inv, d.deps.PullSecrets, opts) {
 			switch r.Check {
 			case report.CheckWorkloadDigest, report.CheckWorkloadPullPolicy, report.CheckWorkloadPull:
 				d.add(Staleness, r)
 			case report.CheckCredentialsSecret:
 				d.add(Credentials, r)
+			case report.CheckRegistryPull: // an image the nodes pull with their own identity
+				if d.cfg.Checks.Enabled(Pull) {
+					d.add(Pull, r)
+				}
 			case report.CheckImageReference:
 				d.add(Reference, r)
 			}

@@ -192,4 +192,46 @@ providers:
 			t.Errorf("workload.digest = %s/%s, remedy %q: %s", d.Status, d.Reason, d.Remedy, d.Message)
 		}
 	})
+
+	t.Run("creds lists the providers that apply", func(t *testing.T) {
+		r, res := runJSON(t, s, "", "kubectl", "regcheck", "creds", "--kubeconfig", c.Kubeconfig)
+		if res.Code != 0 {
+			t.Errorf("exit %d\nstderr: %s", res.Code, res.Stderr)
+		}
+		var ecr *report.Result
+		for i, x := range r.Results {
+			if x.CredentialSource == "credential-provider/ecr-credential-provider" {
+				ecr = &r.Results[i]
+			}
+			if strings.Contains(x.CredentialSource, "loopback-provider") {
+				t.Errorf("without the flag, the config's provider is listed: %+v", x)
+			}
+		}
+		if ecr == nil || ecr.Reason != report.ReasonNodeCredentials || !strings.Contains(ecr.Message, "*.dkr.ecr.*.amazonaws.com") || !strings.Contains(ecr.Message, awsNode) {
+			t.Errorf("no ECR provider on %s listed:\n%s", awsNode, dump(r))
+		}
+		r, _ = runJSON(t, s, "", "kubectl", "regcheck", "creds", "--image-credential-provider-config", providerConfig)
+		if x := find(t, r, report.CheckRegistryCredentials); x.CredentialSource != "credential-provider/loopback-provider" || !strings.Contains(x.Message, reg.Host+"/private") {
+			t.Errorf("with the flag: %+v", x)
+		}
+	})
+
+	t.Run("doctor files the node's pull under pull", func(t *testing.T) {
+		r, res := runJSON(t, s, "", "kubectl", "regcheck", "doctor", "deploy/ecr", "-n", ecrNS, "--kubeconfig", c.Kubeconfig, "--timeout", "30s")
+		if res.Code != 0 {
+			t.Errorf("exit %d\nstderr: %s\n%s", res.Code, res.Stderr, dump(r))
+		}
+		var found bool
+		for _, x := range r.Results {
+			if x.Reason == report.ReasonCredentialsRequired || x.Status == report.StatusFail {
+				t.Errorf("%s %s/%s: %s", x.Check, x.Status, x.Reason, x.Message)
+			}
+			if x.Check == report.CheckRegistryPull && x.Reason == report.ReasonNodeCredentials && x.Evidence["doctorCheck"] == "pull" {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no NodeCredentials pull in the checklist:\n%s", dump(r))
+		}
+	})
 }
