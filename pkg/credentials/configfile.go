@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
-	"sort"
 
 	dockercreds "github.com/docker/cli/cli/config/credentials"
 
@@ -81,19 +80,16 @@ func loadConfigFile(path, source string, explicit bool, lookPath func(string) (s
 	return cf
 }
 
-// helperFor names the credential helper that serves host, if any: a
-// credHelpers entry for the host, else credsStore. When one applies,
-// Docker and Helm ignore the host's auths entries.
+// helperFor names the credential helper that serves host, if any: the
+// credHelpers entry whose key is exactly the host's server address, else
+// credsStore. docker/cli (configfile.getConfiguredCredentialStore) and
+// oras-go (DynamicStore.getHelper) look the key up as written, so an entry
+// keyed "https://r.io" or "docker.io" serves nothing (Docker Hub's key is
+// "https://index.docker.io/v1/"). When one applies, Docker and Helm ignore
+// the host's auths entries.
 func (cf configFile) helperFor(host string) string {
-	keys := make([]string, 0, len(cf.credHelpers))
-	for k := range cf.credHelpers {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if NormalizeHost(k) == host && cf.credHelpers[k] != "" {
-			return cf.credHelpers[k]
-		}
+	if h := cf.credHelpers[serverAddress(host)]; h != "" {
+		return h
 	}
 	return cf.credsStore
 }

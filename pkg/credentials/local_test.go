@@ -555,3 +555,25 @@ func TestLocalFileProblemRemedyNamesTheHost(t *testing.T) {
 		t.Errorf("problems = %+v, want a remedy naming r.io:5000", got.Problems)
 	}
 }
+
+// TestLocalCredHelpersKeyAsWritten: docker/cli and oras-go look a
+// credHelpers key up exactly as the server address (a host[:port], or
+// Docker Hub's "https://index.docker.io/v1/"), so an entry keyed with a
+// scheme or as "docker.io" serves nothing and the host's auths entry
+// stands.
+func TestLocalCredHelpersKeyAsWritten(t *testing.T) {
+	f := newFixture(t, `{
+		"auths": {"r.io": {"auth": "`+b64("authsuser:pw")+`"}, "https://index.docker.io/v1/": {"auth": "`+b64("hubuser:pw")+`"}},
+		"credHelpers": {"https://r.io": "per", "docker.io": "per"}
+	}`, "")
+	fakeHelper(t, f.helpers, "per", map[string]string{
+		"https://r.io": helperAnswerJSON("https://r.io", "peruser", secretHelper),
+		"docker.io":    helperAnswerJSON("docker.io", "peruser", secretHelper),
+	}, `{}`)
+	l := f.local(LocalOptions{})
+	for host, want := range map[string]string{"r.io": "docker-config=authsuser", "docker.io": "docker-config=hubuser"} {
+		if got := sources(l.Lookup(context.Background(), host).Credentials); !reflect.DeepEqual(got, []string{want}) {
+			t.Errorf("%s: %v, want %s (the credHelpers key does not name its server address as written)", host, got, want)
+		}
+	}
+}
