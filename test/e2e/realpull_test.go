@@ -502,6 +502,9 @@ func sharedNode(t *testing.T) (*env.Cluster, *env.Node) {
 		defer cancel()
 		start := time.Now()
 		sharedNodeState.node, sharedNodeState.err = c.StartNode(ctx, env.NodeOptions{Dir: dir})
+		if sharedNodeState.err != nil {
+			_ = os.RemoveAll(dir) // StartNode stopped what it started
+		}
 		if sharedNodeState.err == nil {
 			t.Logf("shared node %s started in %s", sharedNodeState.node.Name, time.Since(start).Round(time.Millisecond))
 		}
