@@ -45,7 +45,16 @@ func newNodeChain(nc *NodeCredentials) *nodeChain {
 // match is the provider that serves container c of w when none of its
 // pull secrets match (secrets), as the kubelet walks it; nil otherwise.
 func (n *nodeChain) match(ref imageref.Reference, w *kube.Workload, secrets []credentials.Credential) *nodecreds.Match {
-	if n == nil || len(secrets) > 0 {
+	if len(secrets) > 0 {
+		return nil
+	}
+	return n.provider(ref, w)
+}
+
+// provider is the provider that serves ref for w's pods, whatever its
+// pull secrets: the kubelet falls back to it when they fail.
+func (n *nodeChain) provider(ref imageref.Reference, w *kube.Workload) *nodecreds.Match {
+	if n == nil {
 		return nil
 	}
 	var nodes []string
@@ -163,6 +172,34 @@ func (ch *check) localSource(src string) string {
 		return ch.creds[0].Source
 	}
 	return credentialSources(ch.creds)
+}
+
+// refusedSecret reports whether a failure is the registry refusing the
+// credentials presented, which makes the kubelet try the next ones.
+func refusedSecret(reason report.Reason) bool {
+	switch reason {
+	case report.ReasonInvalidCredentials, report.ReasonForbidden, report.ReasonScopeNotGranted, report.ReasonCredentialsRequired:
+		return true
+	}
+	return false
+}
+
+// fallbackNote softens a pull secret's refusal when a credential provider
+// also serves the image: the kubelet tries the matching pull secrets
+// first, then the provider, so the pods may still pull with the node's
+// identity. The secret's fault stays visible, as a warn.
+func (ch *check) fallbackNote(r report.Result) report.Result {
+	if ch.fallback == nil || r.Status != report.StatusFail || !refusedSecret(r.Reason) {
+		return r
+	}
+	m := ch.fallback
+	r.Status = report.StatusWarn
+	r.Message += fmt.Sprintf("; the kubelet then falls back to the node's credentials: %s, so pulls may still work, and the digest is not compared", m.Message())
+	r.Remedy += "; or drop the pull secret and let the node's identity pull: " + nodecreds.NodeRemedy(m.Provider, ch.ref.Registry, ch.ref.Repository)
+	for k, v := range nodeEvidence(m) {
+		r.Evidence[k] = v
+	}
+	return r
 }
 
 // nodePullReason: a pod that cannot pull an image only a provider serves

@@ -172,3 +172,31 @@ func TestNodeCredentialsMixedNodes(t *testing.T) {
 		t.Errorf("digest %s %s %q", d.Status, d.Reason, d.Message)
 	}
 }
+
+// A matching pull secret the registry refuses: the kubelet falls back to
+// the provider, so the secret's fault is a warn that says so; with no
+// provider for the pods' nodes it stays a fail.
+func TestNodeCredentialsFallbackAfterSecret(t *testing.T) {
+	set := nodecreds.FromNodes([]nodecreds.Node{{Name: "node-a", ProviderID: "aws:///us-east-1a/i-1"}, {Name: "node-b"}})
+	secret := credentials.Credential{Source: "secret/prod/stale", Username: "AWS", Password: "old"}
+	for _, tt := range []struct {
+		node   string
+		status report.Status
+	}{{"node-a", report.StatusWarn}, {"node-b", report.StatusFail}} {
+		p := runningPod("a", dg("e"), "")
+		p.NodeName = tt.node
+		w := deploy("api", ecrRef, corev1.PullAlways, p)
+		res := &fakeResolver{fail: map[string]*registry.Failure{ecrRef: {Reason: report.ReasonInvalidCredentials, Message: "expired", Remedy: "log in again"}}}
+		got := byCheck(Run(context.Background(), &kube.Inventory{Workloads: []kube.Workload{w}}, staticCreds(fakeKeychain{secret}), Options{Resolver: res, NodeCredentials: &NodeCredentials{Providers: set}}))
+		d := got[report.CheckWorkloadDigest]
+		if d.Status != tt.status || d.Reason != report.ReasonInvalidCredentials || d.CredentialSource != "secret/prod/stale" {
+			t.Errorf("on %s: %s/%s from %s: %s", tt.node, d.Status, d.Reason, d.CredentialSource, d.Message)
+		}
+		if falls := strings.Contains(d.Message, "falls back to the node's credentials"); falls != (tt.status == report.StatusWarn) {
+			t.Errorf("on %s: message %q", tt.node, d.Message)
+		}
+		if _, ok := got[report.CheckRegistryPull]; ok {
+			t.Errorf("on %s: a registry.pull NodeCredentials result though a secret matches", tt.node)
+		}
+	}
+}

@@ -58,6 +58,9 @@ type check struct {
 	// node is the credential provider that serves the image when no pull
 	// secret matches; creds are then the user's own, for the digest.
 	node *nodecreds.Match
+	// fallback is the provider the kubelet tries after this container's
+	// pull secrets, when one serves the image.
+	fallback *nodecreds.Match
 }
 
 // credentialConcurrency bounds the namespaces whose pull secrets are read
@@ -102,6 +105,9 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 			ch := &check{w: w, c: c, ref: ref, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret, malformedSecret: pc.malformedSecret, pc: pc}
 			secrets := pc.lookup(ref.Pull())
 			ch.node = chain.match(ref, w, secrets)
+			if ch.node == nil && len(secrets) > 0 {
+				ch.fallback = chain.provider(ref, w)
+			}
 			if opts.Resolver != nil {
 				ch.creds = secrets
 				if ch.node != nil {
@@ -209,7 +215,7 @@ func (ch *check) digest(podsReadable bool) report.Result {
 	r := ch.base
 	if ch.lookup.err != nil {
 		r.CredentialSource = credentialSources(ch.creds)
-		return ch.failed(r, failureOf(ch.lookup.err))
+		return ch.fallbackNote(ch.failed(r, failureOf(ch.lookup.err)))
 	}
 	r.CredentialSource = ch.ownSource(ch.lookup.res.CredentialSource)
 	if r.CredentialSource == "" {

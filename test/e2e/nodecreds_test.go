@@ -57,6 +57,8 @@ func TestScanNodeCredentials(t *testing.T) {
 	must(err)
 	_, err = c.Admin.CoreV1().Secrets(ns).Create(ctx, env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)), metav1.CreateOptions{})
 	must(err)
+	_, err = c.Admin.CoreV1().Secrets(ns).Create(ctx, env.DockerConfigSecret(ns, "badcred", dockerConfigJSON(t, reg.Host, "reader", "wrong")), metav1.CreateOptions{})
+	must(err)
 
 	old, err := env.PushRandomImage(reg, "private/app", "1.0", "admin")
 	must(err)
@@ -73,6 +75,7 @@ func TestScanNodeCredentials(t *testing.T) {
 	deploy(ns, "stale", spec1(current.Ref), localNode, running(old.DigestRef))
 	deploy(ns, "current", spec1(current.Ref), localNode, running(current.DigestRef))
 	deploy(ns, "with-secret", spec1(current.Ref, "regcred"), localNode, running(current.DigestRef))
+	deploy(ns, "bad-secret", spec1(current.Ref, "badcred"), localNode, running(current.DigestRef))
 	const ecrImage = "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.0"
 	deploy(ecrNS, "ecr", spec1(ecrImage), awsNode, running("123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app@sha256:"+strings.Repeat("e", 64)))
 
@@ -159,6 +162,10 @@ providers:
 			if d.Status != report.StatusSkip || d.Reason != report.ReasonNodeCredentials || !strings.Contains(d.Remedy, "docker login "+reg.Host) {
 				t.Errorf("%s workload.digest = %s/%s, remedy %q: %s", workload, d.Status, d.Reason, d.Remedy, d.Message)
 			}
+		}
+		// A refused pull secret: the kubelet falls back to the provider.
+		if d := results(r, "Deployment/bad-secret")[report.CheckWorkloadDigest]; d.Status != report.StatusWarn || d.Reason != report.ReasonInvalidCredentials || !strings.Contains(d.Message, "falls back to the node's credentials") || d.CredentialSource != "secret/"+ns+"/badcred" {
+			t.Errorf("bad-secret workload.digest = %s/%s from %s: %s", d.Status, d.Reason, d.CredentialSource, d.Message)
 		}
 		// Without the provider, the same pods are what regcheck said before.
 		r, _ = scanNS(ns)
