@@ -40,15 +40,7 @@ is written. Credentials come from the local Docker and Helm configs, or, with
   kubectl regcheck auth registry.example.com/team/app:latest --push
   kubectl regcheck auth registry.example.com/team/app:1.0 -n shop --service-account deployer`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(c, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		RunE: execute(o),
 	}
 	c.Flags().BoolVar(&o.Push, "push", false, "also check push authorization (starts a blob upload and cancels it)")
 	c.Flags().StringVar(&o.ServiceAccount, "service-account", "", "use the pull secrets of this ServiceAccount (cluster credentials, as the kubelet would)")

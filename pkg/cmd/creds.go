@@ -32,21 +32,23 @@ those of --image-credential-provider-config, else the built-in ones of the
 clouds the nodes' spec.providerID names (aws: ECR, gce: Artifact Registry
 and GCR, azure: ACR), when a kubeconfig is there.`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := o.CommonOptions.Complete(c.Flags()); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			if err := o.loadNodeProviders(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		RunE: execute(o),
 	}
 	o.addNodeCredentialFlag(c.Flags())
 	return c
+}
+
+// Complete reads the environment; creds takes no argument.
+func (o *CredsOptions) Complete(c *cobra.Command, _ []string) error {
+	return o.CommonOptions.Complete(c.Flags())
+}
+
+// Validate checks the flags and reads --image-credential-provider-config.
+func (o *CredsOptions) Validate() error {
+	if err := o.CommonOptions.Validate(); err != nil {
+		return err
+	}
+	return o.loadNodeProviders()
 }
 
 // Run lists the local sources as a CredentialReport.

@@ -51,15 +51,7 @@ how to fix it and how to verify the fix. Check IDs for --only and --skip:
   kubectl regcheck doctor --push-target oci://registry.example.com/charts --registry registry.example.com
   kubectl regcheck doctor deploy/worker -n ml --image registry.example.com/modelops-bundles:latest -o markdown
   kubectl regcheck doctor --registry registry.example.com --only reachable,credentials`,
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(c, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		RunE: execute(o),
 	}
 	f := c.Flags()
 	f.StringArrayVar(&o.Images, "image", nil, "image reference to check for pull (repeatable)")

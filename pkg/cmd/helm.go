@@ -41,7 +41,7 @@ start that is cancelled at once. Helm pushes to PATH/<chart name>: give the char
 		Example: `  helm regcheck push-auth mychart-0.1.0.tgz oci://registry.example.com/charts
   helm regcheck push-auth oci://registry.example.com/charts --chart mychart`,
 		Args: cobra.RangeArgs(1, 2),
-		RunE: func(c *cobra.Command, args []string) error { return o.execute(c, args) },
+		RunE: execute(o),
 	}
 	c.Flags().StringVar(&o.ChartName, "chart", "", "the chart's name (helm push writes to PATH/NAME)")
 	return c
@@ -55,20 +55,10 @@ func NewCmdPullAuth(common *CommonOptions) *cobra.Command {
 		Short:   "Would `helm pull oci://HOST/PATH/CHART --version VERSION` be authorized?",
 		Example: `  helm regcheck pull-auth oci://registry.example.com/charts/mychart:0.1.0`,
 		Args:    cobra.ExactArgs(1),
-		RunE:    func(c *cobra.Command, args []string) error { return o.execute(c, args) },
+		RunE:    execute(o),
 	}
 	c.Flags().StringVar(&o.Version, "version", "", "the chart version (instead of :VERSION)")
 	return c
-}
-
-func (o *HelmAuthOptions) execute(c *cobra.Command, args []string) error {
-	if err := o.Complete(c, args); err != nil {
-		return err
-	}
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	return o.Run(c.Context())
 }
 
 // Complete maps the oci:// reference to the repository Helm would use.

@@ -40,15 +40,7 @@ Other workloads in the namespace are not looked at. Only reads from the cluster.
 		Example: `  helm regcheck release web -n shop
   helm regcheck release web -n shop -o markdown > incident.md`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.Complete(c, args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return o.Run(c.Context())
-		},
+		RunE: execute(o),
 	}
 	o.addNodeCredentialFlag(c.Flags())
 	return c

@@ -44,9 +44,7 @@ Without a subcommand it scans the selected workloads (as "scan").`,
 		Args:          cobra.ArbitraryArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		RunE: func(c *cobra.Command, args []string) error {
-			return scan.Execute(c, args)
-		},
+		RunE:          execute(scan),
 	}
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)

@@ -54,22 +54,11 @@ NotRunning, and risky pull policies. Only reads from the cluster.`,
 		Example: `  kubectl regcheck -A
   kubectl regcheck scan deploy/web sts/db -n shop -o wide
   kubectl regcheck scan -l app=api -o markdown > incident.md`,
-		RunE:              func(c *cobra.Command, args []string) error { return o.Execute(c, args) },
+		RunE:              execute(o),
 		ValidArgsFunction: completeWorkloads(common),
 	}
 	o.AddFlags(c.Flags())
 	return c
-}
-
-// Execute runs Complete, Validate and Run.
-func (o *ScanOptions) Execute(c *cobra.Command, args []string) error {
-	if err := o.Complete(c, args); err != nil {
-		return err
-	}
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	return o.Run(c.Context())
 }
 
 // Complete resolves the namespace and the positional targets.
