@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/probe"
 	"github.com/regcheck/regcheck/pkg/remedy"
@@ -103,6 +104,11 @@ func (o *AuthOptions) clusterCredentials(ctx context.Context) (func(context.Cont
 	o.workload = &remedy.Workload{Namespace: ns, ServiceAccount: o.ServiceAccount, PullSecrets: o.PullSecrets}
 	keyring := credentials.NewKeyring(ps.Entries...)
 	return func(_ context.Context, image string) credentials.Lookup {
-		return credentials.Lookup{Credentials: keyring.Lookup(image), Tried: ps.Refs, Problems: ps.Problems}
+		l := credentials.Lookup{Tried: ps.Refs, Problems: ps.Problems}
+		if ref, err := imageref.ParseChart(image); err == nil {
+			// A reference that does not parse: the probe reports it.
+			l.Credentials = keyring.Lookup(ref)
+		}
+		return l
 	}, nil
 }

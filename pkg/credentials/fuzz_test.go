@@ -65,5 +65,5 @@ func checkParsed(t *testing.T, data []byte, entries []Entry, problems []Problem)
 			t.Fatalf("problem without message, remedy or reason: %+v", p)
 		}
 	}
-	_ = NewKeyring(entries...).Lookup("registry.example.com/app")
+	_ = lookupImage(NewKeyring(entries...), "registry.example.com/app")
 }

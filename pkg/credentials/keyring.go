@@ -47,14 +47,18 @@ const kubeletDockerHubKey = "index.docker.io"
 // secret (it ignores identitytoken and registrytoken), so the returned
 // credentials carry nothing else; an entry holding only a token comes back
 // anonymous, which is how the kubelet pulls with it.
-func (k *Keyring) Lookup(image string) []Credential {
+//
+// ref is parsed once, where the image is read (imageref.Parse, or
+// imageref.ParseAsKubelet to predict the kubelet for an image Parse
+// refuses); the keyring looks credentials up by its normalised name.
+func (k *Keyring) Lookup(ref imageref.Reference) []Credential {
 	if k == nil {
 		return nil
 	}
-	target, ok := kubeletRepository(image)
-	if !ok {
+	if ref.Repository == "" {
 		return nil
 	}
+	target := ref.Name()
 	byKey := map[string][]Credential{}
 	var keys []string
 	for _, e := range k.entries {
@@ -98,17 +102,6 @@ func kubeletDefaultRegistryMatch(repository string) bool {
 		return true
 	}
 	return !strings.ContainsAny(first, ".:")
-}
-
-// kubeletRepository is the name the kubelet looks credentials up by: the
-// normalised repository without tag or digest ("nginx" becomes
-// "docker.io/library/nginx").
-func kubeletRepository(image string) (string, bool) {
-	ref, err := imageref.ParseAsKubelet(image)
-	if err != nil {
-		return "", false
-	}
-	return ref.Name(), true
 }
 
 // kubeletKey reduces a config key as the kubelet's keyring does: the scheme

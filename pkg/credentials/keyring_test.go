@@ -1,6 +1,7 @@
 package credentials
 
 import (
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"reflect"
 	"testing"
 )
@@ -63,7 +64,7 @@ func TestKeyringMatchesAsTheKubelet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := NewKeyring(entry(tt.key, "u")).Lookup(tt.image)
+			got := lookupImage(NewKeyring(entry(tt.key, "u")), tt.image)
 			if (len(got) == 1) != tt.match {
 				t.Errorf("key %q image %q: got %v, want match=%v", tt.key, tt.image, got, tt.match)
 			}
@@ -144,7 +145,7 @@ func TestKeyringOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := users(NewKeyring(tt.entries...).Lookup(tt.image))
+			got := users(lookupImage(NewKeyring(tt.entries...), tt.image))
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Lookup(%q) = %v, want %v", tt.image, got, tt.want)
 			}
@@ -158,15 +159,25 @@ func TestKeyringPassesOnlyUsernameAndPassword(t *testing.T) {
 		t.Fatal(problems)
 	}
 	k := NewKeyring(entries...)
-	got := k.Lookup("r.io/app")
+	got := lookupImage(k, "r.io/app")
 	if len(got) != 1 || got[0].Username != "u" || got[0].Password != "p" || got[0].IdentityToken != "" {
 		t.Errorf("r.io: %#v", got)
 	}
-	got = k.Lookup("t.r.io/app")
+	got = lookupImage(k, "t.r.io/app")
 	if len(got) != 1 || !got[0].Anonymous() || got[0].Source != src {
 		t.Errorf("t.r.io: want one anonymous credential from %s, got %#v", src, got)
 	}
-	if got := (*Keyring)(nil).Lookup("r.io/app"); got != nil {
+	if got := lookupImage(nil, "r.io/app"); got != nil {
 		t.Errorf("nil keyring: %v", got)
 	}
+}
+
+// lookupImage reads image as the kubelet does (imageref.ParseAsKubelet)
+// and looks it up; an image that does not parse gets nothing.
+func lookupImage(k *Keyring, image string) []Credential {
+	ref, err := imageref.ParseAsKubelet(image)
+	if err != nil {
+		return nil
+	}
+	return k.Lookup(ref)
 }

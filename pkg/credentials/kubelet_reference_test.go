@@ -169,7 +169,7 @@ func TestKubeletKeyringTables(t *testing.T) {
 			if rejected || len(problems) != 0 {
 				t.Fatalf("the kubelet reads this config; regcheck: %+v", problems)
 			}
-			got := users(NewKeyring(entries...).Lookup(r.image))
+			got := users(lookupImage(NewKeyring(entries...), r.image))
 			agrees := reflect.DeepEqual(got, r.want)
 			switch {
 			case r.differs == "" && !agrees:

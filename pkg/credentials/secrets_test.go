@@ -61,7 +61,7 @@ func TestSecretsRoundTripAndNeverShow(t *testing.T) {
 		shown = append(shown, p)
 	}
 	entries, problems := ParseDockerConfigJSON([]byte(config), src)
-	shown = append(shown, entries, problems, NewKeyring(entries...).Lookup("pw.io/app"))
+	shown = append(shown, entries, problems, lookupImage(NewKeyring(entries...), "pw.io/app"))
 	entries, problems = ParseDockerCfg([]byte(`{"bad.io":{"auth":"`+badFragment+`!*"},"pw.io":{"auth":`+jsonString(b64("u:"+secretPassword))+`}}`), src)
 	shown = append(shown, entries, problems)
 	// Invalid JSON right at a secret: a raw decoder error would quote it.

@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"encoding/base64"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"slices"
 	"testing"
 
@@ -141,7 +142,7 @@ func TestCredentialsBothTried(t *testing.T) {
 	if err != nil || len(problems) != 0 {
 		t.Fatalf("err = %v, problems = %v", err, problems)
 	}
-	creds := kr.Lookup("registry.example.com/team/app:1")
+	creds := kr.Lookup(mustParse(t, "registry.example.com/team/app:1"))
 	var got []string
 	for _, c := range creds {
 		got = append(got, c.Source)
@@ -149,7 +150,7 @@ func TestCredentialsBothTried(t *testing.T) {
 	if want := []string{"secret/prod/wrong", "secret/prod/right"}; !slices.Equal(got, want) {
 		t.Errorf("credentials tried = %v, want %v", got, want)
 	}
-	if len(kr.Lookup("elsewhere.example.com/app:1")) != 0 {
+	if len(kr.Lookup(mustParse(t, "elsewhere.example.com/app:1"))) != 0 {
 		t.Error("credentials offered to another host")
 	}
 }
@@ -175,7 +176,7 @@ func TestPullSecretsForbidden(t *testing.T) {
 			if len(problems) != 1 || problems[0].Reason != report.ReasonCredentialsUnreadable || problems[0].Source != tt.source {
 				t.Errorf("problems = %+v, want one CredentialsUnreadable for %s", problems, tt.source)
 			}
-			if len(kr.Lookup("registry.example.com/app")) != 0 {
+			if len(kr.Lookup(mustParse(t, "registry.example.com/app"))) != 0 {
 				t.Error("want an anonymous keyring")
 			}
 		})
@@ -213,4 +214,13 @@ func reasons(ps []credentials.Problem) []report.Reason {
 		out = append(out, p.Reason)
 	}
 	return out
+}
+
+func mustParse(t *testing.T, image string) imageref.Reference {
+	t.Helper()
+	ref, err := imageref.Parse(image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref
 }

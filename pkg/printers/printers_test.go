@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
@@ -56,7 +57,7 @@ func push(t *testing.T, reg *env.Registry, repo, tag, content string) env.Pushed
 // keychain offers the secret's credentials for every image.
 type keychain []credentials.Credential
 
-func (k keychain) Lookup(string) []credentials.Credential { return k }
+func (k keychain) Lookup(imageref.Reference) []credentials.Credential { return k }
 
 // scanReport is the golden input: what the real scan engine reports for an
 // inventory built here, against a real basic-auth registry (distribution,

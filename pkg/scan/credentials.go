@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -12,7 +13,7 @@ import (
 // Keychain finds the credentials that apply to an image, in the order the
 // kubelet tries them. *credentials.Keyring is one.
 type Keychain interface {
-	Lookup(image string) []credentials.Credential
+	Lookup(ref imageref.Reference) []credentials.Credential
 }
 
 // CredentialFunc returns the pull credentials for pods of namespace
@@ -42,11 +43,11 @@ type pullCreds struct {
 	malformedSecret bool
 }
 
-func (p pullCreds) lookup(image string) []credentials.Credential {
+func (p pullCreds) lookup(ref imageref.Reference) []credentials.Credential {
 	if p.keychain == nil {
 		return nil
 	}
-	return p.keychain.Lookup(image)
+	return p.keychain.Lookup(ref)
 }
 
 // credentialCache calls the CredentialFunc once per (namespace, service

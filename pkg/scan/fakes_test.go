@@ -75,7 +75,7 @@ func (f *fakeResolver) Expand(ctx context.Context, d registry.Descriptor, creds 
 // fakeKeychain offers the same credentials for every image.
 type fakeKeychain []credentials.Credential
 
-func (k fakeKeychain) Lookup(string) []credentials.Credential { return k }
+func (k fakeKeychain) Lookup(imageref.Reference) []credentials.Credential { return k }
 
 func staticCreds(kc Keychain, problems ...credentials.Problem) CredentialFunc {
 	return func(context.Context, string, string, []string) (Keychain, []credentials.Problem, error) {

@@ -103,7 +103,7 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 			}
 			base.Registry, base.Repository = ref.Registry, ref.Repository
 			ch := &check{w: w, c: c, ref: ref, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret, malformedSecret: pc.malformedSecret, pc: pc}
-			secrets := pc.lookup(ref.Pull())
+			secrets := pc.lookup(ref)
 			ch.node = chain.match(ref, w, secrets)
 			if ch.node == nil && len(secrets) > 0 {
 				ch.fallback = chain.provider(ref, w)
@@ -237,7 +237,7 @@ func resolveForeign(ctx context.Context, checks []*check, opts Options) {
 			if d == ch.lookup.res.Digest {
 				continue
 			}
-			lk := second.get(fr, ch.pc.lookup(fr.Pull()))
+			lk := second.get(fr, ch.pc.lookup(fr))
 			lk.full = true
 			if ch.foreignLookups == nil {
 				ch.foreignLookups = map[string]*lookup{}

@@ -63,7 +63,7 @@ func (w *Warmer) run(ctx context.Context, templates []kube.Workload) {
 		pc := cc.get(ctx, t)
 		for _, c := range t.Containers {
 			if ref, err := imageref.Parse(c.Image); err == nil {
-				pending.get(ref, pc.lookup(ref.Pull()))
+				pending.get(ref, pc.lookup(ref))
 			}
 		}
 	}
