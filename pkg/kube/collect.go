@@ -200,14 +200,20 @@ func CollectEarly(ctx context.Context, client kubernetes.Interface, sel Selectio
 		inv.skip(f.resource, ns, f.resource+inNamespace(ns), f.cause, "results are partial")
 	}
 
-	// Nodes give each pod its platform; without them the nodeSelector hints.
-	if len(objs.pods) > 0 {
+	// Nodes give each pod its platform (without them, the nodeSelector
+	// hints) and the cloud whose node credentials serve its images. They
+	// are listed even when no pod is: a Deployment scaled to zero on an
+	// ECR image is served by the nodes' credentials too. Without pods a
+	// failed LIST costs nothing the scan would say, so it is not a skip.
+	{
 		start := time.Now()
 		nodes, providerIDs, err := listNodes(ctx, client)
-		if err == nil {
+		switch {
+		case err == nil:
 			objs.nodes = nodes
 			inv.NodeProviderIDs = providerIDs
-		} else {
+		case len(objs.pods) == 0:
+		default:
 			c := classify(ctx, err, "nodes", "", time.Since(start))
 			if c.fatal {
 				return nil, nothingRead(ns, []failure{{resource: "nodes", err: err, cause: c}})

@@ -487,3 +487,19 @@ func TestCollectEarly(t *testing.T) {
 		}
 	}
 }
+
+// TestCollectNodesWithoutPods: a namespace whose workloads have no pods
+// still learns the nodes' providerIDs, so node credentials apply to a
+// Deployment scaled to zero.
+func TestCollectNodesWithoutPods(t *testing.T) {
+	n := node("n1", "amd64")
+	n.Spec.ProviderID = "aws:///us-east-1a/i-0abc"
+	client := fake.NewClientset(n, deployment("idle", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"))
+	inv, err := Collect(context.Background(), client, Selection{Namespace: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := inv.NodeProviderIDs["n1"]; got != n.Spec.ProviderID {
+		t.Errorf("NodeProviderIDs = %v, want n1's providerID", inv.NodeProviderIDs)
+	}
+}
