@@ -83,9 +83,12 @@ const nodeListTimeout = 5 * time.Second
 // kubeconfig is there (nothing, silently, when none is); a LIST that fails
 // is a cluster.read skip, never a crash.
 func (o *CommonOptions) nodeProviderIDs(ctx context.Context) (map[string]string, *report.Result) {
+	if !o.clusterConfigured() {
+		return nil, nil // no cluster configured: creds stays local
+	}
 	client, err := o.kubeClient()
 	if err != nil {
-		return nil, nil // no cluster configured: creds stays local
+		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, nodeListTimeout)
 	defer cancel()
@@ -145,4 +148,22 @@ func (o *CommonOptions) providerResults(ctx context.Context) []report.Result {
 		})
 	}
 	return out
+}
+
+// clusterConfigured reports whether the user has a cluster to ask: a
+// kubeconfig context, --server, or a pod's in-cluster config. Without
+// one client-go would try localhost:8080, as kubectl does, and creds
+// would report a refusal from a cluster the user never named.
+func (o *CommonOptions) clusterConfigured() bool {
+	if o.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		return true
+	}
+	if f := o.ConfigFlags; f != nil && f.APIServer != nil && *f.APIServer != "" {
+		return true
+	}
+	if o.ConfigFlags == nil {
+		return false
+	}
+	raw, err := o.ConfigFlags.ToRawKubeConfigLoader().RawConfig()
+	return err == nil && len(raw.Contexts) > 0
 }
