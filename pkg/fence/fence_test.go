@@ -9,6 +9,8 @@ import (
 	"testing"
 )
 
+const cmdPkg = "github.com/regcheck/regcheck/pkg/cmd"
+
 func TestDependencyFence(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go list over the dependency graph")
@@ -33,6 +35,26 @@ func TestDependencyFence(t *testing.T) {
 		"similar": {"github.com/spf13/cobra", "k8s.io/client-go", "k8s.io/api", "helm.sh/helm", "github.com/regcheck/regcheck/pkg/report", "github.com/regcheck/regcheck/pkg/registry"},
 		// Remedies are words over report's: no cluster, registry or CLI.
 		"remedy": {"github.com/spf13/cobra", "k8s.io/client-go", "k8s.io/api", "helm.sh/helm", "github.com/regcheck/regcheck/pkg/registry", "github.com/regcheck/regcheck/pkg/kube"},
+		// The doctor composes the engines: no CLI, no Helm; it reaches the
+		// cluster through client-go still (issue 16: through pkg/kube).
+		"doctor": {"github.com/spf13/cobra", "helm.sh/helm"},
+		// Helm's storage driver needs Helm's action package (which itself
+		// imports cobra): the fence keeps regcheck's own front end and
+		// printers out.
+		"helmrelease": {"github.com/regcheck/regcheck/pkg/printers", "github.com/regcheck/regcheck/pkg/doctor"},
+		"version":     {"github.com/spf13/cobra", "k8s.io", "helm.sh/helm"},
+	}
+	// Every package under pkg/ but the front end and this one has a row:
+	// a new engine cannot escape the fence by being left out.
+	out, err := exec.Command("go", "list", "github.com/regcheck/regcheck/pkg/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, path := range strings.Fields(string(out)) {
+		name := strings.TrimPrefix(path, "github.com/regcheck/regcheck/pkg/")
+		if _, ok := forbidden[name]; !ok && name != "cmd" && name != "fence" {
+			t.Errorf("pkg/%s has no row in the dependency fence", name)
+		}
 	}
 	for pkg, bad := range forbidden {
 		path := "github.com/regcheck/regcheck/pkg/" + pkg
@@ -48,6 +70,9 @@ func TestDependencyFence(t *testing.T) {
 			}
 			if strings.HasPrefix(dep, "github.com/regcheck/regcheck/test/") {
 				t.Errorf("%s depends on test code %s", pkg, dep)
+			}
+			if dep == cmdPkg {
+				t.Errorf("%s depends on the front end %s", pkg, dep)
 			}
 		}
 	}
