@@ -23,6 +23,8 @@ type Workload struct {
 	ServiceAccount string   // the pods' ServiceAccount; "default" when empty
 	PullSecrets    []string // the imagePullSecrets the pod template names, in order
 	Pods           []string // the pods' names, for kinds no rollout restarts
+	// Missing are the pull secrets the pods name that do not exist.
+	Missing []string
 }
 
 // ID is "Kind/name", as results name a workload.
@@ -115,7 +117,12 @@ func (w Workload) Credentials(reason report.Reason, host, image, sources string)
 		return fmt.Sprintf("give the pods credentials for %s: %s; then %s (or add imagePullSecrets to the pod template)%s; locally: docker login %s",
 			local, create, attach, then(w.Restart()), local)
 	case report.ReasonIncompleteCredentials:
-		return fmt.Sprintf("create the pull secret the pods name (%s), or fix the name in imagePullSecrets; %s", strings.Join(w.PullSecrets, ", "), create)
+		named := w.PullSecrets
+		if len(w.Missing) > 0 {
+			// The one to create is the missing one, not the first named.
+			named, create = w.Missing, CreateSecret(w.Missing[0], w.Namespace, host)
+		}
+		return fmt.Sprintf("create the pull secret the pods name (%s), or fix the name in imagePullSecrets; %s", strings.Join(named, ", "), create)
 	case report.ReasonInvalidCredentials:
 		out := fmt.Sprintf("renew the credentials in %s (%s --dry-run=client -o yaml | kubectl apply -f -)%s", sources, create, then(w.Restart()))
 		if image != "" {

@@ -18,6 +18,8 @@ func TestWorkloadCredentials(t *testing.T) {
 	deploy := Workload{Kind: "Deployment", Name: "api", Namespace: "shop", ServiceAccount: "api"}
 	named := deploy
 	named.PullSecrets = []string{"gone", "other"}
+	secondGone := deploy
+	secondGone.PullSecrets, secondGone.Missing = []string{"good", "gone"}, []string{"gone"}
 	for _, tc := range []struct {
 		name   string
 		w      Workload
@@ -32,6 +34,8 @@ func TestWorkloadCredentials(t *testing.T) {
 				" (or add imagePullSecrets to the pod template); locally: docker login r.example.com"},
 		{"a named secret is missing", named, report.ReasonIncompleteCredentials,
 			"create the pull secret the pods name (gone, other), or fix the name in imagePullSecrets; kubectl create secret docker-registry gone -n shop --docker-server=r.example.com --docker-username=USER --docker-password=PASSWORD"},
+		{"the second named secret is missing: that one is created", secondGone, report.ReasonIncompleteCredentials,
+			"create the pull secret the pods name (gone), or fix the name in imagePullSecrets; kubectl create secret docker-registry gone -n shop --docker-server=r.example.com --docker-username=USER --docker-password=PASSWORD"},
 		{"refused", named, report.ReasonInvalidCredentials,
 			"renew the credentials in secret/shop/gone (kubectl create secret docker-registry gone -n shop --docker-server=r.example.com --docker-username=USER --docker-password=PASSWORD --dry-run=client -o yaml | kubectl apply -f -); then kubectl rollout restart deployment/api -n shop; check them with kubectl regcheck auth r.example.com/app:1 -n shop --pull-secret gone"},
 		{"malformed", named, report.ReasonMalformedCredentials,

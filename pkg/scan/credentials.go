@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
@@ -39,6 +40,8 @@ type pullCreds struct {
 	unreadable bool // some secret could not be read: the kubelet may know better
 	// missingSecret: a secret named in imagePullSecrets is missing or empty.
 	missingSecret bool
+	// missing names those secrets, as the kubelet's event does.
+	missing []string
 	// malformedSecret: a secret it names cannot be used as it is.
 	malformedSecret bool
 }
@@ -139,6 +142,9 @@ func (c *credentialCache) get(ctx context.Context, w *kube.Workload) pullCreds {
 			pc.unreadable = true
 		case report.ReasonIncompleteCredentials:
 			pc.missingSecret = true
+			if name, ok := strings.CutPrefix(p.Source, "secret/"+w.Namespace+"/"); ok && !slices.Contains(pc.missing, name) {
+				pc.missing = append(pc.missing, name)
+			}
 		case report.ReasonMalformedCredentials:
 			pc.malformedSecret = true
 		}

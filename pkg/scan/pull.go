@@ -22,7 +22,8 @@ type failingPull struct {
 	pods           int
 	nodes          []string
 	since          time.Time
-	missingSecret  bool // a FailedToRetrieveImagePullSecret event
+	missingSecret  bool     // a FailedToRetrieveImagePullSecret event
+	missing        []string // the secrets it names
 }
 
 // kubeletPull gathers, for container c of w, the pods whose kubelet
@@ -67,11 +68,38 @@ func kubeletPull(w *kube.Workload, c kube.Container) (failingPull, bool) {
 		for _, e := range events {
 			if e.Reason == pullfailure.EventFailedToRetrievePullSecret {
 				f.missingSecret = true
+				for _, name := range missingSecretNames(e.Message) {
+					if !slices.Contains(f.missing, name) {
+						f.missing = append(f.missing, name)
+					}
+				}
 			}
 		}
 	}
 	slices.Sort(f.nodes)
 	return f, f.pods > 0
+}
+
+// missingSecretNames reads the secrets the kubelet's
+// FailedToRetrieveImagePullSecret event names: "Unable to retrieve some
+// image pull secrets (a, b); attempting to pull the image may not
+// succeed."
+func missingSecretNames(msg string) []string {
+	_, rest, ok := strings.Cut(msg, "image pull secrets (")
+	if !ok {
+		return nil
+	}
+	list, _, ok := strings.Cut(rest, ")")
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, name := range strings.Split(list, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // hasCause: an Event that says a pull failed (not a mere back-off).
@@ -256,6 +284,12 @@ func (ch *check) pullMessage(f failingPull, reason, replay report.Reason, replay
 func (ch *check) pullRemedy(f failingPull, reason report.Reason) string {
 	host := ch.base.Registry
 	aud := audience(ch.w)
+	aud.Missing = ch.missing
+	for _, name := range f.missing {
+		if !slices.Contains(aud.Missing, name) {
+			aud.Missing = append(aud.Missing, name)
+		}
+	}
 	switch reason {
 	case report.ReasonCredentialsRequired, report.ReasonIncompleteCredentials, report.ReasonInvalidCredentials, report.ReasonRateLimited:
 		return aud.Credentials(reason, host, ch.c.Image, credentialSources(ch.creds))

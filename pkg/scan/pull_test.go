@@ -111,11 +111,11 @@ func TestPullVerdicts(t *testing.T) {
 			w: func() kube.Workload {
 				w := deploy("web", private, corev1.PullIfNotPresent, waitingPod("a", "n1", "ErrImagePull", basic401,
 					kube.PullEvent{Reason: "FailedToRetrieveImagePullSecret", Message: "Unable to retrieve some image pull secrets (regcred); attempting to pull the image may not succeed."}))
-				w.ImagePullSecrets = []string{"regcred"}
+				w.ImagePullSecrets = []string{"good", "regcred"}
 				return w
 			}(),
 			reason: report.ReasonIncompleteCredentials, replay: report.ReasonForbidden,
-			remedy: "create the pull secret the pods name (regcred)",
+			remedy: "create the pull secret the pods name (regcred), or fix the name in imagePullSecrets; kubectl create secret docker-registry regcred -n prod",
 		},
 		{
 			name:   "NeverPull names the policy and the node",

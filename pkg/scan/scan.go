@@ -45,6 +45,7 @@ type check struct {
 	unreadable bool
 	// missingSecret: a pull secret the template names does not exist.
 	missingSecret bool
+	missing       []string // the names of those secrets
 	// malformedSecret: a pull secret the template names cannot be used.
 	malformedSecret bool
 	// foreign are the repo digests pods report under another repository
@@ -95,14 +96,14 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 			ref, err := imageref.Parse(c.Image)
 			if err != nil {
 				results = append(results, invalidReference(base, err))
-				ch := &check{w: w, c: c, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret, malformedSecret: pc.malformedSecret}
+				ch := &check{w: w, c: c, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret, missing: pc.missing, malformedSecret: pc.malformedSecret}
 				if r, ok := ch.pullResult("", ""); ok {
 					results = append(results, r)
 				}
 				continue
 			}
 			base.Registry, base.Repository = ref.Registry, ref.Repository
-			ch := &check{w: w, c: c, ref: ref, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret, malformedSecret: pc.malformedSecret, pc: pc}
+			ch := &check{w: w, c: c, ref: ref, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret, missing: pc.missing, malformedSecret: pc.malformedSecret, pc: pc}
 			secrets := pc.lookup(ref)
 			ch.node = chain.match(ref, w, secrets)
 			if ch.node == nil && len(secrets) > 0 {
