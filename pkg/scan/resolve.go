@@ -63,7 +63,7 @@ func (lk *lookup) run(ctx context.Context, r Resolver) (registry.Resolution, err
 	var d registry.Descriptor
 	var err error
 	if lk.warm != nil {
-		d, err = lk.warm.d, lk.warm.err
+		d, err = lk.warm.answer(lk.creds)
 	} else {
 		d, err = r.Head(ctx, lk.ref, lk.creds)
 	}

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
@@ -665,5 +666,50 @@ func TestDigestCredentialRemedyIsClusterSide(t *testing.T) {
 			}
 			t.Fatal("no workload.digest result")
 		})
+	}
+}
+
+// sourceResolver answers as a registry client does: the descriptor names
+// the credential that was used, the first offered.
+type sourceResolver struct{ *fakeResolver }
+
+func (s sourceResolver) Head(ctx context.Context, ref imageref.Reference, creds []credentials.Credential) (registry.Descriptor, error) {
+	d, err := s.fakeResolver.Head(ctx, ref, creds)
+	if err == nil && len(creds) > 0 {
+		d.CredentialSource = creds[0].Source
+	}
+	return d, err
+}
+
+// TestWarmerNamesOwnSecret: two namespaces whose pull secrets hold the
+// same credentials share one lookup, and the Warmer may have made its
+// HEAD with the other namespace's secret; each result still names its
+// own namespace's secret.
+func TestWarmerNamesOwnSecret(t *testing.T) {
+	creds := func(_ context.Context, ns, _ string, _ []string) (Keychain, []credentials.Problem, error) {
+		return fakeKeychain{{Source: "secret/" + ns + "/regcred", Username: "ci", Password: "pw"}}, nil, nil
+	}
+	in := func(ns string, pods ...kube.Pod) kube.Workload {
+		w := deploy("web", appRef, corev1.PullIfNotPresent, pods...)
+		w.Namespace = ns
+		return w
+	}
+	r := sourceResolver{resolver()}
+	w := NewWarmer(creds, r, 4)
+	w.Start(t.Context(), []kube.Workload{in("prod"), in("aaa")}) // the Warmer meets prod first
+	pod := runningPod("a", "registry.example.com/team/app@"+dg("a"), "")
+	got := Run(t.Context(), &kube.Inventory{Workloads: []kube.Workload{in("aaa", pod), in("prod", pod)}}, creds, Options{Resolver: r, Warmer: w})
+	var n int
+	for _, res := range got {
+		if res.Check != report.CheckWorkloadDigest {
+			continue
+		}
+		n++
+		if want := "secret/" + res.Namespace + "/regcred"; res.CredentialSource != want {
+			t.Errorf("%s: credentialSource %q, want %q", res.Namespace, res.CredentialSource, want)
+		}
+	}
+	if n != 2 || r.calls.Load() != 1 {
+		t.Errorf("%d digest results, %d HEADs; want 2 and one shared HEAD", n, r.calls.Load())
 	}
 }
