@@ -67,7 +67,7 @@ func TestHelmVersionItem(t *testing.T) {
 	helm := func(context.Context) []report.Result {
 		return []report.Result{{Check: report.CheckHelmVersion, Status: report.StatusWarn, Reason: report.ReasonKnownHelmBug,
 			Message: "Helm v3.14.4 has a known bug", Remedy: "upgrade Helm to v3.15.0 or later",
-			Evidence: report.Evidence{"helmVersion": "v3.14.4", "upstream": []string{"helm/helm#12835"}}}}
+			Evidence: report.Evidence{"helmVersion": "v3.14.4", "upstream": []string{"helm/helm#12835"}}, HelmVersion: "v3.14.4"}}
 	}
 	for _, tc := range []struct {
 		name string

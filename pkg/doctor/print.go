@@ -49,10 +49,8 @@ func Verdict(r report.Report) string {
 // found it; empty outside Helm or when Helm could not be asked.
 func HelmClient(r report.Report) string {
 	for _, res := range r.Results {
-		if res.Check == report.CheckHelmVersion {
-			if v, ok := res.Evidence["helmVersion"].(string); ok {
-				return v
-			}
+		if res.Check == report.CheckHelmVersion && res.HelmVersion != "" {
+			return res.HelmVersion
 		}
 	}
 	return ""

@@ -121,7 +121,7 @@ func Results(a Answer, commands ...string) []report.Result {
 			Status:   report.StatusPass,
 			Reason:   report.ReasonOk,
 			Message:  fmt.Sprintf("Helm %s has no known OCI registry bug for %s", a.Version, commandWords(commands)),
-			Evidence: ev(),
+			Evidence: ev(), HelmVersion: a.Raw,
 		}}
 	}
 	out := make([]report.Result, 0, len(matches))
@@ -137,7 +137,7 @@ func Results(a Answer, commands ...string) []report.Result {
 			Reason:   report.ReasonKnownHelmBug,
 			Message:  fmt.Sprintf("Helm %s has a known bug: %s (%s); fixed in %s (%s)", a.Version, m.Symptom, m.Cause, m.FixedIn, m.Upstream[0]),
 			Remedy:   fmt.Sprintf("upgrade Helm to %s or later (https://helm.sh/docs/intro/install/); until then expect: %s", m.FixedIn, m.Symptom),
-			Evidence: e,
+			Evidence: e, HelmVersion: a.Raw,
 		})
 	}
 	return out

@@ -201,6 +201,9 @@ type Result struct {
 	// Pull is the typed form of a workload.pull result's evidence, for
 	// code to read (evidence is for display); output shows the evidence.
 	Pull *PullFailure `json:"-"`
+	// HelmVersion is set on helm.version results: the Helm release that
+	// was asked, as it answered.
+	HelmVersion string `json:"-"`
 }
 
 // PullFailure is what the kubelet said about a failed pull and what
