@@ -373,11 +373,15 @@ func (n *Node) startKubelet(ctx context.Context, opts NodeOptions) error {
 		"imageGCHighThresholdPercent": 100,
 		"imageGCLowThresholdPercent":  99,
 		"serializeImagePulls":         false,
-		"syncFrequency":               "10s",
-		"fileCheckFrequency":          "10s",
-		"nodeStatusUpdateFrequency":   "2s",
-		"resolvConf":                  "",
-		"registerNode":                true,
+		// The kubelet's own pull limit (5 a second, burst 10) answers a
+		// test that starts a dozen failing pods at once with "pull QPS
+		// exceeded" instead of the runtime's words: 0 is no limit.
+		"registryPullQPS":           0,
+		"syncFrequency":             "10s",
+		"fileCheckFrequency":        "10s",
+		"nodeStatusUpdateFrequency": "2s",
+		"resolvConf":                "",
+		"registerNode":              true,
 	}
 	b, err := yaml.Marshal(cfg)
 	if err != nil {
