@@ -321,6 +321,11 @@ func (ch *check) pullRemedy(f failingPull, reason report.Reason) string {
 		return fmt.Sprintf("set imagePullPolicy: %s (now Never) on container %s of %s so the kubelet may pull, or load %s onto %s (ctr -n k8s.io images import, kind load docker-image)",
 			corev1.PullIfNotPresent, ch.c.Name, ch.w.ID(), ch.c.Image, nodes)
 	case report.ReasonPullFailsOnNode:
+		if strings.Contains(f.kubeletMessage, "pull QPS exceeded") {
+			// The kubelet's own limit on pulls (seen on a real kubelet
+			// that started a dozen pulls at once), not the registry's.
+			return fmt.Sprintf("the kubelet on node %s throttles its own pulls (registryPullQPS and registryBurst in its KubeletConfiguration; 5 a second, burst 10, by default): it retries with back-off, or raise the limit on that node", strings.Join(f.nodes, ", "))
+		}
 		return fmt.Sprintf("look at node %s: its egress or proxy to %s, a registry mirror in the runtime's config (containerd certs.d/%s/hosts.toml, CRI-O registries.conf), node credentials (a kubelet credential provider), its CA bundle, its clock", strings.Join(f.nodes, ", "), host, host)
 	}
 	return "kubectl describe pod -n " + ns + " shows the kubelet's events"

@@ -76,6 +76,12 @@ func TestPullVerdicts(t *testing.T) {
 			message: "2 pods cannot pull", remedy: "node n1, n2",
 		},
 		{
+			name:   "the kubelet's own pull limit: the node, and its setting",
+			w:      deploy("web", app, corev1.PullIfNotPresent, waitingPod("a", "n1", "ImagePullBackOff", `Back-off pulling image "`+app+`": ErrImagePull: pull QPS exceeded`)),
+			reason: report.ReasonPullFailsOnNode, replay: report.ReasonOk,
+			remedy: "the kubelet on node n1 throttles its own pulls (registryPullQPS",
+		},
+		{
 			name:   "429 stays RateLimited though the replay works",
 			w:      deploy("web", app, corev1.PullIfNotPresent, waitingPod("a", "n1", "ErrImagePull", `pulling from host registry.example.com failed with status code [manifests v1]: 429 Too Many Requests`)),
 			reason: report.ReasonRateLimited, replay: report.ReasonOk, message: "works now",
