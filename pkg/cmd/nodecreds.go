@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/kube"
@@ -92,30 +90,13 @@ func (o *CommonOptions) nodeProviderIDs(ctx context.Context) (map[string]string,
 	}
 	ctx, cancel := context.WithTimeout(ctx, nodeListTimeout)
 	defer cancel()
-	ids := map[string]string{}
-	opts := metav1.ListOptions{Limit: 500}
-	for {
-		list, err := client.CoreV1().Nodes().List(ctx, opts)
-		if err != nil {
-			reason, remedy := report.ReasonUnreachable, "check the cluster is reachable (kubectl get nodes), or give --"+nodeCredentialFlag
-			if apierrors.IsForbidden(err) {
-				reason, remedy = report.ReasonForbidden, "run as a user allowed to list nodes (kubectl auth can-i list nodes), or give --"+nodeCredentialFlag
-			}
-			return nil, &report.Result{
-				Check: report.CheckClusterRead, Status: report.StatusSkip, Reason: reason,
-				Message:  "nodes could not be listed, so the credential providers their spec.providerID turns on are unknown: " + err.Error(),
-				Remedy:   remedy,
-				Evidence: report.Evidence{"resource": "nodes"},
-			}
-		}
-		for _, n := range list.Items {
-			ids[n.Name] = n.Spec.ProviderID
-		}
-		if list.Continue == "" {
-			return ids, nil
-		}
-		opts.Continue = list.Continue
+	ids, note := kube.NodeProviderIDs(ctx, client,
+		"the credential providers their spec.providerID turns on are unknown (give --"+nodeCredentialFlag+" to name them)")
+	if note != nil {
+		r := note.Result()
+		return nil, &r
 	}
+	return ids, nil
 }
 
 // providerResults are creds' listing of the credential providers that

@@ -332,3 +332,17 @@ func inNamespace(ns string) string {
 	}
 	return " in namespace " + ns
 }
+
+// NodeProviderIDs reads every node's spec.providerID (node name → ID) with
+// the scan's own paginated LIST, for commands that read no workloads
+// (creds). A LIST that fails is a Note in the scan's words, never the raw
+// client error; consequence says what the caller loses without it.
+func NodeProviderIDs(ctx context.Context, client kubernetes.Interface, consequence string) (map[string]string, *Note) {
+	start := time.Now()
+	_, ids, err := listNodes(ctx, client)
+	if err == nil {
+		return ids, nil
+	}
+	c := classify(ctx, err, "nodes", "", time.Since(start))
+	return nil, &Note{Resource: "nodes", Reason: c.reason, Message: "nodes " + c.why + "; " + consequence, Remedy: c.remedy, HTTPStatus: c.status}
+}

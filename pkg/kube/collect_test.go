@@ -22,6 +22,8 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/regcheck/regcheck/pkg/report"
 )
 
 // cluster is a namespace with every ownership chain Collect follows.
@@ -501,5 +503,24 @@ func TestCollectNodesWithoutPods(t *testing.T) {
 	}
 	if got := inv.NodeProviderIDs["n1"]; got != n.Spec.ProviderID {
 		t.Errorf("NodeProviderIDs = %v, want n1's providerID", inv.NodeProviderIDs)
+	}
+}
+
+// TestNodeProviderIDs: creds' nodes LIST is the scan's, and a refusal is a
+// Note in the scan's words, never the client's raw error.
+func TestNodeProviderIDs(t *testing.T) {
+	n := node("n1", "amd64")
+	n.Spec.ProviderID = "gce://p/z/n1"
+	ids, note := NodeProviderIDs(context.Background(), fake.NewClientset(n), "providers unknown")
+	if note != nil || ids["n1"] != n.Spec.ProviderID {
+		t.Errorf("ids %v note %+v", ids, note)
+	}
+	client := fake.NewClientset()
+	client.PrependReactor("list", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "nodes"}, "", errors.New("RBAC: access denied"))
+	})
+	_, note = NodeProviderIDs(context.Background(), client, "providers unknown")
+	if note == nil || note.Reason != report.ReasonForbidden || !strings.HasSuffix(note.Message, "; providers unknown") {
+		t.Errorf("note = %+v", note)
 	}
 }
