@@ -23,7 +23,8 @@ FUZZ_TARGETS := \
 	./pkg/credentials:FuzzParseDockerCfg \
 	./pkg/scan:FuzzNormalizeImageID \
 	./pkg/pullfailure:FuzzClassify \
-	./pkg/nodecreds:FuzzMatchImage
+	./pkg/nodecreds:FuzzMatchImage \
+	./pkg/versions:FuzzParse
 FUZZTIME ?= 60s
 
 all: build
