@@ -113,9 +113,17 @@ func (l *Local) Searched() []string {
 // then each config file. Within a config, a credential helper that serves
 // the host hides its auths entries, as in Docker and Helm. Outside Helm
 // mode, a DOCKER_AUTH_CONFIG entry for the host's exact server address
-// takes the place of Docker's config, as in docker/cli. In Helm mode,
-// Docker's config is consulted only when Helm's holds nothing for the
-// host, as Helm's store with fallbacks does.
+// takes the place of Docker's config, as in docker/cli.
+//
+// Each mode asks its own tool's config first and the other tool's only
+// when its own holds nothing for the host: in Helm mode Docker's config
+// after Helm's, as Helm's store with fallbacks does; outside Helm mode
+// Helm's registry config after Docker's. So the probe never tries a
+// credential after the one its tool would send: when docker's login is
+// refused, regcheck says so instead of succeeding with Helm's, which
+// docker never reads. (A Helm login for a host Docker has none for is
+// still tried, named helm-registry-config: docker itself would pull
+// anonymously there; docs/reference-tables.md lists this difference.)
 func (l *Local) Lookup(ctx context.Context, host string) Lookup {
 	host = NormalizeHost(host)
 	var out Lookup
@@ -129,9 +137,10 @@ func (l *Local) Lookup(ctx context.Context, host string) Lookup {
 	}
 	fromFlags := len(out.Credentials)
 	for _, cf := range l.configs() {
-		if l.opts.HelmMode && len(out.Credentials) > fromFlags {
+		if len(out.Credentials) > fromFlags {
 			// Helm (oras-go's NewStoreWithFallbacks) falls back to
-			// Docker's config only when its own holds nothing for the host.
+			// Docker's config only when its own holds nothing for the
+			// host; docker never reads Helm's.
 			break
 		}
 		if cf.source == SourceDockerConfig {

@@ -64,7 +64,7 @@ func authsJSON(entries map[string]string) string {
 
 func TestLocalLookupOrder(t *testing.T) {
 	docker := authsJSON(map[string]string{"https://index.docker.io/v1/": "dockerhub:pw", "r.io": "dockerr:pw"})
-	helm := authsJSON(map[string]string{"r.io": "helmr:pw", "https://registry-1.docker.io": "helmhub:pw"})
+	helm := authsJSON(map[string]string{"r.io": "helmr:pw", "https://registry-1.docker.io": "helmhub:pw", "h.io": "helmh:pw"})
 	tests := []struct {
 		name      string
 		opts      LocalOptions
@@ -73,9 +73,17 @@ func TestLocalLookupOrder(t *testing.T) {
 		wantTried []string
 	}{
 		{
-			name:      "docker then helm",
+			// Docker never reads Helm's registry config: with a Docker
+			// entry for the host, Helm's is not tried after it.
+			name:      "docker mode: docker's entry, helm's not consulted",
 			host:      "r.io",
-			wantCreds: []string{"docker-config=dockerr", "helm-registry-config=helmr"},
+			wantCreds: []string{"docker-config=dockerr"},
+			wantTried: []string{"docker-config"},
+		},
+		{
+			name:      "docker mode: helm's when docker has nothing",
+			host:      "h.io",
+			wantCreds: []string{"helm-registry-config=helmh"},
 			wantTried: []string{"docker-config", "helm-registry-config"},
 		},
 		{
@@ -98,8 +106,8 @@ func TestLocalLookupOrder(t *testing.T) {
 			name:      "flags first",
 			opts:      LocalOptions{Username: "flaguser", Password: "flagpw"},
 			host:      "r.io",
-			wantCreds: []string{"flags=flaguser", "docker-config=dockerr", "helm-registry-config=helmr"},
-			wantTried: []string{"flags", "docker-config", "helm-registry-config"},
+			wantCreds: []string{"flags=flaguser", "docker-config=dockerr"},
+			wantTried: []string{"flags", "docker-config"},
 		},
 		{
 			// Docker and oras-go look Docker Hub up under
@@ -108,13 +116,13 @@ func TestLocalLookupOrder(t *testing.T) {
 			name:      "Docker Hub aliases",
 			host:      "registry-1.docker.io",
 			wantCreds: []string{"docker-config=dockerhub"},
-			wantTried: []string{"docker-config", "helm-registry-config"},
+			wantTried: []string{"docker-config"},
 		},
 		{
 			name:      "scheme and path ignored",
 			host:      "https://r.io/v2/",
-			wantCreds: []string{"docker-config=dockerr", "helm-registry-config=helmr"},
-			wantTried: []string{"docker-config", "helm-registry-config"},
+			wantCreds: []string{"docker-config=dockerr"},
+			wantTried: []string{"docker-config"},
 		},
 		{
 			name:      "port is part of the host",
@@ -334,7 +342,7 @@ func TestLocalCredentialHelpers(t *testing.T) {
 	}
 	// Helm's config is missing and PATH holds no keychain helper, so Helm's
 	// side consults no helper.
-	if want := []string{"docker-config", "credential-helper/store", "helm-registry-config"}; !reflect.DeepEqual(hub.Tried, want) {
+	if want := []string{"docker-config", "credential-helper/store"}; !reflect.DeepEqual(hub.Tried, want) {
 		t.Errorf("tried = %v, want %v", hub.Tried, want)
 	}
 
@@ -451,25 +459,25 @@ func TestLocalDockerAuthConfig(t *testing.T) {
 		problem   report.Reason
 	}{
 		{name: "env entry hides config.json", env: `{"auths":{"r.io":{"auth":"` + b64("envr:pw") + `"}}}`, host: "r.io",
-			wantCreds: []string{"docker-auth-config=envr"}, wantTried: []string{"docker-auth-config", "helm-registry-config"}},
+			wantCreds: []string{"docker-auth-config=envr"}, wantTried: []string{"docker-auth-config"}},
 		{name: "Docker Hub under its v1 address", env: envHub, host: "docker.io",
-			wantCreds: []string{"docker-auth-config=envhub"}, wantTried: []string{"docker-auth-config", "helm-registry-config"}},
+			wantCreds: []string{"docker-auth-config=envhub"}, wantTried: []string{"docker-auth-config"}},
 		{name: "exact key only: a scheme is another key", env: `{"auths":{"https://r.io":{"auth":"` + b64("envr:pw") + `"}}}`, host: "r.io",
-			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-config", "helm-registry-config"}},
+			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-config"}},
 		{name: "no entry for the host", env: envHub, host: "r.io",
-			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-config", "helm-registry-config"}},
+			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-config"}},
 		{name: "Helm does not read it", env: `{"auths":{"r.io":{"auth":"` + b64("envr:pw") + `"}}}`, host: "r.io", opts: LocalOptions{HelmMode: true},
 			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"helm-registry-config", "docker-config"}},
 		{name: "flags still first", env: `{"auths":{"r.io":{"auth":"` + b64("envr:pw") + `"}}}`, host: "r.io", opts: LocalOptions{Username: "f", Password: "p"},
-			wantCreds: []string{"flags=f", "docker-auth-config=envr"}, wantTried: []string{"flags", "docker-auth-config", "helm-registry-config"}},
+			wantCreds: []string{"flags=f", "docker-auth-config=envr"}, wantTried: []string{"flags", "docker-auth-config"}},
 		{name: "unknown field: docker ignores the variable", env: `{"auths":{"r.io":{"auth":"` + b64("envr:pw") + `","username":"x"}}}`, host: "r.io",
-			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-auth-config", "docker-config", "helm-registry-config"}, problem: report.ReasonMalformedCredentials},
+			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-auth-config", "docker-config"}, problem: report.ReasonMalformedCredentials},
 		{name: "entry without auth", env: `{"auths":{"r.io":{}}}`, host: "r.io",
-			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-auth-config", "docker-config", "helm-registry-config"}, problem: report.ReasonMalformedCredentials},
+			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-auth-config", "docker-config"}, problem: report.ReasonMalformedCredentials},
 		{name: "unpadded auth is refused by docker", env: `{"auths":{"r.io":{"auth":"` + strings.TrimRight(b64("envr:pw1"), "=") + `"}}}`, host: "r.io",
-			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-auth-config", "docker-config", "helm-registry-config"}, problem: report.ReasonMalformedCredentials},
+			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-auth-config", "docker-config"}, problem: report.ReasonMalformedCredentials},
 		{name: "two objects", env: `{"auths":{}} {}`, host: "r.io",
-			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-auth-config", "docker-config", "helm-registry-config"}, problem: report.ReasonMalformedCredentials},
+			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-auth-config", "docker-config"}, problem: report.ReasonMalformedCredentials},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -57,4 +57,17 @@ func TestAuthDockerAuthConfig(t *testing.T) {
 	if strings.Contains(res.Stdout+res.Stderr, readerPass) {
 		t.Error("the password shows in the output")
 	}
+
+	// docker never reads Helm's registry config: with its own login for
+	// the host refused, a good Helm login is not tried after it.
+	helm := filepath.Join(s.Dir, "helm", "registry", "config.json")
+	writeDockerConfig(t, helm, reg, "reader")
+	r, res = runJSON(t, s.With("DOCKER_AUTH_CONFIG="+envFor("reader", "wrong")), "", "kubectl", "regcheck", "auth", image, "--plain-http", "--docker-config", anonymous, "--registry-config", helm)
+	if res.Code != 1 {
+		t.Errorf("exit %d, want 1: %s", res.Code, dump(r))
+	}
+	bad = expect(t, r, report.CheckRegistryCredentials, report.StatusFail, report.ReasonInvalidCredentials)
+	if bad.CredentialSource != "docker-auth-config" {
+		t.Errorf("credentialSource = %q, want docker-auth-config (docker's login, the one docker sends)", bad.CredentialSource)
+	}
 }
