@@ -53,6 +53,9 @@ type Client struct {
 	// a registry already accepted on GET /v2/ in this run: a scan of many
 	// repositories proves each credential once, not once per session.
 	verified sync.Map
+
+	// tagLists holds one tags list per repository and credential (tags.go).
+	tagLists sync.Map
 }
 
 // NewClient builds a client. Its only error is a CA file that cannot be

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -245,29 +246,29 @@ func (s *Session) repositoryOrTag(ctx context.Context, f *Failure) *Failure {
 	u := s.c.baseURL(s.ref.Host)
 	u.Path += s.ref.Repository + "/tags/list"
 	u.RawQuery = "n=" + fmt.Sprint(MaxTagsRead)
-	r, err := s.do(ctx, request{method: http.MethodGet, url: u})
-	if err != nil {
+	tags, _, err := s.tagsPage(ctx, u)
+	var lf *Failure
+	if err != nil && (!errors.As(err, &lf) || lf.HTTPStatus == 0) {
 		return f
 	}
 	ev := report.Evidence{}
 	for k, v := range f.Evidence {
 		ev[k] = v
 	}
-	ev["tagsListStatus"] = r.Status
-	te := registryError(r)
-	if hasCode(te, transport.NameUnknownErrorCode) {
+	ev["tagsListStatus"] = http.StatusOK
+	if lf != nil {
+		ev["tagsListStatus"] = lf.HTTPStatus
+	}
+	if lf != nil && lf.Reason == report.ReasonRepositoryNotFound {
 		reg := s.ref.Registry
 		return &Failure{Reason: report.ReasonRepositoryNotFound, Evidence: ev, HTTPStatus: f.HTTPStatus, RateLimit: f.RateLimit,
-			Message: fmt.Sprintf("repository %s does not exist on %s (its tags list answers %d)", s.ref.Repository, reg, r.Status),
+			Message: fmt.Sprintf("repository %s does not exist on %s (its tags list answers %d)", s.ref.Repository, reg, lf.HTTPStatus),
 			Remedy:  "check the repository name (what was pushed vs what is pulled); list what exists with: crane catalog " + reg}
 	}
-	var list struct {
-		Tags []string `json:"tags"`
-	}
 	out := &Failure{Reason: f.Reason, Message: f.Message, Remedy: f.Remedy, Evidence: ev, HTTPStatus: f.HTTPStatus, RateLimit: f.RateLimit}
-	if r.Status == http.StatusOK && json.Unmarshal(r.Body, &list) == nil {
-		out.Tags = list.Tags[:min(len(list.Tags), MaxTagsRead)]
-		ev["tags"] = list.Tags[:min(len(list.Tags), maxListedTags)]
+	if lf == nil {
+		out.Tags = tags[:min(len(tags), MaxTagsRead)]
+		ev["tags"] = tags[:min(len(tags), maxListedTags)]
 	}
 	return out
 }
