@@ -14,6 +14,7 @@ var titles = map[string]string{
 	report.KindAuth:       "Registry authorization check",
 	report.KindCredential: "Registry credentials",
 	report.KindDoctor:     "Registry doctor report",
+	report.KindVerify:     "Pre-deploy verification",
 }
 
 // Markdown writes an incident-ready report: a verdict, a table of every
@@ -77,6 +78,9 @@ func subject(r report.Result) string {
 		parts = append(parts, r.Container)
 	}
 	s := strings.Join(parts, "/")
+	if p := position(r); p != "" {
+		s = p + " " + s
+	}
 	if r.Image != "" {
 		if s != "" {
 			s += " "

@@ -20,10 +20,19 @@ type column struct {
 // Columns that appear only when some result fills them, so `auth` output
 // is not padded with empty NAMESPACE/WORKLOAD columns.
 var optionalColumns = []column{
+	{"FILE", position},
 	{"NAMESPACE", func(r report.Result) string { return r.Namespace }},
 	{"WORKLOAD", func(r report.Result) string { return r.Workload }},
 	{"CONTAINER", func(r report.Result) string { return r.Container }},
 	{"IMAGE", func(r report.Result) string { return r.Image }},
+}
+
+// position is where a verify result's image is written: "file:line".
+func position(r report.Result) string {
+	if r.File == "" || r.Line == 0 {
+		return r.File
+	}
+	return fmt.Sprintf("%s:%d", r.File, r.Line)
 }
 
 var fixedColumns = []column{

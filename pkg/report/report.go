@@ -14,6 +14,8 @@ const (
 	KindAuth       = "AuthReport"
 	KindCredential = "CredentialReport"
 	KindDoctor     = "DoctorReport"
+	// KindVerify is verify's: manifests and charts checked before a deploy.
+	KindVerify = "VerifyReport"
 )
 
 // Status is the outcome of one check.
@@ -185,6 +187,10 @@ type Result struct {
 	Workload         string   `json:"workload,omitempty"`
 	Container        string   `json:"container,omitempty"`
 	CredentialSource string   `json:"credentialSource,omitempty"`
+	// File and Line are where the image a verify result is about is
+	// written: a manifest file (or STDIN) or a chart's template, 1-based.
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
 
 	// Typed facts that printers and decisions read. They are not part of
 	// the JSON/YAML report (SPEC's fields are): Evidence carries their
