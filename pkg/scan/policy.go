@@ -46,3 +46,10 @@ func cacheSharing(policy corev1.PullPolicy) string {
 	return " (kubelets before 1.35 reuse a cached image for every pod on the node; from 1.35, where KubeletEnsureSecretPulledImages is on by default, " +
 		"an image pulled with a pull secret is reused only by pods presenting the same credentials, and other pods pull again)"
 }
+
+// PullPolicy is the workload.pull-policy result for container c of w
+// (false when there is nothing to say): verify checks manifests with the
+// scan's own rule.
+func PullPolicy(base report.Result, w *kube.Workload, c kube.Container, ref imageref.Reference) (report.Result, bool) {
+	return pullPolicy(base, w, c, ref)
+}

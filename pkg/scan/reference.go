@@ -46,3 +46,10 @@ func invalidReference(base report.Result, err error) report.Result {
 
 // short abbreviates a digest for messages; evidence keeps it whole.
 func short(d string) string { return imageref.ShortDigest(d) }
+
+// InvalidReference is the image.reference result for an image imageref
+// refused (err), with base's fields: verify reports references as the
+// scan does.
+func InvalidReference(base report.Result, err error) report.Result {
+	return invalidReference(base, err)
+}

@@ -1,0 +1,201 @@
+package e2e
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/regcheck/regcheck/pkg/report"
+	"github.com/regcheck/regcheck/test/e2e/env"
+)
+
+// copyManifests copies testdata/verify/manifests into dir/manifests with
+// the registry's address written in, and returns "manifests" (the path
+// relative to the sandbox, where commands run, so golden files hold it).
+func copyManifests(t *testing.T, dir, host string) string {
+	t.Helper()
+	src := filepath.Join("testdata", "verify", "manifests")
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		dst := filepath.Join(dir, "manifests", rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, []byte(strings.ReplaceAll(string(b), "REGISTRY", host)), 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "manifests"
+}
+
+// TestVerifyManifests runs the real `kubectl regcheck verify` on a
+// directory of manifests (one case per failure verify exists to catch)
+// against a real token-auth registry, without a cluster.
+func TestVerifyManifests(t *testing.T) {
+	s := newSandbox(t)
+	reg := startRegistry(t, env.RegistryOptions{Auth: env.AuthToken})
+	for _, img := range [][2]string{{"team/web", "1.0"}, {"team/api", "latest"}} {
+		if _, err := env.PushRandomImage(reg, img[0], img[1], "admin"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := copyManifests(t, s.Dir, reg.Host)
+	reader := filepath.Join(s.Dir, "reader")
+	writeDockerConfig(t, filepath.Join(reader, "config.json"), reg, "reader")
+	anonymous := filepath.Join(s.Dir, "anonymous")
+	writeDockerConfig(t, filepath.Join(anonymous, "config.json"), reg, "")
+	verify := func(args ...string) []string {
+		return append([]string{"regcheck", "verify", "--plain-http"}, args...)
+	}
+
+	t.Run("every case, with the reader's login", func(t *testing.T) {
+		before, err := reg.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, res := runJSON(t, s, "", "kubectl", verify("-f", dir, "-R", "--docker-config", reader, "-n", "shop")...)
+		if res.Code != 1 {
+			t.Errorf("exit %d, want 1\n%s", res.Code, res.Stderr)
+		}
+		if r.Kind != report.KindVerify {
+			t.Errorf("kind = %q", r.Kind)
+		}
+		type key struct {
+			file      string
+			line      int
+			workload  string
+			container string
+			check     report.Check
+		}
+		got := map[key]report.Result{}
+		for _, x := range r.Results {
+			got[key{x.File, x.Line, x.Workload, x.Container, x.Check}] = x
+			if x.File == "" || x.Line == 0 {
+				t.Errorf("result without file and line: %+v", x)
+			}
+		}
+		want := []struct {
+			key
+			status report.Status
+			reason report.Reason
+			ns     string
+		}{
+			{key{"manifests/web.yaml", 18, "Deployment/web", "migrate", report.CheckRegistryPull}, report.StatusFail, report.ReasonTagNotFound, "shop"},
+			{key{"manifests/web.yaml", 22, "Deployment/web", "app", report.CheckRegistryPull}, report.StatusPass, report.ReasonOk, "shop"},
+			{key{"manifests/web.yaml", 25, "Deployment/web", "sidecar", report.CheckImageReference}, report.StatusFail, report.ReasonInvalidReference, "shop"},
+			{key{"manifests/cron.yaml", 16, "CronJob/report", "report", report.CheckRegistryPull}, report.StatusPass, report.ReasonOk, "batch"},
+			{key{"manifests/cron.yaml", 16, "CronJob/report", "report", report.CheckWorkloadPullPolicy}, report.StatusWarn, report.ReasonMutableTagIfNotPresent, "batch"},
+			{key{"manifests/list.json", 13, "Job/seed", "seed", report.CheckRegistryPull}, report.StatusFail, report.ReasonRepositoryNotFound, "shop"},
+			{key{"manifests/list.json", 27, "StatefulSet/db", "db", report.CheckRegistryPull}, report.StatusPass, report.ReasonOk, "shop"},
+			{key{"manifests/nested/pod.yaml", 12, "Pod/debug", "shell", report.CheckRegistryPull}, report.StatusPass, report.ReasonOk, "shop"},
+		}
+		for _, w := range want {
+			x, ok := got[w.key]
+			if !ok {
+				t.Errorf("no result %+v in\n%s", w.key, dump(r))
+				continue
+			}
+			if x.Status != w.status || x.Reason != w.reason || x.Namespace != w.ns {
+				t.Errorf("%+v = %s/%s in %q, want %s/%s in %q: %s", w.key, x.Status, x.Reason, x.Namespace, w.status, w.reason, w.ns, x.Message)
+			}
+		}
+		bare := got[key{"manifests/web.yaml", 25, "Deployment/web", "sidecar", report.CheckImageReference}]
+		if c := bare.Evidence["corrected"]; c != reg.Host+"/team/web@sha256:"+strings.Repeat("0", 64) {
+			t.Errorf("bare digest: corrected = %v", c)
+		}
+		pull := got[key{"manifests/web.yaml", 22, "Deployment/web", "app", report.CheckRegistryPull}]
+		if pull.CredentialSource != "docker-config" || !strings.Contains(pull.Message, "the pods' pull secrets may differ") {
+			t.Errorf("pull without a cluster: credentialSource %q, message %q", pull.CredentialSource, pull.Message)
+		}
+		// Services are read and passed over; only workloads give results.
+		for _, x := range r.Results {
+			if strings.Contains(x.Workload, "Service") {
+				t.Errorf("a Service was checked: %+v", x)
+			}
+		}
+		after, err := reg.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(before, after) {
+			t.Error("verify changed the registry")
+		}
+	})
+
+	t.Run("golden table and json", func(t *testing.T) {
+		for _, format := range []string{"table", "json"} {
+			res := run(t, s, "", "kubectl", verify("-f", dir, "-R", "--docker-config", reader, "-n", "shop", "-o", format)...)
+			golden(t, "verify."+format+".golden", normalize(res.Stdout, reg.Host))
+		}
+	})
+
+	t.Run("anonymous: the private images need credentials", func(t *testing.T) {
+		r, res := runJSON(t, s, "", "kubectl", verify("-f", dir+"/cron.yaml", "--docker-config", anonymous)...)
+		if res.Code != 1 {
+			t.Errorf("exit %d, want 1", res.Code)
+		}
+		x := expect(t, r, report.CheckRegistryPull, report.StatusFail, report.ReasonCredentialsRequired)
+		if x.CredentialSource != "anonymous" || x.Line != 16 {
+			t.Errorf("credentialSource %q line %d", x.CredentialSource, x.Line)
+		}
+	})
+
+	t.Run("a warning gates only with --fail-on warn", func(t *testing.T) {
+		if res := run(t, s, "", "kubectl", verify("-f", dir+"/cron.yaml", "--docker-config", reader)...); res.Code != 0 {
+			t.Errorf("exit %d, want 0\n%s%s", res.Code, res.Stdout, res.Stderr)
+		}
+		if res := run(t, s, "", "kubectl", verify("-f", dir+"/cron.yaml", "--docker-config", reader, "--fail-on", "warn")...); res.Code != 1 {
+			t.Errorf("--fail-on warn: exit %d, want 1", res.Code)
+		}
+	})
+
+	t.Run("stdin, and directories only with -R", func(t *testing.T) {
+		b, err := os.ReadFile(filepath.Join(s.Dir, dir, "nested", "pod.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, res := runJSON(t, s, string(b), "kubectl", verify("-f", "-", "--docker-config", reader)...)
+		if res.Code != 0 {
+			t.Errorf("exit %d, want 0\n%s", res.Code, res.Stderr)
+		}
+		if x := find(t, r, report.CheckRegistryPull); x.File != "STDIN" || x.Line != 9 {
+			t.Errorf("stdin: file %q line %d", x.File, x.Line)
+		}
+		r, _ = runJSON(t, s, "", "kubectl", verify("-f", dir, "--docker-config", reader)...)
+		for _, x := range r.Results {
+			if strings.Contains(x.File, "nested") {
+				t.Errorf("a subdirectory was read without -R: %s", x.File)
+			}
+		}
+	})
+
+	t.Run("cannot run: exit 2, no report", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"-f", "missing.yaml"},
+			{},
+		} {
+			res := run(t, s, "", "kubectl", verify(args...)...)
+			if res.Code != 2 || res.Stdout != "" || !strings.HasPrefix(res.Stderr, "error: ") {
+				t.Errorf("verify %v: exit %d, stdout %q, stderr %q", args, res.Code, res.Stdout, res.Stderr)
+			}
+		}
+		bad := filepath.Join(s.Dir, "bad.yaml")
+		if err := os.WriteFile(bad, []byte("apiVersion: v1\nkind: Pod\nmetadata: {name: [x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if res := run(t, s, "", "kubectl", verify("-f", "bad.yaml")...); res.Code != 2 || !strings.Contains(res.Stderr, "bad.yaml") {
+			t.Errorf("malformed YAML: exit %d, stderr %q", res.Code, res.Stderr)
+		}
+	})
+}
