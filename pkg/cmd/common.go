@@ -51,6 +51,9 @@ type CommonOptions struct {
 	// (scan, release, doctor, creds); nodeProviders its providers once read.
 	ImageCredentialProviderConfig string
 	nodeProviders                 []nodecreds.Provider
+
+	// newer is --newer (scan, release, doctor).
+	newer newerFlags
 }
 
 // NewCommonOptions returns the defaults. The kube flags come from

@@ -62,6 +62,7 @@ how to fix it and how to verify the fix. Check IDs for --only and --skip:
 	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "check workloads in every namespace")
 	f.StringVarP(&o.LabelSelector, "selector", "l", "", "check workloads matching this label selector")
 	o.addNodeCredentialFlag(f)
+	o.addNewerFlag(f)
 	return c
 }
 
@@ -87,7 +88,7 @@ func (o *DoctorOptions) Complete(c *cobra.Command, args []string) error {
 	}
 	o.cfg = doctor.Config{
 		Images: o.Images, PushTargets: o.PushTargets, Registries: o.Registries,
-		Checks: checks, Concurrency: o.Concurrency, Command: cmdName, Flags: o.verifyFlags(),
+		Checks: checks, Concurrency: o.Concurrency, Command: cmdName, Flags: o.verifyFlags(), Newer: o.newerScan(),
 		Dial: doctor.DialOptions{PlainHTTP: o.PlainHTTP, InsecureSkipTLSVerify: o.InsecureSkipTLSVerify,
 			CAFile: o.CAFile, Timeout: requestTimeout(o.Timeout)},
 	}

@@ -43,6 +43,7 @@ Other workloads in the namespace are not looked at. Only reads from the cluster.
 		RunE: execute(o),
 	}
 	o.addNodeCredentialFlag(c.Flags())
+	o.addNewerFlag(c.Flags())
 	return c
 }
 

@@ -37,6 +37,7 @@ func (o *ScanOptions) AddFlags(flags *pflag.FlagSet) {
 	flags.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "scan workloads in every namespace")
 	flags.StringVarP(&o.LabelSelector, "selector", "l", "", "label selector, as kubectl get -l")
 	o.addNodeCredentialFlag(flags)
+	o.addNewerFlag(flags)
 }
 
 // NewCmdScan builds `regcheck scan [TYPE[/NAME]...]`.
@@ -209,6 +210,7 @@ func (o *CommonOptions) scanInventory(ctx context.Context, cs *clusterScan, inv 
 		Resolver:        cs.resolver,
 		Warmer:          cs.warmer,
 		NodeCredentials: o.nodeCredentials(inv),
+		Newer:           o.newerScan(),
 	})...)
 }
 

@@ -35,6 +35,9 @@ type Config struct {
 	// "kubectl regcheck" and ["--plain-http"].
 	Command string
 	Flags   []string
+	// Newer, when set, adds workload.version to the staleness check
+	// (--newer).
+	Newer *scan.Newer
 }
 
 // DialOptions mirror the registry client's, for the doctor's own DNS, TCP

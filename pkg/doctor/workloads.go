@@ -35,7 +35,7 @@ func (d *run) workloads(ctx context.Context) error {
 		}
 	}
 	if stale {
-		opts := scan.Options{Concurrency: d.cfg.Concurrency}
+		opts := scan.Options{Concurrency: d.cfg.Concurrency, Newer: d.cfg.Newer}
 		if d.deps.Registry != nil {
 			opts.Resolver = d.deps.Registry
 		}
@@ -44,7 +44,7 @@ func (d *run) workloads(ctx context.Context) error {
 		}
 		for _, r := range scan.Run(ctx, inv, d.deps.PullSecrets, opts) {
 			switch r.Check {
-			case report.CheckWorkloadDigest, report.CheckWorkloadPullPolicy, report.CheckWorkloadPull:
+			case report.CheckWorkloadDigest, report.CheckWorkloadPullPolicy, report.CheckWorkloadPull, report.CheckWorkloadVersion:
 				d.add(Staleness, r)
 			case report.CheckCredentialsSecret:
 				d.add(Credentials, r)

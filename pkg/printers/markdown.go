@@ -38,10 +38,11 @@ func Markdown(w io.Writer, r report.Report) error {
 	}
 	var details []report.Result
 	for _, res := range r.Results {
-		if res.Status != report.StatusPass {
+		if res.Status != report.StatusPass && !res.Version.Behind() {
 			details = append(details, res)
 		}
 	}
+
 	if len(details) > 0 {
 		fmt.Fprintln(w, "\n## Findings")
 	}
@@ -62,6 +63,7 @@ func Markdown(w io.Writer, r report.Report) error {
 			fmt.Fprintf(w, "**Remedy:** %s\n", res.Remedy)
 		}
 	}
+	newerVersions(w, r.Results)
 	return nil
 }
 
@@ -104,4 +106,28 @@ func sortedKeys(e report.Evidence) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// newerVersions lists the images a newer version of which is out in one
+// table, once per image however many containers run it, instead of a
+// finding per container: it is planning, not an incident.
+func newerVersions(w io.Writer, results []report.Result) {
+	seen := map[string]bool{}
+	var rows []report.Result
+	for _, res := range results {
+		if res.Version.Behind() && !seen[res.Image] {
+			seen[res.Image] = true
+			rows = append(rows, res)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n## Newer versions (--newer=%s)\n\n", rows[0].Version.Scope)
+	fmt.Fprintln(w, "| image | running | newest in scope | newest in its major | newest | newer tags |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	for _, res := range rows {
+		v := res.Version
+		fmt.Fprintf(w, "| %s | `%s` | `%s` | `%s` | `%s` | %d |\n", cell(res.Image), v.Running, v.Latest, v.LatestInMajor, v.Newest, len(v.Newer))
+	}
 }

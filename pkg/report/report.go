@@ -72,6 +72,9 @@ const (
 	// does its release have a known OCI registry bug (SPEC "The Helm
 	// client's own version").
 	CheckHelmVersion Check = "helm.version"
+	// CheckWorkloadVersion (with --newer) is whether a newer version of
+	// the running tag is in its repository (SPEC "Newer versions").
+	CheckWorkloadVersion Check = "workload.version"
 )
 
 // Reason is the one word that explains a status, the same in every format.
@@ -128,6 +131,15 @@ const (
 	// user's own credentials cannot read the digest either (SPEC "Node
 	// credentials").
 	ReasonNodeCredentials Reason = "NodeCredentials"
+	// ReasonLatestVersion (workload.version, pass): no newer version of
+	// the running tag's shape within the --newer scope.
+	ReasonLatestVersion Reason = "LatestVersion"
+	// ReasonNewerVersion (workload.version, warn): a newer version is in
+	// the repository within the --newer scope.
+	ReasonNewerVersion Reason = "NewerVersion"
+	// ReasonNotAVersion (workload.version, skip): the running tag is not a
+	// version (latest, stable, a commit hash) or there is no tag.
+	ReasonNotAVersion Reason = "NotAVersion"
 )
 
 // Evidence is what a person needs to trust a result: HTTP statuses,
@@ -210,7 +222,25 @@ type Result struct {
 	// HelmVersion is set on helm.version results: the Helm release that
 	// was asked, as it answered.
 	HelmVersion string `json:"-"`
+	// Version is set on workload.version results that compared tags.
+	Version *VersionFacts `json:"-"`
 }
+
+// VersionFacts are what a repository's tags said about a running tag
+// (workload.version). Tags are as the repository writes them.
+type VersionFacts struct {
+	Running string
+	Scope   string // major, minor or patch
+	// Latest is the newest version within the scope (Running when none is
+	// newer); LatestInMajor the newest with the running major; Newest the
+	// newest of the running tag's shape, whatever the scope.
+	Latest, LatestInMajor, Newest string
+	// Newer are the newer versions within the scope, newest first.
+	Newer []string
+}
+
+// Behind reports whether a newer version is within the scope.
+func (v *VersionFacts) Behind() bool { return v != nil && len(v.Newer) > 0 }
 
 // PullFailure is what the kubelet said about a failed pull and what
 // regcheck's own replay met.

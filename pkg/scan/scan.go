@@ -32,6 +32,9 @@ type Options struct {
 	// the node's identity (registry.pull skip NodeCredentials), and its
 	// digest is compared with the user's own credentials.
 	NodeCredentials *NodeCredentials
+	// Newer, when set, reports workload.version (--newer); the Resolver
+	// must be a TagLister too.
+	Newer *Newer
 }
 
 // check is one container waiting for its registry lookup.
@@ -144,6 +147,7 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 		pending.resolve(ctx, opts.Resolver, opts.Concurrency)
 		resolveForeign(ctx, checks, opts)
 	}
+	newer := newerVersions(ctx, checks, opts)
 
 	podsReadable := inv.Readable("pods")
 	for _, ch := range checks {
@@ -156,6 +160,9 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 				d.Remedy = ""
 			}
 			results = append(results, d)
+		}
+		if v, ok := newer[ch]; ok {
+			results = append(results, v)
 		}
 		if ch.node != nil {
 			results = append(results, ch.nodePull())
