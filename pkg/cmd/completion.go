@@ -1,13 +1,11 @@
 package cmd
 
 import (
-	"context"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/printers"
@@ -54,8 +52,15 @@ func registerCompletions(root *cobra.Command, common *CommonOptions) {
 	})
 }
 
-// workloadTypes are offered before a TYPE/NAME argument has its slash.
-var workloadTypes = []string{"deploy/", "sts/", "ds/", "job/", "cronjob/", "rc/", "pod/"}
+// workloadTypes are offered before a TYPE/NAME argument has its slash:
+// each kind's short name, from kube's table of kinds.
+var workloadTypes = func() []string {
+	out := make([]string, 0, len(kube.WorkloadKinds))
+	for _, k := range kube.WorkloadKinds {
+		out = append(out, k.Aliases[0]+"/")
+	}
+	return out
+}()
 
 // completeWorkloads completes TYPE/NAME arguments as kubectl does: the
 // types first, then the names of that type in the namespace.
@@ -77,7 +82,8 @@ func completeWorkloads(common *CommonOptions) func(*cobra.Command, []string, str
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		names, err := workloadNames(c.Context(), client, ns, target.Kind)
+		kind, _ := kube.LookupKind(target.Kind)
+		names, err := kind.Names(c.Context(), client, ns)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -89,71 +95,4 @@ func completeWorkloads(common *CommonOptions) func(*cobra.Command, []string, str
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}
-}
-
-// workloadNames lists the names of one kind of workload in ns.
-func workloadNames(ctx context.Context, client kubernetes.Interface, ns, kind string) ([]string, error) {
-	opts := metav1.ListOptions{}
-	var names []string
-	add := func(meta metav1.ObjectMeta) { names = append(names, meta.Name) }
-	switch kind {
-	case kube.KindDeployment:
-		l, err := client.AppsV1().Deployments(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range l.Items {
-			add(o.ObjectMeta)
-		}
-	case kube.KindStatefulSet:
-		l, err := client.AppsV1().StatefulSets(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range l.Items {
-			add(o.ObjectMeta)
-		}
-	case kube.KindDaemonSet:
-		l, err := client.AppsV1().DaemonSets(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range l.Items {
-			add(o.ObjectMeta)
-		}
-	case kube.KindJob:
-		l, err := client.BatchV1().Jobs(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range l.Items {
-			add(o.ObjectMeta)
-		}
-	case kube.KindCronJob:
-		l, err := client.BatchV1().CronJobs(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range l.Items {
-			add(o.ObjectMeta)
-		}
-	case kube.KindReplicationController:
-		l, err := client.CoreV1().ReplicationControllers(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range l.Items {
-			add(o.ObjectMeta)
-		}
-	case kube.KindPod:
-		l, err := client.CoreV1().Pods(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range l.Items {
-			add(o.ObjectMeta)
-		}
-	}
-	sort.Strings(names)
-	return names, nil
 }

@@ -24,20 +24,6 @@ func (r Resource) String() string { return r.Kind + "/" + r.Name }
 // Target is the scan target that selects this resource.
 func (r Resource) Target() kube.Target { return kube.Target{Kind: r.Kind, Name: r.Name} }
 
-// workloadGroups are the kinds regcheck scans and the API groups they
-// live in: a custom resource that happens to be called "Deployment" in
-// another group is not one.
-var workloadGroups = map[string][]string{
-	kube.KindDeployment:            {"apps", "extensions"},
-	kube.KindStatefulSet:           {"apps"},
-	kube.KindDaemonSet:             {"apps", "extensions"},
-	kube.KindReplicaSet:            {"apps", "extensions"},
-	kube.KindJob:                   {"batch"},
-	kube.KindCronJob:               {"batch"},
-	kube.KindReplicationController: {""},
-	kube.KindPod:                   {""},
-}
-
 // header is all regcheck reads of a manifest document. Parsing nothing
 // more keeps a chart's odd resources (CRDs, big ConfigMaps) from mattering.
 type header struct {
@@ -98,10 +84,8 @@ func isWorkload(apiVersion, kind string) bool {
 	if g, _, ok := strings.Cut(apiVersion, "/"); ok {
 		group = g
 	}
-	for _, want := range workloadGroups[kind] {
-		if group == want {
-			return true
-		}
-	}
-	return false
+	// kube's table of kinds says which API groups each kind lives in: a
+	// custom resource called "Deployment" in another group is not one.
+	k, ok := kube.LookupKind(kind)
+	return ok && k.InManifestGroup(group)
 }

@@ -41,61 +41,51 @@ type lister struct {
 // listers are the namespaced resources Collect reads, one LIST each.
 var listers = []lister{
 	{"pods", nil, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		items, err := listAll[corev1.Pod](ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return c.CoreV1().Pods(ns).List(ctx, opts)
-		})
+		items, err := listAll[corev1.Pod](ctx, opts, listerOf(KindPod, c, ns))
 		o.pods = items
 		return err
 	}},
 	{"replicasets", []string{KindDeployment, KindReplicaSet}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		items, err := listAll[appsv1.ReplicaSet](ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return c.AppsV1().ReplicaSets(ns).List(ctx, opts)
-		})
+		items, err := listAll[appsv1.ReplicaSet](ctx, opts, listerOf(KindReplicaSet, c, ns))
 		o.replicaSets = items
 		return err
 	}},
 	{"deployments", []string{KindDeployment}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		items, err := listAll[appsv1.Deployment](ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return c.AppsV1().Deployments(ns).List(ctx, opts)
-		})
+		items, err := listAll[appsv1.Deployment](ctx, opts, listerOf(KindDeployment, c, ns))
 		o.deployments = items
 		return err
 	}},
 	{"statefulsets", []string{KindStatefulSet}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		items, err := listAll[appsv1.StatefulSet](ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return c.AppsV1().StatefulSets(ns).List(ctx, opts)
-		})
+		items, err := listAll[appsv1.StatefulSet](ctx, opts, listerOf(KindStatefulSet, c, ns))
 		o.statefulSets = items
 		return err
 	}},
 	{"daemonsets", []string{KindDaemonSet}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		items, err := listAll[appsv1.DaemonSet](ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return c.AppsV1().DaemonSets(ns).List(ctx, opts)
-		})
+		items, err := listAll[appsv1.DaemonSet](ctx, opts, listerOf(KindDaemonSet, c, ns))
 		o.daemonSets = items
 		return err
 	}},
 	{"jobs", []string{KindJob, KindCronJob}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		items, err := listAll[batchv1.Job](ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return c.BatchV1().Jobs(ns).List(ctx, opts)
-		})
+		items, err := listAll[batchv1.Job](ctx, opts, listerOf(KindJob, c, ns))
 		o.jobs = items
 		return err
 	}},
 	{"cronjobs", []string{KindCronJob}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		items, err := listAll[batchv1.CronJob](ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return c.BatchV1().CronJobs(ns).List(ctx, opts)
-		})
+		items, err := listAll[batchv1.CronJob](ctx, opts, listerOf(KindCronJob, c, ns))
 		o.cronJobs = items
 		return err
 	}},
 	{"replicationcontrollers", []string{KindReplicationController}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		items, err := listAll[corev1.ReplicationController](ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return c.CoreV1().ReplicationControllers(ns).List(ctx, opts)
-		})
+		items, err := listAll[corev1.ReplicationController](ctx, opts, listerOf(KindReplicationController, c, ns))
 		o.rcs = items
 		return err
 	}},
+}
+
+// listerOf is the table's LIST of kind in ns.
+func listerOf(kind string, c kubernetes.Interface, ns string) func(context.Context, metav1.ListOptions) (runtime.Object, error) {
+	k, _ := LookupKind(kind)
+	return k.Lister(c, ns)
 }
 
 // Collect reads the selected workloads with one paginated LIST per

@@ -49,16 +49,11 @@ func (t Target) String() string {
 	return t.Kind + "/" + t.Name
 }
 
-// kindResources is the resource each kind is listed as.
-var kindResources = map[string]string{
-	KindDeployment: "deployments", KindStatefulSet: "statefulsets", KindDaemonSet: "daemonsets", KindReplicaSet: "replicasets",
-	KindJob: "jobs", KindCronJob: "cronjobs", KindReplicationController: "replicationcontrollers", KindPod: "pods",
-}
-
 // notFound is the API server's NotFound for a named target, as `kubectl
 // get deploy/web` meets it: deployments.apps "web" not found.
 func (t Target) notFound() error {
-	return apierrors.NewNotFound(schema.GroupResource{Group: kindGroups[t.Kind], Resource: kindResources[t.Kind]}, t.Name)
+	k, _ := LookupKind(t.Kind)
+	return apierrors.NewNotFound(schema.GroupResource{Group: k.Group, Resource: k.Resource}, t.Name)
 }
 
 // missingTargets are the named targets no workload in ws answers to, among
@@ -67,7 +62,8 @@ func (t Target) notFound() error {
 func missingTargets(targets []Target, ws []Workload, inv *Inventory) []error {
 	var out []error
 	for _, t := range targets {
-		if t.Name == "" || !inv.Readable(kindResources[t.Kind]) {
+		k, _ := LookupKind(t.Kind)
+		if t.Name == "" || !inv.Readable(k.Resource) {
 			continue
 		}
 		found := false
@@ -84,26 +80,6 @@ func missingTargets(targets []Target, ws []Workload, inv *Inventory) []error {
 	return out
 }
 
-// kindAliases maps kubectl's resource names, plurals and short names to kinds.
-var kindAliases = map[string]string{
-	"deploy": KindDeployment, "deployment": KindDeployment, "deployments": KindDeployment,
-	"sts": KindStatefulSet, "statefulset": KindStatefulSet, "statefulsets": KindStatefulSet,
-	"ds": KindDaemonSet, "daemonset": KindDaemonSet, "daemonsets": KindDaemonSet,
-	"rs": KindReplicaSet, "replicaset": KindReplicaSet, "replicasets": KindReplicaSet,
-	"job": KindJob, "jobs": KindJob,
-	"cj": KindCronJob, "cronjob": KindCronJob, "cronjobs": KindCronJob,
-	"rc": KindReplicationController, "replicationcontroller": KindReplicationController, "replicationcontrollers": KindReplicationController,
-	"po": KindPod, "pod": KindPod, "pods": KindPod,
-}
-
-// kindGroups is the API group of each kind, accepted as a suffix
-// ("deployments.apps/web") the way kubectl accepts it.
-var kindGroups = map[string]string{
-	KindDeployment: "apps", KindStatefulSet: "apps", KindDaemonSet: "apps", KindReplicaSet: "apps",
-	KindJob: "batch", KindCronJob: "batch",
-	KindReplicationController: "", KindPod: "",
-}
-
 // ParseTarget parses TYPE or TYPE/NAME as kubectl does: short names
 // (deploy, sts, ds, rs, cj, rc, po), singulars, plurals, kind names in any
 // case and an optional API group suffix (deployments.apps/web).
@@ -117,14 +93,14 @@ func ParseTarget(s string) (Target, error) {
 	if resource, g, ok := strings.Cut(typ, "."); ok {
 		typ, group = resource, g
 	}
-	kind, ok := kindAliases[typ]
+	k, ok := kindsByName[typ]
 	if !ok {
 		return Target{}, fmt.Errorf("unsupported workload type %q in %q: want deploy, sts, ds, rs, job, cronjob, rc or pod", typ, s)
 	}
-	if group != "" && group != kindGroups[kind] && !(group == "core" && kindGroups[kind] == "") {
-		return Target{}, fmt.Errorf("unsupported workload type %q: %s is not in API group %q", s, kind, group)
+	if group != "" && group != k.Group && !(group == "core" && k.Group == "") {
+		return Target{}, fmt.Errorf("unsupported workload type %q: %s is not in API group %q", s, k.Kind, group)
 	}
-	return Target{Kind: kind, Name: name}, nil
+	return Target{Kind: k.Kind, Name: name}, nil
 }
 
 // ParseTargets parses each positional argument with ParseTarget.
