@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -61,12 +59,8 @@ func (d *run) readSettings(ctx context.Context, inv *kube.Inventory) []subject {
 	var out []subject
 	for i := range inv.Workloads {
 		w := &inv.Workloads[i]
-		spec, err := d.podSpec(ctx, w)
-		if err != nil || spec == nil {
-			continue
-		}
-		containers := append(append([]corev1.Container(nil), spec.InitContainers...), spec.Containers...)
-		for _, c := range containers {
+		// The template's env travels in the inventory: no GET per workload.
+		for _, c := range w.Containers {
 			base := report.Result{Namespace: w.Namespace, Workload: w.ID(), Container: c.Name}
 			for _, s := range envSettings(ctx, c, w.Namespace, cms) {
 				switch classify(s.name, s.value) {
@@ -92,7 +86,7 @@ func (d *run) settingSubject(base report.Result, s setting) subject {
 // setting is one name/value a container is configured with.
 type setting struct{ name, value, from string }
 
-func envSettings(ctx context.Context, c corev1.Container, ns string, cms *configMaps) []setting {
+func envSettings(ctx context.Context, c kube.Container, ns string, cms *configMaps) []setting {
 	var out []setting
 	for _, ef := range c.EnvFrom {
 		if ef.ConfigMapRef == nil {
@@ -154,61 +148,4 @@ func shortErr(err error) string {
 		s = s[:160] + "…"
 	}
 	return s
-}
-
-// podSpec reads the pod template of w (a GET of its controller), or of
-// one of its pods when the controller is unknown or could not be read.
-func (d *run) podSpec(ctx context.Context, w *kube.Workload) (*corev1.PodSpec, error) {
-	c, ns, get := d.deps.Kube, w.Namespace, metav1.GetOptions{}
-	if !w.Inferred {
-		switch w.Kind {
-		case kube.KindDeployment:
-			o, err := c.AppsV1().Deployments(ns).Get(ctx, w.Name, get)
-			return specOr(o, err, func(o *appsv1.Deployment) *corev1.PodSpec { return &o.Spec.Template.Spec })
-		case kube.KindStatefulSet:
-			o, err := c.AppsV1().StatefulSets(ns).Get(ctx, w.Name, get)
-			return specOr(o, err, func(o *appsv1.StatefulSet) *corev1.PodSpec { return &o.Spec.Template.Spec })
-		case kube.KindDaemonSet:
-			o, err := c.AppsV1().DaemonSets(ns).Get(ctx, w.Name, get)
-			return specOr(o, err, func(o *appsv1.DaemonSet) *corev1.PodSpec { return &o.Spec.Template.Spec })
-		case kube.KindReplicaSet:
-			o, err := c.AppsV1().ReplicaSets(ns).Get(ctx, w.Name, get)
-			return specOr(o, err, func(o *appsv1.ReplicaSet) *corev1.PodSpec { return &o.Spec.Template.Spec })
-		case kube.KindJob:
-			o, err := c.BatchV1().Jobs(ns).Get(ctx, w.Name, get)
-			if err == nil {
-				return &o.Spec.Template.Spec, nil
-			}
-		case kube.KindCronJob:
-			o, err := c.BatchV1().CronJobs(ns).Get(ctx, w.Name, get)
-			if err == nil {
-				return &o.Spec.JobTemplate.Spec.Template.Spec, nil
-			}
-		case kube.KindReplicationController:
-			o, err := c.CoreV1().ReplicationControllers(ns).Get(ctx, w.Name, get)
-			if err == nil && o.Spec.Template != nil {
-				return &o.Spec.Template.Spec, nil
-			}
-		case kube.KindPod:
-			o, err := c.CoreV1().Pods(ns).Get(ctx, w.Name, get)
-			if err == nil {
-				return &o.Spec, nil
-			}
-		}
-	}
-	if len(w.Pods) == 0 {
-		return nil, nil
-	}
-	o, err := c.CoreV1().Pods(ns).Get(ctx, w.Pods[0].Name, get)
-	if err != nil {
-		return nil, err
-	}
-	return &o.Spec, nil
-}
-
-func specOr[T any](o *T, err error, spec func(*T) *corev1.PodSpec) (*corev1.PodSpec, error) {
-	if err != nil {
-		return nil, err
-	}
-	return spec(o), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -121,7 +122,7 @@ func TestCollectOwnership(t *testing.T) {
 		{Name: "init", Image: "busybox:1.36", PullPolicy: corev1.PullIfNotPresent, Init: true},
 		{Name: "app", Image: "example.com/app:2", PullPolicy: corev1.PullIfNotPresent},
 	}
-	if !slices.Equal(web.Containers, wantContainers) {
+	if !reflect.DeepEqual(web.Containers, wantContainers) {
 		t.Errorf("containers = %+v, want %+v (the Deployment's template, not a ReplicaSet's)", web.Containers, wantContainers)
 	}
 	if web.ServiceAccountName != "default" {

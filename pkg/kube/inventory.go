@@ -92,6 +92,11 @@ type Container struct {
 	PullPolicy corev1.PullPolicy
 	Init       bool
 	Ephemeral  bool
+	// Env and EnvFrom are the template's, as written (never resolved, never
+	// a Secret's values): the doctor reads image and registry settings
+	// from them without a GET per workload.
+	Env     []corev1.EnvVar
+	EnvFrom []corev1.EnvFromSource
 }
 
 // Pod is one pod of a workload.

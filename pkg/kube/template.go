@@ -16,10 +16,10 @@ const (
 func templateOf(w *Workload, spec *corev1.PodSpec) {
 	w.Containers = w.Containers[:0]
 	for _, c := range spec.InitContainers {
-		w.Containers = append(w.Containers, containerOf(c.Name, c.Image, c.ImagePullPolicy, true))
+		w.Containers = append(w.Containers, containerOf(&c, true))
 	}
 	for _, c := range spec.Containers {
-		w.Containers = append(w.Containers, containerOf(c.Name, c.Image, c.ImagePullPolicy, false))
+		w.Containers = append(w.Containers, containerOf(&c, false))
 	}
 	w.ImagePullSecrets = secretNames(spec.ImagePullSecrets)
 	w.ServiceAccountName = spec.ServiceAccountName
@@ -29,11 +29,12 @@ func templateOf(w *Workload, spec *corev1.PodSpec) {
 	w.NodeSelector = spec.NodeSelector
 }
 
-func containerOf(name, image string, policy corev1.PullPolicy, init bool) Container {
+func containerOf(c *corev1.Container, init bool) Container {
+	policy := c.ImagePullPolicy
 	if policy == "" {
-		policy = DefaultPullPolicy(image)
+		policy = DefaultPullPolicy(c.Image)
 	}
-	return Container{Name: name, Image: image, PullPolicy: policy, Init: init}
+	return Container{Name: c.Name, Image: c.Image, PullPolicy: policy, Init: init, Env: c.Env, EnvFrom: c.EnvFrom}
 }
 
 func secretNames(refs []corev1.LocalObjectReference) []string {
@@ -110,7 +111,7 @@ func podOf(p *corev1.Pod) Pod {
 	add(p.Status.ContainerStatuses, false, false)
 	add(p.Status.EphemeralContainerStatuses, false, true)
 	for _, e := range p.Spec.EphemeralContainers {
-		c := containerOf(e.Name, e.Image, e.ImagePullPolicy, false)
+		c := containerOf((*corev1.Container)(&e.EphemeralContainerCommon), false)
 		c.Ephemeral = true
 		out.Ephemeral = append(out.Ephemeral, c)
 	}
