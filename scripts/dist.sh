@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the release archives into dist/: one kubectl-regcheck binary per
-# OS/arch with the LICENSE, as
+# OS/arch with the LICENSE and a Helm plugin.yaml, as
 #   kubectl-regcheck_${RELEASE_VERSION}_${os}_${arch}.tar.gz
 # (the name scripts/helm-plugin-install.sh downloads and the krew manifest
-# points at), plus dist/checksums.txt in sha256sum's format ("HASH  FILENAME").
+# points at; krew takes the binary and LICENSE from it, Helm the whole
+# archive: `helm plugin install URL`), plus dist/checksums.txt in sha256sum's format ("HASH  FILENAME").
 #
 # Reproducible: two runs on the same tree give identical bytes. The binary is
 # built with -trimpath and no VCS stamp (version and commit come from
@@ -40,6 +41,18 @@ if [[ $version =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] && [ "${version#v}" != "$release"
   exit 1
 fi
 
+# archive_plugin_yaml OS ARCH EXE prints the plugin.yaml of one release
+# archive: the repository's name, version, usage and description, and a
+# command for the binary next to it. No hooks: the binary is already there,
+# so every Helm installs it from the archive URL, including the releases
+# before 3.18 that refuse the repository plugin.yaml's platformHooks.
+archive_plugin_yaml() {
+  local sep=/
+  if [ "$1" = windows ]; then sep='\\'; fi
+  sed '/^platformCommand:/,$d' plugin.yaml
+  printf 'platformCommand:\n  - os: %s\n    arch: %s\n    command: "$HELM_PLUGIN_DIR%s%s"\n' "$1" "$2" "$sep" "$3"
+}
+
 # Binaries are staged under .cache/ so they survive between runs: go build
 # skips the link when the existing output already has the right build ID,
 # which makes a repeated `make dist` take seconds instead of six links.
@@ -61,14 +74,15 @@ for p in $platforms; do
   GOOS=$os GOARCH=$arch CGO_ENABLED=0 go build -trimpath -buildvcs=false \
     -ldflags "$ldflags" -o "$dir/$exe" ./cmd/kubectl-regcheck
   cp LICENSE "$dir/LICENSE"
+  archive_plugin_yaml "$os" "$arch" "$exe" >"$dir/plugin.yaml"
   # Modes fixed here, not left to the umask of whoever runs the build.
   chmod 0755 "$dir/$exe"
-  chmod 0644 "$dir/LICENSE"
+  chmod 0644 "$dir/LICENSE" "$dir/plugin.yaml"
 
   archive="kubectl-regcheck_${release}_${os}_${arch}.tar.gz"
   # ustar: no PAX headers, which would carry atime/ctime.
   tar --create --format=ustar --sort=name --mtime="@$epoch" \
-    --owner=0 --group=0 --numeric-owner -C "$dir" LICENSE "$exe" |
+    --owner=0 --group=0 --numeric-owner -C "$dir" LICENSE "$exe" plugin.yaml |
     gzip -9 -n >"$out/$archive.tmp"
   mv "$out/$archive.tmp" "$out/$archive"
   echo "dist: $archive ($((SECONDS - start))s)" >&2

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -163,6 +165,70 @@ func TestPackaging(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(root, "plugin.yaml")); err != nil {
 				t.Errorf("uninstall touched the repository: %v", err)
 			}
+		})
+	}
+}
+
+// TestHelmPluginArchive installs the release archive as a Helm plugin from
+// its URL (served on loopback, as a release page serves it) with Helm 3,
+// Helm 4 and, with REGCHECK_E2E_HELM314=1, Helm v3.14.4: the archive's
+// plugin.yaml has no hooks, so even a Helm that refuses the repository's
+// platformHooks installs it.
+func TestHelmPluginArchive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: builds release archives, runs real helm")
+	}
+	root, err := env.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools, err := env.Tools()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptools := packagingTools(t, root)
+	packagingEnsureDist(t, root)
+	archive := packagingArchive(t, root, runtime.GOOS, runtime.GOARCH)
+	srv := httptest.NewServer(http.FileServer(http.Dir(filepath.Dir(archive))))
+	t.Cleanup(srv.Close)
+	url := srv.URL + "/" + filepath.Base(archive)
+	sb := newPackagingSandbox(t, tools.Kubectl, ptools)
+
+	helms := []struct {
+		name, bin string
+		install   []string
+	}{
+		{"helm3", tools.Helm, nil},
+		// Helm 4 verifies plugin signatures by default; the release
+		// publishes no .prov, so the user says --verify=false (README).
+		{"helm4", ptools.helm4, []string{"--verify=false"}},
+	}
+	if os.Getenv("REGCHECK_E2E_HELM314") != "" {
+		helms = append(helms, struct {
+			name, bin string
+			install   []string
+		}{"helm314", helm314(t, root), nil})
+	}
+	for _, h := range helms {
+		t.Run(h.name, func(t *testing.T) {
+			helmHome := filepath.Join(sb.dir, "archive-"+h.name)
+			extra := []string{
+				"HELM_CACHE_HOME=" + filepath.Join(helmHome, "cache"),
+				"HELM_CONFIG_HOME=" + filepath.Join(helmHome, "config"),
+				"HELM_DATA_HOME=" + filepath.Join(helmHome, "data"),
+			}
+			run := func(args ...string) string { return sb.runEnv(t, extra, h.bin, args...) }
+			run(append([]string{"plugin", "install", url}, h.install...)...)
+			if !packagingListed(run("plugin", "list")) {
+				t.Fatalf("%s plugin list does not show regcheck", h.name)
+			}
+			if out := run("regcheck", "version"); !strings.HasPrefix(out, "regcheck ") {
+				t.Errorf("%s regcheck version printed %q", h.name, out)
+			}
+			if out := run("regcheck", "pull-auth", "--help"); !strings.Contains(out, "helm regcheck pull-auth") {
+				t.Errorf("%s regcheck pull-auth --help does not say helm regcheck pull-auth:\n%s", h.name, out)
+			}
+			run("plugin", "uninstall", "regcheck")
 		})
 	}
 }
