@@ -75,6 +75,10 @@ type Problem struct {
 	Reason  report.Reason // IncompleteCredentials, MalformedCredentials, CredentialsUnreadable
 	Message string        // one line, never a secret
 	Remedy  string
+	// FailsPulls: the kubelet cannot decode this pull secret, so it fails
+	// every image pull of a pod that names it before asking any registry
+	// (its node keyring and credential providers unused too).
+	FailsPulls bool
 
 	// missing is the path of a config file the user named that does not
 	// exist: its remedy is the path first, a login second.
@@ -90,6 +94,8 @@ type Lookup struct {
 	// Halted is true when a credential helper failed for the host: Docker
 	// and Helm stop there, with no later source and no anonymous request,
 	// so the lookup stops there too (Credentials holds what came before).
+	// Also when a pull secret fails every pull (Problem.FailsPulls): the
+	// kubelet asks no registry then.
 	Halted bool
 }
 

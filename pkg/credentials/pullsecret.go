@@ -21,15 +21,22 @@ import (
 // "auth" that is not base64 exactly as written (a stray space), one without
 // a colon, or a field of the wrong JSON type (an "email" that is a number)
 // fails the decoding of the whole payload, and MakeDockerKeyring then fails
-// for every pull secret of the pod. So when the kubelet would reject the
-// payload, rejected is true, no entry comes back, and the one problem says
-// why; the caller drops the pod's other secrets too. Otherwise the entries
-// and problems are ParseDockerConfigJSON's or ParseDockerCfg's.
+// for the pod. The kubelet does not go on without the secret: its image
+// manager returns that error before any pull (pkg/kubelet/images
+// image_manager.go, makeLookupPullCredentialsFunc), so no image of the pod
+// is pulled, from any registry, and its containers wait with the decoding
+// error as their reason (seen on the real kubelet 1.37: "illegal base64
+// data at input byte 12"). So when the kubelet would reject the payload,
+// rejected is true, no entry comes back, and the one problem says why,
+// FailsPulls set. Otherwise the entries and problems are
+// ParseDockerConfigJSON's or ParseDockerCfg's.
 func ParsePullSecret(data []byte, legacy bool, source string) (entries []Entry, problems []Problem, rejected bool) {
 	if fault, key := kubeletRejects(data, legacy); fault != "" {
-		return nil, []Problem{newProblem(source, key, report.ReasonMalformedCredentials, fmt.Sprintf(
-			"%s %s; the kubelet decodes a pull secret whole, so it uses neither this secret nor the pod's other pull secrets",
-			source, fault))}, true
+		p := newProblem(source, key, report.ReasonMalformedCredentials, fmt.Sprintf(
+			"%s %s; the kubelet decodes a pull secret whole and fails every image pull of a pod that names it, before asking any registry (the pod waits with the decoding error as its reason)",
+			source, fault))
+		p.FailsPulls = true
+		return nil, []Problem{p}, true
 	}
 	if legacy {
 		entries, problems = ParseDockerCfg(data, source)

@@ -46,7 +46,7 @@ func TestParsePullSecretAsTheKubelet(t *testing.T) {
 			if len(entries) != 0 || len(problems) != 1 || problems[0].Reason != report.ReasonMalformedCredentials || problems[0].Source != src {
 				t.Fatalf("want no entry and one MalformedCredentials on %s: %d entries, %+v", src, len(entries), problems)
 			}
-			if !strings.Contains(problems[0].Message, tt.says) || !strings.Contains(problems[0].Message, "other pull secrets") {
+			if !strings.Contains(problems[0].Message, tt.says) || !strings.Contains(problems[0].Message, "fails every image pull") || !problems[0].FailsPulls {
 				t.Errorf("message %q does not say %q and the consequence", problems[0].Message, tt.says)
 			}
 		})

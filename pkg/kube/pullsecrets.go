@@ -105,7 +105,8 @@ func (r *PullSecretReader) PullSecrets(ctx context.Context, namespace, serviceAc
 	}
 	if kubeletFails {
 		// The kubelet's MakeDockerKeyring fails on one undecodable secret,
-		// and with it the lookup for the whole pod: no secret is used.
+		// and with it every pull of the pod, before any registry is
+		// asked (the problem's FailsPulls): no secret is used.
 		out.Entries = nil
 	}
 	return out, nil

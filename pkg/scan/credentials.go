@@ -44,6 +44,9 @@ type pullCreds struct {
 	missing []string
 	// malformedSecret: a secret it names cannot be used as it is.
 	malformedSecret bool
+	// undecodable: the secrets it names that the kubelet cannot decode,
+	// so it fails every pull of the pod (credentials.Problem.FailsPulls).
+	undecodable []credentials.Problem
 }
 
 func (p pullCreds) lookup(ref imageref.Reference) []credentials.Credential {
@@ -147,6 +150,9 @@ func (c *credentialCache) get(ctx context.Context, w *kube.Workload) pullCreds {
 			}
 		case report.ReasonMalformedCredentials:
 			pc.malformedSecret = true
+			if p.FailsPulls {
+				pc.undecodable = append(pc.undecodable, p)
+			}
 		}
 		c.report(w.Namespace, p)
 	}

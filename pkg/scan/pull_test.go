@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
@@ -188,5 +189,43 @@ func TestPullReplayCostsNoRequest(t *testing.T) {
 	}
 	if n := r.calls.Load(); n != 1 {
 		t.Errorf("registry lookups = %d, want the scan's one", n)
+	}
+}
+
+// TestUndecodableSecretFailsEveryPull: a pull secret the kubelet cannot
+// decode fails the pod's pulls before any registry is asked (the real
+// kubelet 1.37 leaves the container waiting with "illegal base64 data at
+// input byte 12", even for an image anyone may pull): registry.pull fail
+// MalformedCredentials naming the secret, no lookup, whatever the
+// registry would have said.
+func TestUndecodableSecretFailsEveryPull(t *testing.T) {
+	const kubeletWords = "illegal base64 data at input byte 12"
+	bad := credentials.Problem{Source: "secret/prod/spaced", Reason: report.ReasonMalformedCredentials, Message: "undecodable",
+		Remedy: "re-create the secret", FailsPulls: true}
+	w := deploy("web", appRef, corev1.PullIfNotPresent, waitingPod("web-1", "n1", kubeletWords, kubeletWords))
+	w.ImagePullSecrets = []string{"regcred", "spaced"}
+	r := resolver() // appRef resolves anonymously: the registry would serve it
+	inv := &kube.Inventory{Workloads: []kube.Workload{w}}
+	results := Run(context.Background(), inv, staticCreds(nil, bad), Options{Resolver: r})
+	var pull *report.Result
+	for i, res := range results {
+		switch res.Check {
+		case report.CheckRegistryPull:
+			pull = &results[i]
+		case report.CheckWorkloadDigest, report.CheckWorkloadPull:
+			t.Errorf("unexpected %s %s: %s", res.Check, res.Reason, res.Message)
+		}
+	}
+	if pull == nil {
+		t.Fatalf("no registry.pull result: %+v", results)
+	}
+	if pull.Status != report.StatusFail || pull.Reason != report.ReasonMalformedCredentials || pull.CredentialSource != bad.Source || pull.Remedy != bad.Remedy {
+		t.Errorf("registry.pull = %s/%s from %q, remedy %q: %s", pull.Status, pull.Reason, pull.CredentialSource, pull.Remedy, pull.Message)
+	}
+	if pull.Evidence["kubeletReason"] != kubeletWords {
+		t.Errorf("evidence %v does not quote the kubelet's reason", pull.Evidence)
+	}
+	if n := r.calls.Load(); n != 0 {
+		t.Errorf("%d registry lookups: the kubelet asks none", n)
 	}
 }

@@ -106,6 +106,15 @@ func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Op
 				continue
 			}
 			base.Registry, base.Repository = ref.Registry, ref.Repository
+			if len(pc.undecodable) > 0 {
+				// The kubelet fails this pull before asking any registry:
+				// no lookup, no node credentials, nothing to replay.
+				results = append(results, undecodablePull(base, w, c, pc.undecodable))
+				if r, ok := pullPolicy(base, w, c, ref); ok {
+					results = append(results, r)
+				}
+				continue
+			}
 			ch := &check{w: w, c: c, ref: ref, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret, missing: pc.missing, malformedSecret: pc.malformedSecret, pc: pc}
 			secrets := pc.lookup(ref)
 			ch.node = chain.match(ref, w, secrets)
