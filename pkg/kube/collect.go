@@ -328,11 +328,19 @@ func inNamespace(ns string) string {
 // (creds). A LIST that fails is a Note in the scan's words, never the raw
 // client error; consequence says what the caller loses without it.
 func NodeProviderIDs(ctx context.Context, client kubernetes.Interface, consequence string) (map[string]string, *Note) {
+	_, ids, note := Nodes(ctx, client, consequence)
+	return ids, note
+}
+
+// Nodes reads every node's platform and spec.providerID with one
+// paginated LIST; a LIST that fails is a Note in the scan's words, with
+// consequence saying what is then unknown.
+func Nodes(ctx context.Context, client kubernetes.Interface, consequence string) (map[string]Platform, map[string]string, *Note) {
 	start := time.Now()
-	_, ids, err := listNodes(ctx, client)
+	platforms, ids, err := listNodes(ctx, client)
 	if err == nil {
-		return ids, nil
+		return platforms, ids, nil
 	}
 	c := classify(ctx, err, "nodes", "", time.Since(start))
-	return nil, &Note{Resource: "nodes", Reason: c.reason, Message: "nodes " + c.why + "; " + consequence, Remedy: c.remedy, HTTPStatus: c.status}
+	return nil, nil, &Note{Resource: "nodes", Reason: c.reason, Message: "nodes " + c.why + "; " + consequence, Remedy: c.remedy, HTTPStatus: c.status}
 }
