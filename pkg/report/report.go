@@ -75,6 +75,9 @@ const (
 	// CheckWorkloadVersion (with --newer) is whether a newer version of
 	// the running tag is in its repository (SPEC "Newer versions").
 	CheckWorkloadVersion Check = "workload.version"
+	// CheckImagePlatform (verify, with a cluster) is an index checked
+	// against the platforms of the cluster's nodes. An addition to SPEC.
+	CheckImagePlatform Check = "image.platform"
 )
 
 // Reason is the one word that explains a status, the same in every format.
@@ -140,6 +143,9 @@ const (
 	// ReasonNotAVersion (workload.version, skip): the running tag is not a
 	// version (latest, stable, a commit hash) or there is no tag.
 	ReasonNotAVersion Reason = "NotAVersion"
+	// ReasonPlatformNotInIndex (image.platform, fail): some node of the
+	// cluster runs a platform the image's index has no image for.
+	ReasonPlatformNotInIndex Reason = "PlatformNotInIndex"
 )
 
 // Evidence is what a person needs to trust a result: HTTP statuses,

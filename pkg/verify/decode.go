@@ -25,6 +25,8 @@ type Manifest struct {
 	// ImageLines maps a container to the line of its image: (list, name),
 	// list being containers, initContainers or ephemeralContainers.
 	ImageLines map[ContainerKey]int
+	// SecretLines maps an imagePullSecrets name to its line.
+	SecretLines map[string]int
 	// Source is set for rendered charts: the template file Helm's
 	// "# Source:" comment names; File is then the chart.
 	Source string
@@ -115,7 +117,7 @@ func Decode(inputs []Input, namespace string) (*Decoded, error) {
 		}
 		m := Manifest{Workload: w, File: info.Source}
 		if pos != nil {
-			m.Line, m.ImageLines = pos.line, pos.images
+			m.Line, m.ImageLines, m.SecretLines = pos.line, pos.images, pos.secrets
 		}
 		out.Manifests = append(out.Manifests, m)
 	}

@@ -19,8 +19,9 @@ import (
 
 // object is one object's position: its own line and its images' lines.
 type object struct {
-	line   int
-	images map[ContainerKey]int
+	line    int
+	images  map[ContainerKey]int
+	secrets map[string]int // imagePullSecrets names
 }
 
 // positions are the objects of one input in document order, by identity,
@@ -70,8 +71,8 @@ func (p *positions) add(m *yaml.Node) {
 	}
 	meta := get(m, "metadata")
 	id := identity(scalar(get(m, "apiVersion")), kind, scalar(get(meta, "namespace")), scalar(get(meta, "name")))
-	o := &object{line: m.Line, images: map[ContainerKey]int{}}
-	containers(m, o.images)
+	o := &object{line: m.Line, images: map[ContainerKey]int{}, secrets: map[string]int{}}
+	containers(m, o)
 	p.byID[id] = append(p.byID[id], o)
 }
 
@@ -91,8 +92,8 @@ func (p *positions) take(u *unstructured.Unstructured) *object {
 
 // containers finds the container lists anywhere under n (a workload has
 // one pod template, wherever its kind keeps it) and records the line of
-// each container's image.
-func containers(n *yaml.Node, into map[ContainerKey]int) {
+// each container's image, and of each imagePullSecrets name.
+func containers(n *yaml.Node, into *object) {
 	switch n.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -102,7 +103,16 @@ func containers(n *yaml.Node, into map[ContainerKey]int) {
 				if v.Kind == yaml.SequenceNode {
 					for _, c := range v.Content {
 						if img := get(c, "image"); img != nil {
-							into[ContainerKey{k.Value, scalar(get(c, "name"))}] = img.Line
+							into.images[ContainerKey{k.Value, scalar(get(c, "name"))}] = img.Line
+						}
+					}
+					continue
+				}
+			case "imagePullSecrets":
+				if v.Kind == yaml.SequenceNode {
+					for _, ref := range v.Content {
+						if name := get(ref, "name"); name != nil {
+							into.secrets[name.Value] = name.Line
 						}
 					}
 					continue

@@ -15,7 +15,9 @@ import (
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
+	"github.com/regcheck/regcheck/pkg/nodecreds"
 	"github.com/regcheck/regcheck/pkg/probe"
+	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 	"github.com/regcheck/regcheck/pkg/scan"
@@ -35,6 +37,14 @@ type Credentials struct {
 	// Results are results about the credentials themselves (a pull secret
 	// the template names that does not exist), reported once per key.
 	Results []report.Result
+	// Node is the kubelet's credential provider that serves the image
+	// when no pull secret does: the pull is the node's, never probed.
+	Node *nodecreds.Match
+}
+
+// Resolver expands what a reference points to (an index's platforms).
+type Resolver interface {
+	Resolve(ctx context.Context, ref imageref.Reference, creds []credentials.Credential) (registry.Resolution, error)
 }
 
 // CredentialFunc finds the credentials for an image of m.
@@ -48,6 +58,10 @@ type Options struct {
 	Credentials CredentialFunc
 	// Concurrency bounds the probes in flight (default 4).
 	Concurrency int
+	// Platforms are those the cluster's nodes run; with Resolver, every
+	// index that resolves is checked to serve each (image.platform).
+	Platforms []kube.Platform
+	Resolver  Resolver
 }
 
 // container is one container of one manifest, with what its checks need.
@@ -57,14 +71,17 @@ type container struct {
 	base  report.Result
 	ref   imageref.Reference
 	probe *probed
+	node  *nodecreds.Match
 }
 
 // probed is one probe, shared by every container with the same image and
 // credentials.
 type probed struct {
-	target  probe.Target
-	note    string
-	results []report.Result
+	target   probe.Target
+	ref      imageref.Reference
+	note     string
+	results  []report.Result
+	children []kube.Platform // an index's platforms, when read
 }
 
 // Run checks every container of manifests and returns the results in
@@ -107,13 +124,21 @@ func Run(ctx context.Context, manifests []Manifest, opts Options) []report.Resul
 				credsSeen[cr.Key] = true
 				for _, r := range cr.Results {
 					r.File, r.Line = m.File, m.Line
+					// A secret the template names: the line naming it.
+					if name, ok := strings.CutPrefix(r.CredentialSource, "secret/"+m.Namespace+"/"); ok && m.SecretLines[name] != 0 {
+						r.Line = m.SecretLines[name]
+					}
 					results = append(results, r)
 				}
+			}
+			if cr.Node != nil {
+				it.node = cr.Node
+				continue
 			}
 			key := c.Image + "\x00" + cr.Key
 			p, ok := probes[key]
 			if !ok {
-				p = &probed{target: probe.Target{Image: c.Image, Pull: true, Lookup: cr.Lookup, Workload: cr.Workload}, note: cr.Note}
+				p = &probed{target: probe.Target{Image: c.Image, Pull: true, Lookup: cr.Lookup, Workload: cr.Workload}, ref: ref, note: cr.Note}
 				probes[key] = p
 				order = append(order, p)
 			}
@@ -128,9 +153,15 @@ func Run(ctx context.Context, manifests []Manifest, opts Options) []report.Resul
 		ok.Message = it.c.Image + " is a well-formed reference (" + it.ref.String() + ")"
 		ok.Evidence = report.Evidence{"normalized": it.ref.String()}
 		results = append(results, ok)
+		if it.node != nil {
+			results = append(results, nodePull(it.base, it.ref, it.node))
+		}
 		if it.probe != nil {
 			for _, r := range it.probe.results {
 				results = append(results, it.placed(r, it.probe.note))
+			}
+			if len(it.probe.children) > 0 {
+				results = append(results, platformResult(it.base, it.ref, it.probe.children, opts.Platforms))
 			}
 		}
 		if r, ok := scan.PullPolicy(it.base, &it.m.Workload, it.c, it.ref); ok {
@@ -176,9 +207,20 @@ func runProbes(ctx context.Context, opts Options, ps []*probed) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			pulled := false
 			for _, r := range opts.Prober.Check(ctx, p.target) {
 				if r.Check == report.CheckRegistryPull || r.Status != report.StatusPass {
 					p.results = append(p.results, r)
+				}
+				pulled = pulled || (r.Check == report.CheckRegistryPull && r.Status == report.StatusPass)
+			}
+			if pulled && len(opts.Platforms) > 0 && opts.Resolver != nil {
+				// A single-platform manifest names its platform only in
+				// its config blob: only indexes are checked.
+				if res, err := opts.Resolver.Resolve(ctx, p.ref, p.target.Lookup.Credentials); err == nil {
+					for _, c := range res.Children {
+						p.children = append(p.children, kube.Platform{OS: c.OS, Architecture: c.Architecture, Variant: c.Variant})
+					}
 				}
 			}
 		}()

@@ -1,12 +1,18 @@
 package e2e
 
 import (
+	"context"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/regcheck/regcheck/pkg/report"
 	"github.com/regcheck/regcheck/test/e2e/env"
@@ -196,6 +202,105 @@ func TestVerifyManifests(t *testing.T) {
 		}
 		if res := run(t, s, "", "kubectl", verify("-f", "bad.yaml")...); res.Code != 2 || !strings.Contains(res.Stderr, "bad.yaml") {
 			t.Errorf("malformed YAML: exit %d, stderr %q", res.Code, res.Stderr)
+		}
+	})
+}
+
+// TestVerifyCluster runs `kubectl regcheck verify` with a real API server:
+// the pulls are checked with the pull secrets the target namespace gives
+// (read from the cluster), missing secrets are named, and indexes are
+// checked against the nodes' platforms.
+func TestVerifyCluster(t *testing.T) {
+	c := sharedCluster(t)
+	s := newSandbox(t)
+	reg := startRegistry(t, env.RegistryOptions{Auth: env.AuthToken})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	const ns = "verify-e2e"
+	must(c.CreateNamespace(ctx, ns))
+	must(c.CreateNode(ctx, "verify-amd64", "linux", "amd64"))
+	must(c.CreateNode(ctx, "verify-arm64", "linux", "arm64"))
+	_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx, env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)), metav1.CreateOptions{})
+	must(err)
+	_, err = c.Admin.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{
+		ObjectMeta:       metav1.ObjectMeta{Name: "builder", Namespace: ns},
+		ImagePullSecrets: []corev1.LocalObjectReference{{Name: "regcred"}},
+	}, metav1.CreateOptions{})
+	must(err)
+	_, err = env.PushRandomImage(reg, "team/web", "1.0", "admin")
+	must(err)
+	_, err = env.PushIndex(reg, "team/multi", "1.0", "admin", []v1.Platform{{OS: "linux", Architecture: "amd64"}, {OS: "linux", Architecture: "arm64"}})
+	must(err)
+	_, err = env.PushIndex(reg, "team/amd64", "1.0", "admin", []v1.Platform{{OS: "linux", Architecture: "amd64"}})
+	must(err)
+	b, err := os.ReadFile(filepath.Join("testdata", "verify", "cluster.yaml"))
+	must(err)
+	must(os.WriteFile(filepath.Join(s.Dir, "cluster.yaml"), []byte(strings.ReplaceAll(string(b), "REGISTRY", reg.Host)), 0o644))
+
+	r, res := runJSON(t, s, "", "kubectl", "regcheck", "verify", "-f", "cluster.yaml", "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http")
+	if res.Code != 1 {
+		t.Errorf("exit %d, want 1\n%s", res.Code, res.Stderr)
+	}
+	type key struct {
+		workload, container string
+		check               report.Check
+	}
+	got := map[key]report.Result{}
+	for _, x := range r.Results {
+		got[key{x.Workload, x.Container, x.Check}] = x
+	}
+	for _, w := range []struct {
+		key
+		status report.Status
+		reason report.Reason
+		source string
+		line   int
+	}{
+		{key{"Deployment/with-sa", "app", report.CheckRegistryPull}, report.StatusPass, report.ReasonOk, "secret/" + ns + "/regcred", 15},
+		{key{"Deployment/with-sa", "multi", report.CheckImagePlatform}, report.StatusPass, report.ReasonOk, "", 18},
+		{key{"Deployment/with-sa", "amd64-only", report.CheckImagePlatform}, report.StatusFail, report.ReasonPlatformNotInIndex, "", 21},
+		{key{"Deployment/no-secret", "app", report.CheckRegistryPull}, report.StatusFail, report.ReasonCredentialsRequired, "anonymous", 35},
+		{key{"Pod/missing-secret", "", report.CheckCredentialsSecret}, report.StatusFail, report.ReasonIncompleteCredentials, "secret/" + ns + "/not-there", 44},
+	} {
+		x, ok := got[w.key]
+		if !ok {
+			t.Errorf("no result %+v in\n%s", w.key, dump(r))
+			continue
+		}
+		if x.Status != w.status || x.Reason != w.reason || x.CredentialSource != w.source || x.Line != w.line || x.Namespace != ns {
+			t.Errorf("%+v = %s/%s from %q at line %d in %q, want %s/%s from %q at line %d in %q: %s",
+				w.key, x.Status, x.Reason, x.CredentialSource, x.Line, x.Namespace, w.status, w.reason, w.source, w.line, ns, x.Message)
+		}
+		if strings.Contains(x.Message, "may differ") {
+			t.Errorf("%+v says the cluster's credentials may differ, with the cluster's: %s", w.key, x.Message)
+		}
+	}
+	if x := got[key{"Deployment/with-sa", "amd64-only", report.CheckImagePlatform}]; !strings.Contains(x.Message, "linux/arm64") {
+		t.Errorf("the missing platform is not named: %s", x.Message)
+	}
+
+	t.Run("--no-cluster uses local credentials", func(t *testing.T) {
+		r, _ := runJSON(t, s, "", "kubectl", "regcheck", "verify", "-f", "cluster.yaml", "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http", "--no-cluster")
+		for _, x := range r.Results {
+			if x.Check == report.CheckCredentialsSecret || x.Check == report.CheckImagePlatform {
+				t.Errorf("the cluster was read with --no-cluster: %+v", x)
+			}
+			if x.Check == report.CheckRegistryPull && (x.CredentialSource != "anonymous" || !strings.Contains(x.Message, "may differ")) {
+				t.Errorf("registry.pull without the cluster: %q %s", x.CredentialSource, x.Message)
+			}
+		}
+	})
+
+	t.Run("an unreachable cluster named is exit 2", func(t *testing.T) {
+		res := run(t, s, "", "kubectl", "regcheck", "verify", "-f", "cluster.yaml", "--server", "http://"+closedPort(t), "--plain-http")
+		if res.Code != 2 || res.Stdout != "" || !strings.Contains(res.Stderr, "--no-cluster") {
+			t.Errorf("exit %d, stdout %q, stderr %q", res.Code, res.Stdout, res.Stderr)
 		}
 	})
 }
