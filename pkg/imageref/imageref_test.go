@@ -2,44 +2,50 @@ package imageref
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
 
-// deliberateDifferences lists, in one place, every row (source test and input) of the translated
-// distribution/reference tables (distribution_table_test.go) where
-// regcheck answers otherwise than the source test expects, with the Kind of
-// refusal regcheck gives and why. A new disagreement fails
-// TestDistributionTables instead of reaching users.
+// deliberateDifferences maps every row (source test and input) of the
+// translated distribution/reference tables (distribution_table_test.go)
+// where regcheck answers otherwise than the source test expects to the
+// Kind of refusal regcheck gives ("" when it parses what the source
+// refuses) and the id of the difference, listed with its reason in
+// docs/reference-tables.md, the one place every deliberate difference is
+// written down. A new disagreement fails TestDistributionTables instead
+// of reaching users.
 var deliberateDifferences = map[string]struct {
 	kind Kind // regcheck refuses it so
-	why  string
+	id   string
 }{
-	// A first part with capitals and no dot or port is a host for
-	// distribution only because repository names are lowercase; nobody
-	// names a registry so (host names are case-insensitive and written in
-	// lowercase), and taking it for one sends the user to a DNS error.
-	"TestValidateReferenceName LOCALDOMAIN/library/debian": {Uppercase, "an uppercase first part is the repository, which must be lowercase"},
-	"TestValidateReferenceName LOCALDOMAIN/debian":         {Uppercase, "an uppercase first part is the repository, which must be lowercase"},
-	"TestParseRepositoryInfo LOCALDOMAIN/fooo":             {Uppercase, "an uppercase first part is the repository, which must be lowercase"},
-	"TestParseRepositoryInfo LOCALDOMAIN/fooo/bar":         {Uppercase, "an uppercase first part is the repository, which must be lowercase"},
-	"TestValidateReferenceName Docker/docker":              {Uppercase, "an uppercase first part is the repository, which must be lowercase"},
-	"TestValidateReferenceName DOCKER/docker":              {Uppercase, "an uppercase first part is the repository, which must be lowercase"},
-	"TestParseRepositoryInfo Foo/bar":                      {Uppercase, "an uppercase first part is the repository, which must be lowercase"},
-	"TestParseRepositoryInfo FOO/bar":                      {Uppercase, "an uppercase first part is the repository, which must be lowercase"},
-	// ParseNamed refuses a name not written in its canonical form;
-	// regcheck reads what people write, normalised as
-	// ParseNormalizedNamed does, so these parse.
-	"TestParseNamed test_com/foo":  {"", "ParseNamed wants the canonical form; regcheck normalises (docker.io/test_com/foo)"},
-	"TestParseNamed test.com":      {"", "ParseNamed wants the canonical form; regcheck normalises (docker.io/library/test.com)"},
-	"TestParseNamed foo":           {"", "ParseNamed wants the canonical form; regcheck normalises (docker.io/library/foo)"},
-	"TestParseNamed library/foo":   {"", "ParseNamed wants the canonical form; regcheck normalises (docker.io/library/foo)"},
-	"TestParseNamed docker.io/foo": {"", "ParseNamed wants the canonical form; regcheck normalises (docker.io/library/foo)"},
-	// ParseAnyReference takes a digest or an image ID alone for a
-	// reference; a pull needs a repository (SPEC: a bare digest is
-	// InvalidReference).
-	"TestParseAnyReference sha256:dbcc1c35ac38df41fd2f5e4130b32ffdb93ebae8b3dbe638c23575912276fc9c": {BareDigest, "a digest alone names no repository"},
-	"TestParseAnyReference dbcc1c35ac38df41fd2f5e4130b32ffdb93ebae8b3dbe638c23575912276fc9c":        {Identifier, "an image ID names no repository"},
+	"TestValidateReferenceName LOCALDOMAIN/library/debian": {Uppercase, "REF-1"},
+	"TestValidateReferenceName LOCALDOMAIN/debian":         {Uppercase, "REF-1"},
+	"TestParseRepositoryInfo LOCALDOMAIN/fooo":             {Uppercase, "REF-1"},
+	"TestParseRepositoryInfo LOCALDOMAIN/fooo/bar":         {Uppercase, "REF-1"},
+	"TestValidateReferenceName Docker/docker":              {Uppercase, "REF-1"},
+	"TestValidateReferenceName DOCKER/docker":              {Uppercase, "REF-1"},
+	"TestParseRepositoryInfo Foo/bar":                      {Uppercase, "REF-1"},
+	"TestParseRepositoryInfo FOO/bar":                      {Uppercase, "REF-1"},
+	"TestParseNamed test_com/foo":                          {"", "REF-2"},
+	"TestParseNamed test.com":                              {"", "REF-2"},
+	"TestParseNamed foo":                                   {"", "REF-2"},
+	"TestParseNamed library/foo":                           {"", "REF-2"},
+	"TestParseNamed docker.io/foo":                         {"", "REF-2"},
+	"TestParseAnyReference sha256:dbcc1c35ac38df41fd2f5e4130b32ffdb93ebae8b3dbe638c23575912276fc9c": {BareDigest, "REF-3"},
+	"TestParseAnyReference dbcc1c35ac38df41fd2f5e4130b32ffdb93ebae8b3dbe638c23575912276fc9c":        {Identifier, "REF-3"},
+}
+
+// requireListedDifference fails unless docs/reference-tables.md lists id.
+func requireListedDifference(t *testing.T, id string) {
+	t.Helper()
+	b, err := os.ReadFile("../../docs/reference-tables.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "| "+id+" |") {
+		t.Fatalf("difference %s is not listed in docs/reference-tables.md", id)
+	}
 }
 
 func TestDistributionTables(t *testing.T) {
@@ -48,12 +54,13 @@ func TestDistributionTables(t *testing.T) {
 		ref, err := Parse(r.in)
 		if d, ok := deliberateDifferences[r.src+" "+r.in]; ok {
 			used[r.src+" "+r.in] = true
+			requireListedDifference(t, d.id)
 			var e *Error
 			switch {
 			case d.kind == "" && err != nil:
-				t.Errorf("%s %q: a listed difference (%s), yet regcheck refuses it: %v", r.src, r.in, d.why, err)
+				t.Errorf("%s %q: a listed difference (%s), yet regcheck refuses it: %v", r.src, r.in, d.id, err)
 			case d.kind != "" && (!errors.As(err, &e) || e.Kind != d.kind):
-				t.Errorf("%s %q: a listed difference (%s): got %v, want a %s refusal", r.src, r.in, d.why, err, d.kind)
+				t.Errorf("%s %q: a listed difference (%s): got %v, want a %s refusal", r.src, r.in, d.id, err, d.kind)
 			case d.kind != "" && r.ok == false, d.kind == "" && r.ok:
 				t.Errorf("%s %q: listed as a difference, but regcheck agrees with the source", r.src, r.in)
 			}
