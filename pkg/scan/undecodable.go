@@ -16,7 +16,10 @@ import (
 // pkg/kubelet/images/image_manager.go, makeLookupPullCredentialsFunc), so
 // it neither pulls anonymously nor asks its node credentials; the
 // container waits with that error as its reason, which evidence quotes
-// when a pod shows it.
+// when a pod shows it. (A node that already holds the image may start it
+// under IfNotPresent without a lookup: before 1.35 always, after only when
+// its KubeletEnsureSecretPulledImages policy asks no credential check;
+// not modelled, the result is about the pull.)
 func undecodablePull(base report.Result, w *kube.Workload, c kube.Container, secrets []credentials.Problem) report.Result {
 	r := base
 	r.Check, r.Status, r.Reason = report.CheckRegistryPull, report.StatusFail, report.ReasonMalformedCredentials
