@@ -80,3 +80,66 @@ func TestDockerConfigTables(t *testing.T) {
 		})
 	}
 }
+
+// The credential-helper precedence of docker/cli v29.7.2
+// configfile/file_test.go (TestGetAllCredentials*: which store answers for
+// which host), as rows of per-host lookups: a credHelpers entry serves its
+// host only (its helper is never asked for another), it hides credsStore
+// and the auths entry for that host, and the other hosts keep their store.
+func TestDockerHelperTables(t *testing.T) {
+	const (
+		credHelper = "test_cred_helper"
+		credsStore = "test_creds_store"
+	)
+	rows := []struct {
+		source  string
+		config  string
+		helpers map[string]map[string]string // helper → server → user it holds
+		host    string
+		want    []string
+	}{
+		{source: "TestGetAllCredentialsCredHelper credhelper.com", host: "credhelper.com",
+			config:  `{"credHelpers":{"credhelper.com":"` + credHelper + `"}}`,
+			helpers: map[string]map[string]string{credHelper: {"credhelper.com": "cred_helper_user", "somethingweird.com": "file_store_user"}},
+			want:    []string{"credential-helper/" + credHelper + "=cred_helper_user"}},
+		{source: "TestGetAllCredentialsCredHelper somethingweird.com (only configured registries ask the helper)", host: "somethingweird.com",
+			config:  `{"credHelpers":{"credhelper.com":"` + credHelper + `"}}`,
+			helpers: map[string]map[string]string{credHelper: {"credhelper.com": "cred_helper_user", "somethingweird.com": "file_store_user"}}},
+		{source: "TestGetAllCredentialsFileStoreAndCredHelper example.com", host: "example.com",
+			config:  `{"auths":{"example.com":{"auth":"` + b64("file_store_user:file_store_pass") + `"}},"credHelpers":{"credhelper.com":"` + credHelper + `"}}`,
+			helpers: map[string]map[string]string{credHelper: {"credhelper.com": "cred_helper_user"}},
+			want:    []string{"docker-config=file_store_user"}},
+		{source: "TestGetAllCredentialsFileStoreAndCredHelper credhelper.com", host: "credhelper.com",
+			config:  `{"auths":{"example.com":{"auth":"` + b64("file_store_user:file_store_pass") + `"}},"credHelpers":{"credhelper.com":"` + credHelper + `"}}`,
+			helpers: map[string]map[string]string{credHelper: {"credhelper.com": "cred_helper_user"}},
+			want:    []string{"credential-helper/" + credHelper + "=cred_helper_user"}},
+		{source: "TestGetAllCredentialsCredStoreAndCredHelper credstore.com", host: "credstore.com",
+			config:  `{"credsStore":"` + credsStore + `","credHelpers":{"credhelper.com":"` + credHelper + `"}}`,
+			helpers: map[string]map[string]string{credHelper: {"credhelper.com": "cred_helper_user"}, credsStore: {"credstore.com": "cred_store_user"}},
+			want:    []string{"credential-helper/" + credsStore + "=cred_store_user"}},
+		{source: "TestGetAllCredentialsCredStoreAndCredHelper credhelper.com", host: "credhelper.com",
+			config:  `{"credsStore":"` + credsStore + `","credHelpers":{"credhelper.com":"` + credHelper + `"}}`,
+			helpers: map[string]map[string]string{credHelper: {"credhelper.com": "cred_helper_user"}, credsStore: {"credstore.com": "cred_store_user"}},
+			want:    []string{"credential-helper/" + credHelper + "=cred_helper_user"}},
+		{source: "TestGetAllCredentialsCredHelperOverridesDefaultStore example.com", host: "example.com",
+			config:  `{"credsStore":"` + credsStore + `","credHelpers":{"example.com":"` + credHelper + `"}}`,
+			helpers: map[string]map[string]string{credHelper: {"example.com": "cred_helper_user"}, credsStore: {"example.com": "cred_store_user"}},
+			want:    []string{"credential-helper/" + credHelper + "=cred_helper_user"}},
+	}
+	for _, r := range rows {
+		t.Run(r.source, func(t *testing.T) {
+			f := newFixture(t, r.config, "")
+			for name, held := range r.helpers {
+				answers := map[string]string{}
+				for server, user := range held {
+					answers[server] = helperAnswerJSON(server, user, "pw")
+				}
+				fakeHelper(t, f.helpers, name, answers, `{}`)
+			}
+			got := f.local(LocalOptions{}).Lookup(context.Background(), r.host)
+			if creds := sources(got.Credentials); !reflect.DeepEqual(creds, r.want) || len(got.Problems) > 0 {
+				t.Fatalf("%s%s: credentials %v problems %+v; docker: %v", dockerConfigTest, r.source, creds, got.Problems, r.want)
+			}
+		})
+	}
+}
