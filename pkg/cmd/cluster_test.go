@@ -1,9 +1,7 @@
 package cmd
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,15 +12,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes/fake"
-	k8stesting "k8s.io/client-go/testing"
-
-	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -137,29 +126,6 @@ func TestScanClusterFaults(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// A release across namespaces reads what it can: a namespace where
-// nothing could be read is a note, not the end of the run.
-func TestCollectAllPartial(t *testing.T) {
-	client := fake.NewClientset(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"}})
-	client.PrependReactor("list", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
-		if a.GetNamespace() == "locked" {
-			return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: a.GetResource().Resource}, "", errors.New("RBAC"))
-		}
-		return false, nil, nil
-	})
-	sels := []kube.Selection{{Namespace: "locked"}, {Namespace: "shop"}}
-	inv, err := collectAll(context.Background(), client, sels)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(inv.Workloads) != 1 || len(inv.Notes) != 1 || inv.Notes[0].Namespace != "locked" || inv.Notes[0].Reason != report.ReasonForbidden {
-		t.Errorf("workloads = %v, notes = %+v; want shop's pod and a Forbidden note for locked", inv.Workloads, inv.Notes)
-	}
-	if _, err := collectAll(context.Background(), client, sels[:1]); !apierrors.IsForbidden(err) {
-		t.Errorf("only the locked namespace: err = %v, want Forbidden", err)
 	}
 }
 

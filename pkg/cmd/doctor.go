@@ -165,7 +165,7 @@ func (o *DoctorOptions) Run(parent context.Context) error {
 		}
 		deps.Kube = kc
 		deps.PullSecrets = scan.FromPullSecrets(kube.NewPullSecretReader(kc))
-		deps.NodeCredentials = o.nodeCredentials
+		deps.NodeCredentials = o.scanConfig(kc, client).NodeCredentials
 	}
 	results, err := doctor.Run(ctx, o.cfg, deps)
 	if err != nil {

@@ -3,17 +3,14 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
-	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/nodecreds"
 	"github.com/regcheck/regcheck/pkg/report"
-	"github.com/regcheck/regcheck/pkg/scan"
 )
 
 // nodeCredentialFlag is the flag naming the kubelet's credential provider
@@ -39,38 +36,6 @@ func (o *CommonOptions) loadNodeProviders() error {
 	}
 	o.nodeProviders = providers
 	return nil
-}
-
-// nodeProviderSet is the providers that apply: the flag's config, else
-// the built-in ones of the clouds the nodes' spec.providerID names (nil
-// when the nodes were not read or name none).
-func (o *CommonOptions) nodeProviderSet(providerIDs map[string]string) *nodecreds.Set {
-	if o.nodeProviders != nil {
-		return nodecreds.FromConfig(o.nodeProviders)
-	}
-	nodes := make([]nodecreds.Node, 0, len(providerIDs))
-	for name, id := range providerIDs {
-		nodes = append(nodes, nodecreds.Node{Name: name, ProviderID: id})
-	}
-	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
-	return nodecreds.FromNodes(nodes)
-}
-
-// nodeCredentials is what a scan of inv needs to walk the kubelet's chain
-// past the pull secrets: the providers, and the user's own credentials
-// per host (Docker's config and helpers, then Helm's) for the digests.
-func (o *CommonOptions) nodeCredentials(inv *kube.Inventory) *scan.NodeCredentials {
-	set := o.nodeProviderSet(inv.NodeProviderIDs)
-	if set == nil {
-		return nil
-	}
-	local := o.LocalCredentials()
-	return &scan.NodeCredentials{
-		Providers: set,
-		Local: func(ctx context.Context, host string) []credentials.Credential {
-			return local.Lookup(ctx, host).Credentials
-		},
-	}
 }
 
 // nodeListTimeout bounds creds' one nodes LIST: creds is a local command,
@@ -109,7 +74,7 @@ func (o *CommonOptions) providerResults(ctx context.Context) []report.Result {
 		if note != nil {
 			out = append(out, *note)
 		}
-		set = o.nodeProviderSet(ids)
+		set = nodecreds.ForCluster(nil, ids)
 	}
 	for _, p := range set.Providers() {
 		who := "every node"

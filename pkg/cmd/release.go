@@ -6,10 +6,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/regcheck/regcheck/pkg/helmrelease"
-	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -98,19 +96,15 @@ func (o *ReleaseOptions) Run(parent context.Context) error {
 	if err != nil {
 		return err
 	}
-	cs, err := o.newClusterScan(client)
+	out, err := o.runScan(ctx, client, sels...)
 	if err != nil {
 		return err
 	}
-	defer cs.close()
-	inv, err := collectAll(ctx, client, sels)
-	if err != nil {
-		return clusterError(err)
-	}
+	inv := out.Inventory
 	for _, m := range rel.Missing(inv) {
 		fmt.Fprintf(o.ErrOut, "warning: %s of release %s is not in namespace %s\n", m, rel.Name, m.Namespace)
 	}
-	results := o.scanInventory(ctx, cs, inv)
+	results := out.Results
 	for i := range results {
 		if results[i].Evidence == nil {
 			results[i].Evidence = report.Evidence{}
@@ -119,35 +113,6 @@ func (o *ReleaseOptions) Run(parent context.Context) error {
 		results[i].Evidence["releaseRevision"] = rel.Revision
 	}
 	return o.Print(report.New(report.KindScan, results))
-}
-
-// collectAll collects each namespace's selection into one inventory,
-// still sorted by namespace, kind and name since sels are in that order.
-// A namespace where nothing could be read is a note when another could
-// be; the error comes when none could, or the credentials were rejected.
-func collectAll(ctx context.Context, client kubernetes.Interface, sels []kube.Selection) (*kube.Inventory, error) {
-	all := &kube.Inventory{}
-	var failed []error
-	for _, sel := range sels {
-		inv, err := kube.Collect(ctx, client, sel)
-		var kerr *kube.Error
-		switch {
-		case err == nil:
-		case errors.As(err, &kerr) && kerr.Reason != report.ReasonInvalidCredentials:
-			failed = append(failed, err)
-			all.Notes = append(all.Notes, kube.Note{Resource: "workloads", Namespace: sel.Namespace, Reason: kerr.Reason, Message: kerr.Message, Remedy: kerr.Remedy})
-			continue
-		default:
-			return nil, err
-		}
-		all.Workloads = append(all.Workloads, inv.Workloads...)
-		all.Notes = append(all.Notes, inv.Notes...)
-		all.Unread = append(all.Unread, inv.Unread...)
-	}
-	if len(failed) == len(sels) {
-		return nil, failed[0]
-	}
-	return all, nil
 }
 
 // releaseError turns helmrelease's typed errors into exit-2 messages that

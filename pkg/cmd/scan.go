@@ -12,8 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/kube"
-	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
 	"github.com/regcheck/regcheck/pkg/scan"
 )
@@ -119,23 +119,12 @@ func (o *ScanOptions) Run(parent context.Context) error {
 	if err != nil {
 		return err
 	}
-	cs, err := o.newClusterScan(client)
+	out, err := o.runScan(ctx, client, o.selection)
 	if err != nil {
 		return err
 	}
-	defer cs.close()
-	cs.warmer = scan.NewWarmer(cs.creds, cs.resolver, o.Concurrency)
-	early := func(templates []kube.Workload) { cs.warmer.Start(ctx, templates) }
-	if cs.warmer == nil {
-		early = nil
-	}
-	inv, err := kube.CollectEarly(ctx, client, o.selection, early)
-	if err != nil {
-		cancel()
-		cs.warmer.Close()
-		return clusterError(err)
-	}
-	r := report.New(report.KindScan, o.scanInventory(ctx, cs, inv))
+	inv := out.Inventory
+	r := report.New(report.KindScan, out.Results)
 	table := o.Output == "table" || o.Output == "wide"
 	if len(inv.Workloads) == 0 && len(inv.NotFound) == 0 && (table || o.Output == "markdown") {
 		// kubectl get's words, on stderr, for a person reading a table.
@@ -174,44 +163,40 @@ func namespaceOrDefault(ns string) string {
 	return ns
 }
 
-// clusterScan is what a scan of cluster workloads needs besides the
-// inventory: the registry client the flags describe, the pull secrets the
-// kubelet would use and, when set, a Warmer already at work.
-type clusterScan struct {
-	resolver *registry.Client
-	creds    scan.CredentialFunc
-	warmer   *scan.Warmer
-}
-
-func (o *CommonOptions) newClusterScan(client kubernetes.Interface) (*clusterScan, error) {
+// runScan builds the scan engine's Config from the flags and runs it over
+// sels; what could not be read is warned about on stderr too. scan and
+// release share it.
+func (o *CommonOptions) runScan(ctx context.Context, client kubernetes.Interface, sels ...kube.Selection) (*scan.Outcome, error) {
 	resolver, err := o.RegistryClient()
 	if err != nil {
 		return nil, err
 	}
-	return &clusterScan{resolver: resolver, creds: scan.FromPullSecrets(kube.NewPullSecretReader(client))}, nil
-}
-
-// close ends the run's idle registry connections: nothing outlives it.
-func (cs *clusterScan) close() { cs.resolver.CloseIdleConnections() }
-
-// scanInventory warns about what could not be read, then runs the scan
-// engine over inv. What could not be read leads the results as
-// cluster.read skips. scan and release share it.
-func (o *CommonOptions) scanInventory(ctx context.Context, cs *clusterScan, inv *kube.Inventory) []report.Result {
-	for _, n := range inv.Notes {
+	// Nothing outlives the run: its idle registry connections end with it.
+	defer resolver.CloseIdleConnections()
+	out, err := scan.Run(ctx, o.scanConfig(client, resolver, sels...))
+	if err != nil {
+		return nil, clusterError(err)
+	}
+	for _, n := range out.Inventory.Notes {
 		fmt.Fprintf(o.ErrOut, "warning: %s\n", n.Message)
 	}
-	var results []report.Result
-	for _, n := range inv.Notes {
-		results = append(results, n.Result())
+	return out, nil
+}
+
+// scanConfig is the scan engine's Config the flags describe.
+func (o *CommonOptions) scanConfig(client kubernetes.Interface, resolver scan.Resolver, sels ...kube.Selection) scan.Config {
+	local := o.LocalCredentials()
+	return scan.Config{
+		Client:        client,
+		Selections:    sels,
+		Concurrency:   o.Concurrency,
+		Resolver:      resolver,
+		NodeProviders: o.nodeProviders,
+		Newer:         o.newerScan(),
+		LocalCredentials: func(ctx context.Context, host string) []credentials.Credential {
+			return local.Lookup(ctx, host).Credentials
+		},
 	}
-	return append(results, scan.Run(ctx, inv, cs.creds, scan.Options{
-		Concurrency:     o.Concurrency,
-		Resolver:        cs.resolver,
-		Warmer:          cs.warmer,
-		NodeCredentials: o.nodeCredentials(inv),
-		Newer:           o.newerScan(),
-	})...)
 }
 
 // clusterError is Collect's error as exit 2: the reason, what could not

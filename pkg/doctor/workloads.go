@@ -42,7 +42,7 @@ func (d *run) workloads(ctx context.Context) error {
 		if d.deps.NodeCredentials != nil {
 			opts.NodeCredentials = d.deps.NodeCredentials(inv)
 		}
-		for _, r := range scan.Run(ctx, inv, d.deps.PullSecrets, opts) {
+		for _, r := range scan.Check(ctx, inv, d.deps.PullSecrets, opts) {
 			switch r.Check {
 			case report.CheckWorkloadDigest, report.CheckWorkloadPullPolicy, report.CheckWorkloadPull, report.CheckWorkloadVersion:
 				d.add(Staleness, r)

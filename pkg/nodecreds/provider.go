@@ -110,6 +110,21 @@ type Set struct {
 // (the flag describes the kubelets' one config).
 func FromConfig(providers []Provider) *Set { return &Set{providers: providers} }
 
+// ForCluster is the Set that applies: a config's providers (the
+// --image-credential-provider-config flag) when given, else the built-in
+// ones of the clouds the nodes' spec.providerID (node name → ID) name.
+func ForCluster(config []Provider, providerIDs map[string]string) *Set {
+	if config != nil {
+		return FromConfig(config)
+	}
+	nodes := make([]Node, 0, len(providerIDs))
+	for name, id := range providerIDs {
+		nodes = append(nodes, Node{Name: name, ProviderID: id})
+	}
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
+	return FromNodes(nodes)
+}
+
 // FromNodes turns each cloud named by some node's spec.providerID into
 // its built-in provider, run by those nodes. Nil when no node names a
 // cloud.

@@ -123,7 +123,7 @@ func scanReport(t *testing.T) report.Report {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	return report.New(report.KindScan, scan.Run(ctx, inv, creds, scan.Options{Resolver: client}))
+	return report.New(report.KindScan, scan.Check(ctx, inv, creds, scan.Options{Resolver: client}))
 }
 
 func TestPrintGolden(t *testing.T) {

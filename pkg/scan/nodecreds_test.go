@@ -109,7 +109,7 @@ func TestNodeCredentialChain(t *testing.T) {
 			if tt.secrets != nil {
 				creds = staticCreds(tt.secrets)
 			}
-			results := Run(context.Background(), &kube.Inventory{Workloads: []kube.Workload{w, w}}, creds, Options{Resolver: res, NodeCredentials: nc})
+			results := Check(context.Background(), &kube.Inventory{Workloads: []kube.Workload{w, w}}, creds, Options{Resolver: res, NodeCredentials: nc})
 			got := byCheck(results)
 			d := got[report.CheckWorkloadDigest]
 			if d.Reason != tt.digest {
@@ -163,7 +163,7 @@ func TestNodeCredentialsMixedNodes(t *testing.T) {
 	set := nodecreds.FromNodes([]nodecreds.Node{{Name: "node-a", ProviderID: "aws:///us-east-1a/i-1"}, {Name: "node-b", ProviderID: "kind://docker/kind/b"}})
 	w := deploy("api", ecrRef, corev1.PullAlways, runningPod("a", dg("e"), ""), runningPod("b", dg("e"), ""))
 	res := &fakeResolver{fail: map[string]*registry.Failure{ecrRef: {Reason: report.ReasonUnreachable, Message: "no such host"}}}
-	got := byCheck(Run(context.Background(), &kube.Inventory{Workloads: []kube.Workload{w}}, nil, Options{Resolver: res, NodeCredentials: &NodeCredentials{Providers: set}}))
+	got := byCheck(Check(context.Background(), &kube.Inventory{Workloads: []kube.Workload{w}}, nil, Options{Resolver: res, NodeCredentials: &NodeCredentials{Providers: set}}))
 	p := got[report.CheckRegistryPull]
 	if !strings.Contains(p.Message, "on node node-a; pods on node node-b (not on aws) get no node credentials") {
 		t.Errorf("message %q", p.Message)
@@ -187,7 +187,7 @@ func TestNodeCredentialsFallbackAfterSecret(t *testing.T) {
 		p.NodeName = tt.node
 		w := deploy("api", ecrRef, corev1.PullAlways, p)
 		res := &fakeResolver{fail: map[string]*registry.Failure{ecrRef: {Reason: report.ReasonInvalidCredentials, Message: "expired", Remedy: "log in again"}}}
-		got := byCheck(Run(context.Background(), &kube.Inventory{Workloads: []kube.Workload{w}}, staticCreds(fakeKeychain{secret}), Options{Resolver: res, NodeCredentials: &NodeCredentials{Providers: set}}))
+		got := byCheck(Check(context.Background(), &kube.Inventory{Workloads: []kube.Workload{w}}, staticCreds(fakeKeychain{secret}), Options{Resolver: res, NodeCredentials: &NodeCredentials{Providers: set}}))
 		d := got[report.CheckWorkloadDigest]
 		if d.Status != tt.status || d.Reason != report.ReasonInvalidCredentials || d.CredentialSource != "secret/prod/stale" {
 			t.Errorf("on %s: %s/%s from %s: %s", tt.node, d.Status, d.Reason, d.CredentialSource, d.Message)

@@ -34,7 +34,7 @@ func failedEvent(image, m string) kube.PullEvent {
 func pullResults(t *testing.T, r Resolver, creds CredentialFunc, ws ...kube.Workload) []report.Result {
 	t.Helper()
 	var out []report.Result
-	for _, res := range Run(context.Background(), &kube.Inventory{Workloads: ws}, creds, Options{Resolver: r}) {
+	for _, res := range Check(context.Background(), &kube.Inventory{Workloads: ws}, creds, Options{Resolver: r}) {
 		if res.Check == report.CheckWorkloadPull {
 			out = append(out, res)
 		}

@@ -72,10 +72,10 @@ type check struct {
 // and fairness happy and hides most of the latency.
 const credentialConcurrency = 8
 
-// Run checks every container (init containers included, ephemeral ones
+// Check checks every container (init containers included, ephemeral ones
 // not) of every workload in inv. Each unique (reference, credentials) is
 // resolved once. creds may be nil (anonymous). Results are sorted stably.
-func Run(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Options) []report.Result {
+func Check(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Options) []report.Result {
 	if inv == nil {
 		return nil
 	}

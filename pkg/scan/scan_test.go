@@ -45,7 +45,7 @@ func resolver() *fakeResolver {
 // digestResult runs one workload and returns its workload.digest result.
 func digestResult(t *testing.T, w kube.Workload) report.Result {
 	t.Helper()
-	results := Run(context.Background(), &kube.Inventory{Workloads: []kube.Workload{w}}, nil, Options{Resolver: resolver()})
+	results := Check(context.Background(), &kube.Inventory{Workloads: []kube.Workload{w}}, nil, Options{Resolver: resolver()})
 	for _, r := range results {
 		if r.Check == report.CheckWorkloadDigest {
 			return r
@@ -187,7 +187,7 @@ func TestPullPolicy(t *testing.T) {
 	for _, tt := range tests {
 		inv := &kube.Inventory{Workloads: []kube.Workload{deploy("web", tt.image, tt.policy)}}
 		var got []report.Result
-		for _, r := range Run(context.Background(), inv, nil, Options{}) {
+		for _, r := range Check(context.Background(), inv, nil, Options{}) {
 			if r.Check == report.CheckWorkloadPullPolicy {
 				got = append(got, r)
 			}
@@ -223,7 +223,7 @@ func TestInvalidReference(t *testing.T) {
 	} {
 		inv := &kube.Inventory{Workloads: []kube.Workload{deploy("web", image, corev1.PullIfNotPresent)}}
 		res := &fakeResolver{}
-		results := Run(context.Background(), inv, nil, Options{Resolver: res})
+		results := Check(context.Background(), inv, nil, Options{Resolver: res})
 		if len(results) != 1 || results[0].Check != report.CheckImageReference || results[0].Reason != report.ReasonInvalidReference || results[0].Status != report.StatusFail {
 			t.Errorf("%q: results = %+v", image, results)
 		} else if !strings.Contains(results[0].Message, msg) {
@@ -242,7 +242,7 @@ func TestResolveOncePerImageAndCredentials(t *testing.T) {
 		inv.Workloads = append(inv.Workloads, deploy(fmt.Sprintf("web-%03d", i), appRef, corev1.PullIfNotPresent, runningPod("a", dg("a"), "")))
 	}
 	res := resolver()
-	results := Run(context.Background(), &inv, staticCreds(fakeKeychain{{Source: "secret/prod/a", Username: "u", Password: "p"}}), Options{Resolver: res, Concurrency: 8})
+	results := Check(context.Background(), &inv, staticCreds(fakeKeychain{{Source: "secret/prod/a", Username: "u", Password: "p"}}), Options{Resolver: res, Concurrency: 8})
 	if n := res.calls.Load(); n != 1 {
 		t.Errorf("Head calls = %d, want 1", n)
 	}
@@ -264,7 +264,7 @@ func TestConcurrencyBounded(t *testing.T) {
 		res.answers[ref] = registry.Resolution{Digest: dg("a")}
 		inv.Workloads = append(inv.Workloads, deploy(fmt.Sprintf("w%d", i), ref, corev1.PullIfNotPresent))
 	}
-	Run(context.Background(), &inv, nil, Options{Resolver: res, Concurrency: 3})
+	Check(context.Background(), &inv, nil, Options{Resolver: res, Concurrency: 3})
 	if res.calls.Load() != 12 || res.maxSeen.Load() > 3 {
 		t.Errorf("calls = %d, max in flight = %d; want 12 calls, at most 3 at once", res.calls.Load(), res.maxSeen.Load())
 	}
@@ -282,7 +282,7 @@ func TestCredentials(t *testing.T) {
 		}}
 		inv.Workloads[1].ServiceAccountName = "other" // another credential lookup, same problem
 		res := resolver()
-		results := Run(context.Background(), inv, staticCreds(fakeKeychain{wrong, right}, missing), Options{Resolver: res})
+		results := Check(context.Background(), inv, staticCreds(fakeKeychain{wrong, right}, missing), Options{Resolver: res})
 		if got := res.creds[appRef]; !slices.Equal(got, []string{"secret/prod/wrong", "secret/prod/right"}) {
 			t.Errorf("resolver got credentials %v", got)
 		}
@@ -305,7 +305,7 @@ func TestCredentials(t *testing.T) {
 	t.Run("unreadable secrets: warn, scan anonymously, say the kubelet may differ", func(t *testing.T) {
 		unreadable := credentials.Problem{Source: "secret/prod/regcred", Reason: report.ReasonCredentialsUnreadable, Message: "forbidden"}
 		inv := &kube.Inventory{Workloads: []kube.Workload{deploy("a", "registry.example.com/team/private:1", corev1.PullIfNotPresent)}}
-		results := Run(context.Background(), inv, staticCreds(nil, unreadable), Options{Resolver: resolver()})
+		results := Check(context.Background(), inv, staticCreds(nil, unreadable), Options{Resolver: resolver()})
 		if len(results) != 2 {
 			t.Fatalf("results = %+v", results)
 		}
@@ -331,7 +331,7 @@ func TestCredentials(t *testing.T) {
 			return nil, nil, nil
 		}
 		res := resolver()
-		Run(context.Background(), inv, fn, Options{Resolver: res})
+		Check(context.Background(), inv, fn, Options{Resolver: res})
 		if res.calls.Load() != 2 {
 			t.Errorf("calls = %d, want 2", res.calls.Load())
 		}
@@ -344,11 +344,11 @@ func TestRateLimited(t *testing.T) {
 	res.fail["docker.io/library/nginx:1"] = limited
 
 	inv := &kube.Inventory{Workloads: []kube.Workload{deploy("a", "nginx:1", corev1.PullIfNotPresent)}}
-	if r := Run(context.Background(), inv, nil, Options{Resolver: res}); r[0].Status != report.StatusWarn {
+	if r := Check(context.Background(), inv, nil, Options{Resolver: res}); r[0].Status != report.StatusWarn {
 		t.Errorf("alone: %+v, want warn", r[0])
 	}
 	inv.Workloads = append(inv.Workloads, deploy("b", "registry.example.com/team/private:1", corev1.PullIfNotPresent))
-	for _, r := range Run(context.Background(), inv, nil, Options{Resolver: res}) {
+	for _, r := range Check(context.Background(), inv, nil, Options{Resolver: res}) {
 		if r.Status != report.StatusFail {
 			t.Errorf("with another failure: %+v, want fail", r)
 		}
@@ -365,7 +365,7 @@ func TestResultsSortedAndInitContainers(t *testing.T) {
 	inv := &kube.Inventory{Workloads: []kube.Workload{w, other}}
 
 	var got []string
-	for _, r := range Run(context.Background(), inv, nil, Options{Resolver: resolver()}) {
+	for _, r := range Check(context.Background(), inv, nil, Options{Resolver: resolver()}) {
 		got = append(got, fmt.Sprintf("%s %s %s %s", r.Namespace, r.Workload, r.Container, r.Reason))
 	}
 	want := []string{
@@ -397,7 +397,7 @@ func TestExpandOnlyWhenNeeded(t *testing.T) {
 			r := resolver()
 			inv := &kube.Inventory{Workloads: []kube.Workload{deploy("web", appRef, ifnp, runningPod("a", tc.imageID, ""))}}
 			var got report.Result
-			for _, res := range Run(context.Background(), inv, nil, Options{Resolver: r}) {
+			for _, res := range Check(context.Background(), inv, nil, Options{Resolver: r}) {
 				if res.Check == report.CheckWorkloadDigest {
 					got = res
 				}
@@ -423,7 +423,7 @@ func TestNamespacesShareALookup(t *testing.T) {
 	}
 	res := resolver()
 	res.answers[appRef] = registry.Resolution{Digest: dg("a"), ConfigDigest: dg("c"), CredentialSource: "secret/shop/regcred"}
-	results := Run(context.Background(), &kube.Inventory{Workloads: []kube.Workload{a, b}}, creds, Options{Resolver: res})
+	results := Check(context.Background(), &kube.Inventory{Workloads: []kube.Workload{a, b}}, creds, Options{Resolver: res})
 	if n := res.calls.Load(); n != 1 {
 		t.Errorf("%d lookups, want 1", n)
 	}
@@ -475,7 +475,7 @@ func TestPullSecretsReadConcurrently(t *testing.T) {
 		problem := credentials.Problem{Source: "secret/" + ns + "/regcred", Reason: report.ReasonMalformedCredentials, Message: "malformed"}
 		return nil, []credentials.Problem{problem}, nil
 	}
-	results := Run(context.Background(), &kube.Inventory{Workloads: workloads}, creds, Options{})
+	results := Check(context.Background(), &kube.Inventory{Workloads: workloads}, creds, Options{})
 	if peak < 2 {
 		t.Errorf("at most %d namespace read at once, want several", peak)
 	}
@@ -511,12 +511,12 @@ func TestWarmer(t *testing.T) {
 	creds := staticCreds(fakeKeychain{{Source: "secret/prod/regcred", Username: "ci", Password: "pw"}})
 
 	plain := resolver()
-	want := Run(t.Context(), &kube.Inventory{Workloads: workloads(true)}, creds, Options{Resolver: plain})
+	want := Check(t.Context(), &kube.Inventory{Workloads: workloads(true)}, creds, Options{Resolver: plain})
 
 	r := resolver()
 	w := NewWarmer(creds, r, 4)
 	w.Start(t.Context(), workloads(false))
-	got := Run(t.Context(), &kube.Inventory{Workloads: workloads(true)}, creds, Options{Resolver: r, Warmer: w})
+	got := Check(t.Context(), &kube.Inventory{Workloads: workloads(true)}, creds, Options{Resolver: r, Warmer: w})
 	if r.calls.Load() != 2 || r.expands.Load() != plain.expands.Load() {
 		t.Errorf("heads %d, expands %d; want 2 (one per image), %d", r.calls.Load(), r.expands.Load(), plain.expands.Load())
 	}
@@ -531,7 +531,7 @@ func TestWarmer(t *testing.T) {
 
 	// A Warmer never started (the templates never came) costs nothing.
 	idle := NewWarmer(creds, resolver(), 4)
-	if n := len(Run(t.Context(), &kube.Inventory{Workloads: workloads(true)}, creds, Options{Resolver: r, Warmer: idle})); n != len(want) {
+	if n := len(Check(t.Context(), &kube.Inventory{Workloads: workloads(true)}, creds, Options{Resolver: r, Warmer: idle})); n != len(want) {
 		t.Errorf("with an idle Warmer: %d results, want %d", n, len(want))
 	}
 }
@@ -567,7 +567,7 @@ func TestForeignRepositoryInImageID(t *testing.T) {
 			r := fr
 			inv := &kube.Inventory{Workloads: []kube.Workload{deploy("web", appRef, ifnp, runningPod("a", tc.imageID, ""))}}
 			var got report.Result
-			for _, res := range Run(context.Background(), inv, nil, Options{Resolver: r}) {
+			for _, res := range Check(context.Background(), inv, nil, Options{Resolver: r}) {
 				if res.Check == report.CheckWorkloadDigest {
 					got = res
 				}
@@ -656,7 +656,7 @@ func TestDigestCredentialRemedyIsClusterSide(t *testing.T) {
 				kc = fakeKeychain{{Source: "secret/prod/" + tc.secrets[0], Username: "u", Password: "p"}}
 			}
 			inv := &kube.Inventory{Workloads: []kube.Workload{w}}
-			for _, res := range Run(context.Background(), inv, staticCreds(kc, tc.problems...), Options{Resolver: r}) {
+			for _, res := range Check(context.Background(), inv, staticCreds(kc, tc.problems...), Options{Resolver: r}) {
 				if res.Check == report.CheckWorkloadDigest {
 					if !strings.HasPrefix(res.Remedy, tc.want) {
 						t.Errorf("remedy %q\nwant it to start with %q", res.Remedy, tc.want)
@@ -698,7 +698,7 @@ func TestWarmerNamesOwnSecret(t *testing.T) {
 	w := NewWarmer(creds, r, 4)
 	w.Start(t.Context(), []kube.Workload{in("prod"), in("aaa")}) // the Warmer meets prod first
 	pod := runningPod("a", "registry.example.com/team/app@"+dg("a"), "")
-	got := Run(t.Context(), &kube.Inventory{Workloads: []kube.Workload{in("aaa", pod), in("prod", pod)}}, creds, Options{Resolver: r, Warmer: w})
+	got := Check(t.Context(), &kube.Inventory{Workloads: []kube.Workload{in("aaa", pod), in("prod", pod)}}, creds, Options{Resolver: r, Warmer: w})
 	var n int
 	for _, res := range got {
 		if res.Check != report.CheckWorkloadDigest {

@@ -1,0 +1,125 @@
+package scan
+
+import (
+	"context"
+	"errors"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/kube"
+	"github.com/regcheck/regcheck/pkg/nodecreds"
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// Config is one scan of cluster workloads, built by a command from its
+// flags (as stern builds its Config): what to read, how to ask the
+// registries, and which node credentials apply.
+type Config struct {
+	// Client reads the cluster; never writes.
+	Client kubernetes.Interface
+	// Selections say which workloads: one for `scan`; a Helm release
+	// gives one per namespace it deployed to.
+	Selections []kube.Selection
+	// Concurrency bounds registry lookups in flight (default 4).
+	Concurrency int
+	// Resolver asks the registries; nil leaves only the offline checks.
+	Resolver Resolver
+	// NodeProviders are the kubelets' credential providers from a config
+	// file; nil turns on the built-in ones of the clouds the nodes'
+	// spec.providerID names.
+	NodeProviders []nodecreds.Provider
+	// Newer, when set, reports workload.version (--newer).
+	Newer *Newer
+	// LocalCredentials are the user's own for a host (Docker's config and
+	// helpers, then Helm's): the digests of images only node credentials
+	// serve are compared with them.
+	LocalCredentials func(ctx context.Context, host string) []credentials.Credential
+}
+
+// Outcome is what a scan found: the inventory read and its results, the
+// cluster.read skips for what could not be read first.
+type Outcome struct {
+	Inventory *kube.Inventory
+	Results   []report.Result
+}
+
+// Run reads the selected workloads (one paginated LIST per resource) and
+// checks them. With one selection the registry work starts from the
+// workloads' templates while the pods are still being listed. The error,
+// a *kube.Error, comes only when nothing could be read or the cluster
+// rejected the credentials.
+func Run(ctx context.Context, cfg Config) (*Outcome, error) {
+	creds := FromPullSecrets(kube.NewPullSecretReader(cfg.Client))
+	var inv *kube.Inventory
+	var warmer *Warmer
+	var err error
+	if len(cfg.Selections) == 1 {
+		warmer = NewWarmer(creds, cfg.Resolver, cfg.Concurrency)
+		var early func([]kube.Workload)
+		if warmer != nil {
+			early = func(templates []kube.Workload) { warmer.Start(ctx, templates) }
+		}
+		inv, err = kube.CollectEarly(ctx, cfg.Client, cfg.Selections[0], early)
+	} else {
+		inv, err = collectAll(ctx, cfg.Client, cfg.Selections)
+	}
+	if err != nil {
+		warmer.Close()
+		return nil, err
+	}
+	results := make([]report.Result, 0, len(inv.Notes))
+	for _, n := range inv.Notes {
+		results = append(results, n.Result())
+	}
+	results = append(results, Check(ctx, inv, creds, Options{
+		Concurrency:     cfg.Concurrency,
+		Resolver:        cfg.Resolver,
+		Warmer:          warmer,
+		NodeCredentials: cfg.NodeCredentials(inv),
+		Newer:           cfg.Newer,
+	})...)
+	return &Outcome{Inventory: inv, Results: results}, nil
+}
+
+// NodeCredentials is what a check of inv needs to walk the kubelet's
+// chain past the pull secrets; nil when no provider applies.
+func (cfg Config) NodeCredentials(inv *kube.Inventory) *NodeCredentials {
+	set := nodecreds.ForCluster(cfg.NodeProviders, inv.NodeProviderIDs)
+	if set == nil {
+		return nil
+	}
+	return &NodeCredentials{Providers: set, Local: cfg.LocalCredentials}
+}
+
+// collectAll collects each selection into one inventory, still sorted by
+// namespace, kind and name when sels are in that order. A selection where
+// nothing could be read is a note when another could be; the error comes
+// when none could, or the credentials were rejected.
+func collectAll(ctx context.Context, client kubernetes.Interface, sels []kube.Selection) (*kube.Inventory, error) {
+	all := &kube.Inventory{}
+	var failed []error
+	for _, sel := range sels {
+		inv, err := kube.Collect(ctx, client, sel)
+		var kerr *kube.Error
+		switch {
+		case err == nil:
+		case errors.As(err, &kerr) && kerr.Reason != report.ReasonInvalidCredentials:
+			failed = append(failed, err)
+			all.Notes = append(all.Notes, kube.Note{Resource: "workloads", Namespace: sel.Namespace, Reason: kerr.Reason, Message: kerr.Message, Remedy: kerr.Remedy})
+			continue
+		default:
+			return nil, err
+		}
+		all.Workloads = append(all.Workloads, inv.Workloads...)
+		all.Notes = append(all.Notes, inv.Notes...)
+		all.Unread = append(all.Unread, inv.Unread...)
+		if all.NodeProviderIDs == nil {
+			all.NodeProviderIDs = inv.NodeProviderIDs
+		}
+	}
+	if len(failed) == len(sels) && len(sels) > 0 {
+		return nil, failed[0]
+	}
+	return all, nil
+}

@@ -1,0 +1,80 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/regcheck/regcheck/pkg/kube"
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// lockedClient serves shop's pod and forbids every LIST in "locked".
+func lockedClient() *fake.Clientset {
+	client := fake.NewClientset(
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example.com/app:1"}}}},
+		&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}, Spec: corev1.NodeSpec{ProviderID: "aws:///eu-west-1a/i-1"}},
+	)
+	client.PrependReactor("list", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.GetNamespace() == "locked" {
+			return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: a.GetResource().Resource}, "", errors.New("RBAC"))
+		}
+		return false, nil, nil
+	})
+	return client
+}
+
+// A release across namespaces reads what it can: a namespace where
+// nothing could be read is a note, not the end of the run.
+func TestCollectAllPartial(t *testing.T) {
+	client := lockedClient()
+	sels := []kube.Selection{{Namespace: "locked"}, {Namespace: "shop"}}
+	inv, err := collectAll(context.Background(), client, sels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Workloads) != 1 || len(inv.Notes) != 1 || inv.Notes[0].Namespace != "locked" || inv.Notes[0].Reason != report.ReasonForbidden {
+		t.Errorf("workloads = %v, notes = %+v; want shop's pod and a Forbidden note for locked", inv.Workloads, inv.Notes)
+	}
+	if inv.NodeProviderIDs["n1"] == "" {
+		t.Errorf("node providerIDs = %v: the nodes read must reach the node-credential chain", inv.NodeProviderIDs)
+	}
+	if _, err := collectAll(context.Background(), client, sels[:1]); !apierrors.IsForbidden(err) {
+		t.Errorf("only the locked namespace: err = %v, want Forbidden", err)
+	}
+}
+
+// TestRunConfig is the engine as a command calls it: one Config in, the
+// inventory and results out, what could not be read leading as a
+// cluster.read skip, and the nodes' cloud turning on its provider.
+func TestRunConfig(t *testing.T) {
+	for _, sels := range [][]kube.Selection{
+		{{Namespace: "shop"}},
+		{{Namespace: "locked"}, {Namespace: "shop"}},
+	} {
+		out, err := Run(context.Background(), Config{Client: lockedClient(), Selections: sels})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Inventory.Workloads) != 1 || len(out.Results) != len(sels)-1 {
+			t.Fatalf("%d selections: inventory %+v, results %+v", len(sels), out.Inventory, out.Results)
+		}
+		if len(sels) == 2 && (out.Results[0].Check != report.CheckClusterRead || out.Results[0].Namespace != "locked") {
+			t.Errorf("first result %+v, want the cluster.read skip for locked", out.Results[0])
+		}
+		if nc := (Config{}).NodeCredentials(out.Inventory); nc == nil || len(nc.Providers.Providers()) != 1 {
+			t.Errorf("an aws:// node turns on the ECR provider; got %+v", nc)
+		}
+	}
+	if _, err := Run(context.Background(), Config{Client: lockedClient(), Selections: []kube.Selection{{Namespace: "locked"}}}); !apierrors.IsForbidden(err) {
+		t.Errorf("nothing readable: err = %v, want Forbidden", err)
+	}
+}
