@@ -54,17 +54,22 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	var inv *kube.Inventory
 	var warmer *Warmer
 	var err error
+	// The warmer's own context ends with a failed read, so its HEADs stop
+	// instead of holding the error up.
+	warmCtx, stopWarming := context.WithCancel(ctx)
+	defer stopWarming()
 	if len(cfg.Selections) == 1 {
 		warmer = NewWarmer(creds, cfg.Resolver, cfg.Concurrency)
 		var early func([]kube.Workload)
 		if warmer != nil {
-			early = func(templates []kube.Workload) { warmer.Start(ctx, templates) }
+			early = func(templates []kube.Workload) { warmer.Start(warmCtx, templates) }
 		}
 		inv, err = kube.CollectEarly(ctx, cfg.Client, cfg.Selections[0], early)
 	} else {
 		inv, err = collectAll(ctx, cfg.Client, cfg.Selections)
 	}
 	if err != nil {
+		stopWarming()
 		warmer.Close()
 		return nil, err
 	}
