@@ -30,8 +30,8 @@ type WorkloadKind struct {
 	// Aliases are the names kubectl takes besides the resource: the
 	// singular and the short name.
 	Aliases []string
-	// PodSpec is the pod template of an object of this kind (nil when a
-	// ReplicationController has none).
+	// PodSpec is the pod template of a typed object of this kind; nil for
+	// another type, or a ReplicationController without one.
 	PodSpec func(runtime.Object) *corev1.PodSpec
 	// list is one page of a LIST of the kind in a namespace.
 	list func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error)
@@ -42,7 +42,7 @@ var WorkloadKinds = []WorkloadKind{
 	{
 		Kind: KindDeployment, Resource: "deployments", Group: "apps", ManifestGroups: []string{"apps", "extensions"},
 		Aliases: []string{"deploy", "deployment"},
-		PodSpec: func(o runtime.Object) *corev1.PodSpec { return &o.(*appsv1.Deployment).Spec.Template.Spec },
+		PodSpec: specOf(func(o *appsv1.Deployment) *corev1.PodSpec { return &o.Spec.Template.Spec }),
 		list: func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.AppsV1().Deployments(ns).List(ctx, opts)
 		},
@@ -50,7 +50,7 @@ var WorkloadKinds = []WorkloadKind{
 	{
 		Kind: KindStatefulSet, Resource: "statefulsets", Group: "apps", ManifestGroups: []string{"apps"},
 		Aliases: []string{"sts", "statefulset"},
-		PodSpec: func(o runtime.Object) *corev1.PodSpec { return &o.(*appsv1.StatefulSet).Spec.Template.Spec },
+		PodSpec: specOf(func(o *appsv1.StatefulSet) *corev1.PodSpec { return &o.Spec.Template.Spec }),
 		list: func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.AppsV1().StatefulSets(ns).List(ctx, opts)
 		},
@@ -58,7 +58,7 @@ var WorkloadKinds = []WorkloadKind{
 	{
 		Kind: KindDaemonSet, Resource: "daemonsets", Group: "apps", ManifestGroups: []string{"apps", "extensions"},
 		Aliases: []string{"ds", "daemonset"},
-		PodSpec: func(o runtime.Object) *corev1.PodSpec { return &o.(*appsv1.DaemonSet).Spec.Template.Spec },
+		PodSpec: specOf(func(o *appsv1.DaemonSet) *corev1.PodSpec { return &o.Spec.Template.Spec }),
 		list: func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.AppsV1().DaemonSets(ns).List(ctx, opts)
 		},
@@ -66,7 +66,7 @@ var WorkloadKinds = []WorkloadKind{
 	{
 		Kind: KindReplicaSet, Resource: "replicasets", Group: "apps", ManifestGroups: []string{"apps", "extensions"},
 		Aliases: []string{"rs", "replicaset"},
-		PodSpec: func(o runtime.Object) *corev1.PodSpec { return &o.(*appsv1.ReplicaSet).Spec.Template.Spec },
+		PodSpec: specOf(func(o *appsv1.ReplicaSet) *corev1.PodSpec { return &o.Spec.Template.Spec }),
 		list: func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.AppsV1().ReplicaSets(ns).List(ctx, opts)
 		},
@@ -74,7 +74,7 @@ var WorkloadKinds = []WorkloadKind{
 	{
 		Kind: KindJob, Resource: "jobs", Group: "batch", ManifestGroups: []string{"batch"},
 		Aliases: []string{"job"},
-		PodSpec: func(o runtime.Object) *corev1.PodSpec { return &o.(*batchv1.Job).Spec.Template.Spec },
+		PodSpec: specOf(func(o *batchv1.Job) *corev1.PodSpec { return &o.Spec.Template.Spec }),
 		list: func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.BatchV1().Jobs(ns).List(ctx, opts)
 		},
@@ -82,9 +82,7 @@ var WorkloadKinds = []WorkloadKind{
 	{
 		Kind: KindCronJob, Resource: "cronjobs", Group: "batch", ManifestGroups: []string{"batch"},
 		Aliases: []string{"cj", "cronjob"},
-		PodSpec: func(o runtime.Object) *corev1.PodSpec {
-			return &o.(*batchv1.CronJob).Spec.JobTemplate.Spec.Template.Spec
-		},
+		PodSpec: specOf(func(o *batchv1.CronJob) *corev1.PodSpec { return &o.Spec.JobTemplate.Spec.Template.Spec }),
 		list: func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.BatchV1().CronJobs(ns).List(ctx, opts)
 		},
@@ -92,12 +90,12 @@ var WorkloadKinds = []WorkloadKind{
 	{
 		Kind: KindReplicationController, Resource: "replicationcontrollers", Group: "", ManifestGroups: []string{""},
 		Aliases: []string{"rc", "replicationcontroller"},
-		PodSpec: func(o runtime.Object) *corev1.PodSpec {
-			if t := o.(*corev1.ReplicationController).Spec.Template; t != nil {
-				return &t.Spec
+		PodSpec: specOf(func(o *corev1.ReplicationController) *corev1.PodSpec {
+			if o.Spec.Template == nil {
+				return nil
 			}
-			return nil
-		},
+			return &o.Spec.Template.Spec
+		}),
 		list: func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.CoreV1().ReplicationControllers(ns).List(ctx, opts)
 		},
@@ -105,11 +103,22 @@ var WorkloadKinds = []WorkloadKind{
 	{
 		Kind: KindPod, Resource: "pods", Group: "", ManifestGroups: []string{""},
 		Aliases: []string{"po", "pod"},
-		PodSpec: func(o runtime.Object) *corev1.PodSpec { return &o.(*corev1.Pod).Spec },
+		PodSpec: specOf(func(o *corev1.Pod) *corev1.PodSpec { return &o.Spec }),
 		list: func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.CoreV1().Pods(ns).List(ctx, opts)
 		},
 	},
+}
+
+// specOf adapts a typed template reader to any object: nil for another
+// type, never a panic.
+func specOf[T runtime.Object](get func(T) *corev1.PodSpec) func(runtime.Object) *corev1.PodSpec {
+	return func(obj runtime.Object) *corev1.PodSpec {
+		if o, ok := obj.(T); ok {
+			return get(o)
+		}
+		return nil
+	}
 }
 
 // kindsByName indexes WorkloadKinds by kind, resource and alias, each

@@ -95,7 +95,7 @@ func Decode(inputs []Input, namespace string) (*Decoded, error) {
 			ns = namespace
 		}
 		pos := positions[info.Source].take(u)
-		if _, ok := kube.WorkloadKind(gvk.GroupKind()); !ok {
+		if _, ok := kube.KindOf(gvk.GroupKind()); !ok {
 			if kube.IsWorkloadKindName(gvk.Kind) {
 				out.Notes = append(out.Notes, notServed(info.Source, pos, gvk.Kind, ns, u.GetName(), gvk.GroupVersion().String()))
 			}
