@@ -67,7 +67,7 @@ func newerReport(t *testing.T) report.Report {
 	creds := func(context.Context, string, string, []string) (scan.Keychain, []credentials.Problem, error) {
 		return secret, nil, nil
 	}
-	for _, r := range scan.Run(ctx, inv, creds, scan.Options{Resolver: client, Newer: &scan.Newer{Scope: versions.ScopeMajor, Tags: registry.TagsOptions{PageSize: 2}}}) {
+	for _, r := range scan.Check(ctx, inv, creds, scan.Options{Resolver: client, Newer: &scan.Newer{Scope: versions.ScopeMajor, Tags: registry.TagsOptions{PageSize: 2}}}) {
 		if r.Check == report.CheckWorkloadVersion {
 			results = append(results, r)
 		}

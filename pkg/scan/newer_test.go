@@ -68,7 +68,7 @@ func TestNewerVersions(t *testing.T) {
 			l := &fakeLister{fakeResolver: &fakeResolver{answers: res}, tags: map[string][]string{"team/web": tags}}
 			inv := &kube.Inventory{Workloads: []kube.Workload{deploy("a", repo+":"+tc.tag, ""), deploy("b", repo+":"+tc.tag, "")}}
 			var got []report.Result
-			for _, r := range Run(context.Background(), inv, staticCreds(fakeKeychain{{Source: "secret/prod/pull", Username: "u", Password: "p"}}), Options{Resolver: l, Newer: &Newer{Scope: tc.scope}}) {
+			for _, r := range Check(context.Background(), inv, staticCreds(fakeKeychain{{Source: "secret/prod/pull", Username: "u", Password: "p"}}), Options{Resolver: l, Newer: &Newer{Scope: tc.scope}}) {
 				if r.Check == report.CheckWorkloadVersion {
 					got = append(got, r)
 				}
@@ -106,7 +106,7 @@ func TestNewerVersionsListFails(t *testing.T) {
 	const ref = "registry.example.com/team/locked:1.0"
 	l := &fakeLister{fakeResolver: &fakeResolver{answers: map[string]registry.Resolution{ref: {Digest: dg("a"), CredentialSource: "anonymous"}}}}
 	inv := &kube.Inventory{Workloads: []kube.Workload{deploy("a", ref, "")}}
-	for _, r := range Run(context.Background(), inv, nil, Options{Resolver: l, Newer: &Newer{}}) {
+	for _, r := range Check(context.Background(), inv, nil, Options{Resolver: l, Newer: &Newer{}}) {
 		if r.Check == report.CheckWorkloadVersion {
 			if r.Status != report.StatusSkip || r.Reason != report.ReasonForbidden {
 				t.Errorf("%s %s %q", r.Status, r.Reason, r.Message)
@@ -119,7 +119,7 @@ func TestNewerVersionsListFails(t *testing.T) {
 
 func TestNewerOffByDefault(t *testing.T) {
 	l := &fakeLister{fakeResolver: resolver()}
-	for _, r := range Run(context.Background(), &kube.Inventory{Workloads: []kube.Workload{deploy("a", appRef, "")}}, nil, Options{Resolver: l}) {
+	for _, r := range Check(context.Background(), &kube.Inventory{Workloads: []kube.Workload{deploy("a", appRef, "")}}, nil, Options{Resolver: l}) {
 		if r.Check == report.CheckWorkloadVersion {
 			t.Errorf("workload.version without --newer: %+v", r)
 		}
