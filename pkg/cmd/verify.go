@@ -122,7 +122,7 @@ func (o *VerifyOptions) Run(parent context.Context) error {
 	opts := verify.Options{Prober: probe.New(client), Resolver: client, Concurrency: o.Concurrency}
 	var results []report.Result
 	if o.NoCluster || !o.clusterConfigured() {
-		opts.Credentials = o.localVerifyCredentials(o.nodeProviderSet(nil))
+		opts.Credentials = o.localVerifyCredentials(nodecreds.ForCluster(o.nodeProviders, nil))
 	} else {
 		kc, err := o.kubeClient()
 		if err != nil {
@@ -138,7 +138,7 @@ func (o *VerifyOptions) Run(parent context.Context) error {
 			results = append(results, note.Result())
 		}
 		opts.Platforms = distinctPlatforms(platforms)
-		opts.Credentials = verify.ClusterCredentials(kube.NewPullSecretReader(kc), o.nodeProviderSet(ids))
+		opts.Credentials = verify.ClusterCredentials(kube.NewPullSecretReader(kc), nodecreds.ForCluster(o.nodeProviders, ids))
 	}
 	results = append(results, verify.Run(ctx, decoded.Manifests, opts)...)
 	if len(decoded.Manifests) == 0 {

@@ -206,7 +206,7 @@ func TestUndecodableSecretFailsEveryPull(t *testing.T) {
 	w.ImagePullSecrets = []string{"regcred", "spaced"}
 	r := resolver() // appRef resolves anonymously: the registry would serve it
 	inv := &kube.Inventory{Workloads: []kube.Workload{w}}
-	results := Run(context.Background(), inv, staticCreds(nil, bad), Options{Resolver: r})
+	results := Check(context.Background(), inv, staticCreds(nil, bad), Options{Resolver: r})
 	var pull *report.Result
 	for i, res := range results {
 		switch res.Check {
