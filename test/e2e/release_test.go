@@ -189,6 +189,18 @@ func TestRelease(t *testing.T) {
 		}
 	})
 
+	t.Run("--newer: the release's tags compared, with its pull secret", func(t *testing.T) {
+		r, res := runJSON(t, s, "", "helm", "-n", ns, "regcheck", "release", "demo", "--plain-http", "--newer")
+		noLeak(t, res)
+		if res.Code != 0 {
+			t.Errorf("exit %d, want 0\nstderr: %s", res.Code, res.Stderr)
+		}
+		got := expect(t, r, report.CheckWorkloadVersion, report.StatusPass, report.ReasonLatestVersion)
+		if got.Message != "1.0 is the newest version of release/web" || got.CredentialSource != "secret/"+ns+"/regcred" || got.Evidence["release"] != "demo" {
+			t.Errorf("%q with %q, release %v", got.Message, got.CredentialSource, got.Evidence["release"])
+		}
+	})
+
 	t.Run("a release without workloads is an empty report", func(t *testing.T) {
 		r, res := release(t, "empty")
 		if res.Code != 0 || len(r.Results) != 0 {
