@@ -57,6 +57,7 @@ type options struct {
 	craneSample                   int
 	timeout                       time.Duration
 	pullFailing                   int // percent of pods in ImagePullBackOff
+	newer                         bool
 }
 
 func main() {
@@ -75,6 +76,7 @@ func main() {
 	flag.IntVar(&o.craneSample, "crane-sample", 0, "run crane on at most this many images, evenly spaced, and scale its time to all of them (0: all); for scales where the loop would take hours")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on the whole run")
 	flag.IntVar(&o.pullFailing, "pull-failing", 5, "percent of pods in ImagePullBackOff (a tag never pushed, with the kubelet's Events); 0 for none")
+	flag.BoolVar(&o.newer, "newer", true, "also time regcheck --newer (one tags list per repository) and count what it adds")
 	flag.Parse()
 	var err error
 	if o.scales, err = parseScales(scales, o.pods); err == nil {
@@ -159,6 +161,13 @@ type figures struct {
 	// registry requests regcheck made.
 	failingPods, failingImages, failingNamespaces int
 	eventLists                                    int
+
+	// --newer: the same scan with workload.version, its registry requests
+	// and its results by reason.
+	regcheckNewer  time.Duration
+	newer          proxyStats
+	newerRepos     int
+	versionReasons map[string]int
 }
 
 func run(ctx context.Context, o options) (err error) {
@@ -339,7 +348,47 @@ func measure(ctx context.Context, o options, sandbox *env.Sandbox, proxy *latenc
 	if f.reasons, f.pullReasons, err = resultReasons(out); err != nil {
 		return err
 	}
-	return nil
+	if !o.newer {
+		return nil
+	}
+	logf("kubectl regcheck -A -o json --plain-http --concurrency %d --newer", o.concurrency)
+	out = filepath.Join(sandbox.Dir, fmt.Sprintf("regcheck-newer-%d.json", f.pods))
+	proxy.Reset()
+	res, code, err = runTimed(ctx, sandbox, out, "kubectl", "regcheck", "-A", "-o", "json", "--plain-http", "--concurrency", strconv.Itoa(o.concurrency), "--newer")
+	f.newer = proxy.Stats()
+	if err != nil && code != 1 {
+		return err
+	}
+	f.regcheckNewer = res.wall
+	f.versionReasons, f.newerRepos, err = versionReasons(out)
+	return err
+}
+
+// versionReasons counts the workload.version results of a ScanReport by
+// reason, and the repositories they name.
+func versionReasons(path string) (map[string]int, int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	var rep struct {
+		Results []struct {
+			Check      string `json:"check"`
+			Reason     string `json:"reason"`
+			Repository string `json:"repository"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, 0, fmt.Errorf("regcheck --newer -o json: %w", err)
+	}
+	reasons, repos := map[string]int{}, map[string]bool{}
+	for _, r := range rep.Results {
+		if r.Check == "workload.version" {
+			reasons[r.Reason]++
+			repos[r.Repository] = true
+		}
+	}
+	return reasons, len(repos), nil
 }
 
 type timed struct {
@@ -545,6 +594,18 @@ func (f figures) print(o options) {
 	fmt.Printf("crane_requests_per_image: %s\n", ratio(float64(f.crane.total()), float64(f.craneImages)))
 	fmt.Printf("crane_requests: ping=%d token=%d manifest_head=%d manifest_get=%d other=%d\n",
 		f.crane.Ping, f.crane.Token, f.crane.ManifestHead, f.crane.ManifestGet, f.crane.Other)
+	if !o.newer {
+		return
+	}
+	// --newer: what listing the tags adds to the same scan.
+	fmt.Printf("newer_s: %s\n", secs(f.regcheckNewer))
+	fmt.Printf("newer_added_s: %s\n", secs(f.regcheckNewer-f.regcheck))
+	fmt.Printf("newer_registry_span_s: %s\n", secs(f.newer.Span))
+	fmt.Printf("newer_tags_list_requests: %d for %d repositories\n", f.newer.TagsList, f.newerRepos)
+	fmt.Printf("newer_requests_added: %d (%d in all, against %d)\n", f.newer.total()-f.reg.total(), f.newer.total(), f.reg.total())
+	fmt.Printf("newer_requests: ping=%d token=%d manifest_head=%d manifest_get=%d tags_list=%d other=%d\n",
+		f.newer.Ping, f.newer.Token, f.newer.ManifestHead, f.newer.ManifestGet, f.newer.TagsList, f.newer.Other)
+	fmt.Printf("newer_version_reasons: %s\n", counts(f.versionReasons))
 }
 
 // writeDockerConfig writes DIR/config.json with one auths entry.

@@ -31,8 +31,8 @@ type latencyProxy struct {
 	done     chan struct{}
 	tr       *http.Transport
 
-	ping, token, manifestHead, manifestGet, other atomic.Int64
-	pingAuth, tokenScopes                         atomic.Int64
+	ping, token, manifestHead, manifestGet, tagsList, other atomic.Int64
+	pingAuth, tokenScopes                                   atomic.Int64
 	// first request in and last response out since Reset, UnixNano.
 	first, last atomic.Int64
 
@@ -44,6 +44,8 @@ type latencyProxy struct {
 // proxyStats are the counts since the last reset.
 type proxyStats struct {
 	Ping, Token, ManifestHead, ManifestGet, Other int64
+	// TagsList counts GET /v2/NAME/tags/list pages (--newer).
+	TagsList int64
 	// PingAuth counts the pings (GET /v2/) that carried an Authorization
 	// header (credential checks), out of Ping.
 	PingAuth int64
@@ -62,7 +64,7 @@ type proxyStats struct {
 }
 
 func (s proxyStats) total() int64 {
-	return s.Ping + s.Token + s.ManifestHead + s.ManifestGet + s.Other
+	return s.Ping + s.Token + s.ManifestHead + s.ManifestGet + s.TagsList + s.Other
 }
 
 // startProxy listens on a random loopback port and forwards to upstream
@@ -155,6 +157,8 @@ func (p *latencyProxy) count(r *http.Request) {
 		p.mu.Lock()
 		p.manifests[path]++
 		p.mu.Unlock()
+	case strings.HasPrefix(path, "/v2/") && strings.HasSuffix(path, "/tags/list") && r.Method == http.MethodGet:
+		p.tagsList.Add(1)
 	default:
 		p.other.Add(1)
 	}
@@ -189,6 +193,7 @@ func (p *latencyProxy) Stats() proxyStats {
 		ManifestHead: p.manifestHead.Load(),
 		ManifestGet:  p.manifestGet.Load(),
 		Other:        p.other.Load(),
+		TagsList:     p.tagsList.Load(),
 		PingAuth:     p.pingAuth.Load(),
 		TokenScopes:  p.tokenScopes.Load(),
 	}
@@ -207,7 +212,7 @@ func (p *latencyProxy) Stats() proxyStats {
 
 // Reset zeroes the counts.
 func (p *latencyProxy) Reset() {
-	for _, c := range []*atomic.Int64{&p.ping, &p.token, &p.manifestHead, &p.manifestGet, &p.other, &p.pingAuth, &p.tokenScopes, &p.first, &p.last} {
+	for _, c := range []*atomic.Int64{&p.ping, &p.token, &p.manifestHead, &p.manifestGet, &p.tagsList, &p.other, &p.pingAuth, &p.tokenScopes, &p.first, &p.last} {
 		c.Store(0)
 	}
 	p.mu.Lock()
