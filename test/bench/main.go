@@ -584,8 +584,8 @@ func (f figures) print(o options) {
 	fmt.Printf("manifest_requests_per_image_incl_failing: %s\n", ratio(float64(manifests), float64(f.unique+f.failingImages)))
 	// regcheck's registry phase alone, next to registry_floor_s.
 	fmt.Printf("regcheck_registry_span_s: %s\n", secs(f.reg.Span))
-	fmt.Printf("regcheck_requests: ping=%d (with credentials %d) token=%d manifest_head=%d manifest_get=%d other=%d\n",
-		f.reg.Ping, f.reg.PingAuth, f.reg.Token, f.reg.ManifestHead, f.reg.ManifestGet, f.reg.Other)
+	fmt.Printf("regcheck_requests: ping=%d (with credentials %d) token=%d manifest_head=%d manifest_get=%d tags_list=%d other=%d\n",
+		f.reg.Ping, f.reg.PingAuth, f.reg.Token, f.reg.ManifestHead, f.reg.ManifestGet, f.reg.TagsList, f.reg.Other)
 	fmt.Printf("regcheck_token_scopes: %d asked, %d distinct\n", f.reg.TokenScopes, f.reg.DistinctScopes)
 	fmt.Printf("regcheck_manifest_urls: %d distinct, at most %d requests each\n", f.reg.DistinctManifests, f.reg.MaxPerManifest)
 	fmt.Printf("peak_rss_with_kubectl_mib: %s\n", mib(f.regcheckWithKubectlRSSKiB))
@@ -601,7 +601,10 @@ func (f figures) print(o options) {
 	fmt.Printf("newer_s: %s\n", secs(f.regcheckNewer))
 	fmt.Printf("newer_added_s: %s\n", secs(f.regcheckNewer-f.regcheck))
 	fmt.Printf("newer_registry_span_s: %s\n", secs(f.newer.Span))
-	fmt.Printf("newer_tags_list_requests: %d for %d repositories\n", f.newer.TagsList, f.newerRepos)
+	// The scan without --newer already reads a first page of the tags list
+	// of each repository whose tag is missing (to tell it from a missing
+	// repository): the difference is what --newer lists.
+	fmt.Printf("newer_tags_list_requests: %d added (%d in all), %d repositories compared\n", f.newer.TagsList-f.reg.TagsList, f.newer.TagsList, f.newerRepos)
 	fmt.Printf("newer_requests_added: %d (%d in all, against %d)\n", f.newer.total()-f.reg.total(), f.newer.total(), f.reg.total())
 	fmt.Printf("newer_requests: ping=%d token=%d manifest_head=%d manifest_get=%d tags_list=%d other=%d\n",
 		f.newer.Ping, f.newer.Token, f.newer.ManifestHead, f.newer.ManifestGet, f.newer.TagsList, f.newer.Other)
