@@ -34,6 +34,25 @@ type tagList struct {
 	cred credentials.Credential
 	list registry.TagList
 	err  error
+
+	// parsed are the list's versions, read once; verdicts the answer per
+	// running tag, shared by every container running it.
+	parsed   []versions.Tag
+	verdicts map[string]versions.Verdict
+}
+
+// verdict compares a running tag with the list, once per tag.
+func (tl *tagList) verdict(running versions.Tag, scope versions.Scope) versions.Verdict {
+	if v, ok := tl.verdicts[running.Name]; ok {
+		return v
+	}
+	if tl.verdicts == nil {
+		tl.parsed = versions.ParseAll(tl.list.Tags)
+		tl.verdicts = map[string]versions.Verdict{}
+	}
+	v := versions.FindParsed(running, tl.parsed, scope)
+	tl.verdicts[running.Name] = v
+	return v
 }
 
 // newerVersions is the workload.version result of every check that has a
@@ -99,7 +118,7 @@ func newerVersions(ctx context.Context, checks []*check, opts Options) map[*chec
 			continue
 		}
 		r.CredentialSource = ch.ownSource(tl.list.CredentialSource)
-		out[ch] = versionVerdict(r, ch.ref, versions.Find(running[ch], tl.list.Tags, opts.Newer.Scope), tl.list)
+		out[ch] = versionVerdict(r, ch.ref, tl.verdict(running[ch], opts.Newer.Scope), tl.list)
 	}
 	return out
 }

@@ -227,30 +227,55 @@ func (v Verdict) Behind() bool { return len(v.Newer) > 0 }
 // tags name the same version (v1.2.3 and 1.2.3), the one written like the
 // running tag is named.
 func Find(running Tag, tags []string, scope Scope) Verdict {
+	return FindParsed(running, ParseAll(tags), scope)
+}
+
+// ParseAll reads every tag that is a version, in order: a repository's
+// list parsed once for every running tag compared with it.
+func ParseAll(tags []string) []Tag {
+	out := make([]Tag, 0, len(tags))
+	for _, name := range tags {
+		if t, ok := Parse(name); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// FindParsed is Find over tags ParseAll already read.
+func FindParsed(running Tag, tags []Tag, scope Scope) Verdict {
 	if scope == "" {
 		scope = ScopeMajor
 	}
-	var same []Tag
-	for _, name := range tags {
-		t, ok := Parse(name)
-		if !ok || t.Shape != running.Shape || (t.Prerelease() && !running.Prerelease()) {
+	// Pointers: sorting moves 8 bytes a tag, not the whole struct.
+	var same []*Tag
+	compared := 0
+	for i := range tags {
+		t := &tags[i]
+		if t.Shape != running.Shape || (t.Prerelease() && !running.Prerelease()) {
 			continue
 		}
-		same = append(same, t)
+		// Only the newer ones are sorted: a repository's thousands of
+		// older tags cost one comparison each.
+		if compared++; t.Compare(running) > 0 {
+			same = append(same, t)
+		}
 	}
-	slices.SortStableFunc(same, func(a, b Tag) int {
-		if c := b.Compare(a); c != 0 {
+	slices.SortFunc(same, func(a, b *Tag) int {
+		if c := b.Compare(*a); c != 0 {
 			return c
 		}
-		// Equal versions: the running tag's spelling first.
-		return boolOrder(a.Prefixed != running.Prefixed, b.Prefixed != running.Prefixed)
-	})
-	same = slices.CompactFunc(same, func(a, b Tag) bool { return a.Compare(b) == 0 })
-	v := Verdict{Running: running, Scope: scope, Latest: running, LatestInMajor: running, Newest: running, Compared: len(same)}
-	for _, t := range same {
-		if t.Compare(running) <= 0 {
-			break
+		// Equal versions: the running tag's spelling first, then by name
+		// so the order does not depend on the list's.
+		if c := boolOrder(a.Prefixed != running.Prefixed, b.Prefixed != running.Prefixed); c != 0 {
+			return c
 		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	same = slices.CompactFunc(same, func(a, b *Tag) bool { return a.Compare(*b) == 0 })
+	v := Verdict{Running: running, Scope: scope, Latest: running, LatestInMajor: running, Newest: running, Compared: compared}
+	for _, p := range same {
+		t := *p
 		if t.Compare(v.Newest) > 0 {
 			v.Newest = t
 		}

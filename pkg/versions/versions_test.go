@@ -1,6 +1,7 @@
 package versions
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -161,4 +162,24 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkFindParsed is one running tag against a repository of 5,000
+// tags parsed once, as a scan compares each running tag.
+func BenchmarkFindParsed(b *testing.B) {
+	var tags []string
+	for i := range 5000 {
+		tags = append(tags, fmt.Sprintf("1.%d.%d-debian-12-r%d", i/100, i%100, i%7))
+	}
+	parsed := ParseAll(tags)
+	run, _ := Parse("1.2.3-debian-12-r1")
+	for b.Loop() {
+		FindParsed(run, parsed, ScopeMajor)
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	for b.Loop() {
+		Parse("3.13.0rc2-alpine3.20")
+	}
 }
