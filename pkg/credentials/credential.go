@@ -95,7 +95,8 @@ type Lookup struct {
 	// and Helm stop there, with no later source and no anonymous request,
 	// so the lookup stops there too (Credentials holds what came before).
 	// Also when a pull secret fails every pull (Problem.FailsPulls): the
-	// kubelet asks no registry then.
+	// kubelet asks no registry then; and in Helm mode when the host's entry
+	// (or the whole config) does not decode: oras-go returns that error.
 	Halted bool
 }
 

@@ -159,7 +159,16 @@ func (l *Local) Lookup(ctx context.Context, host string) Lookup {
 			}
 		}
 		out.Tried = append(out.Tried, cf.source)
-		out.Problems = append(out.Problems, cf.problemsFor(host)...)
+		problems := cf.problemsFor(host)
+		out.Problems = append(out.Problems, problems...)
+		if l.opts.HelmMode && malformed(problems) {
+			// oras-go (so Helm) returns the decoding error of the host's
+			// entry, or of a file that is not JSON, and stops: no later
+			// store, no anonymous request. (docker/cli drops the whole
+			// file instead: docs/reference-tables.md.)
+			out.Halted = true
+			break
+		}
 		helper := cf.helperFor(host)
 		if helper == "" {
 			for _, e := range cf.entriesFor(host) {
@@ -184,6 +193,17 @@ func (l *Local) Lookup(ctx context.Context, host string) Lookup {
 	out.Tried = unique(out.Tried)
 	out.Problems = unique(out.Problems)
 	return out
+}
+
+// malformed reports whether a problem is a config or entry that does not
+// decode.
+func malformed(problems []Problem) bool {
+	for _, p := range problems {
+		if p.Reason == report.ReasonMalformedCredentials {
+			return true
+		}
+	}
+	return false
 }
 
 // unique drops repeats, keeping first places: Docker and Helm may share a

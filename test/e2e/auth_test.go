@@ -228,3 +228,51 @@ func TestPushAuthAgreesWithHelmPush(t *testing.T) {
 		}
 	}
 }
+
+// TestHelmStopsAtABrokenEntry: Helm (oras-go) returns the decoding error
+// of the host's entry in its registry config and does not fall back to
+// Docker's config, whose entry would work; helm regcheck push-auth says
+// so too (exit 1, MalformedCredentials), where it used to pass with
+// Docker's entry. The control: with Helm's config empty, Docker's entry
+// serves helm push and push-auth alike.
+func TestHelmStopsAtABrokenEntry(t *testing.T) {
+	s := newSandbox(t)
+	reg := startRegistry(t, env.RegistryOptions{Auth: env.AuthToken})
+	chart := filepath.Join(s.Dir, "demo")
+	if err := os.MkdirAll(chart, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(chart, "Chart.yaml"), []byte("apiVersion: v2\nname: demo\nversion: 0.1.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res := run(t, s, "", "helm", "package", chart, "-d", s.Dir); res.Code != 0 {
+		t.Fatalf("helm package: %s", res.Stderr)
+	}
+	archive := filepath.Join(s.Dir, "demo-0.1.0.tgz")
+	dockerDir := filepath.Join(s.Dir, "docker-admin")
+	writeDockerConfig(t, filepath.Join(dockerDir, "config.json"), reg, "admin")
+	for _, tc := range []struct {
+		name, helmConfig string
+		ok               bool
+	}{
+		{"helm's config empty: docker's entry", `{}`, true},
+		{"helm's entry for the host does not decode", `{"auths":{"` + reg.Host + `":{"auth":"not base64!"}}}`, false},
+	} {
+		cfg := filepath.Join(s.Dir, "helm-broken.json")
+		if err := os.WriteFile(cfg, []byte(tc.helmConfig), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		hs := s.With("HELM_REGISTRY_CONFIG="+cfg, "DOCKER_CONFIG="+dockerDir)
+		push := run(t, hs, "", "helm", "push", archive, "oci://"+reg.Host+"/charts", "--plain-http")
+		r, check := runJSON(t, hs, "", "helm", "regcheck", "push-auth", archive, "oci://"+reg.Host+"/charts", "--plain-http")
+		if (push.Code == 0) != tc.ok {
+			t.Errorf("%s: the real helm push exit %d, want success=%v: %s", tc.name, push.Code, tc.ok, push.Stderr)
+		}
+		if (check.Code == 0) != (push.Code == 0) {
+			t.Errorf("%s: push-auth exit %d but helm push exit %d\npush-auth:\n%s\nhelm push:\n%s", tc.name, check.Code, push.Code, dump(r), push.Stderr)
+		}
+		if !tc.ok {
+			expect(t, r, report.CheckRegistryCredentials, report.StatusFail, report.ReasonMalformedCredentials)
+		}
+	}
+}
