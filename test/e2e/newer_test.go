@@ -46,15 +46,22 @@ func TestNewer(t *testing.T) {
 	}
 
 	must(c.CreateNamespace(ctx, ns))
+	must(c.CreateNode(ctx, "newer-node", "linux", "amd64"))
 	_, err = c.Admin.CoreV1().Secrets(ns).Create(ctx, env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)), metav1.CreateOptions{})
 	must(err)
+	// Each pod runs its tag's digest (Current), so the goldens show the
+	// versions next to a quiet workload.digest.
 	deploy := func(name, image string, secrets ...string) {
 		t.Helper()
 		ps := corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: reg.Host + "/" + image}}}
 		for _, s := range secrets {
 			ps.ImagePullSecrets = append(ps.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
 		}
-		_, err := c.RunDeployment(ctx, ns, name, 1, ps, "", nil)
+		id := img.DigestRef
+		if strings.HasPrefix(image, "team/tool:") {
+			id = tool.DigestRef
+		}
+		_, err := c.RunDeployment(ctx, ns, name, 1, ps, "newer-node", func(int) map[string]string { return map[string]string{"app": id} })
 		must(err)
 	}
 	deploy("app-120", "team/app:1.2.0", "regcred")
@@ -149,6 +156,13 @@ func TestNewer(t *testing.T) {
 	scan("patch", map[string]want{
 		"app-120": {report.StatusWarn, report.ReasonNewerVersion, "1.2.0 → 1.2.3 in 1.2.x; 2.0.0 is out", []string{"1.2.3"}},
 		"tool":    {report.StatusPass, report.ReasonLatestVersion, "v1.0.0 is the newest in 1.0.x; v2.0.0 is out (--newer=patch)", nil},
+	})
+
+	t.Run("golden table and markdown", func(t *testing.T) {
+		for _, format := range []string{"table", "markdown"} {
+			res := run(t, s, "", "kubectl", "regcheck", "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http", "--newer", "-o", format)
+			golden(t, "newer."+format+".golden", normalize(res.Stdout, reg.Host))
+		}
 	})
 
 	// The doctor's staleness check carries it too.
