@@ -102,19 +102,12 @@ func (o *AuthOptions) clusterCredentials(ctx context.Context) (func(context.Cont
 		return nil, cannotRun("reading pull secrets: %v", err)
 	}
 	o.workload = &remedy.Workload{Namespace: ns, ServiceAccount: o.ServiceAccount, PullSecrets: o.PullSecrets}
-	keyring := credentials.NewKeyring(ps.Entries...)
-	// A secret the kubelet cannot decode fails the pull before any
-	// registry is asked: no anonymous probe after it.
-	halted := false
-	for _, p := range ps.Problems {
-		halted = halted || p.FailsPulls
-	}
 	return func(_ context.Context, image string) credentials.Lookup {
-		l := credentials.Lookup{Tried: ps.Refs, Problems: ps.Problems, Halted: halted}
-		if ref, err := imageref.ParseChart(image); err == nil {
+		ref, err := imageref.ParseChart(image)
+		if err != nil {
 			// A reference that does not parse: the probe reports it.
-			l.Credentials = keyring.Lookup(ref)
+			return credentials.Lookup{Tried: ps.Refs, Problems: ps.Problems}
 		}
-		return l
+		return ps.Lookup(ref)
 	}, nil
 }

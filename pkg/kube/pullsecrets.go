@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -44,6 +45,23 @@ type PullSecrets struct {
 	Entries []credentials.Entry
 	// Problems: missing, wrong type, malformed, incomplete, unreadable.
 	Problems []credentials.Problem
+}
+
+// Lookup is what the kubelet does for an image of ref with these secrets:
+// the matching credentials in the order it tries them, the secrets
+// consulted and their problems; Halted when a secret it cannot decode
+// fails the pull before any registry is asked (credentials.Problem
+// FailsPulls), so a probe goes on neither anonymously nor to the node's
+// credentials.
+func (ps PullSecrets) Lookup(ref imageref.Reference) credentials.Lookup {
+	l := credentials.Lookup{Tried: ps.Refs, Problems: ps.Problems}
+	for _, p := range ps.Problems {
+		l.Halted = l.Halted || p.FailsPulls
+	}
+	if !l.Halted {
+		l.Credentials = credentials.NewKeyring(ps.Entries...).Lookup(ref)
+	}
+	return l
 }
 
 // Credentials returns the keyring the kubelet would build for a pod of

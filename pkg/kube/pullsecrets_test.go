@@ -224,3 +224,31 @@ func mustParse(t *testing.T, image string) imageref.Reference {
 	}
 	return ref
 }
+
+// TestPullSecretsLookup: what the kubelet uses for one image; a secret it
+// cannot decode beside a good one halts the lookup (no credential, no
+// anonymous or node pull after it).
+func TestPullSecretsLookup(t *testing.T) {
+	r := NewPullSecretReader(fake.NewSimpleClientset(secretObjects()...))
+	ref, err := imageref.Parse("registry.example.com/team/app:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := r.PullSecrets(context.Background(), ns, "default", []string{"right"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := good.Lookup(ref); l.Halted || len(l.Credentials) != 1 || l.Credentials[0].Source != "secret/"+ns+"/right" {
+		t.Errorf("good secret: halted %v, credentials %v", l.Halted, l.Credentials)
+	}
+	for _, bad := range []string{"spaced", "numeric-email"} {
+		ps, err := r.PullSecrets(context.Background(), ns, "default", []string{"right", bad})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := ps.Lookup(ref)
+		if !l.Halted || len(l.Credentials) != 0 || len(l.Problems) != 1 || !l.Problems[0].FailsPulls {
+			t.Errorf("%s beside a good secret: halted %v, credentials %v, problems %+v", bad, l.Halted, l.Credentials, l.Problems)
+		}
+	}
+}
