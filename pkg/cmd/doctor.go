@@ -117,6 +117,9 @@ func (o *DoctorOptions) verifyFlags() []string {
 	if o.CAFile != "" {
 		out = append(out, "--ca-file", o.CAFile)
 	}
+	if o.newer.scope.set { // a rerun without it would not show workload.version
+		out = append(out, "--newer="+string(o.newer.scope.scope))
+	}
 	return out
 }
 
