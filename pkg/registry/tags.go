@@ -23,6 +23,10 @@ const (
 	DefaultTagsMaxPages = 20
 )
 
+// maxTagsBody caps one page: Google's registries ignore n and send every
+// tag with a map of every manifest, megabytes for a large repository.
+const maxTagsBody = 16 << 20
+
 // TagsOptions bound one tags list.
 type TagsOptions struct {
 	PageSize int // n of each page; DefaultTagsPageSize when zero
@@ -102,10 +106,11 @@ func (c *Client) listTags(ctx context.Context, ref imageref.Reference, cred cred
 		switch {
 		case next != nil:
 			u = next
-		case len(page) >= o.PageSize && fresh > 0:
+		case len(page) == o.PageSize && fresh > 0:
 			// No Link, but a full page: ask on from the last tag, as
 			// the distribution spec's n and last allow. A registry that
-			// ignores last repeats the page and adds nothing: stop.
+			// ignores last repeats the page and adds nothing: stop. One
+			// that ignores n sends more than n: that was all of it.
 			nu := *u
 			q := nu.Query()
 			q.Set("n", strconv.Itoa(o.PageSize))
@@ -121,7 +126,7 @@ func (c *Client) listTags(ctx context.Context, ref imageref.Reference, cred cred
 
 // tagsPage reads one page of a tags list and where the next one is.
 func (s *Session) tagsPage(ctx context.Context, u *url.URL) ([]string, *url.URL, error) {
-	r, err := s.do(ctx, request{method: http.MethodGet, url: u})
+	r, err := s.do(ctx, request{method: http.MethodGet, url: u, limit: maxTagsBody})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -131,6 +136,12 @@ func (s *Session) tagsPage(ctx context.Context, u *url.URL) ([]string, *url.URL,
 	}
 	var list struct {
 		Tags []string `json:"tags"`
+	}
+	if err := r.BodyErr; err != nil {
+		return nil, nil, &Failure{Reason: report.ReasonServerError, HTTPStatus: r.Status,
+			Message:  fmt.Sprintf("%s's tags list for %s could not be read: %s", s.ref.Registry, s.ref.Repository, bodyProblem(err)),
+			Remedy:   "retry; if it persists, report it to the registry's administrator",
+			Evidence: report.Evidence{"httpStatus": r.Status}}
 	}
 	if err := json.Unmarshal(r.Body, &list); err != nil {
 		return nil, nil, &Failure{Reason: report.ReasonServerError, HTTPStatus: r.Status,

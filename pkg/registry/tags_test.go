@@ -159,3 +159,32 @@ func TestNextPage(t *testing.T) {
 		}
 	}
 }
+
+// Google's registries ignore n and send every tag at once, without Link:
+// one page is the whole list, and nothing more is asked.
+func TestListTagsIgnoredN(t *testing.T) {
+	var mu sync.Mutex
+	lists := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/" {
+			return
+		}
+		mu.Lock()
+		lists++
+		mu.Unlock()
+		var tags []string
+		for i := range 25 {
+			tags = append(tags, "1."+strconv.Itoa(i))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"name": "app", "tags": tags, "manifest": map[string]any{}})
+	}))
+	defer srv.Close()
+	l, err := listOf(t, srv, TagsOptions{PageSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Tags) != 25 || l.Pages != 1 || lists != 1 {
+		t.Errorf("%d tags in %d pages (%d requests), want 25 in 1", len(l.Tags), l.Pages, lists)
+	}
+}
