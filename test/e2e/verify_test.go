@@ -304,3 +304,124 @@ func TestVerifyCluster(t *testing.T) {
 		}
 	})
 }
+
+// copyDir copies src into dst.
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestVerifyChart runs `helm regcheck verify CHART` through the real helm:
+// the chart rendered as helm template renders it (values, --set, hooks,
+// -n), from a directory and from an OCI registry, without a cluster.
+func TestVerifyChart(t *testing.T) {
+	s := newSandbox(t)
+	reg := startRegistry(t, env.RegistryOptions{Auth: env.AuthToken})
+	for _, img := range [][2]string{{"team/web", "1.0"}, {"team/api", "latest"}} {
+		if _, err := env.PushRandomImage(reg, img[0], img[1], "admin"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyDir(t, filepath.Join("testdata", "verify", "chart"), s.Dir)
+	reader := filepath.Join(s.Dir, "reader.json")
+	writeDockerConfig(t, reader, reg, "reader")
+	// Helm's registry config is Docker's format: the reader's login serves
+	// both the chart pull and the image checks.
+	hs := s.With("HELM_REGISTRY_CONFIG=" + reader)
+	type row struct {
+		file      string
+		line      int
+		container string
+		check     report.Check
+		status    report.Status
+		reason    report.Reason
+	}
+	expectRows := func(t *testing.T, r report.Report, ns string, want []row) {
+		t.Helper()
+		for _, w := range want {
+			found := false
+			for _, x := range r.Results {
+				if x.File == w.file && x.Line == w.line && x.Container == w.container && x.Check == w.check {
+					found = true
+					if x.Status != w.status || x.Reason != w.reason || x.Namespace != ns {
+						t.Errorf("%+v: got %s/%s in %q: %s", w, x.Status, x.Reason, x.Namespace, x.Message)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no result %+v in\n%s", w, dump(r))
+			}
+		}
+	}
+
+	t.Run("a chart directory, with --set and -n", func(t *testing.T) {
+		r, res := runJSON(t, hs, "", "helm", "regcheck", "verify", "shop", "--set", "registry="+reg.Host, "--set", "web.tag=9.9", "-n", "shop", "--plain-http")
+		if res.Code != 1 {
+			t.Errorf("exit %d, want 1\n%s", res.Code, res.Stderr)
+		}
+		expectRows(t, r, "shop", []row{
+			{"shop/templates/deployment.yaml", 16, "web", report.CheckRegistryPull, report.StatusFail, report.ReasonTagNotFound},
+			{"shop/templates/deployment.yaml", 19, "api", report.CheckRegistryPull, report.StatusPass, report.ReasonOk},
+			{"shop/templates/deployment.yaml", 19, "api", report.CheckWorkloadPullPolicy, report.StatusWarn, report.ReasonMutableTagIfNotPresent},
+			{"shop/templates/migrate.yaml", 14, "migrate", report.CheckRegistryPull, report.StatusFail, report.ReasonRepositoryNotFound},
+		})
+		for _, x := range r.Results {
+			if x.Check == report.CheckRegistryPull && x.CredentialSource != "helm-registry-config" && x.CredentialSource != "docker-config" {
+				t.Errorf("registry.pull with %q, want the local login", x.CredentialSource)
+			}
+		}
+	})
+
+	t.Run("values files with -f, as helm template", func(t *testing.T) {
+		values := filepath.Join(s.Dir, "prod.yaml")
+		if err := os.WriteFile(values, []byte("registry: "+reg.Host+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, _ := runJSON(t, hs, "", "helm", "regcheck", "verify", "shop", "-f", "prod.yaml", "--plain-http")
+		expectRows(t, r, "default", []row{
+			{"shop/templates/deployment.yaml", 16, "web", report.CheckRegistryPull, report.StatusPass, report.ReasonOk},
+		})
+	})
+
+	t.Run("an OCI chart with --version", func(t *testing.T) {
+		admin := filepath.Join(s.Dir, "admin.json")
+		writeDockerConfig(t, admin, reg, "admin")
+		if res := run(t, s, "", "helm", "package", "shop", "-d", s.Dir); res.Code != 0 {
+			t.Fatalf("helm package: %s", res.Stderr)
+		}
+		if res := run(t, s.With("HELM_REGISTRY_CONFIG="+admin), "", "helm", "push", filepath.Join(s.Dir, "shop-0.1.0.tgz"), "oci://"+reg.Host+"/charts", "--plain-http"); res.Code != 0 {
+			t.Fatalf("helm push: %s", res.Stderr)
+		}
+		r, res := runJSON(t, hs, "", "helm", "regcheck", "verify", "oci://"+reg.Host+"/charts/shop", "--version", "0.1.0", "--set", "registry="+reg.Host, "--plain-http")
+		if res.Code != 1 {
+			t.Errorf("exit %d, want 1 (the hook's repository does not exist)\n%s", res.Code, res.Stderr)
+		}
+		expectRows(t, r, "default", []row{
+			{"shop/templates/deployment.yaml", 16, "web", report.CheckRegistryPull, report.StatusPass, report.ReasonOk},
+			{"shop/templates/migrate.yaml", 14, "migrate", report.CheckRegistryPull, report.StatusFail, report.ReasonRepositoryNotFound},
+		})
+	})
+
+	t.Run("a chart that does not render is exit 2", func(t *testing.T) {
+		res := run(t, hs, "", "helm", "regcheck", "verify", "no-such-chart")
+		if res.Code != 2 || res.Stdout != "" || !strings.Contains(res.Stderr, "no-such-chart") {
+			t.Errorf("exit %d, stdout %q, stderr %q", res.Code, res.Stdout, res.Stderr)
+		}
+	})
+}
