@@ -174,12 +174,5 @@ func (o *DoctorOptions) Run(parent context.Context) error {
 	if err != nil {
 		return clusterError(err)
 	}
-	r := report.New(report.KindDoctor, results)
-	if o.Output != "table" && o.Output != "markdown" {
-		return o.Print(r)
-	}
-	if err := doctor.Print(o.Out, o.Output, r); err != nil {
-		return cannotRun("writing output: %v", err)
-	}
-	return o.exitFor(r)
+	return o.Print(report.New(report.KindDoctor, results))
 }

@@ -22,14 +22,6 @@ const (
 // IDs are every check, in report order.
 var IDs = []string{HelmVersion, Reachable, Credentials, Pull, Push, Reference, Staleness, WorkloadSettings, RateLimit}
 
-// EvidenceKey and verifyKey are the evidence keys of the display copies
-// of Result.Doctor's Check and Verify, for readers of -o json. Code reads
-// Result.Doctor.
-const (
-	EvidenceKey = "doctorCheck"
-	verifyKey   = "verify"
-)
-
 // Checks is the set of enabled checks; the zero value enables all.
 type Checks struct {
 	only map[string]bool

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/regcheck/regcheck/pkg/printers"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -90,11 +91,11 @@ func TestHelmVersionItem(t *testing.T) {
 		if tc.want == 0 {
 			continue
 		}
-		if IDOf(got[0]) != HelmVersion {
-			t.Errorf("%s: check %s", tc.name, IDOf(got[0]))
+		if printers.DoctorCheck(got[0]) != HelmVersion {
+			t.Errorf("%s: check %s", tc.name, printers.DoctorCheck(got[0]))
 		}
 		var md bytes.Buffer
-		if err := Markdown(&md, report.New(report.KindDoctor, got)); err != nil {
+		if err := printers.Print(&md, "markdown", report.New(report.KindDoctor, got)); err != nil {
 			t.Fatal(err)
 		}
 		for _, want := range []string{"Helm client: `v3.14.4`", "helm/helm#12835", "helm version --template", "upgrade Helm to v3.15.0"} {
@@ -102,5 +103,17 @@ func TestHelmVersionItem(t *testing.T) {
 				t.Errorf("%s: markdown lacks %q:\n%s", tc.name, want, md.String())
 			}
 		}
+	}
+}
+
+// Every check has the guide the markdown report explains it with.
+func TestEveryCheckHasAGuide(t *testing.T) {
+	for _, id := range IDs {
+		if g, ok := printers.DoctorGuides[id]; !ok || g.What == "" || g.Why == "" {
+			t.Errorf("check %s has no guide in printers.DoctorGuides", id)
+		}
+	}
+	if len(printers.DoctorGuides) != len(IDs) {
+		t.Errorf("%d guides for %d checks", len(printers.DoctorGuides), len(IDs))
 	}
 }

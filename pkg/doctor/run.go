@@ -57,11 +57,11 @@ func (d *run) add(id string, r report.Result) {
 	for k, v := range r.Evidence {
 		ev[k] = v
 	}
-	ev[EvidenceKey] = id
+	ev[report.EvidenceDoctorCheck] = id
 	if r.Status != report.StatusPass {
 		if v := d.verify(id, r); len(v) > 0 {
 			facts.Verify = v
-			ev[verifyKey] = v
+			ev[report.EvidenceDoctorVerify] = v
 		}
 	}
 	r.Evidence = ev

@@ -37,7 +37,9 @@ func TestDependencyFence(t *testing.T) {
 		"remedy": {"github.com/spf13/cobra", "k8s.io/client-go", "k8s.io/api", "helm.sh/helm", "github.com/regcheck/regcheck/pkg/registry", "github.com/regcheck/regcheck/pkg/kube"},
 		// The doctor composes the engines: no CLI, no Helm; it reaches the
 		// cluster through client-go still (issue 16: through pkg/kube).
-		"doctor": {"github.com/spf13/cobra", "helm.sh/helm"},
+		// Printers are the only renderer: the doctor returns results and
+		// printers draws its table and incident report.
+		"doctor": {"github.com/spf13/cobra", "helm.sh/helm", "github.com/regcheck/regcheck/pkg/printers"},
 		// Helm's storage driver needs Helm's action package (which itself
 		// imports cobra): the fence keeps regcheck's own front end and
 		// printers out.

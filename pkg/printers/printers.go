@@ -58,10 +58,16 @@ func PrintWith(w io.Writer, format string, r report.Report, opts Options) error 
 		_, err = w.Write(b)
 		return err
 	case "markdown":
+		if r.Kind == report.KindDoctor {
+			return doctorMarkdown(w, r)
+		}
 		return Markdown(w, r)
 	case "wide":
 		return table(w, r, true, opts)
 	default:
+		if r.Kind == report.KindDoctor {
+			return doctorTable(w, r)
+		}
 		return table(w, r, false, opts)
 	}
 }

@@ -190,6 +190,14 @@ type DoctorFacts struct {
 	Corrected string
 }
 
+// EvidenceDoctorCheck and EvidenceDoctorVerify are the evidence keys of
+// the display copies of DoctorFacts' Check and Verify, for readers of -o
+// json. Code reads Result.Doctor.
+const (
+	EvidenceDoctorCheck  = "doctorCheck"
+	EvidenceDoctorVerify = "verify"
+)
+
 // Result is one finding.
 type Result struct {
 	Check            Check    `json:"check"`

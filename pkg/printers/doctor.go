@@ -1,4 +1,4 @@
-package doctor
+package printers
 
 import (
 	"fmt"
@@ -7,47 +7,37 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/regcheck/regcheck/pkg/printers"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
-// Print writes a DoctorReport: the doctor's own table and markdown (a line
-// per check, a verdict, and for markdown the why and how-to-verify of each
-// finding); wide, JSON and YAML as every report.
-func Print(w io.Writer, format string, r report.Report) error {
-	switch format {
-	case "table":
-		return Table(w, r)
-	case "markdown":
-		return Markdown(w, r)
-	}
-	return printers.Print(w, format, r)
-}
+// The doctor's own table and markdown (a line per check, a verdict, and for
+// markdown the why and how-to-verify of each finding); a DoctorReport's
+// wide, JSON and YAML are every report's.
 
-// IDOf is the doctor check a result belongs to.
-func IDOf(r report.Result) string {
+// DoctorCheck is the doctor check a result belongs to.
+func DoctorCheck(r report.Result) string {
 	if r.Doctor != nil && r.Doctor.Check != "" {
 		return r.Doctor.Check
 	}
 	return string(r.Check)
 }
 
-// Verdict is the one line that ends the report.
-func Verdict(r report.Report) string {
+// DoctorVerdict is the one line that ends the report.
+func DoctorVerdict(r report.Report) string {
 	s := r.Summary
 	counts := fmt.Sprintf("%d pass, %d warn, %d fail, %d skip", s.Pass, s.Warn, s.Fail, s.Skip)
 	worst := r.Worst()
 	for _, res := range r.Results {
 		if res.Status == worst && worst != report.StatusPass && worst != report.StatusSkip {
-			return fmt.Sprintf("Verdict: %s (%s); start with %s: %s", strings.ToUpper(string(worst)), counts, IDOf(res), oneLine(res.Message))
+			return fmt.Sprintf("Verdict: %s (%s); start with %s: %s", strings.ToUpper(string(worst)), counts, DoctorCheck(res), oneLine(res.Message))
 		}
 	}
 	return fmt.Sprintf("Verdict: PASS (%s)", counts)
 }
 
-// HelmClient is the Helm release that ran the doctor, as helm.version
+// helmClient is the Helm release that ran the doctor, as helm.version
 // found it; empty outside Helm or when Helm could not be asked.
-func HelmClient(r report.Report) string {
+func helmClient(r report.Report) string {
 	for _, res := range r.Results {
 		if res.Check == report.CheckHelmVersion && res.HelmVersion != "" {
 			return res.HelmVersion
@@ -56,8 +46,8 @@ func HelmClient(r report.Report) string {
 	return ""
 }
 
-// Table writes a line per check, the verdict, then the next steps.
-func Table(w io.Writer, r report.Report) error {
+// doctorTable writes a line per check, the verdict, then the next steps.
+func doctorTable(w io.Writer, r report.Report) error {
 	if len(r.Results) == 0 {
 		_, err := fmt.Fprintln(w, "No checks ran.")
 		return err
@@ -65,13 +55,13 @@ func Table(w io.Writer, r report.Report) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHECK\tSTATUS\tREASON\tSUBJECT\tMESSAGE")
 	for _, res := range r.Results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", IDOf(res), res.Status, res.Reason, oneLine(subjectOf(res)), oneLine(res.Message))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", DoctorCheck(res), res.Status, res.Reason, oneLine(doctorSubject(res)), oneLine(res.Message))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%s\n", Verdict(r))
-	if rem := printers.Remedies(r); len(rem) > 0 {
+	fmt.Fprintf(w, "\n%s\n", DoctorVerdict(r))
+	if rem := Remedies(r); len(rem) > 0 {
 		fmt.Fprintln(w, "\nNext steps:")
 		for _, x := range rem {
 			fmt.Fprintf(w, "  - %s\n", oneLine(x))
@@ -80,12 +70,12 @@ func Table(w io.Writer, r report.Report) error {
 	return nil
 }
 
-// Markdown writes the incident report: the verdict, a table of every
+// doctorMarkdown writes the incident report: the verdict, a table of every
 // check, then each finding with what it checks, why it matters, the
 // evidence, how to fix it and how to verify the fix.
-func Markdown(w io.Writer, r report.Report) error {
-	fmt.Fprintf(w, "# regcheck doctor report\n\n**%s**\n\n", Verdict(r))
-	if v := HelmClient(r); v != "" {
+func doctorMarkdown(w io.Writer, r report.Report) error {
+	fmt.Fprintf(w, "# regcheck doctor report\n\n**%s**\n\n", DoctorVerdict(r))
+	if v := helmClient(r); v != "" {
 		fmt.Fprintf(w, "Helm client: `%s`\n\n", v)
 	}
 	if len(r.Results) == 0 {
@@ -95,9 +85,9 @@ func Markdown(w io.Writer, r report.Report) error {
 	fmt.Fprintln(w, "| # | check | status | reason | subject | message |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")
 	for i, res := range r.Results {
-		fmt.Fprintf(w, "| %d | %s | %s | `%s` | %s | %s |\n", i+1, IDOf(res), res.Status, res.Reason, cell(subjectOf(res)), cell(res.Message))
+		fmt.Fprintf(w, "| %d | %s | %s | `%s` | %s | %s |\n", i+1, DoctorCheck(res), res.Status, res.Reason, cell(doctorSubject(res)), cell(res.Message))
 	}
-	pullFailures(w, r.Results)
+	doctorPullFailures(w, r.Results)
 	first := true
 	for i, res := range r.Results {
 		if res.Status == report.StatusPass {
@@ -107,15 +97,15 @@ func Markdown(w io.Writer, r report.Report) error {
 			fmt.Fprintln(w, "\n## Findings")
 			first = false
 		}
-		finding(w, i+1, res)
+		doctorFinding(w, i+1, res)
 	}
 	return nil
 }
 
-func finding(w io.Writer, n int, res report.Result) {
-	id := IDOf(res)
-	fmt.Fprintf(w, "\n### %d. %s %s `%s`: %s\n\n%s\n\n", n, strings.ToUpper(string(res.Status)), id, res.Reason, cell(subjectOf(res)), oneLine(res.Message))
-	if g, ok := Guides[id]; ok {
+func doctorFinding(w io.Writer, n int, res report.Result) {
+	id := DoctorCheck(res)
+	fmt.Fprintf(w, "\n### %d. %s %s `%s`: %s\n\n%s\n\n", n, strings.ToUpper(string(res.Status)), id, res.Reason, cell(doctorSubject(res)), oneLine(res.Message))
+	if g, ok := DoctorGuides[id]; ok {
 		fmt.Fprintf(w, "- **What it checks:** %s\n- **Why it matters:** %s\n", g.What, g.Why)
 	}
 	if res.CredentialSource != "" {
@@ -124,7 +114,7 @@ func finding(w io.Writer, n int, res report.Result) {
 	keys := make([]string, 0, len(res.Evidence))
 	for k := range res.Evidence {
 		// The display copies of Result.Doctor are shown in their own places.
-		if k != EvidenceKey && k != verifyKey {
+		if k != report.EvidenceDoctorCheck && k != report.EvidenceDoctorVerify {
 			keys = append(keys, k)
 		}
 	}
@@ -143,8 +133,8 @@ func finding(w io.Writer, n int, res report.Result) {
 	}
 }
 
-// subjectOf names what a result is about.
-func subjectOf(r report.Result) string {
+// doctorSubject names what a result is about.
+func doctorSubject(r report.Result) string {
 	var parts []string
 	for _, p := range []string{r.Namespace, r.Workload, r.Container} {
 		if p != "" {
@@ -163,14 +153,10 @@ func subjectOf(r report.Result) string {
 	return r.Registry
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-func cell(s string) string { return strings.ReplaceAll(oneLine(s), "|", `\|`) }
-
-// pullFailures is the incident report's "Pull failures" section: every
+// doctorPullFailures is the incident report's "Pull failures" section: every
 // container the kubelet cannot pull for, what it says, and what
 // regcheck's own pull met.
-func pullFailures(w io.Writer, results []report.Result) {
+func doctorPullFailures(w io.Writer, results []report.Result) {
 	first := true
 	for _, res := range results {
 		p := res.Pull
