@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"time"
 
+	"github.com/regcheck/regcheck/pkg/bounded"
 	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -27,9 +27,9 @@ func (d *run) reachability(ctx context.Context) {
 		}
 	}
 	out := make([]report.Result, len(d.hosts))
-	parallel(len(d.hosts), d.cfg.Concurrency, func(i int) {
+	bounded.ForEach(ctx, len(d.hosts), d.cfg.Concurrency, func(i int) {
 		out[i] = d.reachable(ctx, d.hosts[i])
-	})
+	}, nil)
 	for i, r := range out {
 		if r.Status == report.StatusFail {
 			d.hosts[i].failed = &out[i]
@@ -157,7 +157,7 @@ func (d *run) tlsEvidence(ctx context.Context, conn net.Conn, hostname string, t
 		ev["verified"] = "no (--insecure-skip-tls-verify)"
 		return cert
 	}
-	roots, err := d.roots()
+	roots, err := registry.RootCAs(d.cfg.Dial.CAFile)
 	if err != nil {
 		ev["verified"] = "no: " + err.Error()
 		return cert
@@ -172,25 +172,6 @@ func (d *run) tlsEvidence(ctx context.Context, conn net.Conn, hostname string, t
 		ev["verified"] = "yes"
 	}
 	return cert
-}
-
-// roots are the system roots plus --ca-file, as the registry client has them.
-func (d *run) roots() (*x509.CertPool, error) {
-	if d.cfg.Dial.CAFile == "" {
-		return nil, nil // the system pool
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	pem, err := os.ReadFile(d.cfg.Dial.CAFile)
-	if err != nil {
-		return nil, err
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", d.cfg.Dial.CAFile)
-	}
-	return pool, nil
 }
 
 func splitHostPort(hostport string, plain bool) (string, string) {

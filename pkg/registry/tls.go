@@ -14,32 +14,45 @@ import (
 // tlsConfig trusts the system roots plus CAFile.
 func tlsConfig(o Options) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.InsecureSkipTLSVerify} //nolint:gosec // the user asked for it
-	if o.CAFile == "" {
-		return cfg, nil
+	pool, err := RootCAs(o.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	cfg.RootCAs = pool
+	return cfg, nil
+}
+
+// RootCAs are the roots regcheck trusts: the system's plus caFile's (nil,
+// meaning the system pool, when caFile is empty). The error is a
+// *Failure (TLSError) naming the file. Every TLS check uses this one
+// loader, so the registry client and the doctor's certificate check
+// never disagree on what is trusted.
+func RootCAs(caFile string) (*x509.CertPool, error) {
+	if caFile == "" {
+		return nil, nil
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
-	pem, err := os.ReadFile(o.CAFile)
+	pem, err := os.ReadFile(caFile)
 	if err != nil {
 		return nil, &Failure{
 			Reason:   report.ReasonTLSError,
-			Message:  "cannot read the CA file " + o.CAFile,
+			Message:  "cannot read the CA file " + caFile,
 			Remedy:   "pass a readable PEM file to --ca-file",
-			Evidence: report.Evidence{"caFile": o.CAFile},
+			Evidence: report.Evidence{"caFile": caFile},
 		}
 	}
 	if !pool.AppendCertsFromPEM(pem) {
 		return nil, &Failure{
 			Reason:   report.ReasonTLSError,
-			Message:  "the CA file " + o.CAFile + " holds no PEM certificate",
+			Message:  "the CA file " + caFile + " holds no PEM certificate",
 			Remedy:   "pass a PEM-encoded CA certificate to --ca-file",
-			Evidence: report.Evidence{"caFile": o.CAFile},
+			Evidence: report.Evidence{"caFile": caFile},
 		}
 	}
-	cfg.RootCAs = pool
-	return cfg, nil
+	return pool, nil
 }
 
 // tlsFailure names a TLS error, or returns nil when err is not one.
