@@ -2,8 +2,8 @@ package cmd
 
 import (
 	"context"
-	"sync"
 
+	"github.com/regcheck/regcheck/pkg/bounded"
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/probe"
@@ -43,18 +43,7 @@ func registryHost(image string) (string, bool) {
 // in the output so it is stable from run to run.
 func checkAll(ctx context.Context, p *probe.Prober, targets []probe.Target, limit int) []report.Result {
 	out := make([][]report.Result, len(targets))
-	sem := make(chan struct{}, max(limit, 1))
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			out[i] = p.Check(ctx, t)
-		}()
-	}
-	wg.Wait()
+	bounded.ForEach(ctx, len(targets), limit, func(i int) { out[i] = p.Check(ctx, targets[i]) }, nil)
 	var results []report.Result
 	for _, r := range out {
 		results = append(results, r...)

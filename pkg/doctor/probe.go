@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/regcheck/regcheck/pkg/bounded"
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/probe"
 	"github.com/regcheck/regcheck/pkg/report"
@@ -42,14 +43,14 @@ func (d *run) probe(ctx context.Context) {
 	}
 	prober := probe.New(d.deps.Registry)
 	out := make([][]report.Result, len(jobs))
-	parallel(len(jobs), d.cfg.Concurrency, func(i int) {
+	bounded.ForEach(ctx, len(jobs), d.cfg.Concurrency, func(i int) {
 		j := jobs[i]
 		if j.host.failed != nil {
 			return // reachable already failed: nothing to probe
 		}
 		j.target.Lookup = d.lookup(ctx, j.host.registry)
 		out[i] = prober.Check(ctx, j.target)
-	})
+	}, nil)
 
 	seen := map[string]bool{}
 	for i, j := range jobs {

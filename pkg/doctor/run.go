@@ -2,7 +2,6 @@ package doctor
 
 import (
 	"strings"
-	"sync"
 
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
@@ -116,20 +115,4 @@ func registryHost(s string) string {
 	}
 	s, _, _ = strings.Cut(s, "/")
 	return strings.ToLower(s)
-}
-
-// parallel runs f(i) for i in [0,n) with at most limit at once.
-func parallel(n, limit int, f func(int)) {
-	sem := make(chan struct{}, max(limit, 1))
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			f(i)
-		}()
-	}
-	wg.Wait()
 }

@@ -45,6 +45,8 @@ func TestDependencyFence(t *testing.T) {
 		// printers out.
 		"helmrelease": {"github.com/regcheck/regcheck/pkg/printers", "github.com/regcheck/regcheck/pkg/doctor"},
 		"version":     {"github.com/spf13/cobra", "k8s.io", "helm.sh/helm"},
+		// The shared fan-out: concurrency only, no regcheck words.
+		"bounded": {"github.com/spf13/cobra", "k8s.io", "helm.sh/helm", "github.com/regcheck/regcheck/pkg/"},
 		// Tag versions are string work over semver: no cluster, registry
 		// or report words.
 		"versions": {"github.com/spf13/cobra", "k8s.io", "helm.sh/helm", "github.com/regcheck/regcheck/pkg/report", "github.com/regcheck/regcheck/pkg/registry"},

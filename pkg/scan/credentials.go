@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/regcheck/regcheck/pkg/bounded"
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
@@ -104,7 +105,7 @@ func (c *credentialCache) prefetch(ctx context.Context, workloads []kube.Workloa
 		kc, problems, err := c.fn(ctx, w.Namespace, w.ServiceAccountName, w.ImagePullSecrets)
 		answers[i] = fetched{kc, problems, err}
 	}
-	forEach(ctx, len(keys), concurrency, read, func(i int) { answers[i] = fetched{err: ctx.Err()} })
+	bounded.ForEach(ctx, len(keys), concurrency, read, func(i int) { answers[i] = fetched{err: ctx.Err()} })
 	if c.fetched == nil {
 		c.fetched = make(map[string]fetched, len(keys))
 	}

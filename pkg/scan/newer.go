@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/regcheck/regcheck/pkg/bounded"
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/registry"
@@ -100,7 +101,7 @@ func newerVersions(ctx context.Context, checks []*check, opts Options) map[*chec
 		}
 		want[ch], running[ch] = tl, t
 	}
-	forEach(ctx, len(order), opts.Concurrency,
+	bounded.ForEach(ctx, len(order), opts.Concurrency,
 		func(i int) {
 			order[i].list, order[i].err = lister.ListTags(ctx, order[i].ref, order[i].cred, opts.Newer.Tags)
 		},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/regcheck/regcheck/pkg/bounded"
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/registry"
@@ -27,9 +28,6 @@ type Resolver interface {
 type PullPrefetcher interface {
 	PrefetchPull(ctx context.Context, ref imageref.Reference, repositories []string, cred credentials.Credential)
 }
-
-// defaultConcurrency bounds registry lookups when Options leaves it unset.
-const defaultConcurrency = 4
 
 // lookup is one (reference, credential set) to resolve, shared by every
 // container that needs it.
@@ -126,7 +124,7 @@ func (l *lookups) resolve(ctx context.Context, r Resolver, concurrency int) {
 	if p, ok := r.(PullPrefetcher); ok {
 		l.prefetch(ctx, p)
 	}
-	forEach(ctx, len(l.order), concurrency,
+	bounded.ForEach(ctx, len(l.order), concurrency,
 		func(i int) { l.order[i].res, l.order[i].err = l.order[i].run(ctx, r) },
 		func(i int) { l.order[i].err = ctx.Err() })
 }

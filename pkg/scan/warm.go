@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/regcheck/regcheck/pkg/bounded"
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
@@ -111,7 +112,7 @@ func (w *Warmer) run(ctx context.Context, templates []kube.Workload) {
 	}
 	w.heads = make(map[string]*head, len(pending.order))
 	results := make([]head, len(pending.order))
-	forEach(ctx, len(pending.order), w.concurrency,
+	bounded.ForEach(ctx, len(pending.order), w.concurrency,
 		func(i int) {
 			lk := pending.order[i]
 			results[i].d, results[i].err = w.resolver.Head(ctx, lk.ref, lk.creds)
