@@ -4,7 +4,9 @@
 package fence
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -111,6 +113,29 @@ func TestOneReferenceParser(t *testing.T) {
 			if imp == "github.com/distribution/reference" {
 				t.Errorf("%s imports %s: parse references with pkg/imageref", fields[0], imp)
 			}
+		}
+	}
+}
+
+// TestReadmeDesignTable: the README's design table names every package
+// under pkg/, so a reader finds each one's job there.
+func TestReadmeDesignTable(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, design, ok := strings.Cut(string(readme), "\n## Design\n")
+	if !ok {
+		t.Fatal("README.md has no ## Design section")
+	}
+	design, _, _ = strings.Cut(design, "\n## ")
+	dirs, err := os.ReadDir("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if d.IsDir() && !strings.Contains(design, "`pkg/"+d.Name()+"`") {
+			t.Errorf("README's design section has no row for pkg/%s", d.Name())
 		}
 	}
 }
