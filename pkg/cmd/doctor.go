@@ -88,7 +88,7 @@ func (o *DoctorOptions) Complete(c *cobra.Command, args []string) error {
 	}
 	o.cfg = doctor.Config{
 		Images: o.Images, PushTargets: o.PushTargets, Registries: o.Registries,
-		Checks: checks, Concurrency: o.Concurrency, Command: cmdName, Flags: o.verifyFlags(), Newer: o.newerScan(),
+		Checks: checks, Concurrency: o.Concurrency, Command: cmdName, Flags: o.verifyFlags(),
 		Dial: doctor.DialOptions{PlainHTTP: o.PlainHTTP, InsecureSkipTLSVerify: o.InsecureSkipTLSVerify,
 			CAFile: o.CAFile, Timeout: requestTimeout(o.Timeout)},
 	}
@@ -166,9 +166,16 @@ func (o *DoctorOptions) Run(parent context.Context) error {
 		if err != nil {
 			return err
 		}
-		deps.Kube = kc
-		deps.PullSecrets = scan.FromPullSecrets(kube.NewPullSecretReader(kc))
-		deps.NodeCredentials = o.scanConfig(kc, client).NodeCredentials
+		deps.Workloads = func(ctx context.Context, withRegistry bool) (*scan.Outcome, error) {
+			cfg := o.scanConfig(kc, client, *o.cfg.Workloads)
+			if !withRegistry {
+				cfg.Resolver = nil
+			}
+			return scan.Run(ctx, cfg)
+		}
+		deps.ConfigMaps = func(ctx context.Context, ns string) (map[string]map[string]string, error) {
+			return kube.ConfigMapData(ctx, kc, ns)
+		}
 	}
 	results, err := doctor.Run(ctx, o.cfg, deps)
 	if err != nil {

@@ -10,8 +10,6 @@ import (
 	"context"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
-
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/registry"
@@ -35,9 +33,6 @@ type Config struct {
 	// "kubectl regcheck" and ["--plain-http"].
 	Command string
 	Flags   []string
-	// Newer, when set, adds workload.version to the staleness check
-	// (--newer).
-	Newer *scan.Newer
 }
 
 // DialOptions mirror the registry client's, for the doctor's own DNS, TCP
@@ -54,14 +49,14 @@ type Deps struct {
 	Registry *registry.Client
 	// Credentials returns the local credentials for a registry host.
 	Credentials func(ctx context.Context, host string) credentials.Lookup
-	// Kube reads workloads; nil unless Config.Workloads is set.
-	Kube kubernetes.Interface
-	// PullSecrets gives workloads the credentials the kubelet would use;
-	// nil means anonymous.
-	PullSecrets scan.CredentialFunc
-	// NodeCredentials gives a scan of inv the kubelet's credential
-	// providers (SPEC "Node credentials"); nil for none.
-	NodeCredentials func(inv *kube.Inventory) *scan.NodeCredentials
+	// Workloads reads and checks the selected workloads with the scan
+	// engine (scan.Run, with the command's Config); withRegistry false
+	// leaves the registries out, for a run whose only workload checks are
+	// offline. Nil unless Config.Workloads is set.
+	Workloads func(ctx context.Context, withRegistry bool) (*scan.Outcome, error)
+	// ConfigMaps lists the data of a namespace's ConfigMaps, by name, for
+	// the settings workloads read from them.
+	ConfigMaps func(ctx context.Context, namespace string) (map[string]map[string]string, error)
 	// HelmVersion reports helm.version for the Helm running regcheck as a
 	// plugin; nil outside Helm (the check is then left out).
 	HelmVersion func(ctx context.Context) []report.Result

@@ -2,12 +2,12 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"sort"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/report"
@@ -126,16 +126,18 @@ func (c *configMaps) get(ctx context.Context, ns, name string) map[string]string
 	m, ok := c.byNS[ns]
 	if !ok {
 		m = map[string]map[string]string{}
-		list, err := c.d.deps.Kube.CoreV1().ConfigMaps(ns).List(ctx, metav1.ListOptions{})
+		var data map[string]map[string]string
+		err := errors.New("no cluster to read ConfigMaps from")
+		if c.d.deps.ConfigMaps != nil {
+			data, err = c.d.deps.ConfigMaps(ctx, ns)
+		}
 		if err != nil {
 			c.d.add(WorkloadSettings, report.Result{Check: report.CheckImageReference, Namespace: ns, Status: report.StatusSkip, Reason: report.ReasonCredentialsUnreadable,
 				Message:  "ConfigMaps in " + ns + " could not be listed, so settings read from them were not checked: " + shortErr(err),
 				Remedy:   "grant list on configmaps in " + ns + " (kubectl auth can-i list configmaps -n " + ns + ")",
 				Evidence: report.Evidence{"forbidden": apierrors.IsForbidden(err)}})
 		} else {
-			for _, cm := range list.Items {
-				m[cm.Name] = cm.Data
-			}
+			m = data
 		}
 		c.byNS[ns] = m
 	}

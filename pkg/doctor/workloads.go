@@ -4,26 +4,25 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/report"
-	"github.com/regcheck/regcheck/pkg/scan"
 )
 
 // workloads reads the selected workloads, files the scan's staleness
 // results (and the cluster credential and reference findings it makes on
 // the way) and collects the registry references in their settings.
 func (d *run) workloads(ctx context.Context) error {
-	if d.cfg.Workloads == nil || d.deps.Kube == nil {
+	if d.cfg.Workloads == nil || d.deps.Workloads == nil {
 		return nil
 	}
 	stale, settings := d.cfg.Checks.Enabled(Staleness), d.cfg.Checks.Enabled(WorkloadSettings)
 	if !stale && !settings && !d.cfg.Checks.Enabled(Reference) {
 		return nil
 	}
-	inv, err := kube.Collect(ctx, d.deps.Kube, *d.cfg.Workloads)
+	out, err := d.deps.Workloads(ctx, stale)
 	if err != nil {
 		return fmt.Errorf("reading the cluster: %w", err)
 	}
+	inv := out.Inventory
 	d.inv = inv
 	// What could not be read leads the workload checks as cluster.read skips.
 	for _, id := range []string{Staleness, WorkloadSettings, Reference} {
@@ -35,14 +34,7 @@ func (d *run) workloads(ctx context.Context) error {
 		}
 	}
 	if stale {
-		opts := scan.Options{Concurrency: d.cfg.Concurrency, Newer: d.cfg.Newer}
-		if d.deps.Registry != nil {
-			opts.Resolver = d.deps.Registry
-		}
-		if d.deps.NodeCredentials != nil {
-			opts.NodeCredentials = d.deps.NodeCredentials(inv)
-		}
-		for _, r := range scan.Check(ctx, inv, d.deps.PullSecrets, opts) {
+		for _, r := range out.Results {
 			switch r.Check {
 			case report.CheckWorkloadDigest, report.CheckWorkloadPullPolicy, report.CheckWorkloadPull, report.CheckWorkloadVersion:
 				d.add(Staleness, r)

@@ -37,10 +37,10 @@ func TestDependencyFence(t *testing.T) {
 		"similar": {"github.com/spf13/cobra", "k8s.io/client-go", "k8s.io/api", "helm.sh/helm", "github.com/regcheck/regcheck/pkg/report", "github.com/regcheck/regcheck/pkg/registry"},
 		// Remedies are words over report's: no cluster, registry or CLI.
 		"remedy": {"github.com/spf13/cobra", "k8s.io/client-go", "k8s.io/api", "helm.sh/helm", "github.com/regcheck/regcheck/pkg/registry", "github.com/regcheck/regcheck/pkg/kube"},
-		// The doctor composes the engines: no CLI, no Helm; it reaches the
-		// cluster through client-go still (issue 16: through pkg/kube).
-		// Printers are the only renderer: the doctor returns results and
-		// printers draws its table and incident report.
+		// The doctor composes the engines: no CLI, no Helm, no client of
+		// its own (workloads come from scan.Run, ConfigMaps from pkg/kube,
+		// both handed in). Printers are the only renderer: the doctor
+		// returns results and printers draws its table and incident report.
 		"doctor": {"github.com/spf13/cobra", "helm.sh/helm", "github.com/regcheck/regcheck/pkg/printers"},
 		// Helm's storage driver needs Helm's action package (which itself
 		// imports cobra): the fence keeps regcheck's own front end and
@@ -90,6 +90,24 @@ func TestDependencyFence(t *testing.T) {
 			if dep == cmdPkg {
 				t.Errorf("%s depends on the front end %s", pkg, dep)
 			}
+		}
+	}
+}
+
+// TestDoctorHasNoClient: the doctor imports no Kubernetes client itself
+// (it reaches the cluster only through the engines handed to it), though
+// those engines bring client-go along.
+func TestDoctorHasNoClient(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	out, err := exec.Command("go", "list", "-f", `{{join .Imports " "}}`, "github.com/regcheck/regcheck/pkg/doctor").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, imp := range strings.Fields(string(out)) {
+		if strings.HasPrefix(imp, "k8s.io/client-go") {
+			t.Errorf("pkg/doctor imports %s: take what the cluster says from scan.Run or pkg/kube", imp)
 		}
 	}
 }

@@ -1,0 +1,27 @@
+package kube
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+)
+
+// ConfigMapData lists the ConfigMaps of namespace (one paginated LIST) and
+// returns each one's data by name: the doctor reads the image and registry
+// settings workloads take from them. Never a Secret.
+func ConfigMapData(ctx context.Context, c kubernetes.Interface, namespace string) (map[string]map[string]string, error) {
+	items, err := listAll[corev1.ConfigMap](ctx, metav1.ListOptions{}, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		return c.CoreV1().ConfigMaps(namespace).List(ctx, opts)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]map[string]string, len(items))
+	for _, cm := range items {
+		out[cm.Name] = cm.Data
+	}
+	return out, nil
+}
