@@ -35,7 +35,7 @@ func (s *newerScope) Set(v string) error {
 // addNewerFlag binds --newer[=major|minor|patch] and the hidden
 // --newer-page-size the e2e tests use to force pagination.
 func (o *CommonOptions) addNewerFlag(flags *pflag.FlagSet) {
-	f := flags.VarPF(&o.newer.scope, "newer", "", "also list each repository's tags and report workload.version: is a newer version than the running tag out? major (default: any newer), minor (within the running major) or patch (within the running major.minor); costs one tags list per repository")
+	f := flags.VarPF(&o.newer.scope, "newer", "", "also list each repository's tags and report workload.version: is a newer version than the running tag out? --newer=major (the default: any newer), --newer=minor (within the running major) or --newer=patch (within the running major.minor), the scope joined with = (a word after a space is read as an argument); costs one tags list per repository")
 	f.NoOptDefVal = string(versions.ScopeMajor)
 	flags.IntVar(&o.newer.pageSize, "newer-page-size", 0, "tags asked per page of a tags list (default 1000)")
 	_ = flags.MarkHidden("newer-page-size")
