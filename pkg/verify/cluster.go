@@ -42,8 +42,14 @@ func ClusterCredentials(r *kube.PullSecretReader, nodes *nodecreds.Set) Credenti
 		for _, p := range ps.Problems {
 			out.Results = append(out.Results, secretResult(m, p))
 		}
-		out.Lookup = credentials.Lookup{Credentials: credentials.NewKeyring(ps.Entries...).Lookup(ref), Tried: ps.Refs}
-		if len(out.Lookup.Credentials) == 0 {
+		out.Lookup = ps.Lookup(ref)
+		if !out.Lookup.Halted {
+			// The problems are credentials.secret results above; a halted
+			// lookup keeps the one that halts it, so the image's own
+			// result says why the kubelet would not pull.
+			out.Lookup.Problems = nil
+		}
+		if len(out.Lookup.Credentials) == 0 && !out.Lookup.Halted {
 			if match, ok := nodes.For(ref.Input, nil); ok {
 				out.Node = &match
 			}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -284,6 +285,30 @@ func TestVerifyCluster(t *testing.T) {
 	if x := got[key{"Deployment/with-sa", "amd64-only", report.CheckImagePlatform}]; !strings.Contains(x.Message, "linux/arm64") {
 		t.Errorf("the missing platform is not named: %s", x.Message)
 	}
+
+	t.Run("a pull secret the kubelet cannot decode: no pull is checked after it", func(t *testing.T) {
+		auth := base64.StdEncoding.EncodeToString([]byte("reader:" + readerPass))
+		_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx, env.DockerConfigSecret(ns, "spaced", []byte(`{"auths":{"`+reg.Host+`":{"auth":"`+auth+` "}}}`)), metav1.CreateOptions{})
+		must(err)
+		manifest := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: spaced\nspec:\n  imagePullSecrets:\n  - name: regcred\n  - name: spaced\n  containers:\n  - name: app\n    image: " + reg.Host + "/team/web:1.0\n"
+		must(os.WriteFile(filepath.Join(s.Dir, "spaced.yaml"), []byte(manifest), 0o644))
+		r, res := runJSON(t, s, "", "kubectl", "regcheck", "verify", "-f", "spaced.yaml", "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http")
+		if res.Code != 1 {
+			t.Errorf("exit %d, want 1\n%s", res.Code, res.Stderr)
+		}
+		var halted bool
+		for _, x := range r.Results {
+			switch {
+			case x.Check == report.CheckRegistryPull:
+				t.Errorf("a pull was checked (%s from %q) though the kubelet pulls nothing with this secret", x.Reason, x.CredentialSource)
+			case x.Check == report.CheckRegistryCredentials && x.Reason == report.ReasonMalformedCredentials && x.Container == "app":
+				halted = true
+			}
+		}
+		if !halted {
+			t.Errorf("no MalformedCredentials at the image:\n%s", dump(r))
+		}
+	})
 
 	t.Run("--no-cluster uses local credentials", func(t *testing.T) {
 		r, _ := runJSON(t, s, "", "kubectl", "regcheck", "verify", "-f", "cluster.yaml", "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http", "--no-cluster")
