@@ -109,8 +109,8 @@ func (l *Local) Searched() []string {
 }
 
 // Lookup returns every local credential for host (a registry host[:port];
-// a scheme or path is ignored), in the order they would be tried: flags,
-// then each config file. Within a config, a credential helper that serves
+// a scheme or path is ignored), in the order they would be tried: the
+// flags alone when both were given, else each config file. Within a config, a credential helper that serves
 // the host hides its auths entries, as in Docker and Helm. Outside Helm
 // mode, a DOCKER_AUTH_CONFIG entry for the host's exact server address
 // takes the place of Docker's config, as in docker/cli.
@@ -129,15 +129,18 @@ func (l *Local) Lookup(ctx context.Context, host string) Lookup {
 	var out Lookup
 	if cred, problem, given := l.flagCredential(host); given {
 		out.Tried = append(out.Tried, SourceFlags)
-		if problem != nil {
-			out.Problems = append(out.Problems, *problem)
-		} else {
+		if problem == nil {
+			// Helm given --username and --password sends them and never
+			// asks its store (helm pkg/registry NewClient): no config
+			// credential is tried after them.
 			out.Credentials = append(out.Credentials, cred)
+			return out
 		}
+		// Half given: Helm uses its store, as if neither were.
+		out.Problems = append(out.Problems, *problem)
 	}
-	fromFlags := len(out.Credentials)
 	for _, cf := range l.configs() {
-		if len(out.Credentials) > fromFlags {
+		if len(out.Credentials) > 0 {
 			// Helm (oras-go's NewStoreWithFallbacks) falls back to
 			// Docker's config only when its own holds nothing for the
 			// host; docker never reads Helm's.

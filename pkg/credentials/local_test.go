@@ -103,11 +103,13 @@ func TestLocalLookupOrder(t *testing.T) {
 			wantTried: []string{"helm-registry-config", "docker-config"},
 		},
 		{
-			name:      "flags first",
+			// helm push --username --password sends them and never asks
+			// its store: no config entry is tried after them.
+			name:      "flags alone",
 			opts:      LocalOptions{Username: "flaguser", Password: "flagpw"},
 			host:      "r.io",
-			wantCreds: []string{"flags=flaguser", "docker-config=dockerr"},
-			wantTried: []string{"flags", "docker-config"},
+			wantCreds: []string{"flags=flaguser"},
+			wantTried: []string{"flags"},
 		},
 		{
 			// Docker and oras-go look Docker Hub up under
@@ -468,8 +470,8 @@ func TestLocalDockerAuthConfig(t *testing.T) {
 			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-config"}},
 		{name: "Helm does not read it", env: `{"auths":{"r.io":{"auth":"` + b64("envr:pw") + `"}}}`, host: "r.io", opts: LocalOptions{HelmMode: true},
 			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"helm-registry-config", "docker-config"}},
-		{name: "flags still first", env: `{"auths":{"r.io":{"auth":"` + b64("envr:pw") + `"}}}`, host: "r.io", opts: LocalOptions{Username: "f", Password: "p"},
-			wantCreds: []string{"flags=f", "docker-auth-config=envr"}, wantTried: []string{"flags", "docker-auth-config"}},
+		{name: "flags alone", env: `{"auths":{"r.io":{"auth":"` + b64("envr:pw") + `"}}}`, host: "r.io", opts: LocalOptions{Username: "f", Password: "p"},
+			wantCreds: []string{"flags=f"}, wantTried: []string{"flags"}},
 		{name: "unknown field: docker ignores the variable", env: `{"auths":{"r.io":{"auth":"` + b64("envr:pw") + `","username":"x"}}}`, host: "r.io",
 			wantCreds: []string{"docker-config=dockerr"}, wantTried: []string{"docker-auth-config", "docker-config"}, problem: report.ReasonMalformedCredentials},
 		{name: "entry without auth", env: `{"auths":{"r.io":{}}}`, host: "r.io",

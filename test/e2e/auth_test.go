@@ -276,3 +276,44 @@ func TestHelmStopsAtABrokenEntry(t *testing.T) {
 		}
 	}
 }
+
+// TestHelmFlagsAlone: helm push --username --password sends those and
+// never asks its registry config, whose login would work; helm regcheck
+// push-auth --username --password-stdin checks the same one credential
+// (it used to fall back to the config's login after the flags' refusal).
+func TestHelmFlagsAlone(t *testing.T) {
+	s := newSandbox(t)
+	reg := startRegistry(t, env.RegistryOptions{Auth: env.AuthToken})
+	chart := filepath.Join(s.Dir, "demo")
+	if err := os.MkdirAll(chart, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(chart, "Chart.yaml"), []byte("apiVersion: v2\nname: demo\nversion: 0.1.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res := run(t, s, "", "helm", "package", chart, "-d", s.Dir); res.Code != 0 {
+		t.Fatalf("helm package: %s", res.Stderr)
+	}
+	archive := filepath.Join(s.Dir, "demo-0.1.0.tgz")
+	cfg := filepath.Join(s.Dir, "helm-admin.json")
+	writeDockerConfig(t, cfg, reg, "admin")
+	hs := s.With("HELM_REGISTRY_CONFIG=" + cfg)
+	for _, tc := range []struct {
+		pass string
+		ok   bool
+	}{{adminPass, true}, {"wrong", false}} {
+		push := run(t, hs, "", "helm", "push", archive, "oci://"+reg.Host+"/charts", "--plain-http", "--username", "admin", "--password", tc.pass)
+		r, check := runJSON(t, hs, tc.pass+"\n", "helm", "regcheck", "push-auth", archive, "oci://"+reg.Host+"/charts", "--plain-http", "--username", "admin", "--password-stdin")
+		if (push.Code == 0) != tc.ok {
+			t.Errorf("password ok=%v: the real helm push exit %d: %s", tc.ok, push.Code, push.Stderr)
+		}
+		if (check.Code == 0) != (push.Code == 0) {
+			t.Errorf("password ok=%v: push-auth exit %d but helm push exit %d\n%s", tc.ok, check.Code, push.Code, dump(r))
+		}
+		for _, x := range r.Results {
+			if x.CredentialSource != "" && x.CredentialSource != "flags" {
+				t.Errorf("password ok=%v: %s used %q, which helm push does not send with --username", tc.ok, x.Check, x.CredentialSource)
+			}
+		}
+	}
+}
