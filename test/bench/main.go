@@ -4,16 +4,23 @@
 // In one run it starts the real local environment (etcd, kube-apiserver,
 // kube-controller-manager, a token-auth distribution registry), puts a
 // loopback proxy in front of the registry that delays every answer by
-// -delay and counts requests by kind, pushes -images unique references
+// -delay, counts requests by kind and serves HTTPS (a certificate of a test
+// CA the bench makes; HTTP/2 and HTTP/1.1) as well as plain HTTP on the same
+// address, pushes -images unique references
 // (each twice: the previous build, for stale pods, and the current one),
 // and writes Deployments, their ReplicaSets and running pods with a pull
 // secret per namespace. It then measures, side by side:
 //
 //   - list_floor_s: `kubectl get pods -A -o json`, what merely reading the pods costs;
-//   - regcheck_s: `kubectl regcheck -A -o json --plain-http --concurrency N`
+//   - regcheck_s: `kubectl regcheck -A -o json --ca-file CA --concurrency N`
 //     through the real kubectl, its peak RSS and the registry requests it made;
 //   - crane_loop_s: `crane digest` once per unique image, one after the
-//     other, with the same credentials, the shell-loop alternative.
+//     other, with the same credentials, the shell-loop alternative (trusting
+//     the CA through SSL_CERT_FILE).
+//
+// regcheck and crane are measured over TLS first, then (-plain, on by
+// default) again over plain HTTP/1.1 (--plain-http) for comparison; each
+// scale prints a block per transport, the TLS one first.
 //
 // The smaller scales of -scales are measured first, on a prefix of the
 // objects (proportionally fewer namespaces, deployments and images); then
@@ -58,6 +65,15 @@ type options struct {
 	timeout                       time.Duration
 	pullFailing                   int // percent of pods in ImagePullBackOff
 	newer                         bool
+	plain                         bool
+}
+
+// transport is one row of the benchmark: how regcheck and crane reach the
+// proxy.
+type transport struct {
+	name          string   // tls or plain-http
+	regcheckFlags []string // --ca-file CA or --plain-http
+	craneEnv      []string
 }
 
 func main() {
@@ -77,6 +93,7 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on the whole run")
 	flag.IntVar(&o.pullFailing, "pull-failing", 5, "percent of pods in ImagePullBackOff (a tag never pushed, with the kubelet's Events); 0 for none")
 	flag.BoolVar(&o.newer, "newer", true, "also time regcheck --newer (one tags list per repository) and count what it adds")
+	flag.BoolVar(&o.plain, "plain", true, "after the TLS row, measure regcheck and crane again over plain HTTP/1.1, for comparison")
 	flag.Parse()
 	var err error
 	if o.scales, err = parseScales(scales, o.pods); err == nil {
@@ -145,6 +162,7 @@ func logf(format string, args ...any) {
 
 // figures are what one scale measured.
 type figures struct {
+	transport                             string
 	pods, deployments, namespaces, unique int
 	craneImages                           int // images crane was run on (a sample, when fewer than unique)
 
@@ -197,6 +215,12 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 
+	dir, err := os.MkdirTemp("", "regcheck-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
 	reg, err := env.StartRegistry(env.RegistryOptions{
 		Auth:  env.AuthToken,
 		Users: map[string]env.User{user: {Password: password, Push: []string{"*"}}},
@@ -205,18 +229,26 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 	defer reg.Close()
-	proxy, err := startProxy(reg.URL, o.delay)
+	// The proxy's TLS: a test CA of the bench's own, trusted by regcheck
+	// through --ca-file and by crane through SSL_CERT_FILE.
+	ca, err := env.NewCA("regcheck bench CA")
+	if err != nil {
+		return err
+	}
+	cert, err := ca.Issue("127.0.0.1")
+	if err != nil {
+		return err
+	}
+	caFile, err := ca.WriteCertFile(dir, "bench-ca.pem")
+	if err != nil {
+		return err
+	}
+	proxy, err := startProxy(reg.URL, o.delay, cert)
 	if err != nil {
 		return err
 	}
 	defer proxy.Close()
-	logf("registry %s behind a %s proxy at %s", reg.Host, o.delay, proxy.Host)
-
-	dir, err := os.MkdirTemp("", "regcheck-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
+	logf("registry %s behind a %s proxy at %s (HTTPS with HTTP/2, and plain HTTP)", reg.Host, o.delay, proxy.Host)
 	sandbox, err := env.NewSandbox(ctx, dir)
 	if err != nil {
 		return err
@@ -228,6 +260,21 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 	craneEnv := append(sandbox.Env(), "DOCKER_CONFIG="+craneConfig)
+	// crane takes a loopback registry for one that may be plain HTTP and
+	// races https:// against http://, preferring https: trusting the CA
+	// makes it use TLS, not trusting it (the plain row) makes it fall back.
+	transports := []transport{{
+		name:          "tls",
+		regcheckFlags: []string{"--ca-file", caFile},
+		craneEnv:      append(slices.Clone(craneEnv), "SSL_CERT_FILE="+caFile),
+	}}
+	if o.plain {
+		transports = append(transports, transport{
+			name:          "plain-http",
+			regcheckFlags: []string{"--plain-http"},
+			craneEnv:      craneEnv,
+		})
+	}
 
 	start := time.Now()
 	imgs, err := pushImages(reg, proxy.Host, user, o.images, o.repos, o.workers)
@@ -241,7 +288,7 @@ func run(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return err
 	}
-	var all []figures
+	var all [][]figures // by scale, a row per transport
 	written := 0
 	for _, scale := range append(o.scales, o.pods) {
 		to := l.deploymentsFor(scale)
@@ -286,39 +333,53 @@ func run(ctx context.Context, o options) (err error) {
 			}
 		}
 		f.unique = len(refs)
-		if err := measure(ctx, o, sandbox, proxy, &f); err != nil {
+		if err := measureList(ctx, sandbox, &f); err != nil {
 			return err
 		}
-		if err := countEventLists(ctx, cluster, sandbox, &f); err != nil {
+		// The Events LISTs do not depend on the registry's transport.
+		if err := countEventLists(ctx, cluster, sandbox, transports[0], &f); err != nil {
 			return err
 		}
 		refs, want = sample(refs, o.craneSample), sample(want, o.craneSample)
 		f.craneImages = len(refs)
-		logf("crane digest × %d of %d, one after the other", len(refs), f.unique)
-		proxy.Reset()
-		if f.craneLoop, err = craneLoop(ctx, crane, craneEnv, refs, want); err != nil {
-			return err
+		var rows []figures
+		for _, t := range transports {
+			f := f
+			f.transport = t.name
+			if err := measure(ctx, o, sandbox, proxy, t, &f); err != nil {
+				return err
+			}
+			logf("crane digest × %d of %d, one after the other (%s)", len(refs), f.unique, t.name)
+			proxy.Reset()
+			if f.craneLoop, err = craneLoop(ctx, crane, t.craneEnv, refs, want); err != nil {
+				return err
+			}
+			// A sample's time, scaled to every image: the loop is sequential,
+			// so its time is the sum of per-image times.
+			f.craneLoop = time.Duration(float64(f.craneLoop) * float64(f.unique) / float64(len(refs)))
+			f.crane = proxy.Stats()
+			rows = append(rows, f)
+			logf("scale %d pods, %s: regcheck %.2fs, list floor %.2fs, crane loop %.2fs", f.pods, t.name, f.regcheck.Seconds(), f.listFloor.Seconds(), f.craneLoop.Seconds())
 		}
-		// A sample's time, scaled to every image: the loop is sequential,
-		// so its time is the sum of per-image times.
-		f.craneLoop = time.Duration(float64(f.craneLoop) * float64(f.unique) / float64(len(refs)))
-		f.crane = proxy.Stats()
-		all = append(all, f)
-		logf("scale %d pods: regcheck %.2fs, list floor %.2fs, crane loop %.2fs", f.pods, f.regcheck.Seconds(), f.listFloor.Seconds(), f.craneLoop.Seconds())
+		all = append(all, rows)
 	}
 
-	slices.Reverse(all) // full scale first
-	for i, f := range all {
-		if i > 0 {
-			fmt.Println()
+	slices.Reverse(all) // full scale first, and in each scale the TLS row first
+	first := true
+	for _, rows := range all {
+		for _, f := range rows {
+			if !first {
+				fmt.Println()
+			}
+			first = false
+			f.print(o)
 		}
-		f.print(o)
 	}
 	return nil
 }
 
-// measure runs the list floor and regcheck once each.
-func measure(ctx context.Context, o options, sandbox *env.Sandbox, proxy *latencyProxy, f *figures) error {
+// measureList warms up and runs the list floor once.
+func measureList(ctx context.Context, sandbox *env.Sandbox, f *figures) error {
 	// Warm up: kubectl's discovery cache, the binaries in the page cache.
 	if _, _, err := runTimed(ctx, sandbox, os.DevNull, "kubectl", "get", "namespaces"); err != nil {
 		return err
@@ -333,11 +394,16 @@ func measure(ctx context.Context, o options, sandbox *env.Sandbox, proxy *latenc
 		return err
 	}
 	f.listFloor, f.listRSSKiB = res.wall, res.maxRSSKiB
+	return nil
+}
 
-	logf("kubectl regcheck -A -o json --plain-http --concurrency %d", o.concurrency)
-	out := filepath.Join(sandbox.Dir, fmt.Sprintf("regcheck-%d.json", f.pods))
+// measure runs regcheck once (and once more with --newer) over t.
+func measure(ctx context.Context, o options, sandbox *env.Sandbox, proxy *latencyProxy, t transport, f *figures) error {
+	args := append([]string{"regcheck", "-A", "-o", "json", "--concurrency", strconv.Itoa(o.concurrency)}, t.regcheckFlags...)
+	logf("kubectl %s", strings.Join(args, " "))
+	out := filepath.Join(sandbox.Dir, fmt.Sprintf("regcheck-%s-%d.json", t.name, f.pods))
 	proxy.Reset()
-	res, code, err := runTimed(ctx, sandbox, out, "kubectl", "regcheck", "-A", "-o", "json", "--plain-http", "--concurrency", strconv.Itoa(o.concurrency))
+	res, code, err := runTimed(ctx, sandbox, out, "kubectl", args...)
 	f.reg = proxy.Stats()
 	if err != nil && code != 1 { // 1: something failed (the stale workloads)
 		return err
@@ -351,10 +417,11 @@ func measure(ctx context.Context, o options, sandbox *env.Sandbox, proxy *latenc
 	if !o.newer {
 		return nil
 	}
-	logf("kubectl regcheck -A -o json --plain-http --concurrency %d --newer", o.concurrency)
-	out = filepath.Join(sandbox.Dir, fmt.Sprintf("regcheck-newer-%d.json", f.pods))
+	args = append(args, "--newer")
+	logf("kubectl %s", strings.Join(args, " "))
+	out = filepath.Join(sandbox.Dir, fmt.Sprintf("regcheck-newer-%s-%d.json", t.name, f.pods))
 	proxy.Reset()
-	res, code, err = runTimed(ctx, sandbox, out, "kubectl", "regcheck", "-A", "-o", "json", "--plain-http", "--concurrency", strconv.Itoa(o.concurrency), "--newer")
+	res, code, err = runTimed(ctx, sandbox, out, "kubectl", args...)
 	f.newer = proxy.Stats()
 	if err != nil && code != 1 {
 		return err
@@ -518,14 +585,14 @@ func resultReasons(path string) (digest, pull map[string]int, _ error) {
 // countEventLists runs regcheck once more, untimed, through a loopback
 // proxy to the API server that records requests, and counts its Events
 // LISTs: one per namespace with a pod waiting on a pull is the design.
-func countEventLists(ctx context.Context, cluster *env.Cluster, sandbox *env.Sandbox, f *figures) error {
+func countEventLists(ctx context.Context, cluster *env.Cluster, sandbox *env.Sandbox, t transport, f *figures) error {
 	apiProxy, err := cluster.StartAPIProxy(cluster.AdminConfig, sandbox.Dir)
 	if err != nil {
 		return err
 	}
 	defer apiProxy.Close()
 	_, code, err := runTimed(ctx, sandbox.With("KUBECONFIG="+apiProxy.Kubeconfig), os.DevNull,
-		"kubectl", "regcheck", "-A", "-o", "json", "--plain-http")
+		"kubectl", append([]string{"regcheck", "-A", "-o", "json"}, t.regcheckFlags...)...)
 	if err != nil && code != 1 {
 		return err
 	}
@@ -557,6 +624,7 @@ func (f figures) print(o options) {
 		return strings.Join(out, " ")
 	}
 
+	fmt.Printf("transport: %s\n", f.transport)
 	fmt.Printf("pods: %d\n", f.pods)
 	fmt.Printf("unique_images: %d\n", f.unique)
 	fmt.Printf("regcheck_s: %s\n", secs(f.regcheck))
@@ -590,6 +658,7 @@ func (f figures) print(o options) {
 	fmt.Printf("regcheck_registry_span_s: %s\n", secs(f.reg.Span))
 	fmt.Printf("regcheck_requests: ping=%d (with credentials %d) token=%d manifest_head=%d manifest_get=%d tags_list=%d other=%d\n",
 		f.reg.Ping, f.reg.PingAuth, f.reg.Token, f.reg.ManifestHead, f.reg.ManifestGet, f.reg.TagsList, f.reg.Other)
+	fmt.Printf("regcheck_connections: %d (tls %d), http2_requests %d\n", f.reg.Conns, f.reg.TLSConns, f.reg.HTTP2)
 	fmt.Printf("regcheck_token_scopes: %d asked, %d distinct\n", f.reg.TokenScopes, f.reg.DistinctScopes)
 	fmt.Printf("regcheck_manifest_urls: %d distinct, at most %d requests each\n", f.reg.DistinctManifests, f.reg.MaxPerManifest)
 	fmt.Printf("peak_rss_with_kubectl_mib: %s\n", mib(f.regcheckWithKubectlRSSKiB))
@@ -598,6 +667,7 @@ func (f figures) print(o options) {
 	fmt.Printf("crane_requests_per_image: %s\n", ratio(float64(f.crane.total()), float64(f.craneImages)))
 	fmt.Printf("crane_requests: ping=%d token=%d manifest_head=%d manifest_get=%d other=%d\n",
 		f.crane.Ping, f.crane.Token, f.crane.ManifestHead, f.crane.ManifestGet, f.crane.Other)
+	fmt.Printf("crane_connections: %d (tls %d), http2_requests %d\n", f.crane.Conns, f.crane.TLSConns, f.crane.HTTP2)
 	if !o.newer {
 		return
 	}

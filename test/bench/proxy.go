@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,9 +25,14 @@ import (
 // upstream, as one network round trip would. It counts what passes by kind
 // (the same kinds as env.Stats), and rewrites the realm of the registry's
 // Bearer challenge to itself, so token requests are delayed and counted too.
+//
+// It is one real loopback TCP server that speaks both HTTPS (TLS with a
+// certificate of the bench's test CA; HTTP/2 or HTTP/1.1 by ALPN, as real
+// registries do) and plain HTTP/1.1 on the same address, told apart by the
+// first byte of each connection: the pods name one host:port, and both rows
+// of the benchmark must look up the same references.
 type latencyProxy struct {
 	Host string // 127.0.0.1:PORT, what regcheck and crane talk to
-	URL  string // http://Host
 
 	delay    time.Duration
 	upstream *url.URL
@@ -33,6 +42,7 @@ type latencyProxy struct {
 
 	ping, token, manifestHead, manifestGet, tagsList, other atomic.Int64
 	pingAuth, tokenScopes                                   atomic.Int64
+	http2, conns, tlsConns                                  atomic.Int64
 	// first request in and last response out since Reset, UnixNano.
 	first, last atomic.Int64
 
@@ -61,6 +71,11 @@ type proxyStats struct {
 	MaxPerManifest int
 	// DistinctManifests is the number of distinct manifest URLs requested.
 	DistinctManifests int
+	// HTTP2 counts the requests that came over HTTP/2.
+	HTTP2 int64
+	// Conns counts the TCP connections opened, TLSConns those of them that
+	// were TLS (one handshake each).
+	Conns, TLSConns int64
 }
 
 func (s proxyStats) total() int64 {
@@ -68,18 +83,23 @@ func (s proxyStats) total() int64 {
 }
 
 // startProxy listens on a random loopback port and forwards to upstream
-// (http://HOST:PORT of the registry).
-func startProxy(upstream string, delay time.Duration) (*latencyProxy, error) {
+// (http://HOST:PORT of the registry). TLS connections are served with cert.
+func startProxy(upstream string, delay time.Duration, cert tls.Certificate) (*latencyProxy, error) {
 	u, err := url.Parse(upstream)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
+	tlsConfig := &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   tls.VersionTLS12,
+		NextProtos:   []string{"h2", "http/1.1"},
+	}
 	p := &latencyProxy{
-		Host:      ln.Addr().String(),
+		Host:      inner.Addr().String(),
 		delay:     delay,
 		upstream:  u,
 		done:      make(chan struct{}),
@@ -93,11 +113,24 @@ func startProxy(upstream string, delay time.Duration) (*latencyProxy, error) {
 			IdleConnTimeout:     90 * time.Second,
 		},
 	}
-	p.URL = "http://" + p.Host
-	rp := env.RegistryReverseProxy(u, p.URL, p.tr)
+	ln := newSniffListener(inner, tlsConfig, &p.conns, &p.tlsConns)
+	// The Bearer realm names the proxy with the scheme the client came in on.
+	plain := env.RegistryReverseProxy(u, "http://"+p.Host, p.tr)
+	secure := env.RegistryReverseProxy(u, "https://"+p.Host, p.tr)
 	p.srv = &http.Server{
-		Handler:           p.handler(rp),
+		Handler: p.handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.TLS != nil {
+				secure.ServeHTTP(w, r)
+			} else {
+				plain.ServeHTTP(w, r)
+			}
+		})),
 		ReadHeaderTimeout: 10 * time.Second,
+		// In the plain row crane's https:// probe is refused (it does not
+		// trust the CA there) by design; other errors are still logged.
+		ErrorLog: log.New(dropLines{w: os.Stderr, containing: "TLS handshake error"}, "", log.LstdFlags),
+		// Serve reads it to offer HTTP/2 on the *tls.Conn the listener hands out.
+		TLSConfig: tlsConfig,
 	}
 	go func() {
 		defer close(p.done)
@@ -110,6 +143,9 @@ func (p *latencyProxy) handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.first.CompareAndSwap(0, time.Now().UnixNano())
 		p.count(r)
+		if r.ProtoMajor == 2 {
+			p.http2.Add(1)
+		}
 		defer func() {
 			now := time.Now().UnixNano()
 			for {
@@ -196,6 +232,9 @@ func (p *latencyProxy) Stats() proxyStats {
 		TagsList:     p.tagsList.Load(),
 		PingAuth:     p.pingAuth.Load(),
 		TokenScopes:  p.tokenScopes.Load(),
+		HTTP2:        p.http2.Load(),
+		Conns:        p.conns.Load(),
+		TLSConns:     p.tlsConns.Load(),
 	}
 	if first, last := p.first.Load(), p.last.Load(); first != 0 && last > first {
 		s.Span = time.Duration(last - first)
@@ -212,7 +251,7 @@ func (p *latencyProxy) Stats() proxyStats {
 
 // Reset zeroes the counts.
 func (p *latencyProxy) Reset() {
-	for _, c := range []*atomic.Int64{&p.ping, &p.token, &p.manifestHead, &p.manifestGet, &p.tagsList, &p.other, &p.pingAuth, &p.tokenScopes, &p.first, &p.last} {
+	for _, c := range []*atomic.Int64{&p.ping, &p.token, &p.manifestHead, &p.manifestGet, &p.tagsList, &p.other, &p.pingAuth, &p.tokenScopes, &p.http2, &p.conns, &p.tlsConns, &p.first, &p.last} {
 		c.Store(0)
 	}
 	p.mu.Lock()
@@ -232,4 +271,96 @@ func (p *latencyProxy) Close() error {
 	<-p.done
 	p.tr.CloseIdleConnections()
 	return err
+}
+
+// sniffListener hands out each accepted connection as TLS (its first byte
+// is a TLS handshake record, 0x16) or as plain HTTP, so one address serves
+// both. Written by hand: net/http serves one or the other per listener, and
+// this is a benchmark's few lines, not worth a dependency (cmux). The peek
+// happens off the accept loop, so a slow client holds up no other.
+type sniffListener struct {
+	net.Listener
+	tls             *tls.Config
+	conns, tlsConns *atomic.Int64
+	ready           chan net.Conn
+	done            chan struct{}
+	closeOnce       sync.Once
+	errOnce         sync.Once
+	err             error
+	failed          chan struct{}
+}
+
+func newSniffListener(inner net.Listener, cfg *tls.Config, conns, tlsConns *atomic.Int64) *sniffListener {
+	l := &sniffListener{Listener: inner, tls: cfg, conns: conns, tlsConns: tlsConns,
+		ready: make(chan net.Conn), done: make(chan struct{}), failed: make(chan struct{})}
+	go l.loop()
+	return l
+}
+
+func (l *sniffListener) loop() {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			l.errOnce.Do(func() { l.err = err; close(l.failed) })
+			return
+		}
+		l.conns.Add(1)
+		go l.sniff(c)
+	}
+}
+
+func (l *sniffListener) sniff(c net.Conn) {
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	first, err := br.Peek(1)
+	_ = c.SetReadDeadline(time.Time{})
+	if err != nil {
+		_ = c.Close()
+		return
+	}
+	var out net.Conn = &peekedConn{Conn: c, r: br}
+	if first[0] == 0x16 { // TLS record type: handshake
+		l.tlsConns.Add(1)
+		out = tls.Server(out, l.tls)
+	}
+	select {
+	case l.ready <- out:
+	case <-l.done:
+		_ = c.Close()
+	}
+}
+
+func (l *sniffListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ready:
+		return c, nil
+	case <-l.failed:
+		return nil, l.err
+	}
+}
+
+func (l *sniffListener) Close() error {
+	l.closeOnce.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+// peekedConn reads through the buffer that holds the sniffed byte.
+type peekedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *peekedConn) Read(b []byte) (int, error) { return c.r.Read(b) }
+
+// dropLines writes to w every log line but those containing a string.
+type dropLines struct {
+	w          io.Writer
+	containing string
+}
+
+func (d dropLines) Write(b []byte) (int, error) {
+	if bytes.Contains(b, []byte(d.containing)) {
+		return len(b), nil
+	}
+	return d.w.Write(b)
 }
