@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // craneBinary returns the crane built from test/tools/crane, building it
@@ -55,18 +57,34 @@ func craneBinary(root string) (string, error) {
 // crane already allows plain HTTP to a loopback registry, and --insecure
 // would let it skip verifying the certificate in the TLS row.
 func craneLoop(ctx context.Context, crane string, envv []string, refs, want []string) (time.Duration, error) {
+	return craneParallel(ctx, crane, envv, refs, want, 1)
+}
+
+// craneParallel runs `crane digest` once per reference, n at a time, as
+// `xargs -P n` would: a new process as soon as one ends.
+func craneParallel(ctx context.Context, crane string, envv []string, refs, want []string, n int) (time.Duration, error) {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(n)
 	start := time.Now()
 	for i, ref := range refs {
-		var out, errOut bytes.Buffer
-		cmd := exec.CommandContext(ctx, crane, "digest", ref)
-		cmd.Env = envv
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		if err := cmd.Run(); err != nil {
-			return 0, fmt.Errorf("crane digest %s: %w: %s", ref, err, strings.TrimSpace(errOut.String()))
-		}
-		if got := strings.TrimSpace(out.String()); got != want[i] {
-			return 0, fmt.Errorf("crane digest %s = %s, want %s", ref, got, want[i])
-		}
+		g.Go(func() error { return craneDigest(ctx, crane, envv, ref, want[i]) })
+	}
+	if err := g.Wait(); err != nil {
+		return 0, err
 	}
 	return time.Since(start), nil
+}
+
+func craneDigest(ctx context.Context, crane string, envv []string, ref, want string) error {
+	var out, errOut bytes.Buffer
+	cmd := exec.CommandContext(ctx, crane, "digest", ref)
+	cmd.Env = envv
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("crane digest %s: %w: %s", ref, err, strings.TrimSpace(errOut.String()))
+	}
+	if got := strings.TrimSpace(out.String()); got != want {
+		return fmt.Errorf("crane digest %s = %s, want %s", ref, got, want)
+	}
+	return nil
 }

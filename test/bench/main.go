@@ -16,7 +16,8 @@
 //     through the real kubectl, its peak RSS and the registry requests it made;
 //   - crane_loop_s: `crane digest` once per unique image, one after the
 //     other, with the same credentials, the shell-loop alternative (trusting
-//     the CA through SSL_CERT_FILE).
+//     the CA through SSL_CERT_FILE);
+//   - crane_parallel_s: the same, -crane-parallel at a time (as `xargs -P 16`).
 //
 // regcheck and crane are measured over TLS first, then (-plain, on by
 // default) again over plain HTTP/1.1 (--plain-http) for comparison; each
@@ -62,6 +63,7 @@ type options struct {
 	workers                       int
 	crane                         string
 	craneSample                   int
+	craneParallel                 int
 	timeout                       time.Duration
 	pullFailing                   int // percent of pods in ImagePullBackOff
 	newer                         bool
@@ -89,6 +91,7 @@ func main() {
 	flag.StringVar(&scales, "scales", "500", "comma-separated smaller pod counts also measured (images, deployments and namespaces in proportion); empty for none")
 	flag.IntVar(&o.workers, "workers", 16, "goroutines writing objects and pushing images")
 	flag.StringVar(&o.crane, "crane", "", "crane binary (default: build test/tools/crane into .cache/tools)")
+	flag.IntVar(&o.craneParallel, "crane-parallel", 16, "crane digests at a time in the parallel loop (as xargs -P N); 0 to leave it out")
 	flag.IntVar(&o.craneSample, "crane-sample", 0, "run crane on at most this many images, evenly spaced, and scale its time to all of them (0: all); for scales where the loop would take hours")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on the whole run")
 	flag.IntVar(&o.pullFailing, "pull-failing", 5, "percent of pods in ImagePullBackOff (a tag never pushed, with the kubelet's Events); 0 for none")
@@ -148,8 +151,8 @@ func (o options) validate() error {
 		return fmt.Errorf("-repos (%d) > -images (%d)", o.repos, o.images)
 	case o.concurrency < 1 || o.workers < 1:
 		return fmt.Errorf("-concurrency and -workers must be positive")
-	case o.craneSample < 0:
-		return fmt.Errorf("-crane-sample must not be negative")
+	case o.craneSample < 0 || o.craneParallel < 0:
+		return fmt.Errorf("-crane-sample and -crane-parallel must not be negative")
 	case o.pullFailing < 0 || o.pullFailing > 25:
 		return fmt.Errorf("-pull-failing must be a percent from 0 to 25")
 	}
@@ -167,10 +170,11 @@ type figures struct {
 	craneImages                           int // images crane was run on (a sample, when fewer than unique)
 
 	regcheck, listFloor, registryFloor, craneLoop time.Duration
+	craneParallel                                 time.Duration
 	regcheckRSSKiB, listRSSKiB                    int64
 	regcheckWithKubectlRSSKiB                     int64
 	regcheckExit                                  int
-	reg, crane                                    proxyStats
+	reg, crane, craneP                            proxyStats
 	reasons                                       map[string]int
 	pullReasons                                   map[string]int
 
@@ -358,8 +362,19 @@ func run(ctx context.Context, o options) (err error) {
 			// so its time is the sum of per-image times.
 			f.craneLoop = time.Duration(float64(f.craneLoop) * float64(f.unique) / float64(len(refs)))
 			f.crane = proxy.Stats()
+			if o.craneParallel > 0 {
+				logf("crane digest × %d of %d, %d at a time (%s)", len(refs), f.unique, o.craneParallel, t.name)
+				proxy.Reset()
+				if f.craneParallel, err = craneParallel(ctx, crane, t.craneEnv, refs, want, o.craneParallel); err != nil {
+					return err
+				}
+				// Scaled like the loop: at o.craneParallel in flight, the
+				// time grows with the number of images too.
+				f.craneParallel = time.Duration(float64(f.craneParallel) * float64(f.unique) / float64(len(refs)))
+				f.craneP = proxy.Stats()
+			}
 			rows = append(rows, f)
-			logf("scale %d pods, %s: regcheck %.2fs, list floor %.2fs, crane loop %.2fs", f.pods, t.name, f.regcheck.Seconds(), f.listFloor.Seconds(), f.craneLoop.Seconds())
+			logf("scale %d pods, %s: regcheck %.2fs, list floor %.2fs, crane loop %.2fs, crane parallel %.2fs", f.pods, t.name, f.regcheck.Seconds(), f.listFloor.Seconds(), f.craneLoop.Seconds(), f.craneParallel.Seconds())
 		}
 		all = append(all, rows)
 	}
@@ -637,6 +652,10 @@ func (f figures) print(o options) {
 	fmt.Printf("registry_span_ratio: %s\n", ratio(f.reg.Span.Seconds(), f.registryFloor.Seconds()))
 	fmt.Printf("crane_loop_s: %s\n", secs(f.craneLoop))
 	fmt.Printf("speedup_vs_crane: %s\n", ratio(f.craneLoop.Seconds(), f.regcheck.Seconds()))
+	if o.craneParallel > 0 {
+		fmt.Printf("crane_parallel_s: %s\n", secs(f.craneParallel))
+		fmt.Printf("speedup_vs_crane_parallel: %s\n", ratio(f.craneParallel.Seconds(), f.regcheck.Seconds()))
+	}
 	fmt.Printf("manifest_requests_per_image: %s\n", ratio(float64(manifests), float64(f.unique)))
 	fmt.Printf("token_requests: %d\n", f.reg.Token)
 	fmt.Printf("peak_rss_mib: %s\n", mib(f.regcheckRSSKiB))
@@ -668,6 +687,11 @@ func (f figures) print(o options) {
 	fmt.Printf("crane_requests: ping=%d token=%d manifest_head=%d manifest_get=%d other=%d\n",
 		f.crane.Ping, f.crane.Token, f.crane.ManifestHead, f.crane.ManifestGet, f.crane.Other)
 	fmt.Printf("crane_connections: %d (tls %d), http2_requests %d\n", f.crane.Conns, f.crane.TLSConns, f.crane.HTTP2)
+	if o.craneParallel > 0 {
+		fmt.Printf("crane_parallel: %d at a time, %d images (crane_parallel_s is scaled from them when fewer)\n", o.craneParallel, f.craneImages)
+		fmt.Printf("crane_parallel_requests_per_image: %s\n", ratio(float64(f.craneP.total()), float64(f.craneImages)))
+		fmt.Printf("crane_parallel_span_s: %s\n", secs(f.craneP.Span))
+	}
 	if !o.newer {
 		return
 	}
