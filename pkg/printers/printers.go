@@ -1,5 +1,5 @@
 // Package printers writes regcheck reports as a table, a wide table, JSON,
-// YAML or a markdown incident report. cli-runtime's printers take
+// YAML, a markdown incident report, SARIF or JUnit XML. cli-runtime's printers take
 // Kubernetes objects only, so regcheck's own versioned report types are
 // printed here (as kubectl's own `version` command does for its types).
 package printers
@@ -16,7 +16,7 @@ import (
 )
 
 // Formats accepted by -o.
-var Formats = []string{"table", "wide", "json", "yaml", "markdown"}
+var Formats = []string{"table", "wide", "json", "yaml", "markdown", "sarif", "junit"}
 
 // ValidateFormat reports whether format is one of Formats.
 func ValidateFormat(format string) error {
@@ -62,6 +62,10 @@ func PrintWith(w io.Writer, format string, r report.Report, opts Options) error 
 			return doctorMarkdown(w, r)
 		}
 		return Markdown(w, r)
+	case "sarif":
+		return SARIF(w, r)
+	case "junit":
+		return JUnit(w, r)
 	case "wide":
 		return table(w, r, true, opts)
 	default:

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/base64"
+	"encoding/xml"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -144,6 +146,50 @@ func TestVerifyManifests(t *testing.T) {
 		for _, format := range []string{"table", "json"} {
 			res := run(t, s, "", "kubectl", verify("-f", dir, "-R", "--docker-config", reader, "-n", "shop", "-o", format)...)
 			golden(t, "verify."+format+".golden", normalize(res.Stdout, reg.Host))
+		}
+	})
+
+	t.Run("-o sarif validates, -o junit parses", func(t *testing.T) {
+		res := run(t, s, "", "kubectl", verify("-f", dir, "-R", "--docker-config", reader, "-o", "sarif")...)
+		if res.Code != 1 {
+			t.Errorf("sarif: exit %d, want 1\n%s", res.Code, res.Stderr)
+		}
+		log, err := sarif.FromBytes([]byte(res.Stdout))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := log.Validate(); err != nil {
+			t.Errorf("not valid SARIF 2.1.0: %v", err)
+		}
+		located := false
+		for _, x := range log.Runs[0].Results {
+			if x.RuleID != nil && *x.RuleID == "TagNotFound" {
+				loc := x.Locations[0].PhysicalLocation
+				located = *loc.ArtifactLocation.URI == "manifests/web.yaml" && *loc.Region.StartLine == 18
+			}
+		}
+		if !located {
+			t.Errorf("no TagNotFound result at manifests/web.yaml:18 in\n%s", res.Stdout)
+		}
+
+		res = run(t, s, "", "kubectl", verify("-f", dir, "-R", "--docker-config", reader, "-o", "junit")...)
+		var suites struct {
+			Suites []struct {
+				Name     string `xml:"name,attr"`
+				Failures int    `xml:"failures,attr"`
+				Cases    []struct {
+					Name    string `xml:"name,attr"`
+					Failure *struct {
+						Type string `xml:"type,attr"`
+					} `xml:"failure"`
+				} `xml:"testcase"`
+			} `xml:"testsuite"`
+		}
+		if err := xml.Unmarshal([]byte(res.Stdout), &suites); err != nil {
+			t.Fatalf("JUnit does not parse: %v\n%s", err, res.Stdout)
+		}
+		if len(suites.Suites) != 1 || suites.Suites[0].Name != "regcheck VerifyReport" || suites.Suites[0].Failures != 3 || len(suites.Suites[0].Cases) != 16 {
+			t.Errorf("JUnit: %+v", suites)
 		}
 	})
 
