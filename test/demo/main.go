@@ -89,6 +89,12 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Newer releases of web are out: a patch and a major (--newer).
+	for _, tag := range []string{"1.4.3", "2.0.0"} {
+		if _, err := push("shop/web", tag); err != nil {
+			return err
+		}
+	}
 	apiOld, err := push("shop/api", "latest")
 	if err != nil {
 		return err
@@ -167,6 +173,14 @@ func run(ctx context.Context) error {
 	}
 	step("Which workloads run what the registry serves now?")
 	show(sandbox, "kubectl", "regcheck", "-A", "--plain-http")
+	step("Is a newer release out than the one running? (--newer lists each repository's tags once)")
+	show(sandbox, "kubectl", "regcheck", "scan", "deploy/web", "-n", ns, "--plain-http", "--newer")
+	step("Before the deploy: verify a manifest with the pull secrets namespace " + ns + " would give")
+	manifest := filepath.Join(dir, "next-release.yaml")
+	if err := os.WriteFile(manifest, []byte(nextRelease(reg.Host)), 0o644); err != nil {
+		return err
+	}
+	show(sandbox, "kubectl", "regcheck", "verify", "-f", manifest, "-n", ns, "--plain-http")
 	step("Would a push work? Anonymous, then logged in")
 	show(sandbox, "kubectl", "regcheck", "auth", "--push", reg.Host+"/shop/web:1.4.2", "--plain-http")
 	show(sandbox, "kubectl", "regcheck", "auth", "--push", reg.Host+"/shop/web:1.4.2", "--plain-http", "--docker-config", loggedIn)
@@ -176,6 +190,41 @@ func run(ctx context.Context) error {
 	show(sandbox, "helm", "regcheck", "push-auth", "oci://"+reg.Host+"/charts", "--chart", "shop", "--plain-http")
 	show(sandbox.With("HELM_REGISTRY_CONFIG="+helmConfig), "helm", "regcheck", "push-auth", "oci://"+reg.Host+"/charts", "--chart", "shop", "--plain-http")
 	return realNode(ctx, cluster, reg, sandbox, show)
+}
+
+// nextRelease is the manifest the demo verifies before it is deployed:
+// web moves to a tag that was never pushed, and a new job names no pull
+// secret in a namespace whose ServiceAccount has none.
+func nextRelease(host string) string {
+	return `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      imagePullSecrets: [{name: regcred}]
+      containers:
+      - name: app
+        image: ` + host + `/shop/web:1.4.4
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: migrate
+        image: ` + host + `/shop/api:latest
+        imagePullPolicy: IfNotPresent
+`
 }
 
 // realNode shows a real pull: a real kubelet and containerd run deploy/cart
