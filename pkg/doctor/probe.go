@@ -2,7 +2,6 @@ package doctor
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/regcheck/regcheck/pkg/bounded"
 	"github.com/regcheck/regcheck/pkg/credentials"
@@ -52,7 +51,14 @@ func (d *run) probe(ctx context.Context) {
 		out[i] = prober.Check(ctx, j.target)
 	}, nil)
 
-	seen := map[string]bool{}
+	// One credentials result per registry and outcome, however many
+	// subjects of that registry met it.
+	type outcome struct {
+		registry, source, message string
+		status                    report.Status
+		reason                    report.Reason
+	}
+	seen := map[outcome]bool{}
 	for i, j := range jobs {
 		if j.host.failed != nil {
 			if j.s != nil {
@@ -63,7 +69,7 @@ func (d *run) probe(ctx context.Context) {
 		for _, r := range out[i] {
 			switch r.Check {
 			case report.CheckRegistryCredentials:
-				key := fmt.Sprint(r.Registry, r.Status, r.Reason, r.CredentialSource, r.Message)
+				key := outcome{r.Registry, r.CredentialSource, r.Message, r.Status, r.Reason}
 				if !seen[key] {
 					seen[key] = true
 					r.Image, r.Repository = "", ""
