@@ -66,6 +66,9 @@ type Workload struct {
 	// (forbidden, filtered out by the label selector, or an unknown kind):
 	// the template then comes from a ReplicaSet, Job or pod.
 	Inferred bool
+	// Undeployed is true for a workload read from a manifest (WorkloadOf)
+	// rather than the cluster: it has no pods yet.
+	Undeployed bool
 
 	// Containers of the pod template: init containers first, in order.
 	Containers []Container

@@ -39,7 +39,7 @@ func WorkloadOf(obj runtime.Object, name, namespace string) (Workload, bool) {
 	if spec == nil {
 		return Workload{}, false
 	}
-	w := Workload{Kind: k.Kind, Name: name, Namespace: namespace}
+	w := Workload{Kind: k.Kind, Name: name, Namespace: namespace, Undeployed: true}
 	templateOf(&w, spec)
 	for _, e := range spec.EphemeralContainers {
 		c := containerOf((*corev1.Container)(&e.EphemeralContainerCommon), false)

@@ -25,6 +25,9 @@ type Workload struct {
 	Pods           []string // the pods' names, for kinds no rollout restarts
 	// Missing are the pull secrets the pods name that do not exist.
 	Missing []string
+	// Undeployed: the workload is a manifest not applied yet (verify), so
+	// its pods are yet to be made and nothing needs restarting.
+	Undeployed bool
 }
 
 // ID is "Kind/name", as results name a workload.
@@ -70,8 +73,12 @@ func AttachSecret(name, namespace, serviceAccount string) string {
 }
 
 // Restart says how to get fresh pods for the workload, in the words its
-// kind needs; "" when no workload is named (pods yet to be made).
+// kind needs; "" when no workload is named or it is not deployed yet (pods
+// yet to be made).
 func (w Workload) Restart() string {
+	if w.Undeployed {
+		return ""
+	}
 	switch w.Kind {
 	case "":
 		return ""

@@ -77,6 +77,8 @@ func TestRestart(t *testing.T) {
 		{Workload{Kind: "CronJob", Name: "nightly", Namespace: "shop"}, "the next scheduled Job pulls again; to run one now: kubectl create job --from=cronjob/nightly nightly-manual -n shop"},
 		{Workload{Kind: "ReplicaSet", Name: "rs", Namespace: "shop", Pods: []string{"a", "b"}}, "delete the pods so ReplicaSet/rs recreates them: kubectl delete pod -n shop a b"},
 		{Workload{Namespace: "shop"}, ""},
+		// verify, before the deploy: no pods to restart.
+		{Workload{Kind: "Job", Name: "migrate", Namespace: "shop", Undeployed: true}, ""},
 	} {
 		if got := tc.w.Restart(); got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.w.ID(), got, tc.want)

@@ -26,8 +26,10 @@ func pullPolicy(base report.Result, w *kube.Workload, c kube.Container, ref imag
 	}
 	base.Message = fmt.Sprintf("%s is a mutable tag with imagePullPolicy %s: the kubelet %s, so nodes that cached an older push keep running it%s",
 		ref.Short(), c.PullPolicy, what, cacheSharing(c.PullPolicy))
-	base.Remedy = fmt.Sprintf("set imagePullPolicy: Always, push a unique tag per build and pin digests (%s/%s@sha256:…) in production; with an unchanged pod template even Always does not recreate pods: %s",
-		ref.Registry, ref.Repository, restart(w))
+	base.Remedy = fmt.Sprintf("set imagePullPolicy: Always, push a unique tag per build and pin digests (%s/%s@sha256:…) in production", ref.Registry, ref.Repository)
+	if r := restart(w); r != "" {
+		base.Remedy += "; with an unchanged pod template even Always does not recreate pods: " + r
+	}
 	base.Evidence = report.Evidence{"imagePullPolicy": string(c.PullPolicy), "tag": ref.Tag}
 	return base, true
 }

@@ -15,6 +15,7 @@ func audience(w *kube.Workload) remedy.Workload {
 	return remedy.Workload{
 		Kind: w.Kind, Name: w.Name, Namespace: w.Namespace,
 		ServiceAccount: w.ServiceAccountName, PullSecrets: w.ImagePullSecrets, Pods: pods,
+		Undeployed: w.Undeployed,
 	}
 }
 

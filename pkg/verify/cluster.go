@@ -25,6 +25,7 @@ func ClusterCredentials(r *kube.PullSecretReader, nodes *nodecreds.Set) Credenti
 		who := &remedy.Workload{
 			Kind: m.Kind, Name: m.Name, Namespace: m.Namespace,
 			ServiceAccount: m.ServiceAccountName, PullSecrets: m.ImagePullSecrets,
+			Undeployed: true, // verify runs before the deploy: nothing to restart
 		}
 		out := Credentials{
 			Key:      "cluster\x00" + m.Namespace + "\x00" + m.ServiceAccountName + "\x00" + strings.Join(m.ImagePullSecrets, "\x00"),
