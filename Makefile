@@ -84,9 +84,10 @@ unit:
 # an in-process distribution registry, and a real node (the kubelet, and
 # containerd and runc from Debian's packages: scripts/node-runtime.sh, as
 # root). Here a node that cannot run fails the real-node tests instead of
-# skipping them; `go test` alone skips them with the reason.
+# skipping them; `go test` alone skips them with the reason. ./test/bench is
+# the benchmark's smoke run (TestSmoke: a tiny scale, nothing timed).
 e2e: tools build
-	REGCHECK_E2E_HELM314=1 REGCHECK_E2E_NODE=required go test -count=1 -timeout $(E2E_TIMEOUT) ./test/e2e/...
+	REGCHECK_E2E_HELM314=1 REGCHECK_E2E_NODE=required go test -count=1 -timeout $(E2E_TIMEOUT) ./test/e2e/... ./test/bench/
 
 tools:
 	@scripts/build-tools.sh >/dev/null

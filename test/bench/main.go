@@ -35,6 +35,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -79,29 +80,7 @@ type transport struct {
 }
 
 func main() {
-	var o options
-	var scales string
-	flag.IntVar(&o.pods, "pods", 5000, "pods at full scale")
-	flag.IntVar(&o.deployments, "deployments", 1000, "Deployments the pods belong to")
-	flag.IntVar(&o.namespaces, "namespaces", 50, "namespaces the Deployments are spread over")
-	flag.IntVar(&o.images, "images", 500, "unique image references at full scale")
-	flag.IntVar(&o.repos, "repos", 200, "repositories the images are spread over (tags v0, v1, ...)")
-	flag.DurationVar(&o.delay, "delay", 50*time.Millisecond, "added to every registry response (a round trip to a remote registry)")
-	flag.IntVar(&o.concurrency, "concurrency", 16, "regcheck --concurrency")
-	flag.StringVar(&scales, "scales", "500", "comma-separated smaller pod counts also measured (images, deployments and namespaces in proportion); empty for none")
-	flag.IntVar(&o.workers, "workers", 16, "goroutines writing objects and pushing images")
-	flag.StringVar(&o.crane, "crane", "", "crane binary (default: build test/tools/crane into .cache/tools)")
-	flag.IntVar(&o.craneParallel, "crane-parallel", 16, "crane digests at a time in the parallel loop (as xargs -P N); 0 to leave it out")
-	flag.IntVar(&o.craneSample, "crane-sample", 0, "run crane on at most this many images, evenly spaced, and scale its time to all of them (0: all); for scales where the loop would take hours")
-	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on the whole run")
-	flag.IntVar(&o.pullFailing, "pull-failing", 5, "percent of pods in ImagePullBackOff (a tag never pushed, with the kubelet's Events); 0 for none")
-	flag.BoolVar(&o.newer, "newer", true, "also time regcheck --newer (one tags list per repository) and count what it adds")
-	flag.BoolVar(&o.plain, "plain", true, "after the TLS row, measure regcheck and crane again over plain HTTP/1.1, for comparison")
-	flag.Parse()
-	var err error
-	if o.scales, err = parseScales(scales, o.pods); err == nil {
-		err = o.validate()
-	}
+	o, err := parseOptions(flag.CommandLine, os.Args[1:])
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 		os.Exit(2)
@@ -111,12 +90,42 @@ func main() {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	if err := run(ctx, o); err != nil {
+	if err := run(ctx, o, os.Stdout); err != nil {
 		fmt.Fprintf(os.Stderr, "bench failed: %v\n", err)
 		cancel()
 		stop()
 		os.Exit(1)
 	}
+}
+
+// parseOptions parses the command line (main) or a smoke test's flags.
+func parseOptions(fs *flag.FlagSet, args []string) (options, error) {
+	var o options
+	var scales string
+	fs.IntVar(&o.pods, "pods", 5000, "pods at full scale")
+	fs.IntVar(&o.deployments, "deployments", 1000, "Deployments the pods belong to")
+	fs.IntVar(&o.namespaces, "namespaces", 50, "namespaces the Deployments are spread over")
+	fs.IntVar(&o.images, "images", 500, "unique image references at full scale")
+	fs.IntVar(&o.repos, "repos", 200, "repositories the images are spread over (tags v0, v1, ...)")
+	fs.DurationVar(&o.delay, "delay", 50*time.Millisecond, "added to every registry response (a round trip to a remote registry)")
+	fs.IntVar(&o.concurrency, "concurrency", 16, "regcheck --concurrency")
+	fs.StringVar(&scales, "scales", "500", "comma-separated smaller pod counts also measured (images, deployments and namespaces in proportion); empty for none")
+	fs.IntVar(&o.workers, "workers", 16, "goroutines writing objects and pushing images")
+	fs.StringVar(&o.crane, "crane", "", "crane binary (default: build test/tools/crane into .cache/tools)")
+	fs.IntVar(&o.craneParallel, "crane-parallel", 16, "crane digests at a time in the parallel loop (as xargs -P N); 0 to leave it out")
+	fs.IntVar(&o.craneSample, "crane-sample", 0, "run crane on at most this many images, evenly spaced, and scale its time to all of them (0: all); for scales where the loop would take hours")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on the whole run")
+	fs.IntVar(&o.pullFailing, "pull-failing", 5, "percent of pods in ImagePullBackOff (a tag never pushed, with the kubelet's Events); 0 for none")
+	fs.BoolVar(&o.newer, "newer", true, "also time regcheck --newer (one tags list per repository) and count what it adds")
+	fs.BoolVar(&o.plain, "plain", true, "after the TLS row, measure regcheck and crane again over plain HTTP/1.1, for comparison")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	var err error
+	if o.scales, err = parseScales(scales, o.pods); err != nil {
+		return o, err
+	}
+	return o, o.validate()
 }
 
 func parseScales(s string, full int) ([]int, error) {
@@ -192,7 +201,8 @@ type figures struct {
 	versionReasons map[string]int
 }
 
-func run(ctx context.Context, o options) (err error) {
+// run measures and prints the figures to w.
+func run(ctx context.Context, o options, w io.Writer) (err error) {
 	root, err := env.RepoRoot()
 	if err != nil {
 		return err
@@ -384,10 +394,10 @@ func run(ctx context.Context, o options) (err error) {
 	for _, rows := range all {
 		for _, f := range rows {
 			if !first {
-				fmt.Println()
+				fmt.Fprintln(w)
 			}
 			first = false
-			f.print(o)
+			f.print(w, o)
 		}
 	}
 	return nil
@@ -620,7 +630,7 @@ func countEventLists(ctx context.Context, cluster *env.Cluster, sandbox *env.San
 	return nil
 }
 
-func (f figures) print(o options) {
+func (f figures) print(w io.Writer, o options) {
 	secs := func(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) }
 	ratio := func(a, b float64) string {
 		if b == 0 {
@@ -639,74 +649,74 @@ func (f figures) print(o options) {
 		return strings.Join(out, " ")
 	}
 
-	fmt.Printf("transport: %s\n", f.transport)
-	fmt.Printf("pods: %d\n", f.pods)
-	fmt.Printf("unique_images: %d\n", f.unique)
-	fmt.Printf("regcheck_s: %s\n", secs(f.regcheck))
-	fmt.Printf("list_floor_s: %s\n", secs(f.listFloor))
-	fmt.Printf("registry_floor_s: %s\n", secs(f.registryFloor))
-	fmt.Printf("ratio_to_floor: %s\n", ratio(f.regcheck.Seconds(), f.listFloor.Seconds()+f.registryFloor.Seconds()))
+	fmt.Fprintf(w, "transport: %s\n", f.transport)
+	fmt.Fprintf(w, "pods: %d\n", f.pods)
+	fmt.Fprintf(w, "unique_images: %d\n", f.unique)
+	fmt.Fprintf(w, "regcheck_s: %s\n", secs(f.regcheck))
+	fmt.Fprintf(w, "list_floor_s: %s\n", secs(f.listFloor))
+	fmt.Fprintf(w, "registry_floor_s: %s\n", secs(f.registryFloor))
+	fmt.Fprintf(w, "ratio_to_floor: %s\n", ratio(f.regcheck.Seconds(), f.listFloor.Seconds()+f.registryFloor.Seconds()))
 	// regcheck's registry work alone against the registry floor at the same
 	// concurrency: the list floor is slowed by kubectl printing JSON, so
 	// ratio_to_floor flatters; this one does not.
-	fmt.Printf("registry_span_ratio: %s\n", ratio(f.reg.Span.Seconds(), f.registryFloor.Seconds()))
-	fmt.Printf("crane_loop_s: %s\n", secs(f.craneLoop))
-	fmt.Printf("speedup_vs_crane: %s\n", ratio(f.craneLoop.Seconds(), f.regcheck.Seconds()))
+	fmt.Fprintf(w, "registry_span_ratio: %s\n", ratio(f.reg.Span.Seconds(), f.registryFloor.Seconds()))
+	fmt.Fprintf(w, "crane_loop_s: %s\n", secs(f.craneLoop))
+	fmt.Fprintf(w, "speedup_vs_crane: %s\n", ratio(f.craneLoop.Seconds(), f.regcheck.Seconds()))
 	if o.craneParallel > 0 {
-		fmt.Printf("crane_parallel_s: %s\n", secs(f.craneParallel))
-		fmt.Printf("speedup_vs_crane_parallel: %s\n", ratio(f.craneParallel.Seconds(), f.regcheck.Seconds()))
+		fmt.Fprintf(w, "crane_parallel_s: %s\n", secs(f.craneParallel))
+		fmt.Fprintf(w, "speedup_vs_crane_parallel: %s\n", ratio(f.craneParallel.Seconds(), f.regcheck.Seconds()))
 	}
-	fmt.Printf("manifest_requests_per_image: %s\n", ratio(float64(manifests), float64(f.unique)))
-	fmt.Printf("token_requests: %d\n", f.reg.Token)
-	fmt.Printf("peak_rss_mib: %s\n", mib(f.regcheckRSSKiB))
+	fmt.Fprintf(w, "manifest_requests_per_image: %s\n", ratio(float64(manifests), float64(f.unique)))
+	fmt.Fprintf(w, "token_requests: %d\n", f.reg.Token)
+	fmt.Fprintf(w, "peak_rss_mib: %s\n", mib(f.regcheckRSSKiB))
 	// Context for the figures above.
-	fmt.Printf("deployments: %d\n", f.deployments)
-	fmt.Printf("namespaces: %d\n", f.namespaces)
-	fmt.Printf("delay_ms: %d\n", o.delay.Milliseconds())
-	fmt.Printf("concurrency: %d\n", o.concurrency)
-	fmt.Printf("regcheck_exit: %d\n", f.regcheckExit)
-	fmt.Printf("regcheck_digest_reasons: %s\n", counts(f.reasons))
+	fmt.Fprintf(w, "deployments: %d\n", f.deployments)
+	fmt.Fprintf(w, "namespaces: %d\n", f.namespaces)
+	fmt.Fprintf(w, "delay_ms: %d\n", o.delay.Milliseconds())
+	fmt.Fprintf(w, "concurrency: %d\n", o.concurrency)
+	fmt.Fprintf(w, "regcheck_exit: %d\n", f.regcheckExit)
+	fmt.Fprintf(w, "regcheck_digest_reasons: %s\n", counts(f.reasons))
 	// Pull failures: what the kubelet reports costs no registry request
 	// beyond the image's own lookup, and one Events LIST per namespace
 	// with a failing pod.
-	fmt.Printf("pull_failing_pods: %d of %d, %d images, %d namespaces\n", f.failingPods, f.pods, f.failingImages, f.failingNamespaces)
-	fmt.Printf("regcheck_pull_reasons: %s\n", counts(f.pullReasons))
-	fmt.Printf("regcheck_event_lists: %d\n", f.eventLists)
-	fmt.Printf("manifest_requests_per_image_incl_failing: %s\n", ratio(float64(manifests), float64(f.unique+f.failingImages)))
+	fmt.Fprintf(w, "pull_failing_pods: %d of %d, %d images, %d namespaces\n", f.failingPods, f.pods, f.failingImages, f.failingNamespaces)
+	fmt.Fprintf(w, "regcheck_pull_reasons: %s\n", counts(f.pullReasons))
+	fmt.Fprintf(w, "regcheck_event_lists: %d\n", f.eventLists)
+	fmt.Fprintf(w, "manifest_requests_per_image_incl_failing: %s\n", ratio(float64(manifests), float64(f.unique+f.failingImages)))
 	// regcheck's registry phase alone, next to registry_floor_s.
-	fmt.Printf("regcheck_registry_span_s: %s\n", secs(f.reg.Span))
-	fmt.Printf("regcheck_requests: ping=%d (with credentials %d) token=%d manifest_head=%d manifest_get=%d tags_list=%d other=%d\n",
+	fmt.Fprintf(w, "regcheck_registry_span_s: %s\n", secs(f.reg.Span))
+	fmt.Fprintf(w, "regcheck_requests: ping=%d (with credentials %d) token=%d manifest_head=%d manifest_get=%d tags_list=%d other=%d\n",
 		f.reg.Ping, f.reg.PingAuth, f.reg.Token, f.reg.ManifestHead, f.reg.ManifestGet, f.reg.TagsList, f.reg.Other)
-	fmt.Printf("regcheck_connections: %d (tls %d), http2_requests %d\n", f.reg.Conns, f.reg.TLSConns, f.reg.HTTP2)
-	fmt.Printf("regcheck_token_scopes: %d asked, %d distinct\n", f.reg.TokenScopes, f.reg.DistinctScopes)
-	fmt.Printf("regcheck_manifest_urls: %d distinct, at most %d requests each\n", f.reg.DistinctManifests, f.reg.MaxPerManifest)
-	fmt.Printf("peak_rss_with_kubectl_mib: %s\n", mib(f.regcheckWithKubectlRSSKiB))
-	fmt.Printf("list_floor_rss_mib: %s\n", mib(f.listRSSKiB))
-	fmt.Printf("crane_loop_images: %d of %d (crane_loop_s is scaled from them when fewer)\n", f.craneImages, f.unique)
-	fmt.Printf("crane_requests_per_image: %s\n", ratio(float64(f.crane.total()), float64(f.craneImages)))
-	fmt.Printf("crane_requests: ping=%d token=%d manifest_head=%d manifest_get=%d other=%d\n",
+	fmt.Fprintf(w, "regcheck_connections: %d (tls %d), http2_requests %d\n", f.reg.Conns, f.reg.TLSConns, f.reg.HTTP2)
+	fmt.Fprintf(w, "regcheck_token_scopes: %d asked, %d distinct\n", f.reg.TokenScopes, f.reg.DistinctScopes)
+	fmt.Fprintf(w, "regcheck_manifest_urls: %d distinct, at most %d requests each\n", f.reg.DistinctManifests, f.reg.MaxPerManifest)
+	fmt.Fprintf(w, "peak_rss_with_kubectl_mib: %s\n", mib(f.regcheckWithKubectlRSSKiB))
+	fmt.Fprintf(w, "list_floor_rss_mib: %s\n", mib(f.listRSSKiB))
+	fmt.Fprintf(w, "crane_loop_images: %d of %d (crane_loop_s is scaled from them when fewer)\n", f.craneImages, f.unique)
+	fmt.Fprintf(w, "crane_requests_per_image: %s\n", ratio(float64(f.crane.total()), float64(f.craneImages)))
+	fmt.Fprintf(w, "crane_requests: ping=%d token=%d manifest_head=%d manifest_get=%d other=%d\n",
 		f.crane.Ping, f.crane.Token, f.crane.ManifestHead, f.crane.ManifestGet, f.crane.Other)
-	fmt.Printf("crane_connections: %d (tls %d), http2_requests %d\n", f.crane.Conns, f.crane.TLSConns, f.crane.HTTP2)
+	fmt.Fprintf(w, "crane_connections: %d (tls %d), http2_requests %d\n", f.crane.Conns, f.crane.TLSConns, f.crane.HTTP2)
 	if o.craneParallel > 0 {
-		fmt.Printf("crane_parallel: %d at a time, %d images (crane_parallel_s is scaled from them when fewer)\n", o.craneParallel, f.craneImages)
-		fmt.Printf("crane_parallel_requests_per_image: %s\n", ratio(float64(f.craneP.total()), float64(f.craneImages)))
-		fmt.Printf("crane_parallel_span_s: %s\n", secs(f.craneP.Span))
+		fmt.Fprintf(w, "crane_parallel: %d at a time, %d images (crane_parallel_s is scaled from them when fewer)\n", o.craneParallel, f.craneImages)
+		fmt.Fprintf(w, "crane_parallel_requests_per_image: %s\n", ratio(float64(f.craneP.total()), float64(f.craneImages)))
+		fmt.Fprintf(w, "crane_parallel_span_s: %s\n", secs(f.craneP.Span))
 	}
 	if !o.newer {
 		return
 	}
 	// --newer: what listing the tags adds to the same scan.
-	fmt.Printf("newer_s: %s\n", secs(f.regcheckNewer))
-	fmt.Printf("newer_added_s: %s\n", secs(f.regcheckNewer-f.regcheck))
-	fmt.Printf("newer_registry_span_s: %s\n", secs(f.newer.Span))
+	fmt.Fprintf(w, "newer_s: %s\n", secs(f.regcheckNewer))
+	fmt.Fprintf(w, "newer_added_s: %s\n", secs(f.regcheckNewer-f.regcheck))
+	fmt.Fprintf(w, "newer_registry_span_s: %s\n", secs(f.newer.Span))
 	// The scan without --newer already reads a first page of the tags list
 	// of each repository whose tag is missing (to tell it from a missing
 	// repository): the difference is what --newer lists.
-	fmt.Printf("newer_tags_list_requests: %d added (%d in all), %d repositories compared\n", f.newer.TagsList-f.reg.TagsList, f.newer.TagsList, f.newerRepos)
-	fmt.Printf("newer_requests_added: %d (%d in all, against %d)\n", f.newer.total()-f.reg.total(), f.newer.total(), f.reg.total())
-	fmt.Printf("newer_requests: ping=%d token=%d manifest_head=%d manifest_get=%d tags_list=%d other=%d\n",
+	fmt.Fprintf(w, "newer_tags_list_requests: %d added (%d in all), %d repositories compared\n", f.newer.TagsList-f.reg.TagsList, f.newer.TagsList, f.newerRepos)
+	fmt.Fprintf(w, "newer_requests_added: %d (%d in all, against %d)\n", f.newer.total()-f.reg.total(), f.newer.total(), f.reg.total())
+	fmt.Fprintf(w, "newer_requests: ping=%d token=%d manifest_head=%d manifest_get=%d tags_list=%d other=%d\n",
 		f.newer.Ping, f.newer.Token, f.newer.ManifestHead, f.newer.ManifestGet, f.newer.TagsList, f.newer.Other)
-	fmt.Printf("newer_version_reasons: %s\n", counts(f.versionReasons))
+	fmt.Fprintf(w, "newer_version_reasons: %s\n", counts(f.versionReasons))
 }
 
 // writeDockerConfig writes DIR/config.json with one auths entry.
