@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"slices"
 	"fmt"
 	"sync"
 
@@ -195,6 +196,43 @@ func dataKey(t corev1.SecretType) string {
 		return corev1.DockerConfigKey
 	}
 	return corev1.DockerConfigJsonKey
+}
+
+// Unreferenced names the pull secrets of namespace that hold credentials
+// the kubelet would send for ref but that the pods do not name (their
+// podPullSecrets, else their ServiceAccount's): the commonest cause of "no
+// credentials" is a secret created and never attached. It reads the
+// namespace's Secrets and ServiceAccounts with the same cached LISTs;
+// nothing when they cannot be listed.
+func (r *PullSecretReader) Unreferenced(ctx context.Context, namespace, serviceAccount string, podPullSecrets []string, ref imageref.Reference) []string {
+	ns := r.namespace(namespace)
+	named := podPullSecrets
+	if len(named) == 0 {
+		if serviceAccount == "" {
+			serviceAccount = "default"
+		}
+		accounts, err := ns.serviceAccounts(ctx, r.client, namespace)
+		if err != nil {
+			return nil
+		}
+		named = accounts[serviceAccount]
+	}
+	secrets, err := ns.secrets(ctx, r.client, namespace)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for name, p := range secrets {
+		if p.data == nil || slices.Contains(named, name) {
+			continue
+		}
+		entries, _, rejected := parseSecret(secrets, namespace, name, "")
+		if !rejected && len(credentials.NewKeyring(entries...).Lookup(ref)) > 0 {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // secretPayload is all that is kept of a secret: its type, and the

@@ -252,3 +252,34 @@ func TestPullSecretsLookup(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreferenced: the secrets of the namespace that hold credentials for
+// the image but that the pods do not name (their own, else their
+// ServiceAccount's), for a remedy that attaches instead of creating.
+func TestUnreferenced(t *testing.T) {
+	r := NewPullSecretReader(fake.NewClientset(secretObjects()...))
+	ref, err := imageref.Parse("registry.example.com/team/app:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name           string
+		serviceAccount string
+		podSecrets     []string
+		want           []string
+	}{
+		{"nothing named: both secrets for the host", "default", nil, []string{"right", "wrong"}},
+		{"the pod names one: the other", "default", []string{"wrong"}, []string{"right"}},
+		{"the ServiceAccount names neither", "builder", nil, []string{"right", "wrong"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := r.Unreferenced(context.Background(), ns, tc.serviceAccount, tc.podSecrets, ref); !slices.Equal(got, tc.want) {
+				t.Errorf("Unreferenced = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	other, _ := imageref.Parse("elsewhere.example.com/app:1")
+	if got := r.Unreferenced(context.Background(), ns, "default", nil, other); len(got) != 0 {
+		t.Errorf("a host no secret serves: Unreferenced = %v, want none", got)
+	}
+}

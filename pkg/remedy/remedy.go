@@ -25,6 +25,10 @@ type Workload struct {
 	Pods           []string // the pods' names, for kinds no rollout restarts
 	// Missing are the pull secrets the pods name that do not exist.
 	Missing []string
+	// Unreferenced are pull secrets of the namespace that hold credentials
+	// for the host but that the pods do not name: attaching one is the
+	// fix, not creating another.
+	Unreferenced []string
 	// Undeployed: the workload is a manifest not applied yet (verify), so
 	// its pods are yet to be made and nothing needs restarting.
 	Undeployed bool
@@ -120,6 +124,14 @@ func (w Workload) Credentials(reason report.Reason, host, image, sources string)
 		local := host
 		if local == "" {
 			local = "HOST"
+		}
+		if len(w.Unreferenced) > 0 {
+			// The secret is there, only not attached: the commonest case.
+			// Its account may still lack this repository, hence the
+			// fallback.
+			spare := w.Unreferenced[0]
+			return fmt.Sprintf("attach the pull secret %s that %s already holds for %s (the pods do not name it): %s (or add imagePullSecrets: [{name: %s}] to the pod template)%s; if its account may not pull this image, create one: %s",
+				spare, w.Namespace, local, AttachSecret(spare, w.Namespace, w.serviceAccount()), spare, then(w.Restart()), create)
 		}
 		return fmt.Sprintf("give the pods credentials for %s: %s; then %s (or add imagePullSecrets to the pod template)%s; locally: docker login %s",
 			local, create, attach, then(w.Restart()), local)

@@ -20,6 +20,8 @@ func TestWorkloadCredentials(t *testing.T) {
 	named.PullSecrets = []string{"gone", "other"}
 	secondGone := deploy
 	secondGone.PullSecrets, secondGone.Missing = []string{"good", "gone"}, []string{"gone"}
+	unattached := deploy
+	unattached.Unreferenced = []string{"regcred"}
 	for _, tc := range []struct {
 		name   string
 		w      Workload
@@ -32,6 +34,8 @@ func TestWorkloadCredentials(t *testing.T) {
 		{"no workload named (auth --service-account)", Workload{Namespace: "shop", ServiceAccount: "api"}, report.ReasonCredentialsRequired,
 			"give the pods credentials for r.example.com: " + create + "; then " + attach +
 				" (or add imagePullSecrets to the pod template); locally: docker login r.example.com"},
+		{"a secret for the host is there, not attached", unattached, report.ReasonCredentialsRequired,
+			"attach the pull secret regcred that shop already holds for r.example.com (the pods do not name it): kubectl patch serviceaccount api -n shop -p '{\"imagePullSecrets\":[{\"name\":\"regcred\"}]}' (or add imagePullSecrets: [{name: regcred}] to the pod template); then kubectl rollout restart deployment/api -n shop; if its account may not pull this image, create one: " + create},
 		{"a named secret is missing", named, report.ReasonIncompleteCredentials,
 			"create the pull secret the pods name (gone, other), or fix the name in imagePullSecrets; kubectl create secret docker-registry gone -n shop --docker-server=r.example.com --docker-username=USER --docker-password=PASSWORD"},
 		{"the second named secret is missing: that one is created", secondGone, report.ReasonIncompleteCredentials,

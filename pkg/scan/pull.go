@@ -283,7 +283,7 @@ func (ch *check) pullMessage(f failingPull, reason, replay report.Reason, replay
 // the pod's namespace, then what to do locally.
 func (ch *check) pullRemedy(f failingPull, reason report.Reason) string {
 	host := ch.base.Registry
-	aud := audience(ch.w)
+	aud := ch.audience()
 	aud.Missing = ch.missing
 	for _, name := range f.missing {
 		if !slices.Contains(aud.Missing, name) {

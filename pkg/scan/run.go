@@ -50,7 +50,8 @@ type Outcome struct {
 // a *kube.Error, comes only when nothing could be read or the cluster
 // rejected the credentials.
 func Run(ctx context.Context, cfg Config) (*Outcome, error) {
-	creds := FromPullSecrets(kube.NewPullSecretReader(cfg.Client))
+	reader := kube.NewPullSecretReader(cfg.Client)
+	creds := FromPullSecrets(reader)
 	var inv *kube.Inventory
 	var warmer *Warmer
 	var err error
@@ -82,6 +83,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		Resolver:        cfg.Resolver,
 		Warmer:          warmer,
 		NodeCredentials: cfg.NodeCredentials(inv),
+		Unreferenced:    reader.Unreferenced,
 		Newer:           cfg.Newer,
 	})...)
 	return &Outcome{Inventory: inv, Results: results}, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/nodecreds"
 	"github.com/regcheck/regcheck/pkg/registry"
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 	"github.com/regcheck/regcheck/pkg/similar"
 )
@@ -27,6 +28,11 @@ type Options struct {
 	// Warmer, when set, has started the HEADs and pull secrets from the
 	// templates already; Run waits for it and reuses them.
 	Warmer *Warmer
+	// Unreferenced, when set, names a namespace's pull secrets that hold
+	// credentials for ref but that the pods do not name (their own, else
+	// their ServiceAccount's): the remedy then attaches one instead of
+	// creating another. kube.PullSecretReader.Unreferenced.
+	Unreferenced func(ctx context.Context, namespace, serviceAccount string, podPullSecrets []string, ref imageref.Reference) []string
 	// NodeCredentials, when set, are the kubelet's credential providers:
 	// an image no pull secret serves but a provider does is pulled with
 	// the node's identity (registry.pull skip NodeCredentials), and its
@@ -65,6 +71,17 @@ type check struct {
 	// fallback is the provider the kubelet tries after this container's
 	// pull secrets, when one serves the image.
 	fallback *nodecreds.Match
+	// unreferenced are the namespace's pull secrets that hold credentials
+	// for the image but that its pods do not name (read only when the
+	// registry asked for credentials none of the pods' gave).
+	unreferenced []string
+}
+
+// audience is who fixes what this container's check finds.
+func (ch *check) audience() remedy.Workload {
+	a := audience(ch.w)
+	a.Unreferenced = ch.unreferenced
+	return a
 }
 
 // credentialConcurrency bounds the namespaces whose pull secrets are read
@@ -160,6 +177,7 @@ func Check(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts 
 
 	podsReadable := inv.Readable("pods")
 	for _, ch := range checks {
+		ch.findUnreferenced(ctx, opts)
 		pull, failing := ch.pullResult(ch.replay())
 		if ch.lookup != nil {
 			d := ch.digest(podsReadable)
@@ -280,6 +298,19 @@ func (ch *check) foreignConfigs() map[string]string {
 	return out
 }
 
+// findUnreferenced looks for pull secrets the pods could use but do not
+// name, when the registry wanted credentials the pods did not give.
+func (ch *check) findUnreferenced(ctx context.Context, opts Options) {
+	if opts.Unreferenced == nil || ch.lookup == nil || ch.lookup.err == nil || len(ch.creds) > 0 ||
+		ch.node != nil || ch.missingSecret || ch.malformedSecret || ch.unreadable {
+		return
+	}
+	if failureOf(ch.lookup.err).Reason != report.ReasonCredentialsRequired {
+		return
+	}
+	ch.unreferenced = opts.Unreferenced(ctx, ch.w.Namespace, ch.w.ServiceAccountName, ch.w.ImagePullSecrets, ch.ref)
+}
+
 // failed carries a registry failure into the result as it is.
 func (ch *check) failed(r report.Result, f *registry.Failure) report.Result {
 	r.Check = report.CheckWorkloadDigest
@@ -320,7 +351,7 @@ func (ch *check) failed(r report.Result, f *registry.Failure) report.Result {
 			reason = report.ReasonMalformedCredentials // re-create it
 		}
 		if !ch.unreadable {
-			r.Remedy = audience(ch.w).Credentials(reason, ch.base.Registry, ch.c.Image, r.CredentialSource)
+			r.Remedy = ch.audience().Credentials(reason, ch.base.Registry, ch.c.Image, r.CredentialSource)
 		}
 	}
 	if ch.ref.Digest != "" && f.Reason == report.ReasonTagNotFound {

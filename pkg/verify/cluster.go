@@ -44,6 +44,10 @@ func ClusterCredentials(r *kube.PullSecretReader, nodes *nodecreds.Set) Credenti
 			out.Results = append(out.Results, secretResult(m, p))
 		}
 		out.Lookup = ps.Lookup(ref)
+		if len(out.Lookup.Credentials) == 0 && !out.Lookup.Halted {
+			// A secret for the host may be there, just not attached.
+			who.Unreferenced = r.Unreferenced(ctx, m.Namespace, m.ServiceAccountName, m.ImagePullSecrets, ref)
+		}
 		if !out.Lookup.Halted {
 			// The problems are credentials.secret results above; a halted
 			// lookup keeps the one that halts it, so the image's own

@@ -228,10 +228,12 @@ func TestScanPullFailures(t *testing.T) {
 	if x, ok := pulls["Deployment/running"]; ok {
 		t.Errorf("a pod that pulled got a workload.pull result: %s %s", x.Reason, x.Message)
 	}
-	// The cluster-side fix first, with this namespace's exact commands.
-	if rem := pulls["Deployment/no-secret"].Remedy; !strings.HasPrefix(rem, "give the pods credentials") ||
+	// The cluster-side fix first, with this namespace's exact commands: the
+	// namespace already holds a secret for the registry (limited's), so
+	// attaching it leads, creating one follows.
+	if rem := pulls["Deployment/no-secret"].Remedy; !strings.HasPrefix(rem, "attach the pull secret limited that "+ns+" already holds") ||
 		!strings.Contains(rem, "kubectl create secret docker-registry regcred -n "+ns) ||
-		!strings.Contains(rem, "kubectl patch serviceaccount default -n "+ns) {
+		!strings.Contains(rem, "kubectl patch serviceaccount default -n "+ns+` -p '{"imagePullSecrets":[{"name":"limited"}]}'`) {
 		t.Errorf("CredentialsRequired remedy does not lead with the cluster-side commands: %s", rem)
 	}
 	if strings.Contains(res.Stdout+res.Stderr, readerPass) || strings.Contains(res.Stdout+res.Stderr, "limited-pw") {
