@@ -2,8 +2,8 @@ package kube
 
 import (
 	"context"
-	"slices"
 	"fmt"
+	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
