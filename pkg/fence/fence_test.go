@@ -59,6 +59,9 @@ func TestDependencyFence(t *testing.T) {
 		// Pre-deploy checks compose kube's templates and the probe: no
 		// CLI, no Helm (charts are rendered by the front end), no printing.
 		"verify": {"github.com/spf13/cobra", "helm.sh/helm", "github.com/regcheck/regcheck/pkg/printers"},
+		// Continuous mode is a loop and metrics over a scan function handed
+		// in: no CLI, no Helm, no cluster client of its own, no printing.
+		"serve": {"github.com/spf13/cobra", "helm.sh/helm", "k8s.io/client-go", "github.com/regcheck/regcheck/pkg/printers", "github.com/regcheck/regcheck/pkg/scan", "github.com/regcheck/regcheck/pkg/kube"},
 	}
 	// Every package under pkg/ but the front end and this one has a row:
 	// a new engine cannot escape the fence by being left out.
