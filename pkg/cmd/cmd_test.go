@@ -51,6 +51,11 @@ func TestExitCodes(t *testing.T) {
 		// never a 400 from the API server blamed on the server.
 		{"bad label selector", []string{"scan", "-A", "-l", "app in ("}, "", 2, "", `error: invalid label selector "app in (": unable to parse requirement`},
 		{"bad label selector, doctor", []string{"doctor", "-l", "a=b,"}, "", 2, "", `error: invalid label selector "a=b,"`},
+		// serve's flags end before a port is bound or the cluster asked.
+		{"serve interval", []string{"serve", "--interval", "0s"}, "", 2, "", "--interval must be positive"},
+		{"serve listen", []string{"serve", "--listen", "8080"}, "", 2, "", `--listen "8080"`},
+		{"serve selector", []string{"serve", "-l", "app in ("}, "", 2, "", `invalid label selector "app in ("`},
+		{"serve takes no workloads", []string{"serve", "deploy/web"}, "", 2, "", "unknown command"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := runCmd(t, map[string]string{"HOME": t.TempDir()}, tc.stdin, tc.args...)

@@ -65,6 +65,7 @@ Without a subcommand it scans the selected workloads (as "scan").`,
 		NewCmdPushAuth(common),
 		NewCmdPullAuth(common),
 		NewCmdRelease(common),
+		NewCmdServe(common),
 		NewCmdVerify(common),
 		NewCmdVersion(common),
 	)

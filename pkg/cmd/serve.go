@@ -1,0 +1,131 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/regcheck/regcheck/pkg/kube"
+	"github.com/regcheck/regcheck/pkg/report"
+	"github.com/regcheck/regcheck/pkg/serve"
+)
+
+// ServeOptions run scan on a schedule and serve its results as
+// Prometheus metrics (SPEC "Continuous mode and fleets").
+type ServeOptions struct {
+	*CommonOptions
+	Listen        string
+	Interval      time.Duration
+	AllNamespaces bool
+	LabelSelector string
+	selection     kube.Selection
+}
+
+// NewServeOptions returns serve's defaults.
+func NewServeOptions(common *CommonOptions) *ServeOptions {
+	return &ServeOptions{CommonOptions: common, Listen: ":8080", Interval: 5 * time.Minute}
+}
+
+// AddFlags binds serve's flags; -n and the kubeconfig flags are common.
+func (o *ServeOptions) AddFlags(flags *pflag.FlagSet) {
+	flags.StringVar(&o.Listen, "listen", o.Listen, "address to serve /metrics, /healthz and /readyz on (host:port; port 0 picks a free one)")
+	flags.DurationVar(&o.Interval, "interval", o.Interval, "time between the end of one scan and the start of the next (stretched by up to 10% of jitter)")
+	flags.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "scan every namespace (the default unless -n is given)")
+	flags.StringVarP(&o.LabelSelector, "selector", "l", "", "label selector, as kubectl get -l")
+}
+
+// NewCmdServe builds `regcheck serve`.
+func NewCmdServe(common *CommonOptions) *cobra.Command {
+	o := NewServeOptions(common)
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Scan on a schedule and serve the results as Prometheus metrics",
+		Long: `Runs scan every --interval (with jitter; a scan never overlaps the next) over
+every namespace, or -n's, and serves the last completed scan's results on
+--listen: /metrics (Prometheus text: regcheck_result, regcheck_results,
+regcheck_scan_duration_seconds, regcheck_last_scan_timestamp_seconds,
+regcheck_scan_errors_total), /healthz, and /readyz (ready once a scan has
+completed). A failed scan keeps the last results. In a pod it reads the cluster
+with the pod's ServiceAccount; elsewhere with the kubeconfig. Each scan is
+bounded by --timeout. SIGTERM or Ctrl-C shuts it down gracefully.`,
+		Example: `  kubectl regcheck serve --listen :8080 --interval 10m
+  kubectl regcheck serve -n shop -l tier=web --interval 1m`,
+		Args: cobra.NoArgs,
+		RunE: execute(o),
+	}
+	o.AddFlags(c.Flags())
+	return c
+}
+
+// Complete decides the namespaces: all of them unless -n (or Helm's
+// namespace) names one. The kubeconfig's or the pod's own namespace does
+// not narrow a continuous scan.
+func (o *ServeOptions) Complete(c *cobra.Command, _ []string) error {
+	if err := o.CommonOptions.Complete(c.Flags()); err != nil {
+		return err
+	}
+	ns := ""
+	if o.ConfigFlags.Namespace != nil {
+		ns = *o.ConfigFlags.Namespace
+	}
+	o.selection = kube.Selection{Namespace: ns, AllNamespaces: o.AllNamespaces || ns == ""}
+	return nil
+}
+
+// Validate checks the flags and parses the label selector.
+func (o *ServeOptions) Validate() error {
+	if err := o.CommonOptions.Validate(); err != nil {
+		return err
+	}
+	if o.Interval <= 0 {
+		return cannotRun("--interval must be positive")
+	}
+	if _, _, err := net.SplitHostPort(o.Listen); err != nil {
+		return cannotRun("--listen %q: %v", o.Listen, err)
+	}
+	sel, err := parseSelector(o.LabelSelector)
+	if err != nil {
+		return err
+	}
+	o.selection.LabelSelector = sel
+	return nil
+}
+
+// Run listens, then scans and serves until the context ends (SIGTERM).
+func (o *ServeOptions) Run(ctx context.Context) error {
+	client, err := o.kubeClient()
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return cannotRun("listening on %s: %v", o.Listen, err)
+	}
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(o.ErrOut, "%s %s\n", time.Now().UTC().Format(time.RFC3339), fmt.Sprintf(format, args...))
+	}
+	logf("serving /metrics, /healthz and /readyz on http://%s", l.Addr())
+	loop := &serve.Loop{
+		Interval:  o.Interval,
+		Collector: serve.NewCollector(),
+		Logf:      logf,
+		Scan: func(ctx context.Context) ([]report.Result, error) {
+			ctx, cancel := o.Context(ctx)
+			defer cancel()
+			out, err := o.runScan(ctx, client, o.selection)
+			if err != nil {
+				return nil, err
+			}
+			return out.Results, nil
+		},
+	}
+	if err := serve.Run(ctx, l, loop); err != nil {
+		return cannotRun("%v", err)
+	}
+	logf("shut down")
+	return nil
+}

@@ -1,0 +1,212 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/regcheck/regcheck/test/e2e/env"
+)
+
+// TestServe runs `kubectl regcheck serve` through the real kubectl (which
+// execs the plugin, so the signal reaches regcheck itself) against the
+// real API server and a real token-auth registry: it becomes ready after
+// its first scan, serves a Current and a Stale workload as series, keeps
+// scanning every --interval, and exits 0 on SIGTERM.
+func TestServe(t *testing.T) {
+	c := sharedCluster(t)
+	s := newSandbox(t)
+	reg := startRegistry(t, env.RegistryOptions{Auth: env.AuthToken})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	const ns = "serve-e2e"
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(c.CreateNamespace(ctx, ns))
+	must(c.CreateNode(ctx, "serve-node", "linux", "amd64"))
+	_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx, env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)), metav1.CreateOptions{})
+	must(err)
+	web, err := env.PushRandomImage(reg, "serve/web", "1.0", "admin")
+	must(err)
+	apiOld, err := env.PushRandomImage(reg, "serve/api", "latest", "admin")
+	must(err)
+	running := func(id string) func(int) map[string]string {
+		return func(int) map[string]string { return map[string]string{"app": id} }
+	}
+	_, err = c.RunDeployment(ctx, ns, "web", 1, spec1(web.Ref, "regcred"), "serve-node", running(web.DigestRef))
+	must(err)
+	_, err = c.RunDeployment(ctx, ns, "api", 1, spec1(apiOld.Ref, "regcred"), "serve-node", running(apiOld.DigestRef))
+	must(err)
+	// :latest moves on: api's pod now runs a stale digest.
+	_, err = env.PushRandomImage(reg, "serve/api", "latest", "admin")
+	must(err)
+
+	cmd := exec.Command(s.Tools.Kubectl, "regcheck", "serve", "--listen", "127.0.0.1:0", "--interval", "1s",
+		"-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http")
+	cmd.Dir, cmd.Env = s.Dir, s.Env()
+	stderr, err := cmd.StderrPipe()
+	must(err)
+	var stdout strings.Builder
+	cmd.Stdout = &stdout
+	must(cmd.Start())
+	exited := make(chan error, 1)
+	log := newLogWatch(stderr)
+	go func() {
+		<-log.closed // Wait closes the pipe: read it to the end first.
+		exited <- cmd.Wait()
+	}()
+	defer func() {
+		_ = cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("serve's stderr:\n%s", log.text())
+		}
+	}()
+
+	// It says where it listens (port 0 picked a free one).
+	line, err := log.await(ctx, regexp.MustCompile(`on http://(127\.0\.0\.1:\d+)`))
+	must(err)
+	base := "http://" + line[1]
+	get := func(path string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+		must(err)
+		resp, err := http.DefaultClient.Do(req)
+		must(err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		must(err)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := get("/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz = %d", code)
+	}
+	// Ready once the first scan has completed (logged as "scan: N results").
+	_, err = log.await(ctx, regexp.MustCompile(`scan: \d+ results`))
+	must(err)
+	if code, body := get("/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz = %d %s after the first scan", code, body)
+	}
+
+	code, metrics := get("/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics = %d\n%s", code, metrics)
+	}
+	for _, want := range []string{
+		`regcheck_result{check="workload.digest",container="app",image="` + web.Ref + `",namespace="` + ns + `",reason="Current",status="pass",workload="Deployment/web"} 1`,
+		`regcheck_result{check="workload.digest",container="app",image="` + apiOld.Ref + `",namespace="` + ns + `",reason="Stale",status="fail",workload="Deployment/api"} 1`,
+		`regcheck_results{reason="Stale",status="fail"} 1`,
+		`regcheck_scan_errors_total 0`,
+		"regcheck_scan_duration_seconds ",
+		"regcheck_last_scan_timestamp_seconds ",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s\n%s", want, metrics)
+		}
+	}
+	for _, secret := range []string{readerPass, adminPass} {
+		if strings.Contains(metrics, secret) || strings.Contains(log.text(), secret) {
+			t.Error("a password reached /metrics or the log")
+		}
+	}
+
+	// It keeps scanning, one scan after the other: a second one completes.
+	_, err = log.awaitN(ctx, regexp.MustCompile(`scan: \d+ results`), 2)
+	must(err)
+
+	must(cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("after SIGTERM: %v, want exit 0", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("serve did not exit after SIGTERM")
+	}
+	if !strings.Contains(log.text(), "shut down") {
+		t.Errorf("no graceful shutdown logged")
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("serve wrote to stdout: %s", stdout.String())
+	}
+}
+
+// logWatch collects a process's stderr lines and lets a test wait for one
+// that matches, bounded by the test's context (no timed assert).
+type logWatch struct {
+	mu      sync.Mutex
+	lines   []string
+	changed chan struct{} // closed and replaced at each new line
+	closed  chan struct{}
+}
+
+func newLogWatch(r io.Reader) *logWatch {
+	w := &logWatch{changed: make(chan struct{}), closed: make(chan struct{})}
+	go func() {
+		defer close(w.closed)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			w.mu.Lock()
+			w.lines = append(w.lines, sc.Text())
+			close(w.changed)
+			w.changed = make(chan struct{})
+			w.mu.Unlock()
+		}
+	}()
+	return w
+}
+
+func (w *logWatch) text() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.Join(w.lines, "\n")
+}
+
+func (w *logWatch) await(ctx context.Context, re *regexp.Regexp) ([]string, error) {
+	return w.awaitN(ctx, re, 1)
+}
+
+// awaitN waits for the n-th line matching re and returns its submatches.
+func (w *logWatch) awaitN(ctx context.Context, re *regexp.Regexp, n int) ([]string, error) {
+	ended := false
+	for {
+		w.mu.Lock()
+		seen := 0
+		for _, l := range w.lines {
+			if m := re.FindStringSubmatch(l); m != nil {
+				if seen++; seen == n {
+					w.mu.Unlock()
+					return m, nil
+				}
+			}
+		}
+		changed := w.changed
+		w.mu.Unlock()
+		select {
+		case <-changed:
+		case <-w.closed:
+			// Every line is in: look once more, then give up.
+			if !ended {
+				ended = true
+				continue
+			}
+			return nil, fmt.Errorf("the process ended before logging %q %d times", re, n)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for %q: %w", re, ctx.Err())
+		}
+	}
+}
