@@ -41,18 +41,6 @@ if [[ $version =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] && [ "${version#v}" != "$release"
   exit 1
 fi
 
-# archive_plugin_yaml OS ARCH EXE prints the plugin.yaml of one release
-# archive: the repository's name, version, usage and description, and a
-# command for the binary next to it. No hooks: the binary is already there,
-# so every Helm installs it from the archive URL, including the releases
-# before 3.18 that refuse the repository plugin.yaml's platformHooks.
-archive_plugin_yaml() {
-  local sep=/
-  if [ "$1" = windows ]; then sep='\\'; fi
-  sed '/^platformCommand:/,$d' plugin.yaml
-  printf 'platformCommand:\n  - os: %s\n    arch: %s\n    command: "$HELM_PLUGIN_DIR%s%s"\n' "$1" "$2" "$sep" "$3"
-}
-
 # Binaries are staged under .cache/ so they survive between runs: go build
 # skips the link when the existing output already has the right build ID,
 # which makes a repeated `make dist` take seconds instead of six links.
@@ -74,7 +62,7 @@ for p in $platforms; do
   GOOS=$os GOARCH=$arch CGO_ENABLED=0 go build -trimpath -buildvcs=false \
     -ldflags "$ldflags" -o "$dir/$exe" ./cmd/kubectl-regcheck
   cp LICENSE "$dir/LICENSE"
-  archive_plugin_yaml "$os" "$arch" "$exe" >"$dir/plugin.yaml"
+  scripts/archive-plugin-yaml.sh "$os" "$arch" "$exe" >"$dir/plugin.yaml"
   # Modes fixed here, not left to the umask of whoever runs the build.
   chmod 0755 "$dir/$exe"
   chmod 0644 "$dir/LICENSE" "$dir/plugin.yaml"

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -29,12 +30,42 @@ func installFor(t *testing.T, s *env.Sandbox, name, bin string) helmClient {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return installFrom(t, s, name, bin, root)
+}
+
+// installFrom installs the plugin in dir into a fresh Helm home for bin.
+func installFrom(t *testing.T, s *env.Sandbox, name, bin, dir string) helmClient {
+	t.Helper()
 	home := filepath.Join(s.Dir, name)
 	hs := s.With("HELM_CACHE_HOME="+filepath.Join(home, "cache"), "HELM_CONFIG_HOME="+filepath.Join(home, "config"), "HELM_DATA_HOME="+filepath.Join(home, "data"))
-	if res := run(t, hs, "", bin, "plugin", "install", root); res.Code != 0 {
+	if res := run(t, hs, "", bin, "plugin", "install", dir); res.Code != 0 {
 		t.Fatalf("%s plugin install: exit %d\n%s%s", name, res.Code, res.Stdout, res.Stderr)
 	}
 	return helmClient{name: name, bin: bin, s: hs}
+}
+
+// installAsArchive installs the plugin as a release archive lays it out
+// (the binary next to the hook-free plugin.yaml of
+// scripts/archive-plugin-yaml.sh): the way Helm releases before 3.18, which
+// refuse the repository's platformHooks, install regcheck (README).
+func installAsArchive(t *testing.T, s *env.Sandbox, name, bin, root string) helmClient {
+	t.Helper()
+	dir := filepath.Join(s.Dir, name+"-plugin")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exe := "kubectl-regcheck"
+	out, err := exec.Command("bash", filepath.Join(root, "scripts", "archive-plugin-yaml.sh"), runtime.GOOS, runtime.GOARCH, exe).Output()
+	if err != nil {
+		t.Fatalf("scripts/archive-plugin-yaml.sh: %v", packagingExitDetail(err))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "plugin.yaml"), out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(root, "bin", exe), filepath.Join(dir, exe)); err != nil {
+		t.Fatal(err)
+	}
+	return installFrom(t, s, name, bin, dir)
 }
 
 // helm314 is Helm v3.14.4, from the range with the anonymous-push bug. It
@@ -141,7 +172,7 @@ func TestHelmVersionKnownBug(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := installFor(t, s, "helm314", helm314(t, root))
+	old := installAsArchive(t, s, "helm314", helm314(t, root), root)
 	reg := startRegistry(t, env.RegistryOptions{Auth: env.AuthToken})
 	proxy, err := env.StartFaultProxy(reg, &env.FaultRule{Name: "seed token endpoint", Path: env.PathToken, Fault: seedTokenEndpoint()})
 	if err != nil {
