@@ -271,11 +271,13 @@ func TestHelmPluginUpdate(t *testing.T) {
 	repos := t.TempDir()
 	git(repos, "clone", "-q", "--bare", root, "regcheck.git")
 	port := freePort(t)
-	daemon := exec.Command(gitBin, "daemon", "--export-all", "--base-path="+repos, "--listen=127.0.0.1", "--port="+port, "--reuseaddr", repos)
-	if err := daemon.Start(); err != nil {
+	// In its own process group: `git daemon` runs git-daemon as a child,
+	// which killing git alone left running after every test run.
+	daemon, err := env.StartProcess("git-daemon", t.TempDir(), gitBin, "daemon", "--export-all", "--base-path="+repos, "--listen=127.0.0.1", "--port="+port, "--reuseaddr", repos)
+	if err != nil {
 		t.Skipf("git daemon cannot start: %v", err)
 	}
-	t.Cleanup(func() { _ = daemon.Process.Kill(); _ = daemon.Wait() })
+	t.Cleanup(func() { _ = daemon.Stop(5 * time.Second) })
 	waitListening(t, "127.0.0.1:"+port)
 
 	sb := newPackagingSandbox(t, tools.Kubectl, packagingTools(t, root))
