@@ -7,6 +7,7 @@ import (
 
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/registry"
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -104,22 +105,15 @@ func bareDigest(s string) (string, bool) {
 // inferDigestRepository writes the corrected form REPO@DIGEST into a
 // bare-digest result when this run names the repository.
 func inferDigestRepository(r *report.Result, dg string, known []string) {
-	switch len(known) {
-	case 0:
-		r.Remedy = "name the repository too: REGISTRY/REPOSITORY@" + dg + " (a bare digest is what some tools print; pulls need the repository)"
-	case 1:
-		fixed := known[0] + "@" + dg
-		r.Evidence["corrected"] = fixed
-		r.Doctor = &report.DoctorFacts{Corrected: fixed}
+	fix, corrected, forms := remedy.BareDigest(dg, known, "the repository this run names")
+	r.Remedy = fix
+	switch {
+	case corrected != "":
+		r.Evidence["corrected"] = corrected
+		r.Doctor = &report.DoctorFacts{Corrected: corrected}
 		r.Registry, r.Repository, _ = strings.Cut(known[0], "/")
-		r.Remedy = "use the full reference " + fixed + " (the repository this run names); a bare digest names no repository"
-	default:
-		forms := make([]string, len(known))
-		for i, k := range known {
-			forms[i] = k + "@" + dg
-		}
+	case forms != nil:
 		r.Evidence["candidates"] = forms
-		r.Remedy = "name the repository the digest belongs to, one of: " + strings.Join(forms, ", ")
 	}
 }
 

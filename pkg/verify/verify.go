@@ -10,8 +10,8 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 
+	"github.com/regcheck/regcheck/pkg/bounded"
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
@@ -195,37 +195,25 @@ func (it *container) placed(r report.Result, note string) report.Result {
 // registry.pull, and whatever did not pass on the way to it (an
 // unreachable registry, a credential problem).
 func runProbes(ctx context.Context, opts Options, ps []*probed) {
-	limit := opts.Concurrency
-	if limit < 1 {
-		limit = 4
-	}
-	sem := make(chan struct{}, limit)
-	var wg sync.WaitGroup
-	for _, p := range ps {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			pulled := false
-			for _, r := range opts.Prober.Check(ctx, p.target) {
-				if r.Check == report.CheckRegistryPull || r.Status != report.StatusPass {
-					p.results = append(p.results, r)
-				}
-				pulled = pulled || (r.Check == report.CheckRegistryPull && r.Status == report.StatusPass)
+	bounded.ForEach(ctx, len(ps), opts.Concurrency, func(i int) {
+		p := ps[i]
+		pulled := false
+		for _, r := range opts.Prober.Check(ctx, p.target) {
+			if r.Check == report.CheckRegistryPull || r.Status != report.StatusPass {
+				p.results = append(p.results, r)
 			}
-			if pulled && len(opts.Platforms) > 0 && opts.Resolver != nil {
-				// A single-platform manifest names its platform only in
-				// its config blob: only indexes are checked.
-				if res, err := opts.Resolver.Resolve(ctx, p.ref, p.target.Lookup.Credentials); err == nil {
-					for _, c := range res.Children {
-						p.children = append(p.children, kube.Platform{OS: c.OS, Architecture: c.Architecture, Variant: c.Variant})
-					}
+			pulled = pulled || (r.Check == report.CheckRegistryPull && r.Status == report.StatusPass)
+		}
+		if pulled && len(opts.Platforms) > 0 && opts.Resolver != nil {
+			// A single-platform manifest names its platform only in
+			// its config blob: only indexes are checked.
+			if res, err := opts.Resolver.Resolve(ctx, p.ref, p.target.Lookup.Credentials); err == nil {
+				for _, c := range res.Children {
+					p.children = append(p.children, kube.Platform{OS: c.OS, Architecture: c.Architecture, Variant: c.Variant})
 				}
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	}, nil)
 }
 
 // invalidReference is the scan's image.reference failure, and for a bare
@@ -242,22 +230,14 @@ func invalidReference(base report.Result, err error, m *Manifest, known []string
 	if len(candidates) == 0 {
 		candidates = known
 	}
-	dg := e.Digest.String()
-	switch len(candidates) {
-	case 0:
-		r.Remedy = "name the repository too: REGISTRY/REPOSITORY@" + dg + " (a bare digest is what some tools print; pulls need the repository)"
-	case 1:
-		fixed := candidates[0] + "@" + dg
-		r.Evidence["corrected"] = fixed
+	fix, corrected, forms := remedy.BareDigest(e.Digest.String(), candidates, "the repository the manifests name")
+	r.Remedy = fix
+	switch {
+	case corrected != "":
+		r.Evidence["corrected"] = corrected
 		r.Registry, r.Repository, _ = strings.Cut(candidates[0], "/")
-		r.Remedy = "write the full reference " + fixed + " (the repository the manifests name); a bare digest names no repository"
-	default:
-		forms := make([]string, len(candidates))
-		for i, k := range candidates {
-			forms[i] = k + "@" + dg
-		}
+	case forms != nil:
 		r.Evidence["candidates"] = forms
-		r.Remedy = "name the repository the digest belongs to, one of: " + strings.Join(forms, ", ")
 	}
 	return r
 }

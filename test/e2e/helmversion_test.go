@@ -37,7 +37,7 @@ func installFor(t *testing.T, s *env.Sandbox, name, bin string) helmClient {
 func installFrom(t *testing.T, s *env.Sandbox, name, bin, dir string) helmClient {
 	t.Helper()
 	home := filepath.Join(s.Dir, name)
-	hs := s.With("HELM_CACHE_HOME="+filepath.Join(home, "cache"), "HELM_CONFIG_HOME="+filepath.Join(home, "config"), "HELM_DATA_HOME="+filepath.Join(home, "data"))
+	hs := s.With(helmHomeEnv(home)...)
 	if res := run(t, hs, "", bin, "plugin", "install", dir); res.Code != 0 {
 		t.Fatalf("%s plugin install: exit %d\n%s%s", name, res.Code, res.Stdout, res.Stderr)
 	}

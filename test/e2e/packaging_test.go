@@ -29,16 +29,7 @@ func TestPackaging(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end to end: builds release archives, runs real kubectl, krew and helm")
 	}
-	root, err := env.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tools, err := env.Tools()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ptools := packagingTools(t, root)
-	packagingEnsureDist(t, root)
+	root, tools, ptools := packagingSetup(t)
 	sb := newPackagingSandbox(t, tools.Kubectl, ptools)
 
 	t.Run("dist is reproducible", func(t *testing.T) {
@@ -136,12 +127,7 @@ func TestPackaging(t *testing.T) {
 			// unset: Helm 4.3.1 symlinks a local directory into the data
 			// home's plugins dir even when HELM_PLUGINS points elsewhere,
 			// and then lists only HELM_PLUGINS.
-			helmHome := filepath.Join(sb.dir, h.name)
-			extra := []string{
-				"HELM_CACHE_HOME=" + filepath.Join(helmHome, "cache"),
-				"HELM_CONFIG_HOME=" + filepath.Join(helmHome, "config"),
-				"HELM_DATA_HOME=" + filepath.Join(helmHome, "data"),
-			}
+			extra := helmHomeEnv(filepath.Join(sb.dir, h.name))
 			run := func(args ...string) string { return sb.runEnv(t, extra, h.bin, args...) }
 
 			// A local directory: Helm links it and runs the install hook,
@@ -178,16 +164,7 @@ func TestHelmPluginArchive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end to end: builds release archives, runs real helm")
 	}
-	root, err := env.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tools, err := env.Tools()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ptools := packagingTools(t, root)
-	packagingEnsureDist(t, root)
+	root, tools, ptools := packagingSetup(t)
 	archive := packagingArchive(t, root, runtime.GOOS, runtime.GOARCH)
 	srv := httptest.NewServer(http.FileServer(http.Dir(filepath.Dir(archive))))
 	t.Cleanup(srv.Close)
@@ -211,12 +188,7 @@ func TestHelmPluginArchive(t *testing.T) {
 	}
 	for _, h := range helms {
 		t.Run(h.name, func(t *testing.T) {
-			helmHome := filepath.Join(sb.dir, "archive-"+h.name)
-			extra := []string{
-				"HELM_CACHE_HOME=" + filepath.Join(helmHome, "cache"),
-				"HELM_CONFIG_HOME=" + filepath.Join(helmHome, "config"),
-				"HELM_DATA_HOME=" + filepath.Join(helmHome, "data"),
-			}
+			extra := helmHomeEnv(filepath.Join(sb.dir, "archive-"+h.name))
 			run := func(args ...string) string { return sb.runEnv(t, extra, h.bin, args...) }
 			run(append([]string{"plugin", "install", url}, h.install...)...)
 			if !packagingListed(run("plugin", "list")) {
@@ -288,16 +260,12 @@ func TestHelmPluginUpdate(t *testing.T) {
 		}
 		return strings.TrimSpace(string(out))
 	}
-	helmHome := filepath.Join(sb.dir, "helm3")
-	extra := []string{
-		"HELM_CACHE_HOME=" + filepath.Join(helmHome, "cache"),
-		"HELM_CONFIG_HOME=" + filepath.Join(helmHome, "config"),
-		"HELM_DATA_HOME=" + filepath.Join(helmHome, "data"),
+	extra := append(helmHomeEnv(filepath.Join(sb.dir, "helm3")),
 		// The hook builds with the project's Go from the machine's module
 		// and build caches: no download.
-		"PATH=" + filepath.Dir(goBin) + string(os.PathListSeparator) + "/usr/bin:/bin",
-		"GOMODCACHE=" + goEnv("GOMODCACHE"), "GOCACHE=" + goEnv("GOCACHE"), "GOPROXY=off",
-	}
+		"PATH="+filepath.Dir(goBin)+string(os.PathListSeparator)+"/usr/bin:/bin",
+		"GOMODCACHE="+goEnv("GOMODCACHE"), "GOCACHE="+goEnv("GOCACHE"), "GOPROXY=off",
+	)
 	run := func(args ...string) string { return sb.runEnv(t, extra, tools.Helm, args...) }
 	commit := func() string {
 		var info struct{ Commit string }
@@ -368,6 +336,32 @@ var packagingPlatforms = []packagingPlatform{
 	{"linux", "amd64"}, {"linux", "arm64"},
 	{"darwin", "amd64"}, {"darwin", "arm64"},
 	{"windows", "amd64"}, {"windows", "arm64"},
+}
+
+// packagingSetup is what every packaging test needs: the repository, the
+// environment's tools, the packaging tools, and dist/ built from this tree.
+func packagingSetup(t *testing.T) (string, env.ToolPaths, packagingToolPaths) {
+	t.Helper()
+	root, err := env.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools, err := env.Tools()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptools := packagingTools(t, root)
+	packagingEnsureDist(t, root)
+	return root, tools, ptools
+}
+
+// helmHomeEnv gives a Helm its own cache, config and data homes under dir.
+func helmHomeEnv(dir string) []string {
+	return []string{
+		"HELM_CACHE_HOME=" + filepath.Join(dir, "cache"),
+		"HELM_CONFIG_HOME=" + filepath.Join(dir, "config"),
+		"HELM_DATA_HOME=" + filepath.Join(dir, "data"),
+	}
 }
 
 type packagingToolPaths struct{ krew, validate, helm4 string }
