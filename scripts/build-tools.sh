@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real tools the e2e environment and the demo run: etcd,
 # kube-apiserver, kube-controller-manager, kubectl, helm and the node's
-# kubelet, from the Go module proxy at the versions pinned in
-# test/tools/*/go.mod.
+# kubelet, and regctl for the benchmark, from the Go module proxy at the
+# versions pinned in test/tools/*/go.mod.
 #
 # Binaries are cached under .cache/tools/<key>/bin, where <key> hashes the
 # pinned module files and the Go version, so a second run takes seconds.
@@ -31,5 +31,10 @@ toolcache_build test/tools/helm helm helm.sh/helm/v3/cmd/helm "-X helm.sh/helm/v
 kubelet_bin=$(toolcache_init test/tools/kubelet; toolcache_build test/tools/kubelet kubelet k8s.io/kubernetes/cmd/kubelet "$kflags"; echo "$bin")
 # A relative link: the cache is shared by checkouts that come and go.
 ln -sfn "../../$(basename "$(dirname "$kubelet_bin")")/bin/kubelet" "$bin/kubelet"
+
+# regclient's regctl, the benchmark's second peer (test/bench), the same
+# way: a module and a cache key of its own, linked into the shared bin.
+regctl_bin=$(toolcache_init test/tools/regctl; toolcache_build test/tools/regctl regctl github.com/regclient/regclient/cmd/regctl; echo "$bin")
+ln -sfn "../../$(basename "$(dirname "$regctl_bin")")/bin/regctl" "$bin/regctl"
 
 echo "$bin"
