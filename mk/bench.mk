@@ -1,7 +1,8 @@
 # Benchmark: regcheck on a cluster of realistic size (5000 pods, 1000
 # Deployments, 50 namespaces, 500 unique images) against a token-auth
-# registry made remote by a 50 ms proxy (HTTPS with HTTP/2, then plain HTTP), next to `kubectl get pods -A` and a
-# `crane digest` loop, sequential and 16 at a time. Not part of make test (a full run
+# registry made remote by a 50 ms proxy (HTTPS with HTTP/2, then plain HTTP), next to `kubectl get pods -A`,
+# client-go's protobuf and JSON LISTs, and `crane digest` and `regctl image digest` loops (regctl from
+# scripts/build-tools.sh, so make tools), sequential and 16 at a time. Not part of make test (a full run
 # takes minutes); make e2e runs a tiny smoke run of it (test/bench TestSmoke).
 # Flags go through BENCH_FLAGS, e.g. make bench BENCH_FLAGS='-pods 200 -deployments 40 -namespaces 4 -images 20 -repos 10 -scales ""'.
 

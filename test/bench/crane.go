@@ -57,17 +57,24 @@ func craneBinary(root string) (string, error) {
 // crane already allows plain HTTP to a loopback registry, and --insecure
 // would let it skip verifying the certificate in the TLS row.
 func craneLoop(ctx context.Context, crane string, envv []string, refs, want []string) (time.Duration, error) {
-	return craneParallel(ctx, crane, envv, refs, want, 1)
+	return digestParallel(ctx, []string{crane, "digest"}, envv, refs, want, 1)
 }
 
 // craneParallel runs `crane digest` once per reference, n at a time, as
 // `xargs -P n` would: a new process as soon as one ends.
 func craneParallel(ctx context.Context, crane string, envv []string, refs, want []string, n int) (time.Duration, error) {
+	return digestParallel(ctx, []string{crane, "digest"}, envv, refs, want, n)
+}
+
+// digestParallel runs the command argv + a reference once per reference,
+// n at a time (1: a shell loop; 16: `xargs -P 16`, a new process as soon
+// as one ends), and checks that each prints the digest in want.
+func digestParallel(ctx context.Context, argv []string, envv []string, refs, want []string, n int) (time.Duration, error) {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(n)
 	start := time.Now()
 	for i, ref := range refs {
-		g.Go(func() error { return craneDigest(ctx, crane, envv, ref, want[i]) })
+		g.Go(func() error { return runDigest(ctx, argv, envv, ref, want[i]) })
 	}
 	if err := g.Wait(); err != nil {
 		return 0, err
@@ -75,16 +82,17 @@ func craneParallel(ctx context.Context, crane string, envv []string, refs, want 
 	return time.Since(start), nil
 }
 
-func craneDigest(ctx context.Context, crane string, envv []string, ref, want string) error {
+func runDigest(ctx context.Context, argv []string, envv []string, ref, want string) error {
 	var out, errOut bytes.Buffer
-	cmd := exec.CommandContext(ctx, crane, "digest", ref)
+	cmd := exec.CommandContext(ctx, argv[0], append(argv[1:len(argv):len(argv)], ref)...)
 	cmd.Env = envv
 	cmd.Stdout, cmd.Stderr = &out, &errOut
+	name := filepath.Base(argv[0]) + " " + strings.Join(argv[1:], " ")
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("crane digest %s: %w: %s", ref, err, strings.TrimSpace(errOut.String()))
+		return fmt.Errorf("%s %s: %w: %s", name, ref, err, strings.TrimSpace(errOut.String()))
 	}
 	if got := strings.TrimSpace(out.String()); got != want {
-		return fmt.Errorf("crane digest %s = %s, want %s", ref, got, want)
+		return fmt.Errorf("%s %s = %s, want %s", name, ref, got, want)
 	}
 	return nil
 }

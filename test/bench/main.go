@@ -12,14 +12,20 @@
 // secret per namespace. It then measures, side by side:
 //
 //   - list_floor_s: `kubectl get pods -A -o json`, what merely reading the pods costs;
+//   - list_floor_protobuf_s and list_floor_clientgo_json_s: a client-go LIST
+//     of the pods (pages of 500, as kubectl) as application/vnd.kubernetes.protobuf
+//     and as JSON, in the bench's process: the list without kubectl's printing;
 //   - regcheck_s: `kubectl regcheck -A -o json --ca-file CA --concurrency N`
 //     through the real kubectl, its peak RSS and the registry requests it made;
 //   - crane_loop_s: `crane digest` once per unique image, one after the
 //     other, with the same credentials, the shell-loop alternative (trusting
 //     the CA through SSL_CERT_FILE);
-//   - crane_parallel_s: the same, -crane-parallel at a time (as `xargs -P 16`).
+//   - crane_parallel_s: the same, -crane-parallel at a time (as `xargs -P 16`);
+//   - regctl_loop_s and regctl_parallel_s: regclient's `regctl image digest`,
+//     sequential and -crane-parallel at a time, with the same credentials
+//     and CA in a regctl configuration file of the sandbox's.
 //
-// regcheck and crane are measured over TLS first, then (-plain, on by
+// regcheck and the peers are measured over TLS first, then (-plain, on by
 // default) again over plain HTTP/1.1 (--plain-http) for comparison; each
 // scale prints a block per transport, the TLS one first.
 //
@@ -62,7 +68,7 @@ type options struct {
 	concurrency                   int
 	scales                        []int
 	workers                       int
-	crane                         string
+	crane, regctl                 string
 	craneSample                   int
 	craneParallel                 int
 	timeout                       time.Duration
@@ -77,6 +83,7 @@ type transport struct {
 	name          string   // tls or plain-http
 	regcheckFlags []string // --ca-file CA or --plain-http
 	craneEnv      []string
+	regctlEnv     []string
 }
 
 func main() {
@@ -112,8 +119,9 @@ func parseOptions(fs *flag.FlagSet, args []string) (options, error) {
 	fs.StringVar(&scales, "scales", "500", "comma-separated smaller pod counts also measured (images, deployments and namespaces in proportion); empty for none")
 	fs.IntVar(&o.workers, "workers", 16, "goroutines writing objects and pushing images")
 	fs.StringVar(&o.crane, "crane", "", "crane binary (default: build test/tools/crane into .cache/tools)")
-	fs.IntVar(&o.craneParallel, "crane-parallel", 16, "crane digests at a time in the parallel loop (as xargs -P N); 0 to leave it out")
-	fs.IntVar(&o.craneSample, "crane-sample", 0, "run crane on at most this many images, evenly spaced, and scale its time to all of them (0: all); for scales where the loop would take hours")
+	fs.StringVar(&o.regctl, "regctl", "", "regctl binary (default: the one scripts/build-tools.sh builds into the tools' bin)")
+	fs.IntVar(&o.craneParallel, "crane-parallel", 16, "crane and regctl digests at a time in the parallel loops (as xargs -P N); 0 to leave them out")
+	fs.IntVar(&o.craneSample, "crane-sample", 0, "run crane and regctl on at most this many images, evenly spaced, and scale their times to all of them (0: all); for scales where the loop would take hours")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "bound on the whole run")
 	fs.IntVar(&o.pullFailing, "pull-failing", 5, "percent of pods in ImagePullBackOff (a tag never pushed, with the kubelet's Events); 0 for none")
 	fs.BoolVar(&o.newer, "newer", true, "also time regcheck --newer (one tags list per repository) and count what it adds")
@@ -176,10 +184,13 @@ func logf(format string, args ...any) {
 type figures struct {
 	transport                             string
 	pods, deployments, namespaces, unique int
-	craneImages                           int // images crane was run on (a sample, when fewer than unique)
+	craneImages                           int // images crane and regctl were run on (a sample, when fewer than unique)
 
 	regcheck, listFloor, registryFloor, craneLoop time.Duration
+	listProtobuf, listClientJSON                  time.Duration
 	craneParallel                                 time.Duration
+	regctlLoop, regctlParallel                    time.Duration
+	rc, rcP                                       proxyStats
 	regcheckRSSKiB, listRSSKiB                    int64
 	regcheckWithKubectlRSSKiB                     int64
 	regcheckExit                                  int
@@ -274,6 +285,22 @@ func run(ctx context.Context, o options, w io.Writer) (err error) {
 		return err
 	}
 	craneEnv := append(sandbox.Env(), "DOCKER_CONFIG="+craneConfig)
+	// regctl's: a regctl configuration per row (the CA, or TLS disabled).
+	regctl := o.regctl
+	if regctl == "" {
+		regctl = filepath.Join(sandbox.Tools.Dir, "regctl")
+	}
+	caPEM, err := os.ReadFile(caFile)
+	if err != nil {
+		return err
+	}
+	regctlTLS, regctlPlain := filepath.Join(dir, "regctl-tls.json"), filepath.Join(dir, "regctl-plain.json")
+	if err := writeRegctlConfig(regctlTLS, proxy.Host, user, password, string(caPEM)); err != nil {
+		return err
+	}
+	if err := writeRegctlConfig(regctlPlain, proxy.Host, user, password, ""); err != nil {
+		return err
+	}
 	// crane takes a loopback registry for one that may be plain HTTP and
 	// races https:// against http://, preferring https: trusting the CA
 	// makes it use TLS, not trusting it (the plain row) makes it fall back.
@@ -281,12 +308,14 @@ func run(ctx context.Context, o options, w io.Writer) (err error) {
 		name:          "tls",
 		regcheckFlags: []string{"--ca-file", caFile},
 		craneEnv:      append(slices.Clone(craneEnv), "SSL_CERT_FILE="+caFile),
+		regctlEnv:     append(sandbox.Env(), "REGCTL_CONFIG="+regctlTLS),
 	}}
 	if o.plain {
 		transports = append(transports, transport{
 			name:          "plain-http",
 			regcheckFlags: []string{"--plain-http"},
 			craneEnv:      craneEnv,
+			regctlEnv:     append(sandbox.Env(), "REGCTL_CONFIG="+regctlPlain),
 		})
 	}
 
@@ -350,6 +379,9 @@ func run(ctx context.Context, o options, w io.Writer) (err error) {
 		if err := measureList(ctx, sandbox, &f); err != nil {
 			return err
 		}
+		if err := measureClientLists(ctx, cluster, &f); err != nil {
+			return err
+		}
 		// The Events LISTs do not depend on the registry's transport.
 		if err := countEventLists(ctx, cluster, sandbox, transports[0], &f); err != nil {
 			return err
@@ -383,8 +415,25 @@ func run(ctx context.Context, o options, w io.Writer) (err error) {
 				f.craneParallel = time.Duration(float64(f.craneParallel) * float64(f.unique) / float64(len(refs)))
 				f.craneP = proxy.Stats()
 			}
+			logf("regctl image digest × %d of %d, one after the other (%s)", len(refs), f.unique, t.name)
+			proxy.Reset()
+			if f.regctlLoop, err = regctlParallel(ctx, regctl, t.regctlEnv, refs, want, 1); err != nil {
+				return err
+			}
+			f.regctlLoop = time.Duration(float64(f.regctlLoop) * float64(f.unique) / float64(len(refs)))
+			f.rc = proxy.Stats()
+			if o.craneParallel > 0 {
+				logf("regctl image digest × %d of %d, %d at a time (%s)", len(refs), f.unique, o.craneParallel, t.name)
+				proxy.Reset()
+				if f.regctlParallel, err = regctlParallel(ctx, regctl, t.regctlEnv, refs, want, o.craneParallel); err != nil {
+					return err
+				}
+				f.regctlParallel = time.Duration(float64(f.regctlParallel) * float64(f.unique) / float64(len(refs)))
+				f.rcP = proxy.Stats()
+			}
 			rows = append(rows, f)
-			logf("scale %d pods, %s: regcheck %.2fs, list floor %.2fs, crane loop %.2fs, crane parallel %.2fs", f.pods, t.name, f.regcheck.Seconds(), f.listFloor.Seconds(), f.craneLoop.Seconds(), f.craneParallel.Seconds())
+			logf("scale %d pods, %s: regcheck %.2fs, list floor %.2fs, crane loop %.2fs, crane parallel %.2fs, regctl loop %.2fs, regctl parallel %.2fs",
+				f.pods, t.name, f.regcheck.Seconds(), f.listFloor.Seconds(), f.craneLoop.Seconds(), f.craneParallel.Seconds(), f.regctlLoop.Seconds(), f.regctlParallel.Seconds())
 		}
 		all = append(all, rows)
 	}
@@ -419,6 +468,28 @@ func measureList(ctx context.Context, sandbox *env.Sandbox, f *figures) error {
 		return err
 	}
 	f.listFloor, f.listRSSKiB = res.wall, res.maxRSSKiB
+	return nil
+}
+
+// measureClientLists times client-go's LIST of the pods as protobuf and as
+// JSON, each after a warm-up of its own.
+func measureClientLists(ctx context.Context, cluster *env.Cluster, f *figures) error {
+	for _, c := range []struct {
+		contentType string
+		d           *time.Duration
+	}{{"application/vnd.kubernetes.protobuf", &f.listProtobuf}, {"application/json", &f.listClientJSON}} {
+		if _, _, err := listPods(ctx, cluster.AdminConfig, c.contentType); err != nil {
+			return err
+		}
+		d, n, err := listPods(ctx, cluster.AdminConfig, c.contentType)
+		if err != nil {
+			return err
+		}
+		if n != f.pods {
+			return fmt.Errorf("LIST as %s: %d pods, want %d", c.contentType, n, f.pods)
+		}
+		*c.d = d
+	}
 	return nil
 }
 
@@ -654,6 +725,8 @@ func (f figures) print(w io.Writer, o options) {
 	fmt.Fprintf(w, "unique_images: %d\n", f.unique)
 	fmt.Fprintf(w, "regcheck_s: %s\n", secs(f.regcheck))
 	fmt.Fprintf(w, "list_floor_s: %s\n", secs(f.listFloor))
+	fmt.Fprintf(w, "list_floor_protobuf_s: %s\n", secs(f.listProtobuf))
+	fmt.Fprintf(w, "list_floor_clientgo_json_s: %s\n", secs(f.listClientJSON))
 	fmt.Fprintf(w, "registry_floor_s: %s\n", secs(f.registryFloor))
 	fmt.Fprintf(w, "ratio_to_floor: %s\n", ratio(f.regcheck.Seconds(), f.listFloor.Seconds()+f.registryFloor.Seconds()))
 	// regcheck's registry work alone against the registry floor at the same
@@ -665,6 +738,12 @@ func (f figures) print(w io.Writer, o options) {
 	if o.craneParallel > 0 {
 		fmt.Fprintf(w, "crane_parallel_s: %s\n", secs(f.craneParallel))
 		fmt.Fprintf(w, "speedup_vs_crane_parallel: %s\n", ratio(f.craneParallel.Seconds(), f.regcheck.Seconds()))
+	}
+	fmt.Fprintf(w, "regctl_loop_s: %s\n", secs(f.regctlLoop))
+	fmt.Fprintf(w, "speedup_vs_regctl: %s\n", ratio(f.regctlLoop.Seconds(), f.regcheck.Seconds()))
+	if o.craneParallel > 0 {
+		fmt.Fprintf(w, "regctl_parallel_s: %s\n", secs(f.regctlParallel))
+		fmt.Fprintf(w, "speedup_vs_regctl_parallel: %s\n", ratio(f.regctlParallel.Seconds(), f.regcheck.Seconds()))
 	}
 	fmt.Fprintf(w, "manifest_requests_per_image: %s\n", ratio(float64(manifests), float64(f.unique)))
 	fmt.Fprintf(w, "token_requests: %d\n", f.reg.Token)
@@ -685,6 +764,13 @@ func (f figures) print(w io.Writer, o options) {
 	fmt.Fprintf(w, "manifest_requests_per_image_incl_failing: %s\n", ratio(float64(manifests), float64(f.unique+f.failingImages)))
 	// regcheck's registry phase alone, next to registry_floor_s.
 	fmt.Fprintf(w, "regcheck_registry_span_s: %s\n", secs(f.reg.Span))
+	// Where the span went: set-up before the first manifest request, the
+	// manifests (in round trips of -delay; the floor's is
+	// ceil(images/concurrency)) with the mean requests in flight, the tail.
+	ph := f.reg.Phases
+	fmt.Fprintf(w, "regcheck_span_phases: setup %s s (%s), manifests %s s (%s round trips, %.1f in flight, %.1f ms each), tail %s s\n",
+		secs(ph.Setup), ph.SetupRequests, secs(ph.Manifests), ratio(ph.Manifests.Seconds(), o.delay.Seconds()), ph.InFlight,
+		float64(ph.ManifestMean.Microseconds())/1000, secs(ph.Tail))
 	fmt.Fprintf(w, "regcheck_requests: ping=%d (with credentials %d) token=%d manifest_head=%d manifest_get=%d tags_list=%d other=%d\n",
 		f.reg.Ping, f.reg.PingAuth, f.reg.Token, f.reg.ManifestHead, f.reg.ManifestGet, f.reg.TagsList, f.reg.Other)
 	fmt.Fprintf(w, "regcheck_connections: %d (tls %d), http2_requests %d\n", f.reg.Conns, f.reg.TLSConns, f.reg.HTTP2)
@@ -701,6 +787,14 @@ func (f figures) print(w io.Writer, o options) {
 		fmt.Fprintf(w, "crane_parallel: %d at a time, %d images (crane_parallel_s is scaled from them when fewer)\n", o.craneParallel, f.craneImages)
 		fmt.Fprintf(w, "crane_parallel_requests_per_image: %s\n", ratio(float64(f.craneP.total()), float64(f.craneImages)))
 		fmt.Fprintf(w, "crane_parallel_span_s: %s\n", secs(f.craneP.Span))
+	}
+	fmt.Fprintf(w, "regctl_requests_per_image: %s\n", ratio(float64(f.rc.total()), float64(f.craneImages)))
+	fmt.Fprintf(w, "regctl_requests: ping=%d token=%d manifest_head=%d manifest_get=%d other=%d\n",
+		f.rc.Ping, f.rc.Token, f.rc.ManifestHead, f.rc.ManifestGet, f.rc.Other)
+	fmt.Fprintf(w, "regctl_connections: %d (tls %d), http2_requests %d\n", f.rc.Conns, f.rc.TLSConns, f.rc.HTTP2)
+	if o.craneParallel > 0 {
+		fmt.Fprintf(w, "regctl_parallel_requests_per_image: %s\n", ratio(float64(f.rcP.total()), float64(f.craneImages)))
+		fmt.Fprintf(w, "regctl_parallel_span_s: %s\n", secs(f.rcP.Span))
 	}
 	if !o.newer {
 		return

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -47,12 +48,22 @@ type latencyProxy struct {
 	first, last atomic.Int64
 
 	mu        sync.Mutex
+	timeline  []event         // every request since Reset, in arrival order of its end
 	manifests map[string]int  // manifest URL path → requests (HEAD and GET)
 	scopes    map[string]bool // distinct scopes asked of the token endpoint
 }
 
+// event is one request's time at the proxy, from arrival to the end of
+// its response (the delay included), UnixNano.
+type event struct {
+	kind       string // ping, token, manifest, tags or other
+	start, end int64
+}
+
 // proxyStats are the counts since the last reset.
 type proxyStats struct {
+	// Phases splits Span where the time went (see phases).
+	Phases                                        phases
 	Ping, Token, ManifestHead, ManifestGet, Other int64
 	// TagsList counts GET /v2/NAME/tags/list pages (--newer).
 	TagsList int64
@@ -141,13 +152,17 @@ func startProxy(upstream string, delay time.Duration, cert tls.Certificate) (*la
 
 func (p *latencyProxy) handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.first.CompareAndSwap(0, time.Now().UnixNano())
-		p.count(r)
+		start := time.Now().UnixNano()
+		p.first.CompareAndSwap(0, start)
+		kind := p.count(r)
 		if r.ProtoMajor == 2 {
 			p.http2.Add(1)
 		}
 		defer func() {
 			now := time.Now().UnixNano()
+			p.mu.Lock()
+			p.timeline = append(p.timeline, event{kind: kind, start: start, end: now})
+			p.mu.Unlock()
 			for {
 				last := p.last.Load()
 				if last >= now || p.last.CompareAndSwap(last, now) {
@@ -167,10 +182,11 @@ func (p *latencyProxy) handler(next http.Handler) http.Handler {
 	})
 }
 
-func (p *latencyProxy) count(r *http.Request) {
+func (p *latencyProxy) count(r *http.Request) (kind string) {
 	path := r.URL.Path
 	switch {
 	case path == "/token" || strings.HasPrefix(path, "/token/"):
+		kind = "token"
 		p.token.Add(1)
 		scopes := tokenScopes(r)
 		p.tokenScopes.Add(int64(len(scopes)))
@@ -180,11 +196,13 @@ func (p *latencyProxy) count(r *http.Request) {
 		}
 		p.mu.Unlock()
 	case (path == "/v2/" || path == "/v2") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		kind = "ping"
 		p.ping.Add(1)
 		if r.Header.Get("Authorization") != "" {
 			p.pingAuth.Add(1)
 		}
 	case strings.HasPrefix(path, "/v2/") && strings.Contains(path, "/manifests/") && (r.Method == http.MethodHead || r.Method == http.MethodGet):
+		kind = "manifest"
 		if r.Method == http.MethodHead {
 			p.manifestHead.Add(1)
 		} else {
@@ -194,10 +212,13 @@ func (p *latencyProxy) count(r *http.Request) {
 		p.manifests[path]++
 		p.mu.Unlock()
 	case strings.HasPrefix(path, "/v2/") && strings.HasSuffix(path, "/tags/list") && r.Method == http.MethodGet:
+		kind = "tags"
 		p.tagsList.Add(1)
 	default:
+		kind = "other"
 		p.other.Add(1)
 	}
+	return kind
 }
 
 // tokenScopes lists the scopes a token request asks for: query parameters
@@ -241,6 +262,7 @@ func (p *latencyProxy) Stats() proxyStats {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	s.Phases = phasesOf(p.timeline)
 	s.DistinctScopes = len(p.scopes)
 	s.DistinctManifests = len(p.manifests)
 	for _, n := range p.manifests {
@@ -257,6 +279,7 @@ func (p *latencyProxy) Reset() {
 	p.mu.Lock()
 	p.manifests = map[string]int{}
 	p.scopes = map[string]bool{}
+	p.timeline = nil
 	p.mu.Unlock()
 }
 
@@ -363,4 +386,72 @@ func (d dropLines) Write(b []byte) (int, error) {
 		return len(b), nil
 	}
 	return d.w.Write(b)
+}
+
+// phases is where a client's registry span went, from the proxy's side:
+// Setup from the first request's arrival to the first manifest request's
+// (pings, tokens, whatever came first), Manifests from there to the end of
+// the last manifest response, Tail after it (tags lists and whatever came
+// last). InFlight is the mean number of requests in flight during the
+// manifests phase: at --concurrency 16 the floor keeps 16.
+type phases struct {
+	Setup, Manifests, Tail time.Duration
+	// SetupRequests counts the requests of the setup phase by kind
+	// (ping=1 token=1 ...), in arrival order of their kinds.
+	SetupRequests string
+	InFlight      float64
+	// ManifestMean is a manifest request's mean time at the proxy: the
+	// delay plus what the registry behind it took.
+	ManifestMean time.Duration
+}
+
+func phasesOf(events []event) phases {
+	var ph phases
+	if len(events) == 0 {
+		return ph
+	}
+	first, last := events[0].start, events[0].end
+	var mFirst, mLast int64
+	var busy, n int64
+	for _, e := range events {
+		first, last = min(first, e.start), max(last, e.end)
+		if e.kind == "manifest" {
+			if mFirst == 0 || e.start < mFirst {
+				mFirst = e.start
+			}
+			mLast = max(mLast, e.end)
+			busy += e.end - e.start
+			n++
+		}
+	}
+	if mFirst == 0 {
+		ph.Setup = time.Duration(last - first)
+		return ph
+	}
+	ph.Setup = time.Duration(mFirst - first)
+	ph.Manifests = time.Duration(mLast - mFirst)
+	ph.Tail = time.Duration(last - mLast)
+	if ph.Manifests > 0 {
+		ph.InFlight = float64(busy) / float64(ph.Manifests)
+	}
+	ph.ManifestMean = time.Duration(busy / n)
+	counts := map[string]int{}
+	var kinds []string
+	for _, e := range events {
+		if e.start < mFirst {
+			if counts[e.kind] == 0 {
+				kinds = append(kinds, e.kind)
+			}
+			counts[e.kind]++
+		}
+	}
+	var b strings.Builder
+	for i, k := range kinds {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s=%d", k, counts[k])
+	}
+	ph.SetupRequests = b.String()
+	return ph
 }

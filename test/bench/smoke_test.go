@@ -11,7 +11,7 @@ import (
 
 // TestSmoke runs the benchmark end to end at a tiny scale (a real cluster,
 // the real registry behind the TLS/plain proxy, real kubectl, regcheck and
-// crane), so `make test` keeps it from rotting. It checks that every figure
+// crane and regctl, sequential and in parallel), so `make test` keeps it from rotting. It checks that every figure
 // the issue asks for is printed, the TLS row first; it asserts nothing
 // about time.
 func TestSmoke(t *testing.T) {
@@ -42,6 +42,7 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("block %d does not start with transport: %s:\n%s", i, want, b)
 		}
 		for _, name := range []string{"registry_span_ratio", "ratio_to_floor", "speedup_vs_crane", "speedup_vs_crane_parallel",
+			"speedup_vs_regctl", "speedup_vs_regctl_parallel", "regctl_requests_per_image", "list_floor_protobuf_s",
 			"manifest_requests_per_image", "token_requests", "peak_rss_mib", "regcheck_connections"} {
 			if !strings.Contains(b, "\n"+name+": ") {
 				t.Errorf("block %d has no %s line:\n%s", i, name, b)
