@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"time"
 
 	"github.com/regcheck/regcheck/pkg/bounded"
 	"github.com/regcheck/regcheck/pkg/registry"
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -87,18 +87,15 @@ func (d *run) reachable(ctx context.Context, h *host) report.Result {
 
 	ping, err := d.deps.Registry.Ping(ctx, h.api)
 	if err != nil {
-		var f *registry.Failure
-		if !errors.As(err, &f) {
-			return fail(report.ReasonUnreachable, err.Error(), "run with --debug to see the exchange")
-		}
+		f := registry.AsFailure(err)
 		for k, v := range f.Evidence {
 			ev[k] = v
 		}
-		remedy := f.Remedy
+		fix := remedy.Registry(f.Fault)
 		if skew != "" {
-			remedy = skew + "; " + remedy
+			fix = skew + "; " + fix
 		}
-		return fail(f.Reason, f.Message, remedy)
+		return fail(f.Reason, f.Message, fix)
 	}
 	for k, v := range ping.Evidence() {
 		ev[k] = v

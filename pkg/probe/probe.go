@@ -7,7 +7,6 @@ package probe
 
 import (
 	"context"
-	"errors"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
@@ -56,7 +55,7 @@ func (p *Prober) Check(ctx context.Context, t Target) []report.Result {
 
 	ping, err := p.c.Ping(ctx, ref.Host)
 	if err != nil {
-		return []report.Result{b.fail(report.CheckRegistryReachable, failureOf(err))}
+		return []report.Result{b.fail(report.CheckRegistryReachable, registry.AsFailure(err))}
 	}
 	out := []report.Result{b.pass(report.CheckRegistryReachable, reachableMessage(ref, ping), ping.Evidence(), "")}
 
@@ -89,17 +88,4 @@ func (p *Prober) Check(ctx context.Context, t Target) []report.Result {
 	}
 	report.ApplyRateLimitRule(out)
 	return out
-}
-
-// failureOf turns any error into a *registry.Failure: the client only
-// returns those, but a result must never carry a raw Go error.
-func failureOf(err error) *registry.Failure {
-	var f *registry.Failure
-	if errors.As(err, &f) && f != nil {
-		if f.Evidence == nil {
-			f.Evidence = report.Evidence{}
-		}
-		return f
-	}
-	return &registry.Failure{Reason: report.ReasonUnreachable, Message: "the registry exchange failed", Evidence: report.Evidence{}}
 }

@@ -47,12 +47,12 @@ func (b base) fail(check report.Check, f *registry.Failure) report.Result {
 }
 
 func (b base) failFrom(check report.Check, f *registry.Failure, source, msg string) report.Result {
-	remedy := f.Remedy
+	fix := remedy.Registry(f.Fault)
 	switch f.Reason {
 	case report.ReasonCredentialsRequired, report.ReasonAnonymousPushDenied, report.ReasonInvalidCredentials:
-		remedy = b.loginRemedy(f.Reason, source)
+		fix = b.loginRemedy(f.Reason, source)
 	}
-	return b.result(check, report.StatusFail, f.Reason, msg, remedy, source, copyEvidence(f.Evidence))
+	return b.result(check, report.StatusFail, f.Reason, msg, fix, source, copyEvidence(f.Evidence))
 }
 
 // problem reports a fault found in a credential source. It warns when
@@ -253,7 +253,7 @@ func (b base) loginRemedy(reason report.Reason, source string) string {
 			return r
 		}
 	}
-	return local.Login(reason, b.ref.Registry, registry.LoginHost(b.ref, "docker"), registry.LoginHost(b.ref, "helm"))
+	return local.Login(reason, b.ref.Registry, remedy.LoginHost(b.ref.Registry, "docker"), remedy.LoginHost(b.ref.Registry, "helm"))
 }
 
 // rateLimit is the typed rate limit of a result: nil when nothing was announced.

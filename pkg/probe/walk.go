@@ -66,7 +66,7 @@ func (w *walk) pull(ctx context.Context) {
 		if a.authErr == nil && w.checkPull {
 			m, err := a.sess.HeadManifest(ctx)
 			if err != nil {
-				a.pullErr = failureOf(err)
+				a.pullErr = registry.AsFailure(err)
 			} else {
 				a.manifest = m
 			}
@@ -94,12 +94,12 @@ func (w *walk) authenticate(ctx context.Context, cred credentials.Credential) *a
 			a.pushAuth, a.sess, a.auth = res, a.pushSess, res
 			return a
 		}
-		a.pushAuthErr = failureOf(err)
+		a.pushAuthErr = registry.AsFailure(err)
 	}
 	s := w.p.c.NewSession(w.ref, cred, "pull")
 	res, err := s.Authenticate(ctx)
 	if err != nil {
-		a.authErr = failureOf(err)
+		a.authErr = registry.AsFailure(err)
 		return a
 	}
 	a.sess, a.auth = s, res
@@ -167,7 +167,7 @@ func (w *walk) pushOne(ctx context.Context, a *attempt) {
 		a.pushSess = w.p.c.NewSession(w.ref, a.cred, "pull", "push")
 		res, err := a.pushSess.Authenticate(ctx)
 		if err != nil {
-			a.pushAuthErr = failureOf(err)
+			a.pushAuthErr = registry.AsFailure(err)
 		}
 		a.pushAuth = res
 	}
@@ -177,7 +177,7 @@ func (w *walk) pushOne(ctx context.Context, a *attempt) {
 	}
 	up, err := a.pushSess.StartUpload(ctx)
 	if err != nil {
-		a.pushErr = failureOf(err)
+		a.pushErr = registry.AsFailure(err)
 		return
 	}
 	// Cancel before returning, synchronously: nothing is left behind that

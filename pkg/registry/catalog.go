@@ -44,7 +44,7 @@ func (c *Client) Catalog(ctx context.Context, ref imageref.Reference, cred crede
 	if r.Status != http.StatusOK || r.BodyErr != nil || json.Unmarshal(r.Body, &list) != nil {
 		return nil, s.fail((&Failure{Reason: report.ReasonForbidden, Evidence: responseEvidence(r),
 			Message: fmt.Sprintf("%s does not list its repositories to %s (GET /v2/_catalog → %d)", ref.Registry, s.cred.String(), r.Status),
-			Remedy:  "list the repositories in the registry's web UI, or ask its administrator"}).answered(r))
+			Fault:   s.fault(report.CauseCatalogRefused)}).answered(r))
 	}
 	if len(list.Repositories) > MaxCatalog {
 		list.Repositories = list.Repositories[:MaxCatalog]

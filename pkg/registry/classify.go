@@ -24,18 +24,19 @@ import (
 func (c *Client) transportFailure(err error, u *url.URL, d time.Duration) *Failure {
 	host := u.Host
 	if f := tlsFailure(err, host); f != nil {
+		f.PlainHTTP = c.opts.PlainHTTP
 		return f
 	}
 	ev := report.Evidence{"url": redactURL(u), "elapsed": d.Round(time.Millisecond).String()}
 	f := &Failure{Reason: report.ReasonUnreachable, Evidence: ev,
-		Remedy: "check the registry host name, DNS, proxy settings (HTTPS_PROXY/NO_PROXY) and firewall from this machine"}
+		Fault: report.Fault{Cause: report.CauseNoAnswer, Host: host, PlainHTTP: c.opts.PlainHTTP}}
 	var dns *net.DNSError
 	var nerr net.Error
 	switch {
 	case errors.Is(err, errTooManyRedirects):
 		f.Reason = report.ReasonNotARegistry
 		f.Message = host + " redirects in a loop"
-		f.Remedy = "check the registry URL; a registry API does not redirect /v2/ endlessly"
+		f.Cause = report.CauseRedirectLoop
 		ev["cause"] = "redirect loop"
 	case errors.As(err, &dns):
 		f.Message = "cannot resolve " + dns.Name
@@ -43,7 +44,7 @@ func (c *Client) transportFailure(err error, u *url.URL, d time.Duration) *Failu
 	case errors.Is(err, syscall.ECONNREFUSED):
 		f.Message = host + " refused the connection"
 		ev["cause"] = "connection refused"
-		f.Remedy = "check that the registry runs and listens on " + host + " (and the port)"
+		f.Cause = report.CauseConnectionRefused
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &nerr) && nerr.Timeout():
 		f.Message = "no answer from " + host + " within " + c.opts.RequestTimeout.String()
 		ev["cause"] = "timeout"
@@ -53,9 +54,7 @@ func (c *Client) transportFailure(err error, u *url.URL, d time.Duration) *Failu
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		f.Message = host + " closed the connection before answering"
 		ev["cause"] = "connection reset"
-		if c.opts.PlainHTTP {
-			f.Remedy = "if the registry speaks HTTPS, drop --plain-http; else check the registry and any proxy in between"
-		}
+		f.Cause = report.CauseConnectionReset
 	default:
 		f.Message = "no HTTP answer from " + host
 		ev["cause"] = "network error"

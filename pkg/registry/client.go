@@ -198,7 +198,7 @@ func (c *Client) exchangeOnce(ctx context.Context, r request) (*response, time.D
 		return nil, 0, &Failure{
 			Reason:   report.ReasonInvalidReference,
 			Message:  "cannot build a request for " + redactURL(r.url),
-			Remedy:   "check the registry host and repository name",
+			Fault:    report.Fault{Cause: report.CauseBadRequestURL, Host: r.url.Host, PlainHTTP: c.opts.PlainHTTP},
 			Evidence: report.Evidence{"url": redactURL(r.url)},
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -56,8 +57,8 @@ func TestECRExpiredToken(t *testing.T) {
 			if !errors.As(err, &f) {
 				t.Fatalf("err = %v", err)
 			}
-			if f.Reason != report.ReasonInvalidCredentials || !strings.Contains(f.Message, "expired") || !strings.Contains(f.Remedy, "aws ecr get-login-password") {
-				t.Errorf("%s: %s / %s", f.Reason, f.Message, f.Remedy)
+			if f.Reason != report.ReasonInvalidCredentials || !strings.Contains(f.Message, "expired") || !strings.Contains(remedy.Registry(f.Fault), "aws ecr get-login-password") {
+				t.Errorf("%s: %s / %s", f.Reason, f.Message, remedy.Registry(f.Fault))
 			}
 		})
 	}

@@ -23,7 +23,7 @@ func (s *Session) fetchToken(ctx context.Context, ch Challenge) (*Token, error) 
 	if err != nil || !u.IsAbs() || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, s.fail(&Failure{Reason: report.ReasonTokenEndpointError,
 			Message:  s.ref.Host + " sent a Bearer challenge without a usable realm",
-			Remedy:   "the registry's auth configuration is broken; report it to its administrator",
+			Fault:    s.fault(report.CauseChallengeNoRealm),
 			Evidence: report.Evidence{"challenge": ch.String()}})
 	}
 	key := tokenKey(realm, service, s.scopes, s.cred.Fingerprint())
@@ -35,7 +35,7 @@ func (s *Session) fetchToken(ctx context.Context, ch Challenge) (*Token, error) 
 		// Credentials in clear text to a third host: refuse, and say so.
 		return nil, &Failure{Reason: report.ReasonTokenEndpointError,
 			Message:  "the token realm " + redactURL(u) + " is plain HTTP on another host; credentials were not sent",
-			Remedy:   "configure the registry's token service with an https:// realm",
+			Fault:    s.fault(report.CauseInsecureRealm),
 			Evidence: report.Evidence{"challenge": ch.String()}}
 	}
 	var r *response
@@ -155,27 +155,27 @@ func (s *Session) tokenFailure(realm *url.URL, ch Challenge, r *response, perr e
 	anonPush := anon && s.wantsPush()
 	switch {
 	case r.Status == http.StatusTooManyRequests:
-		return rateLimited(s.ref, r)
+		return rateLimited(s.fault(report.CauseRateLimited), s.ref.Registry, r)
 	case anonPush:
 		return &Failure{Reason: report.ReasonAnonymousPushDenied, Evidence: ev,
 			Message: fmt.Sprintf("no credentials for %s: the token endpoint refused or broke the anonymous push-scoped request (%s)", s.ref.Registry, what),
-			Remedy:  loginHint(s.ref)}
+			Fault:   s.fault(report.CauseUnauthorized)}
 	case (r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden) && anon:
 		return &Failure{Reason: report.ReasonCredentialsRequired, Evidence: ev,
 			Message: fmt.Sprintf("%s refuses anonymous access to %s (%s); the repository may be private or not exist", s.ref.Registry, s.ref.Repository, what),
-			Remedy:  loginHint(s.ref)}
+			Fault:   s.fault(report.CauseUnauthorized)}
 	case r.Status == http.StatusUnauthorized:
 		return &Failure{Reason: report.ReasonInvalidCredentials, Evidence: ev,
 			Message: fmt.Sprintf("the token endpoint refused the credentials from %s (%s)", s.cred.String(), what),
-			Remedy:  loginHint(s.ref)}
+			Fault:   s.fault(report.CauseUnauthorized)}
 	case r.Status == http.StatusForbidden:
 		return &Failure{Reason: report.ReasonForbidden, Evidence: ev,
 			Message: fmt.Sprintf("the token endpoint accepted %s but forbids %s (403)", s.cred.String(), strings.Join(s.scopes, " ")),
-			Remedy:  "ask the registry's administrator to grant this account access to " + s.ref.Repository}
+			Fault:   s.fault(report.CauseTokenForbidden)}
 	default:
 		return &Failure{Reason: report.ReasonTokenEndpointError, Evidence: ev,
 			Message: fmt.Sprintf("the token endpoint %s failed (%s)", redactURL(realm), what),
-			Remedy:  "the registry's token service is failing; retry later, check the registry's status, and run with --debug to see the exchange"}
+			Fault:   s.fault(report.CauseTokenService)}
 	}
 }
 

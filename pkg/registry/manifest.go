@@ -117,7 +117,7 @@ func (s *Session) GetManifest(ctx context.Context, identifier string) (*Manifest
 		}
 		return nil, (&Failure{Reason: report.ReasonServerError, Evidence: ev,
 			Message: fmt.Sprintf("%s answered the manifest of %s with %s", s.ref.Registry, s.ref.String(), what),
-			Remedy:  "the registry served a broken manifest; retry, and report it to the registry's administrator"}).answered(r)
+			Fault:   s.fault(report.CauseBrokenManifest)}).answered(r)
 	}
 	sum := sha256.Sum256(r.Body)
 	computed := "sha256:" + hex.EncodeToString(sum[:])
@@ -178,7 +178,7 @@ func (s *Session) manifestFailure(r *response) (f *Failure) {
 		// Content-Type as the manifest's media type and refuse it.
 		return &Failure{Reason: report.ReasonServerError, Evidence: ev,
 			Message: fmt.Sprintf("%s served the manifest of %s labelled Content-Type %s", reg, img, r.Header.Get("Content-Type")),
-			Remedy:  "a proxy in between or the registry's configuration rewrites the Content-Type of manifests; runtimes refuse them so: fix it there"}
+			Fault:   s.fault(report.CauseHTMLManifestType)}
 	case html && te == nil && r.Status < 500 && r.Status != http.StatusTooManyRequests:
 		title := pageTitle(r.Body)
 		page := "an HTML page"
@@ -188,50 +188,50 @@ func (s *Session) manifestFailure(r *response) (f *Failure) {
 		}
 		return &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
 			Message: fmt.Sprintf("%s answered the manifest request with %s, not the registry API", reg, page),
-			Remedy:  "point at the registry's API host, not its web UI or login portal; check proxies in between"}
+			Fault:   s.fault(report.CauseHTMLPage)}
 	case hasCode(te, transport.NameUnknownErrorCode):
 		return &Failure{Reason: report.ReasonRepositoryNotFound, Evidence: ev,
 			Message: fmt.Sprintf("repository %s does not exist on %s%s", repo, reg, regMsg),
-			Remedy:  "check the repository name (what was pushed vs what is pulled); list what exists with: crane catalog " + reg}
+			Fault:   s.fault(report.CauseNameUnknown)}
 	case hasCode(te, transport.ManifestUnknownErrorCode):
 		return &Failure{Reason: report.ReasonTagNotFound, Evidence: ev,
 			Message: fmt.Sprintf("%s has no %s in repository %s%s", reg, s.ref.Identifier(), repo, regMsg),
-			Remedy:  "check the tag or digest; list the tags with: crane ls " + reg + "/" + repo}
+			Fault:   s.fault(report.CauseManifestUnknown)}
 	case r.Status == http.StatusTooManyRequests || hasCode(te, transport.TooManyRequestsErrorCode):
-		return rateLimited(s.ref, r)
+		return rateLimited(s.fault(report.CauseRateLimited), s.ref.Registry, r)
 	case ecrTokenExpired(r):
-		return ecrExpired(s.ref, s.cred.String(), r)
+		return s.ecrExpired(r)
 	case r.Status == http.StatusForbidden || hasCode(te, transport.DeniedErrorCode):
 		return &Failure{Reason: report.ReasonForbidden, Evidence: ev,
 			Message: fmt.Sprintf("%s denies pulling %s to %s%s", reg, img, s.cred.String(), regMsg),
-			Remedy:  "grant this account pull access to " + repo + " (or refresh an expired registry token)"}
+			Fault:   s.fault(report.CauseDenied)}
 	case r.Status == http.StatusUnauthorized && s.cred.Anonymous():
 		return &Failure{Reason: report.ReasonCredentialsRequired, Evidence: ev,
 			Message: fmt.Sprintf("%s requires credentials to pull %s and none apply; the repository may be private or not exist", reg, img),
-			Remedy:  loginHint(s.ref)}
+			Fault:   s.fault(report.CauseUnauthorized)}
 	case r.Status == http.StatusUnauthorized:
 		if granted, known := s.token.Grants(repo, "pull"); known && !granted {
 			return &Failure{Reason: report.ReasonScopeNotGranted, Evidence: ev,
 				Message: fmt.Sprintf("the token issued to %s does not grant pull on %s; the repository may not exist or the account has no access", s.cred.String(), repo),
-				Remedy:  "check the repository name, and grant this account pull access to " + repo}
+				Fault:   s.fault(report.CausePullNotGranted)}
 		}
 		return &Failure{Reason: report.ReasonInvalidCredentials, Evidence: ev,
 			Message: fmt.Sprintf("%s refused the credentials from %s for %s (401)%s", reg, s.cred.String(), img, regMsg),
-			Remedy:  loginHint(s.ref)}
+			Fault:   s.fault(report.CauseUnauthorized)}
 	case r.Status == http.StatusNotFound:
 		return &Failure{Reason: report.ReasonTagNotFound, Evidence: ev,
 			Message: fmt.Sprintf("%s has no manifest %s in %s (404 without an error code; the repository may not exist either)", reg, s.ref.Identifier(), repo),
-			Remedy:  "check the repository and tag; list the tags with: crane ls " + reg + "/" + repo}
+			Fault:   s.fault(report.CauseNotFound)}
 	case r.Status >= 500:
-		return serverError(s.ref, r)
+		return s.serverError(r)
 	case hasCode(te, transport.NameInvalidErrorCode):
 		return &Failure{Reason: report.ReasonInvalidReference, Evidence: ev,
 			Message: fmt.Sprintf("%s rejects the repository name %s%s", reg, repo, regMsg),
-			Remedy:  "use a repository name the registry accepts (lower case, [a-z0-9._-/])"}
+			Fault:   s.fault(report.CauseNameInvalid)}
 	}
 	return &Failure{Reason: report.ReasonServerError, Evidence: ev,
 		Message: fmt.Sprintf("%s answered the manifest request for %s with HTTP %d%s", reg, img, r.Status, regMsg),
-		Remedy:  "run with --debug to see the exchange; report it to the registry's administrator"}
+		Fault:   s.fault(report.CauseUnexpectedAnswer)}
 }
 
 // parse helpers for Expand.
@@ -263,9 +263,9 @@ func (s *Session) repositoryOrTag(ctx context.Context, f *Failure) *Failure {
 		reg := s.ref.Registry
 		return &Failure{Reason: report.ReasonRepositoryNotFound, Evidence: ev, HTTPStatus: f.HTTPStatus, RateLimit: f.RateLimit,
 			Message: fmt.Sprintf("repository %s does not exist on %s (its tags list answers %d)", s.ref.Repository, reg, lf.HTTPStatus),
-			Remedy:  "check the repository name (what was pushed vs what is pulled); list what exists with: crane catalog " + reg}
+			Fault:   s.fault(report.CauseNameUnknown)}
 	}
-	out := &Failure{Reason: f.Reason, Message: f.Message, Remedy: f.Remedy, Evidence: ev, HTTPStatus: f.HTTPStatus, RateLimit: f.RateLimit}
+	out := &Failure{Reason: f.Reason, Message: f.Message, Fault: f.Fault, Evidence: ev, HTTPStatus: f.HTTPStatus, RateLimit: f.RateLimit}
 	if lf == nil {
 		out.Tags = tags[:min(len(tags), MaxTagsRead)]
 		ev["tags"] = tags[:min(len(tags), maxListedTags)]

@@ -137,7 +137,7 @@ func (c *Client) ping(ctx context.Context, host string) (_ *PingResult, err erro
 	case c.opts.PlainHTTP && r.Status == http.StatusBadRequest && bytes.Contains(r.Body, []byte("HTTPS")):
 		return nil, &Failure{Reason: report.ReasonTLSError, Evidence: ev,
 			Message: host + " expects HTTPS but was spoken plain HTTP",
-			Remedy:  "drop --plain-http (pass --ca-file PATH if its certificate is private)"}
+			Fault:   c.fault(report.CausePlainHTTPToTLS, host)}
 	case html && !registryLike && r.Status < 500 && r.Status != http.StatusTooManyRequests:
 		// A 5xx or 429 page is a gateway in front of the registry saying
 		// it fails or throttles: ServerError or RateLimited below.
@@ -146,35 +146,30 @@ func (c *Client) ping(ctx context.Context, host string) (_ *PingResult, err erro
 			msg += " (" + strconv.Quote(p.Title) + ")"
 		}
 		return nil, &Failure{Reason: report.ReasonNotARegistry, Evidence: ev, Message: msg,
-			Remedy: "point at the registry's API host, not its web UI or login portal; check proxies that intercept /v2/"}
+			Fault: c.fault(report.CauseHTMLPage, host)}
 	case r.Status == http.StatusTooManyRequests:
-		for k, v := range rateLimitEvidence(r.Header) {
-			ev[k] = v
-		}
-		return nil, &Failure{Reason: report.ReasonRateLimited, Evidence: ev,
-			Message: host + " is rate limiting requests (429)",
-			Remedy:  "wait for the limit to reset (see retry-after), or authenticate to get a higher limit"}
+		return nil, rateLimited(c.fault(report.CauseRateLimited, host), host, r)
 	case r.Status >= 500:
 		return nil, &Failure{Reason: report.ReasonServerError, Evidence: ev,
 			Message: host + "/v2/ failed with HTTP " + strconv.Itoa(r.Status),
-			Remedy:  "the registry is failing; retry later or check its status page and logs"}
+			Fault:   c.fault(report.CauseServerError, host)}
 	case r.Status == http.StatusNotFound:
 		return nil, &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
 			Message: host + " has no /v2/ registry API (404)",
-			Remedy:  "check the registry host; Helm and OCI clients need a registry that serves /v2/"}
+			Fault:   c.fault(report.CauseNoV2API, host)}
 	case errors.Is(r.BodyErr, errBodyTooLarge) && !registryLike:
 		ev["body"] = bodyProblem(r.BodyErr)
 		return nil, &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
 			Message: fmt.Sprintf("%s/v2/ answered HTTP %d with a body past %d MiB (read no further), not the registry API", host, r.Status, maxSmallBody>>20),
-			Remedy:  "point at the registry's API host; check proxies that intercept /v2/"}
+			Fault:   c.fault(report.CauseNotRegistryAnswer, host)}
 	case r.Status == http.StatusOK && len(bytes.TrimSpace(r.Body)) > 0 && !isJSON(r.Body) && p.APIVersion == "":
 		return nil, &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
 			Message: host + "/v2/ answered a non-JSON body (" + p.ContentType + "), not the registry API",
-			Remedy:  "point at the registry's API host; check proxies that intercept /v2/"}
+			Fault:   c.fault(report.CauseNotRegistryAnswer, host)}
 	case r.Status != http.StatusOK && r.Status != http.StatusUnauthorized && r.Status != http.StatusForbidden:
 		return nil, &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
 			Message: host + "/v2/ answered HTTP " + strconv.Itoa(r.Status) + ", not the registry API",
-			Remedy:  "check the registry host, port and --plain-http"}
+			Fault:   c.fault(report.CauseUnexpectedV2Status, host)}
 	}
 	return p, nil
 }

@@ -16,13 +16,13 @@ func InvalidReference(err error) *Failure {
 		return &Failure{Reason: report.ReasonInvalidReference, Message: err.Error(), Evidence: report.Evidence{}}
 	}
 	in := strings.TrimPrefix(e.Input, "oci://")
-	f := &Failure{Reason: report.ReasonInvalidReference, Evidence: report.Evidence{"reference": in}}
+	f := &Failure{Reason: report.ReasonInvalidReference, Evidence: report.Evidence{"reference": in},
+		Fault: report.Fault{Cause: report.CauseInvalidReference, Input: in}}
 	if e.Kind == imageref.BareDigest {
 		f.Message = "a bare digest names no repository: " + in
-		f.Remedy = "name the repository too: REPOSITORY@" + in + " (e.g. registry.example.com/team/app@" + in + ")"
+		f.Cause = report.CauseBareDigest
 		return f
 	}
 	f.Message = "not a valid image reference: " + in + " (" + e.Why + ")"
-	f.Remedy = "use HOST/REPOSITORY[:TAG][@sha256:DIGEST], e.g. ghcr.io/org/app:1.0"
 	return f
 }

@@ -51,7 +51,7 @@ func (c *Client) Head(ctx context.Context, r imageref.Reference, creds []credent
 		if err == nil {
 			return Descriptor{Reference: r, Digest: m.Digest, MediaType: m.MediaType, CredentialSource: s.Source()}, nil
 		}
-		f := asFailure(err)
+		f := AsFailure(err)
 		failures[s.Source()] = f.Reason
 		if first == nil {
 			first = f
@@ -147,20 +147,32 @@ func (c *Client) configDigest(ctx context.Context, s *Session, digest string) (s
 func malformed(s *Session, what string, err error) *Failure {
 	return &Failure{Reason: report.ReasonServerError,
 		Message:  s.ref.Registry + " served a " + what + " for " + s.ref.String() + " that does not parse",
-		Remedy:   "report the broken " + what + " to the registry's administrator",
+		Fault:    s.fault(report.CauseUnparsable, what),
 		Evidence: report.Evidence{"parseError": err.Error()}}
 }
 
-// asFailure makes sure callers only ever see a *Failure.
-func asFailure(err error) *Failure {
+// AsFailure names any error of a registry exchange as a *Failure, the
+// only kind the client returns; a run cancelled or out of time, or an
+// error from elsewhere, still reads as one (a result never carries a raw
+// Go error as its reason). Evidence is never nil. nil stays nil.
+func AsFailure(err error) *Failure {
 	var f *Failure
-	if errors.As(err, &f) {
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &f) && f != nil:
 		if f.Evidence == nil {
 			f.Evidence = report.Evidence{}
 		}
 		return f
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return &Failure{Reason: report.ReasonUnreachable, Evidence: report.Evidence{},
+			Message: "the registry did not answer in time: " + err.Error(),
+			Fault:   report.Fault{Cause: report.CauseTimeout}}
 	}
-	return &Failure{Reason: report.ReasonUnreachable, Message: "the registry exchange failed", Evidence: report.Evidence{}}
+	return &Failure{Reason: report.ReasonUnreachable, Evidence: report.Evidence{"error": err.Error()},
+		Message: "the registry exchange failed",
+		Fault:   report.Fault{Cause: report.CauseNoAnswer}}
 }
 
 // reasonStrings is the display copy of a source → reason map.

@@ -188,17 +188,17 @@ func (s *Session) verify(ctx context.Context) error {
 		}
 		return s.fail((&Failure{Reason: report.ReasonInvalidCredentials, Evidence: ev,
 			Message: s.ref.Host + " refused " + what + " from " + s.cred.String() + " (401 on GET /v2/)",
-			Remedy:  loginHint(s.ref)}).answered(r))
+			Fault:   s.fault(report.CauseUnauthorized)}).answered(r))
 	case ecrTokenExpired(r):
-		return s.fail(ecrExpired(s.ref, s.cred.String(), r))
+		return s.fail(s.ecrExpired(r))
 	case r.Status == http.StatusForbidden:
 		return s.fail((&Failure{Reason: report.ReasonForbidden, Evidence: ev,
 			Message: s.ref.Host + " accepted " + s.cred.String() + " but forbids access (403 on GET /v2/)",
-			Remedy:  "ask the registry's administrator for access for this account"}).answered(r))
+			Fault:   s.fault(report.CauseV2Forbidden)}).answered(r))
 	case r.Status == http.StatusTooManyRequests:
-		return rateLimited(s.ref, r)
+		return rateLimited(s.fault(report.CauseRateLimited), s.ref.Registry, r)
 	case r.Status >= 500:
-		return serverError(s.ref, r)
+		return s.serverError(r)
 	}
 	return nil
 }
@@ -284,7 +284,7 @@ func (s *Session) unbatch(ctx context.Context) error {
 	if !ok || ch.Scheme != "bearer" {
 		return s.fail(&Failure{Reason: report.ReasonTokenEndpointError,
 			Message: s.ref.Host + " refused a batched token and no longer sends a Bearer challenge",
-			Remedy:  "run with --debug to see the exchange"})
+			Fault:   s.fault(report.CauseChallengeDropped)})
 	}
 	tok, err := s.fetchToken(ctx, ch)
 	if err != nil {

@@ -140,13 +140,13 @@ func (s *Session) tagsPage(ctx context.Context, u *url.URL) ([]string, *url.URL,
 	if err := r.BodyErr; err != nil {
 		return nil, nil, &Failure{Reason: report.ReasonServerError, HTTPStatus: r.Status,
 			Message:  fmt.Sprintf("%s's tags list for %s could not be read: %s", s.ref.Registry, s.ref.Repository, bodyProblem(err)),
-			Remedy:   "retry; if it persists, report it to the registry's administrator",
+			Fault:    s.fault(report.CauseTagsUnreadable),
 			Evidence: report.Evidence{"httpStatus": r.Status}}
 	}
 	if err := json.Unmarshal(r.Body, &list); err != nil {
 		return nil, nil, &Failure{Reason: report.ReasonServerError, HTTPStatus: r.Status,
 			Message:  fmt.Sprintf("%s served a tags list for %s that does not parse", s.ref.Registry, s.ref.Repository),
-			Remedy:   "report the broken tags list to the registry's administrator",
+			Fault:    s.fault(report.CauseUnparsable, "tags list"),
 			Evidence: report.Evidence{"parseError": err.Error()}}
 	}
 	return list.Tags, nextPage(u, r.Header.Values("Link")), nil

@@ -134,7 +134,7 @@ func TestListTagsFailure(t *testing.T) {
 	}))
 	defer srv.Close()
 	_, err := listOf(t, srv, TagsOptions{})
-	if f := asFailure(err); err == nil || f.Reason != "RepositoryNotFound" || f.HTTPStatus != http.StatusNotFound {
+	if f := AsFailure(err); err == nil || f.Reason != "RepositoryNotFound" || f.HTTPStatus != http.StatusNotFound {
 		t.Errorf("err = %v", err)
 	}
 }

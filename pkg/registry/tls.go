@@ -40,7 +40,7 @@ func RootCAs(caFile string) (*x509.CertPool, error) {
 		return nil, &Failure{
 			Reason:   report.ReasonTLSError,
 			Message:  "cannot read the CA file " + caFile,
-			Remedy:   "pass a readable PEM file to --ca-file",
+			Fault:    report.Fault{Cause: report.CauseCAFileUnreadable, Input: caFile},
 			Evidence: report.Evidence{"caFile": caFile},
 		}
 	}
@@ -48,7 +48,7 @@ func RootCAs(caFile string) (*x509.CertPool, error) {
 		return nil, &Failure{
 			Reason:   report.ReasonTLSError,
 			Message:  "the CA file " + caFile + " holds no PEM certificate",
-			Remedy:   "pass a PEM-encoded CA certificate to --ca-file",
+			Fault:    report.Fault{Cause: report.CauseCAFileNoPEM, Input: caFile},
 			Evidence: report.Evidence{"caFile": caFile},
 		}
 	}
@@ -69,24 +69,24 @@ func tlsFailure(err error, host string) *Failure {
 		hostname x509.HostnameError
 		record   tls.RecordHeaderError
 	)
-	f := &Failure{Reason: report.ReasonTLSError, Evidence: ev}
+	f := &Failure{Reason: report.ReasonTLSError, Evidence: ev, Fault: report.Fault{Host: host}}
 	switch {
 	case errors.As(err, &unknown):
 		if unknown.Cert != nil {
 			leaf = unknown.Cert
 		}
 		f.Message = host + " presents a certificate signed by an unknown authority"
-		f.Remedy = "pass the registry's CA with --ca-file PATH (or, for a test registry only, --insecure-skip-tls-verify)"
+		f.Cause = report.CauseUnknownAuthority
 	case errors.As(err, &invalid):
 		if invalid.Cert != nil {
 			leaf = invalid.Cert
 		}
 		if invalid.Reason == x509.Expired {
 			f.Message = host + " presents an expired or not yet valid certificate"
-			f.Remedy = "renew the registry's certificate (or check this machine's clock)"
+			f.Cause = report.CauseCertificateExpired
 		} else {
 			f.Message = host + " presents an invalid certificate"
-			f.Remedy = "fix the registry's certificate chain, or pass its CA with --ca-file PATH"
+			f.Cause = report.CauseCertificateInvalid
 		}
 	case errors.As(err, &hostname):
 		if hostname.Certificate != nil {
@@ -94,10 +94,10 @@ func tlsFailure(err error, host string) *Failure {
 			ev["certificateNames"] = certNames(leaf)
 		}
 		f.Message = host + " presents a certificate for another host"
-		f.Remedy = "use a registry name the certificate covers, or reissue the certificate for " + host
+		f.Cause = report.CauseCertificateHost
 	case errors.As(err, &record), errors.Is(err, http.ErrSchemeMismatch):
 		f.Message = host + " answered TLS with plain HTTP"
-		f.Remedy = "the registry speaks plain HTTP: pass --plain-http (helm: --plain-http)"
+		f.Cause = report.CauseTLSToPlainHTTP
 		ev["detail"] = "HTTPS spoken to an HTTP port"
 	default:
 		var alert tls.AlertError
@@ -105,7 +105,7 @@ func tlsFailure(err error, host string) *Failure {
 			return nil
 		}
 		f.Message = "TLS handshake with " + host + " failed"
-		f.Remedy = "check the registry's certificate, --ca-file and --plain-http"
+		f.Cause = report.CauseTLSHandshake
 	}
 	if leaf != nil {
 		ev["subject"] = leaf.Subject.String()

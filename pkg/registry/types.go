@@ -4,14 +4,17 @@ import (
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
-// Failure is a registry exchange that went wrong, already named: the SPEC
-// reason, a one-line message, the remedy and the evidence. Every error the
-// registry client returns to callers is a *Failure (use errors.As).
+// Failure is a registry exchange that went wrong, named: the SPEC reason,
+// a one-line message of what was seen, the evidence, and the typed
+// observation (Fault: its cause and the names a fix needs). The client
+// words no fix: pkg/remedy does, for whoever reads it. Every error the
+// registry client returns to callers is a *Failure (use AsFailure).
 type Failure struct {
 	Reason   report.Reason
 	Message  string
-	Remedy   string
 	Evidence report.Evidence // display only: decisions read the typed fields below
+
+	report.Fault
 
 	// HTTPStatus is the status of the answer that failed; 0 when no answer
 	// came (a transport failure, a refusal before any request).

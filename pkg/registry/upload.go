@@ -118,44 +118,44 @@ func (s *Session) uploadFailure(r *response) (f *Failure) {
 		hasCode(te, transport.DeniedErrorCode) || hasCode(te, transport.UnauthorizedErrorCode)
 	switch {
 	case r.Status == http.StatusTooManyRequests || hasCode(te, transport.TooManyRequestsErrorCode):
-		return rateLimited(s.ref, r)
+		return rateLimited(s.fault(report.CauseRateLimited), s.ref.Registry, r)
 	case denied && s.cred.Anonymous():
 		return &Failure{Reason: report.ReasonAnonymousPushDenied, Evidence: ev,
 			Message: fmt.Sprintf("no credentials for %s: it refused an anonymous push to %s (%d)%s", reg, repo, r.Status, regMsg),
-			Remedy:  loginHint(s.ref)}
+			Fault:   s.fault(report.CauseUnauthorized)}
 	case denied && r.Status == http.StatusUnauthorized && !s.verified && !insufficientScope(r.Header):
 		return &Failure{Reason: report.ReasonInvalidCredentials, Evidence: ev,
 			Message: fmt.Sprintf("%s refused the credentials from %s for a push to %s (401)%s", reg, s.cred.String(), repo, regMsg),
-			Remedy:  loginHint(s.ref)}
+			Fault:   s.fault(report.CauseUnauthorized)}
 	case denied:
 		if granted, known := s.token.Grants(repo, "push"); known && !granted {
 			ev["grantedActions"] = s.token.Actions(repo)
 			return &Failure{Reason: report.ReasonScopeNotGranted, Evidence: ev,
 				Message: fmt.Sprintf("the token issued to %s grants %s on %s, not push", s.cred.String(), actionList(s.token.Actions(repo)), repo),
-				Remedy:  "grant this account push (write) access to " + repo + ", or log in with an account that has it"}
+				Fault:   s.fault(report.CausePushDenied)}
 		}
 		return &Failure{Reason: report.ReasonForbidden, Evidence: ev,
 			Message: fmt.Sprintf("%s denies pushing to %s for %s (%d)%s", reg, repo, s.cred.String(), r.Status, regMsg),
-			Remedy:  "grant this account push (write) access to " + repo + ", or log in with an account that has it"}
+			Fault:   s.fault(report.CausePushDenied)}
 	case r.Status == http.StatusNotFound || hasCode(te, transport.NameUnknownErrorCode):
 		return &Failure{Reason: report.ReasonRepositoryNotFound, Evidence: ev,
 			Message: fmt.Sprintf("%s has no repository %s and does not create it on push%s", reg, repo, regMsg),
-			Remedy:  "create the repository (or project) " + repo + " on " + reg + " first"}
+			Fault:   s.fault(report.CausePushNameUnknown)}
 	case r.Status == http.StatusMethodNotAllowed || hasCode(te, transport.UnsupportedErrorCode):
 		return &Failure{Reason: report.ReasonForbidden, Evidence: ev,
 			Message: fmt.Sprintf("%s does not accept uploads to %s (%d): a read-only registry or pull-through cache%s", reg, repo, r.Status, regMsg),
-			Remedy:  "push to the upstream registry, not to a read-only mirror"}
+			Fault:   s.fault(report.CauseReadOnly)}
 	case isHTML(r) && te == nil && r.Status < 500:
 		ev["pageTitle"] = pageTitle(r.Body)
 		return &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
 			Message: fmt.Sprintf("%s answered the upload with an HTML page, not the registry API", reg),
-			Remedy:  "point at the registry's API host; check proxies in between"}
+			Fault:   s.fault(report.CauseHTMLPage)}
 	case r.Status >= 500:
-		return serverError(s.ref, r)
+		return s.serverError(r)
 	}
 	return &Failure{Reason: report.ReasonServerError, Evidence: ev,
 		Message: fmt.Sprintf("%s answered the upload to %s with HTTP %d%s", reg, repo, r.Status, regMsg),
-		Remedy:  "run with --debug to see the exchange; report it to the registry's administrator"}
+		Fault:   s.fault(report.CauseUnexpectedAnswer)}
 }
 
 func actionList(a []string) string {

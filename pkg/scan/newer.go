@@ -9,6 +9,7 @@ import (
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/registry"
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 	"github.com/regcheck/regcheck/pkg/versions"
 )
@@ -85,7 +86,7 @@ func newerVersions(ctx context.Context, checks []*check, opts Options) map[*chec
 			out[ch] = notAVersion(r, fmt.Sprintf("%s is not a version (semver, with or without v, or dotted numbers), so no tag is newer", ch.ref.Short()))
 			continue
 		case ch.lookup.err != nil:
-			f := failureOf(ch.lookup.err)
+			f := registry.AsFailure(ch.lookup.err)
 			r.Status, r.Reason = report.StatusSkip, f.Reason
 			r.Message = fmt.Sprintf("the tags of %s were not listed: looking up %s failed (%s)", ch.ref.Repository, ch.ref.Short(), f.Reason)
 			out[ch] = r
@@ -110,10 +111,10 @@ func newerVersions(ctx context.Context, checks []*check, opts Options) map[*chec
 		r := ch.base
 		r.Check = report.CheckWorkloadVersion
 		if tl.err != nil {
-			f := failureOf(tl.err)
+			f := registry.AsFailure(tl.err)
 			r.Status, r.Reason = report.StatusSkip, f.Reason
 			r.Message = "the tags of " + ch.ref.Repository + " could not be listed: " + f.Message
-			r.Remedy = f.Remedy
+			r.Remedy = remedy.Registry(f.Fault)
 			r.CredentialSource = ch.ownSource(credentialSourceOf(tl.cred))
 			out[ch] = r
 			continue

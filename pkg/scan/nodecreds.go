@@ -121,7 +121,7 @@ func (ch *check) nodeDigest(podsReadable bool) report.Result {
 	m := ch.node
 	r := ch.base
 	if ch.lookup.err != nil {
-		f := failureOf(ch.lookup.err)
+		f := registry.AsFailure(ch.lookup.err)
 		host := ch.ref.Registry
 		r.Check, r.Status, r.Reason = report.CheckWorkloadDigest, report.StatusSkip, report.ReasonNodeCredentials
 		r.CredentialSource = m.Provider.Source()

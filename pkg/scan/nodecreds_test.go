@@ -186,7 +186,7 @@ func TestNodeCredentialsFallbackAfterSecret(t *testing.T) {
 		p := runningPod("a", dg("e"), "")
 		p.NodeName = tt.node
 		w := deploy("api", ecrRef, corev1.PullAlways, p)
-		res := &fakeResolver{fail: map[string]*registry.Failure{ecrRef: {Reason: report.ReasonInvalidCredentials, Message: "expired", Remedy: "log in again"}}}
+		res := &fakeResolver{fail: map[string]*registry.Failure{ecrRef: {Reason: report.ReasonInvalidCredentials, Message: "expired", Fault: report.Fault{Cause: report.CauseTokenExpiredECR, Registry: "123456789012.dkr.ecr.us-east-1.amazonaws.com"}}}}
 		got := byCheck(Check(context.Background(), &kube.Inventory{Workloads: []kube.Workload{w}}, staticCreds(fakeKeychain{secret}), Options{Resolver: res, NodeCredentials: &NodeCredentials{Providers: set}}))
 		d := got[report.CheckWorkloadDigest]
 		if d.Status != tt.status || d.Reason != report.ReasonInvalidCredentials || d.CredentialSource != "secret/prod/stale" {

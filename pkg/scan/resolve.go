@@ -2,14 +2,12 @@ package scan
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/regcheck/regcheck/pkg/bounded"
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/registry"
-	"github.com/regcheck/regcheck/pkg/report"
 )
 
 // Resolver says what a reference points to now, as pkg/registry's Client
@@ -127,27 +125,6 @@ func (l *lookups) resolve(ctx context.Context, r Resolver, concurrency int) {
 	bounded.ForEach(ctx, len(l.order), concurrency,
 		func(i int) { l.order[i].res, l.order[i].err = l.order[i].run(ctx, r) },
 		func(i int) { l.order[i].err = ctx.Err() })
-}
-
-// failureOf names any error as a registry failure; the Resolver should
-// only return *registry.Failure, but a cancelled run must read well too.
-func failureOf(err error) *registry.Failure {
-	var f *registry.Failure
-	if errors.As(err, &f) {
-		return f
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return &registry.Failure{
-			Reason:  report.ReasonUnreachable,
-			Message: "the registry did not answer in time: " + err.Error(),
-			Remedy:  "retry with a longer --timeout, and check the registry is reachable from here",
-		}
-	}
-	return &registry.Failure{
-		Reason:  report.ReasonUnreachable,
-		Message: err.Error(),
-		Remedy:  "check the registry is reachable from here",
-	}
 }
 
 // prefetch groups the lookups by registry and first credential (the one

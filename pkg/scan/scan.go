@@ -215,7 +215,7 @@ func (ch *check) replay() (report.Reason, string) {
 	case ch.lookup == nil, ch.node != nil: // the node's pull is not replayable from here
 		return "", ""
 	case ch.lookup.err != nil:
-		f := failureOf(ch.lookup.err)
+		f := registry.AsFailure(ch.lookup.err)
 		return f.Reason, f.Message
 	}
 	return report.ReasonOk, ""
@@ -231,7 +231,7 @@ func (ch *check) nearTags() []string {
 	if ch.lookup == nil || ch.lookup.err == nil || ch.ref.Tag == "" || ch.ref.Digest != "" {
 		return nil
 	}
-	f := failureOf(ch.lookup.err)
+	f := registry.AsFailure(ch.lookup.err)
 	if f.Reason != report.ReasonTagNotFound {
 		return nil
 	}
@@ -250,7 +250,7 @@ func (ch *check) digest(podsReadable bool) report.Result {
 	r := ch.base
 	if ch.lookup.err != nil {
 		r.CredentialSource = credentialSources(ch.creds)
-		return ch.fallbackNote(ch.failed(r, failureOf(ch.lookup.err)))
+		return ch.fallbackNote(ch.failed(r, registry.AsFailure(ch.lookup.err)))
 	}
 	r.CredentialSource = ch.ownSource(ch.lookup.res.CredentialSource)
 	if r.CredentialSource == "" {
@@ -305,7 +305,7 @@ func (ch *check) findUnreferenced(ctx context.Context, opts Options) {
 		ch.node != nil || ch.missingSecret || ch.malformedSecret || ch.unreadable {
 		return
 	}
-	if failureOf(ch.lookup.err).Reason != report.ReasonCredentialsRequired {
+	if registry.AsFailure(ch.lookup.err).Reason != report.ReasonCredentialsRequired {
 		return
 	}
 	ch.unreferenced = opts.Unreferenced(ctx, ch.w.Namespace, ch.w.ServiceAccountName, ch.w.ImagePullSecrets, ch.ref)
@@ -317,7 +317,7 @@ func (ch *check) failed(r report.Result, f *registry.Failure) report.Result {
 	r.Status = report.StatusFail
 	r.Reason = f.Reason
 	r.Message = f.Message
-	r.Remedy = f.Remedy
+	r.Remedy = remedy.Registry(f.Fault)
 	r.Evidence = report.Evidence{}
 	for k, v := range f.Evidence {
 		r.Evidence[k] = v

@@ -36,7 +36,7 @@ func resolver() *fakeResolver {
 		fail: map[string]*registry.Failure{
 			"registry.example.com/team/private:1": {
 				Reason: report.ReasonForbidden, Message: "denied: requested access to the resource is denied",
-				Remedy: "grant pull on team/private", Evidence: report.Evidence{"status": 403},
+				Fault: report.Fault{Cause: report.CauseDenied, Registry: "registry.example.com", Repository: "team/private"}, Evidence: report.Evidence{"status": 403},
 			},
 		},
 	}
@@ -141,7 +141,7 @@ func TestDigestVerdicts(t *testing.T) {
 		{
 			name:   "registry failure propagated",
 			w:      deploy("web", "registry.example.com/team/private:1", ifnp, runningPod("a", dg("0"), "")),
-			status: report.StatusFail, reason: report.ReasonForbidden, message: "denied", remedy: "grant pull on team/private",
+			status: report.StatusFail, reason: report.ReasonForbidden, message: "denied", remedy: "grant this account pull access to team/private",
 			evidence: map[string]any{"status": 403},
 		},
 	}
@@ -648,7 +648,7 @@ func TestDigestCredentialRemedyIsClusterSide(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := resolver()
-			r.fail[private] = &registry.Failure{Reason: tc.reason, Message: "no", Remedy: "log in: docker login registry.example.com"}
+			r.fail[private] = &registry.Failure{Reason: tc.reason, Message: "no", Fault: report.Fault{Cause: report.CauseUnauthorized, Registry: "registry.example.com", Repository: "team/secret"}}
 			w := deploy("api", private, corev1.PullAlways, runningPod("a", "registry.example.com/team/secret@"+dg("a"), ""))
 			w.ImagePullSecrets = tc.secrets
 			var kc fakeKeychain

@@ -1,0 +1,90 @@
+package report
+
+// Cause is what a failed registry exchange met, one step finer than its
+// Reason: the observation a fix is chosen by. pkg/registry sets it and
+// never words a fix; pkg/remedy words the fix from it for whoever acts.
+type Cause string
+
+// Causes of registry failures. They name observations (a status, an OCI
+// error code, a TLS error, a broken answer), not fixes.
+const (
+	// No answer.
+	CauseNoAnswer          Cause = "NoAnswer"          // DNS, timeout, network error
+	CauseTimeout           Cause = "Timeout"           // the run's deadline passed
+	CauseRedirectLoop      Cause = "RedirectLoop"      // /v2/ redirects endlessly
+	CauseConnectionRefused Cause = "ConnectionRefused" // nothing listens on the port
+	CauseConnectionReset   Cause = "ConnectionReset"   // closed before answering
+	CauseBadRequestURL     Cause = "BadRequestURL"     // no request can be built
+
+	// TLS.
+	CauseCAFileUnreadable   Cause = "CAFileUnreadable"
+	CauseCAFileNoPEM        Cause = "CAFileNoPEM"
+	CauseUnknownAuthority   Cause = "UnknownAuthority"
+	CauseCertificateExpired Cause = "CertificateExpired"
+	CauseCertificateInvalid Cause = "CertificateInvalid"
+	CauseCertificateHost    Cause = "CertificateHost" // the certificate covers other names
+	CauseTLSToPlainHTTP     Cause = "TLSToPlainHTTP"  // HTTPS spoken to an HTTP port
+	CausePlainHTTPToTLS     Cause = "PlainHTTPToTLS"  // HTTP spoken to an HTTPS port
+	CauseTLSHandshake       Cause = "TLSHandshake"    // any other handshake failure
+
+	// Not the registry API.
+	CauseHTMLPage           Cause = "HTMLPage"           // a web page where the API was expected
+	CauseHTMLManifestType   Cause = "HTMLManifestType"   // a manifest labelled text/html
+	CauseNoV2API            Cause = "NoV2API"            // /v2/ answers 404
+	CauseNotRegistryAnswer  Cause = "NotRegistryAnswer"  // /v2/ answers what no registry does
+	CauseUnexpectedV2Status Cause = "UnexpectedV2Status" // /v2/ answers an unexpected status
+
+	// Credentials and access.
+	CauseUnauthorized     Cause = "Unauthorized"     // 401, or a token refused: credentials missing or refused
+	CauseTokenExpiredECR  Cause = "TokenExpiredECR"  // ECR's 12-hour login ran out
+	CauseDenied           Cause = "Denied"           // 403 or DENIED on a pull
+	CauseTokenForbidden   Cause = "TokenForbidden"   // the token endpoint forbids the scopes
+	CauseV2Forbidden      Cause = "V2Forbidden"      // 403 on GET /v2/ with credentials
+	CausePullNotGranted   Cause = "PullNotGranted"   // the token grants no pull
+	CausePushDenied       Cause = "PushDenied"       // 401/403/DENIED on an upload, or no push granted
+	CauseReadOnly         Cause = "ReadOnly"         // 405 or UNSUPPORTED on an upload
+	CauseCatalogRefused   Cause = "CatalogRefused"   // GET /v2/_catalog refused
+	CauseChallengeNoRealm Cause = "ChallengeNoRealm" // a Bearer challenge without a usable realm
+	CauseInsecureRealm    Cause = "InsecureRealm"    // a plain-HTTP realm on another host
+	CauseTokenService     Cause = "TokenService"     // the token endpoint failed
+	CauseChallengeDropped Cause = "ChallengeDropped" // a batched token refused, no challenge left
+	CauseRateLimited      Cause = "RateLimited"      // 429 or TOOMANYREQUESTS
+
+	// Names.
+	CauseNameUnknown      Cause = "NameUnknown"      // NAME_UNKNOWN, or the tags list's 404
+	CauseManifestUnknown  Cause = "ManifestUnknown"  // MANIFEST_UNKNOWN
+	CauseNotFound         Cause = "NotFound"         // 404 without an error code
+	CauseNameInvalid      Cause = "NameInvalid"      // NAME_INVALID
+	CausePushNameUnknown  Cause = "PushNameUnknown"  // no repository to push to
+	CauseBareDigest       Cause = "BareDigest"       // a digest without a repository
+	CauseInvalidReference Cause = "InvalidReference" // any other reference imageref refuses
+
+	// Broken answers.
+	CauseServerError      Cause = "ServerError"      // 5xx
+	CauseBrokenManifest   Cause = "BrokenManifest"   // a manifest body that is not JSON or was cut
+	CauseUnparsable       Cause = "Unparsable"       // a manifest, index or tags list that does not parse (Fault.What)
+	CauseTagsUnreadable   Cause = "TagsUnreadable"   // a tags list body that could not be read
+	CauseUnexpectedAnswer Cause = "UnexpectedAnswer" // a status no rule names
+)
+
+// Fault is the typed observation behind a failed registry exchange: what
+// was met and the names a fix needs. Code decides by it; the wording of
+// the fix is pkg/remedy's.
+type Fault struct {
+	Cause Cause
+	// Registry and Repository are the reference's (Docker Hub is
+	// "docker.io"); CredentialKey is the key its credentials are filed
+	// under.
+	Registry, Repository, CredentialKey string
+	// Host is the host that failed: the registry's API host, or a token
+	// realm's for an exchange with the token service.
+	Host string
+	// PlainHTTP: the client spoke http:// (--plain-http).
+	PlainHTTP bool
+	// Input is the reference as written (InvalidReference, BareDigest)
+	// or the CA file (CAFile*).
+	Input string
+	// What names the broken document of CauseUnparsable ("manifest",
+	// "index", "tags list").
+	What string
+}
