@@ -145,7 +145,7 @@ func (p *retryPolicy) next(ctx context.Context, r request, attempt int, log *att
 		}
 	}
 	if deadline, ok := ctx.Deadline(); ok && p.now().Add(wait+p.reserve).After(deadline) {
-		log.notRetried = fmt.Sprintf("a retry in %s would not finish before the run's deadline (--timeout)", wait.Round(time.Millisecond))
+		log.notRetried = fmt.Sprintf("a retry in %s would not finish before the run's deadline", wait.Round(time.Millisecond))
 		return 0, "", false
 	}
 	return wait, why, true
