@@ -56,6 +56,11 @@ func TestExitCodes(t *testing.T) {
 		{"serve listen", []string{"serve", "--listen", "8080"}, "", 2, "", `--listen "8080"`},
 		{"serve selector", []string{"serve", "-l", "app in ("}, "", 2, "", `invalid label selector "app in ("`},
 		{"serve takes no workloads", []string{"serve", "deploy/web"}, "", 2, "", "unknown command"},
+		// --contexts: refused before any cluster is asked.
+		{"contexts and context", []string{"scan", "--contexts", "a,b", "--context", "a"}, "", 2, "", "--context reads one context"},
+		{"contexts and all-contexts", []string{"scan", "--contexts", "a", "--all-contexts"}, "", 2, "", "exclusive"},
+		{"context named twice", []string{"scan", "--contexts", "a,a"}, "", 2, "", `"a" is named twice`},
+		{"doctor contexts without workloads", []string{"doctor", "--contexts", "a", "--registry", "example.com"}, "", 2, "", "--contexts and --all-contexts read workloads"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := runCmd(t, map[string]string{"HOME": t.TempDir()}, tc.stdin, tc.args...)

@@ -54,6 +54,8 @@ type CommonOptions struct {
 
 	// newer is --newer (scan, release, doctor).
 	newer newerFlags
+	// contexts is --contexts and --all-contexts (scan, doctor).
+	contexts contextFlags
 }
 
 // NewCommonOptions returns the defaults. The kube flags come from
@@ -125,7 +127,9 @@ func (o *CommonOptions) fromHelmEnv(flags *pflag.FlagSet) {
 		}
 	}
 	set("namespace", o.ConfigFlags.Namespace, "HELM_NAMESPACE")
-	set("context", o.ConfigFlags.Context, "HELM_KUBECONTEXT")
+	if !o.manyContexts() {
+		set("context", o.ConfigFlags.Context, "HELM_KUBECONTEXT")
+	}
 	if d := o.Getenv("HELM_DEBUG"); (d == "1" || d == "true") && !flags.Changed("debug") {
 		o.Debug = true
 	}

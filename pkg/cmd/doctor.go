@@ -63,6 +63,7 @@ how to fix it and how to verify the fix. Check IDs for --only and --skip:
 	f.StringVarP(&o.LabelSelector, "selector", "l", "", "check workloads matching this label selector")
 	o.addNodeCredentialFlag(f)
 	o.addNewerFlag(f)
+	o.addContextFlags(f)
 	return c
 }
 
@@ -71,6 +72,9 @@ func joinIDs() string { return strings.Join(doctor.IDs, ", ") }
 // Complete reads the targets and builds the engine's configuration.
 func (o *DoctorOptions) Complete(c *cobra.Command, args []string) error {
 	if err := o.CommonOptions.Complete(c.Flags()); err != nil {
+		return err
+	}
+	if err := o.validateContexts(c.Flags()); err != nil {
 		return err
 	}
 	targets, err := kube.ParseTargets(args)
@@ -131,6 +135,9 @@ func (o *DoctorOptions) Validate() error {
 	if len(o.Images)+len(o.PushTargets)+len(o.Registries) == 0 && !o.usesCluster() {
 		return cannotRun("nothing to check: give --image, --push-target, --registry or workloads (TYPE/NAME, -l, -A)")
 	}
+	if o.manyContexts() && !o.usesCluster() {
+		return cannotRun("--contexts and --all-contexts read workloads: name them (TYPE/NAME, -l or -A)")
+	}
 	sel, err := parseSelector(o.LabelSelector)
 	if err != nil {
 		return err
@@ -140,6 +147,46 @@ func (o *DoctorOptions) Validate() error {
 	}
 	if o.cfg.Workloads != nil {
 		o.cfg.Workloads.LabelSelector = sel
+	}
+	return nil
+}
+
+// clusterDeps lets the doctor read workloads and ConfigMaps through one
+// context, or through each of --contexts side by side.
+func (o *DoctorOptions) clusterDeps(deps *doctor.Deps, resolver scan.Resolver) error {
+	resolverFor := func(withRegistry bool) scan.Resolver {
+		if withRegistry {
+			return resolver
+		}
+		return nil
+	}
+	if !o.manyContexts() {
+		kc, err := o.kubeClient()
+		if err != nil {
+			return err
+		}
+		deps.Workloads = func(ctx context.Context, withRegistry bool) (*scan.Outcome, error) {
+			return scan.Run(ctx, o.scanConfig(kc, resolverFor(withRegistry), *o.cfg.Workloads))
+		}
+		deps.ConfigMaps = func(ctx context.Context, _, ns string) (map[string]map[string]string, error) {
+			return kube.ConfigMapData(ctx, kc, ns)
+		}
+		return nil
+	}
+	names, err := o.contextNames()
+	if err != nil {
+		return err
+	}
+	deps.Workloads = func(ctx context.Context, withRegistry bool) (*scan.Outcome, error) {
+		clusters := o.clusters(names, resolverFor(withRegistry), *o.cfg.Workloads, !o.AllNamespaces)
+		return scan.RunClusters(ctx, clusters), nil
+	}
+	deps.ConfigMaps = func(ctx context.Context, kubeContext, ns string) (map[string]map[string]string, error) {
+		kc, err := o.forContext(kubeContext).kubeClient()
+		if err != nil {
+			return nil, err
+		}
+		return kube.ConfigMapData(ctx, kc, ns)
 	}
 	return nil
 }
@@ -162,19 +209,8 @@ func (o *DoctorOptions) Run(parent context.Context) error {
 		}
 	}
 	if o.cfg.Workloads != nil {
-		kc, err := o.kubeClient()
-		if err != nil {
+		if err := o.clusterDeps(&deps, client); err != nil {
 			return err
-		}
-		deps.Workloads = func(ctx context.Context, withRegistry bool) (*scan.Outcome, error) {
-			cfg := o.scanConfig(kc, client, *o.cfg.Workloads)
-			if !withRegistry {
-				cfg.Resolver = nil
-			}
-			return scan.Run(ctx, cfg)
-		}
-		deps.ConfigMaps = func(ctx context.Context, ns string) (map[string]map[string]string, error) {
-			return kube.ConfigMapData(ctx, kc, ns)
 		}
 	}
 	results, err := doctor.Run(ctx, o.cfg, deps)

@@ -38,6 +38,7 @@ func (o *ScanOptions) AddFlags(flags *pflag.FlagSet) {
 	flags.StringVarP(&o.LabelSelector, "selector", "l", "", "label selector, as kubectl get -l")
 	o.addNodeCredentialFlag(flags)
 	o.addNewerFlag(flags)
+	o.addContextFlags(flags)
 }
 
 // NewCmdScan builds `regcheck scan [TYPE[/NAME]...]`.
@@ -65,6 +66,9 @@ NotRunning, and risky pull policies. Only reads from the cluster.`,
 // Complete resolves the namespace and the positional targets.
 func (o *ScanOptions) Complete(c *cobra.Command, args []string) error {
 	if err := o.CommonOptions.Complete(c.Flags()); err != nil {
+		return err
+	}
+	if err := o.validateContexts(c.Flags()); err != nil {
 		return err
 	}
 	targets, err := kube.ParseTargets(args)
@@ -115,11 +119,7 @@ func parseSelector(s string) (labels.Selector, error) {
 func (o *ScanOptions) Run(parent context.Context) error {
 	ctx, cancel := o.Context(parent)
 	defer cancel()
-	client, err := o.kubeClient()
-	if err != nil {
-		return err
-	}
-	out, err := o.runScan(ctx, client, o.selection)
+	out, err := o.scan(ctx)
 	if err != nil {
 		return err
 	}
@@ -155,6 +155,19 @@ func (o *ScanOptions) Run(parent context.Context) error {
 	return &ExitError{Code: report.ExitCannotRun}
 }
 
+// scan reads the selection through one context, or through each of
+// --contexts side by side.
+func (o *ScanOptions) scan(ctx context.Context) (*scan.Outcome, error) {
+	if o.manyContexts() {
+		return o.runScanContexts(ctx, o.selection)
+	}
+	client, err := o.kubeClient()
+	if err != nil {
+		return nil, err
+	}
+	return o.runScan(ctx, client, o.selection)
+}
+
 // namespaceOrDefault is the namespace a LIST without -A reads.
 func namespaceOrDefault(ns string) string {
 	if ns == "" {
@@ -177,10 +190,15 @@ func (o *CommonOptions) runScan(ctx context.Context, client kubernetes.Interface
 	if err != nil {
 		return nil, clusterError(err)
 	}
-	for _, n := range out.Inventory.Notes {
+	o.warnNotes(out.Inventory)
+	return out, nil
+}
+
+// warnNotes repeats on stderr what could not be read.
+func (o *CommonOptions) warnNotes(inv *kube.Inventory) {
+	for _, n := range inv.Notes {
 		fmt.Fprintf(o.ErrOut, "warning: %s\n", n.Message)
 	}
-	return out, nil
 }
 
 // scanConfig is the scan engine's Config the flags describe.

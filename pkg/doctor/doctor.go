@@ -55,8 +55,9 @@ type Deps struct {
 	// offline. Nil unless Config.Workloads is set.
 	Workloads func(ctx context.Context, withRegistry bool) (*scan.Outcome, error)
 	// ConfigMaps lists the data of a namespace's ConfigMaps, by name, for
-	// the settings workloads read from them.
-	ConfigMaps func(ctx context.Context, namespace string) (map[string]map[string]string, error)
+	// the settings workloads read from them; kubeContext is the workloads'
+	// Context ("" when the run reads one cluster).
+	ConfigMaps func(ctx context.Context, kubeContext, namespace string) (map[string]map[string]string, error)
 	// HelmVersion reports helm.version for the Helm running regcheck as a
 	// plugin; nil outside Helm (the check is then left out).
 	HelmVersion func(ctx context.Context) []report.Result

@@ -55,14 +55,14 @@ func classify(name, value string) settingKind {
 // referenced ConfigMap keys name. It reads specs only (never a pod's
 // process environment, never a Secret) and files what it could not read.
 func (d *run) readSettings(ctx context.Context, inv *kube.Inventory) []subject {
-	cms := &configMaps{d: d, byNS: map[string]map[string]map[string]string{}}
+	cms := &configMaps{d: d, byNS: map[namespace]map[string]map[string]string{}}
 	var out []subject
 	for i := range inv.Workloads {
 		w := &inv.Workloads[i]
 		// The template's env travels in the inventory: no GET per workload.
 		for _, c := range w.Containers {
-			base := report.Result{Namespace: w.Namespace, Workload: w.ID(), Container: c.Name}
-			for _, s := range envSettings(ctx, c, w.Namespace, cms) {
+			base := report.Result{Context: w.Context, Namespace: w.Namespace, Workload: w.ID(), Container: c.Name}
+			for _, s := range envSettings(ctx, c, namespace{w.Context, w.Namespace}, cms) {
 				switch classify(s.name, s.value) {
 				case imageSetting:
 					out = append(out, d.settingSubject(base, s))
@@ -86,7 +86,7 @@ func (d *run) settingSubject(base report.Result, s setting) subject {
 // setting is one name/value a container is configured with.
 type setting struct{ name, value, from string }
 
-func envSettings(ctx context.Context, c kube.Container, ns string, cms *configMaps) []setting {
+func envSettings(ctx context.Context, c kube.Container, ns namespace, cms *configMaps) []setting {
 	var out []setting
 	for _, ef := range c.EnvFrom {
 		if ef.ConfigMapRef == nil {
@@ -116,30 +116,35 @@ func envSettings(ctx context.Context, c kube.Container, ns string, cms *configMa
 	return out
 }
 
+// namespace is a namespace of one cluster: its kubeconfig context ("" when
+// the run reads one) and name.
+type namespace struct{ context, name string }
+
 // configMaps lists each namespace's ConfigMaps once.
 type configMaps struct {
 	d    *run
-	byNS map[string]map[string]map[string]string
+	byNS map[namespace]map[string]map[string]string
 }
 
-func (c *configMaps) get(ctx context.Context, ns, name string) map[string]string {
-	m, ok := c.byNS[ns]
+func (c *configMaps) get(ctx context.Context, loc namespace, name string) map[string]string {
+	ns := loc.name
+	m, ok := c.byNS[loc]
 	if !ok {
 		m = map[string]map[string]string{}
 		var data map[string]map[string]string
 		err := errors.New("no cluster to read ConfigMaps from")
 		if c.d.deps.ConfigMaps != nil {
-			data, err = c.d.deps.ConfigMaps(ctx, ns)
+			data, err = c.d.deps.ConfigMaps(ctx, loc.context, ns)
 		}
 		if err != nil {
-			c.d.add(WorkloadSettings, report.Result{Check: report.CheckImageReference, Namespace: ns, Status: report.StatusSkip, Reason: report.ReasonCredentialsUnreadable,
+			c.d.add(WorkloadSettings, report.Result{Check: report.CheckImageReference, Context: loc.context, Namespace: ns, Status: report.StatusSkip, Reason: report.ReasonCredentialsUnreadable,
 				Message:  "ConfigMaps in " + ns + " could not be listed, so settings read from them were not checked: " + shortErr(err),
 				Remedy:   "grant list on configmaps in " + ns + " (kubectl auth can-i list configmaps -n " + ns + ")",
 				Evidence: report.Evidence{"forbidden": apierrors.IsForbidden(err)}})
 		} else {
 			m = data
 		}
-		c.byNS[ns] = m
+		c.byNS[loc] = m
 	}
 	return m[name]
 }

@@ -46,6 +46,9 @@ func (inv *Inventory) Readable(resource string) bool {
 
 // Note explains a resource that was skipped.
 type Note struct {
+	// Context is the kubeconfig context it was read through, when a run
+	// reads several.
+	Context   string
 	Resource  string // e.g. "deployments"
 	Namespace string // empty for cluster-scoped or all namespaces
 	// Reason names why: Forbidden, NotServed, Unreachable (no answer in
@@ -57,8 +60,25 @@ type Note struct {
 	HTTPStatus int
 }
 
+// SetContext records the kubeconfig context everything in inv was read
+// through; "" leaves it as it is.
+func (inv *Inventory) SetContext(name string) {
+	if name == "" {
+		return
+	}
+	for i := range inv.Workloads {
+		inv.Workloads[i].Context = name
+	}
+	for i := range inv.Notes {
+		inv.Notes[i].Context = name
+	}
+}
+
 // Workload is a controller (or a bare pod) and the pods it owns.
 type Workload struct {
+	// Context is the kubeconfig context it was read through, when a run
+	// reads several (--contexts).
+	Context   string
 	Kind      string // one of the Kind constants, or an owner's kind (e.g. "Rollout")
 	Name      string
 	Namespace string
@@ -182,6 +202,7 @@ func (n Note) Result() report.Result {
 		Message:   n.Message,
 		Remedy:    n.Remedy,
 		Evidence:  ev,
+		Context:   n.Context,
 		Namespace: n.Namespace,
 	}
 }

@@ -107,7 +107,7 @@ func className(r report.Result) string {
 	case r.File != "":
 		return r.File
 	case r.Workload != "":
-		return strings.Trim(r.Namespace+"/"+r.Workload, "/")
+		return strings.Trim(strings.Join([]string{r.Context, r.Namespace, r.Workload}, "/"), "/")
 	case r.Registry != "":
 		return r.Registry
 	}

@@ -70,6 +70,9 @@ func Markdown(w io.Writer, r report.Report) error {
 // subject names what a result is about, most specific last.
 func subject(r report.Result) string {
 	var parts []string
+	if r.Context != "" {
+		parts = append(parts, r.Context)
+	}
 	if r.Namespace != "" {
 		parts = append(parts, r.Namespace)
 	}

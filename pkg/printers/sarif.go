@@ -73,7 +73,7 @@ func sarifLog(r report.Report) (*sarif.Report, error) {
 		props.Add("check", string(res.Check))
 		props.Add("status", string(res.Status))
 		for k, v := range map[string]string{
-			"image": res.Image, "namespace": res.Namespace, "workload": res.Workload,
+			"image": res.Image, "context": res.Context, "namespace": res.Namespace, "workload": res.Workload,
 			"container": res.Container, "credentialSource": res.CredentialSource, "registry": res.Registry,
 		} {
 			if v != "" {
@@ -87,11 +87,11 @@ func sarifLog(r report.Report) (*sarif.Report, error) {
 	return log, nil
 }
 
-// logicalName is namespace/Kind/name/container, or the image or registry
+// logicalName is [context/]namespace/Kind/name/container, or the image or registry
 // a result without a workload is about.
 func logicalName(r report.Result) string {
 	var parts []string
-	for _, p := range []string{r.Namespace, r.Workload, r.Container} {
+	for _, p := range []string{r.Context, r.Namespace, r.Workload, r.Container} {
 		if p != "" {
 			parts = append(parts, p)
 		}

@@ -20,6 +20,7 @@ type column struct {
 // Columns that appear only when some result fills them, so `auth` output
 // is not padded with empty NAMESPACE/WORKLOAD columns.
 var optionalColumns = []column{
+	{"CONTEXT", func(r report.Result) string { return r.Context }},
 	{"FILE", position},
 	{"NAMESPACE", func(r report.Result) string { return r.Namespace }},
 	{"WORKLOAD", func(r report.Result) string { return r.Workload }},

@@ -18,7 +18,10 @@ const DefaultSecret = "regcred"
 // Workload is the audience of a fix made in the cluster: the pods of one
 // workload, which pull with the pull secrets of their namespace.
 type Workload struct {
-	Kind, Name     string
+	Kind, Name string
+	// Context is the kubeconfig context the workload was read through,
+	// when a run reads several: every kubectl line then names it.
+	Context        string
 	Namespace      string
 	ServiceAccount string   // the pods' ServiceAccount; "default" when empty
 	PullSecrets    []string // the imagePullSecrets the pod template names, in order
@@ -56,24 +59,37 @@ func (w Workload) serviceAccount() string {
 // CreateSecret is the kubectl line that creates pull secret name for host
 // in the workload's namespace. host is "HOST" when not known.
 func CreateSecret(name, namespace, host string) string {
+	return Workload{Namespace: namespace}.createSecret(name, host)
+}
+
+func (w Workload) createSecret(name, host string) string {
 	if host == "" {
 		host = "HOST"
 	}
-	ns := ""
-	if namespace != "" {
-		ns = " -n " + namespace
+	return fmt.Sprintf("kubectl create secret docker-registry %s%s --docker-server=%s --docker-username=USER --docker-password=PASSWORD", name, w.where(), host)
+}
+
+// where is the kubectl flags that reach the workload's namespace: -n, and
+// --context when the run read several contexts.
+func (w Workload) where() string {
+	out := ""
+	if w.Context != "" {
+		out = " --context " + w.Context
 	}
-	return fmt.Sprintf("kubectl create secret docker-registry %s%s --docker-server=%s --docker-username=USER --docker-password=PASSWORD", name, ns, host)
+	if w.Namespace != "" {
+		out += " -n " + w.Namespace
+	}
+	return out
 }
 
 // AttachSecret is the kubectl line that gives every pod of the
 // ServiceAccount pull secret name.
 func AttachSecret(name, namespace, serviceAccount string) string {
-	ns := ""
-	if namespace != "" {
-		ns = " -n " + namespace
-	}
-	return fmt.Sprintf("kubectl patch serviceaccount %s%s -p '{\"imagePullSecrets\":[{\"name\":\"%s\"}]}'", serviceAccount, ns, name)
+	return Workload{Namespace: namespace}.attachSecret(name, serviceAccount)
+}
+
+func (w Workload) attachSecret(name, serviceAccount string) string {
+	return fmt.Sprintf("kubectl patch serviceaccount %s%s -p '{\"imagePullSecrets\":[{\"name\":\"%s\"}]}'", serviceAccount, w.where(), name)
 }
 
 // Restart says how to get fresh pods for the workload, in the words its
@@ -87,20 +103,20 @@ func (w Workload) Restart() string {
 	case "":
 		return ""
 	case "Deployment", "StatefulSet", "DaemonSet":
-		return fmt.Sprintf("kubectl rollout restart %s/%s -n %s", strings.ToLower(w.Kind), w.Name, w.Namespace)
+		return fmt.Sprintf("kubectl rollout restart %s/%s%s", strings.ToLower(w.Kind), w.Name, w.where())
 	case "CronJob":
-		return fmt.Sprintf("the next scheduled Job pulls again; to run one now: kubectl create job --from=cronjob/%s %s-manual -n %s", w.Name, w.Name, w.Namespace)
+		return fmt.Sprintf("the next scheduled Job pulls again; to run one now: kubectl create job --from=cronjob/%s %s-manual%s", w.Name, w.Name, w.where())
 	case "Job":
-		return fmt.Sprintf("recreate the Job: kubectl get job %s -n %s -o yaml | kubectl replace --force -f -", w.Name, w.Namespace)
+		return fmt.Sprintf("recreate the Job: kubectl get job %s%s -o yaml | kubectl replace%s --force -f -", w.Name, w.where(), w.contextFlag())
 	case "Pod":
-		return fmt.Sprintf("delete and recreate the pod: kubectl get pod %s -n %s -o yaml | kubectl replace --force -f -", w.Name, w.Namespace)
+		return fmt.Sprintf("delete and recreate the pod: kubectl get pod %s%s -o yaml | kubectl replace%s --force -f -", w.Name, w.where(), w.contextFlag())
 	}
 	// ReplicaSet, ReplicationController, or a custom controller: deleting
 	// the pods makes it create new ones.
 	if len(w.Pods) == 0 {
 		return fmt.Sprintf("restart the pods of %s so they pull again", w.ID())
 	}
-	return fmt.Sprintf("delete the pods so %s recreates them: kubectl delete pod -n %s %s", w.ID(), w.Namespace, strings.Join(w.Pods, " "))
+	return fmt.Sprintf("delete the pods so %s recreates them: kubectl delete pod%s %s", w.ID(), w.where(), strings.Join(w.Pods, " "))
 }
 
 // Credentials is the fix when the workload's pods have no working
@@ -117,8 +133,8 @@ func (w Workload) Restart() string {
 // secret. It returns "" for any other reason.
 func (w Workload) Credentials(reason report.Reason, host, image, sources string) string {
 	name := w.Secret()
-	create := CreateSecret(name, w.Namespace, host)
-	attach := AttachSecret(name, w.Namespace, w.serviceAccount())
+	create := w.createSecret(name, host)
+	attach := w.attachSecret(name, w.serviceAccount())
 	switch reason {
 	case report.ReasonCredentialsRequired:
 		local := host
@@ -131,7 +147,7 @@ func (w Workload) Credentials(reason report.Reason, host, image, sources string)
 			// fallback.
 			spare := w.Unreferenced[0]
 			return fmt.Sprintf("attach the pull secret %s that %s already holds for %s (the pods do not name it): %s (or add imagePullSecrets: [{name: %s}] to the pod template)%s; if its account may not pull this image, create one: %s",
-				spare, w.Namespace, local, AttachSecret(spare, w.Namespace, w.serviceAccount()), spare, then(w.Restart()), create)
+				spare, w.Namespace, local, w.attachSecret(spare, w.serviceAccount()), spare, then(w.Restart()), create)
 		}
 		return fmt.Sprintf("give the pods credentials for %s: %s; then %s (or add imagePullSecrets to the pod template)%s; locally: docker login %s",
 			local, create, attach, then(w.Restart()), local)
@@ -139,21 +155,29 @@ func (w Workload) Credentials(reason report.Reason, host, image, sources string)
 		named := w.PullSecrets
 		if len(w.Missing) > 0 {
 			// The one to create is the missing one, not the first named.
-			named, create = w.Missing, CreateSecret(w.Missing[0], w.Namespace, host)
+			named, create = w.Missing, w.createSecret(w.Missing[0], host)
 		}
 		return fmt.Sprintf("create the pull secret the pods name (%s), or fix the name in imagePullSecrets; %s", strings.Join(named, ", "), create)
 	case report.ReasonInvalidCredentials:
 		out := fmt.Sprintf("renew the credentials in %s (%s --dry-run=client -o yaml | kubectl apply -f -)%s", sources, create, then(w.Restart()))
 		if image != "" {
-			out += fmt.Sprintf("; check them with kubectl regcheck auth %s -n %s --pull-secret %s", image, w.Namespace, name)
+			out += fmt.Sprintf("; check them with kubectl regcheck auth %s%s --pull-secret %s", image, w.where(), name)
 		}
 		return out
 	case report.ReasonMalformedCredentials:
-		return fmt.Sprintf("re-create the secret as a docker-registry secret: kubectl delete secret %s -n %s, then %s", name, w.Namespace, create)
+		return fmt.Sprintf("re-create the secret as a docker-registry secret: kubectl delete secret %s%s, then %s", name, w.where(), create)
 	case report.ReasonRateLimited:
 		return fmt.Sprintf("authenticate the pulls (%s; then %s), pull through a mirror, or wait for the limit to reset", create, attach)
 	}
 	return ""
+}
+
+// contextFlag is --context for the second kubectl of a pipe.
+func (w Workload) contextFlag() string {
+	if w.Context == "" {
+		return ""
+	}
+	return " --context " + w.Context
 }
 
 func then(step string) string {

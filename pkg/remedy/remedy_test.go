@@ -81,6 +81,9 @@ func TestRestart(t *testing.T) {
 		{Workload{Kind: "CronJob", Name: "nightly", Namespace: "shop"}, "the next scheduled Job pulls again; to run one now: kubectl create job --from=cronjob/nightly nightly-manual -n shop"},
 		{Workload{Kind: "ReplicaSet", Name: "rs", Namespace: "shop", Pods: []string{"a", "b"}}, "delete the pods so ReplicaSet/rs recreates them: kubectl delete pod -n shop a b"},
 		{Workload{Namespace: "shop"}, ""},
+		// A run over several contexts (--contexts): every kubectl names its context.
+		{Workload{Kind: "Deployment", Name: "web", Context: "prod-eu", Namespace: "shop"}, "kubectl rollout restart deployment/web --context prod-eu -n shop"},
+		{Workload{Kind: "Pod", Name: "p", Context: "prod-eu", Namespace: "shop"}, "delete and recreate the pod: kubectl get pod p --context prod-eu -n shop -o yaml | kubectl replace --context prod-eu --force -f -"},
 		// verify, before the deploy: no pods to restart.
 		{Workload{Kind: "Job", Name: "migrate", Namespace: "shop", Undeployed: true}, ""},
 	} {

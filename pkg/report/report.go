@@ -200,19 +200,22 @@ const (
 
 // Result is one finding.
 type Result struct {
-	Check            Check    `json:"check"`
-	Status           Status   `json:"status"`
-	Reason           Reason   `json:"reason"`
-	Message          string   `json:"message"`
-	Remedy           string   `json:"remedy"`
-	Evidence         Evidence `json:"evidence,omitempty"`
-	Image            string   `json:"image,omitempty"`
-	Registry         string   `json:"registry,omitempty"`
-	Repository       string   `json:"repository,omitempty"`
-	Namespace        string   `json:"namespace,omitempty"`
-	Workload         string   `json:"workload,omitempty"`
-	Container        string   `json:"container,omitempty"`
-	CredentialSource string   `json:"credentialSource,omitempty"`
+	Check    Check    `json:"check"`
+	Status   Status   `json:"status"`
+	Reason   Reason   `json:"reason"`
+	Message  string   `json:"message"`
+	Remedy   string   `json:"remedy"`
+	Evidence Evidence `json:"evidence,omitempty"`
+	// Context is the kubeconfig context a result's cluster was read
+	// through, set when one run reads several (--contexts).
+	Context          string `json:"context,omitempty"`
+	Image            string `json:"image,omitempty"`
+	Registry         string `json:"registry,omitempty"`
+	Repository       string `json:"repository,omitempty"`
+	Namespace        string `json:"namespace,omitempty"`
+	Workload         string `json:"workload,omitempty"`
+	Container        string `json:"container,omitempty"`
+	CredentialSource string `json:"credentialSource,omitempty"`
 	// File and Line are where the image a verify result is about is
 	// written: a manifest file (or STDIN) or a chart's template, 1-based.
 	File string `json:"file,omitempty"`

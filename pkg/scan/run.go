@@ -31,6 +31,10 @@ type Config struct {
 	NodeProviders []nodecreds.Provider
 	// Newer, when set, reports workload.version (--newer).
 	Newer *Newer
+	// Context is the kubeconfig context Client reads through, set when a
+	// run reads several (RunClusters): every workload, result and remedy
+	// names it.
+	Context string
 	// LocalCredentials are the user's own for a host (Docker's config and
 	// helpers, then Helm's): the digests of images only node credentials
 	// serve are compared with them.
@@ -74,6 +78,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		warmer.Close()
 		return nil, err
 	}
+	inv.SetContext(cfg.Context)
 	results := make([]report.Result, 0, len(inv.Notes))
 	for _, n := range inv.Notes {
 		results = append(results, n.Result())
@@ -86,6 +91,11 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		Unreferenced:    reader.Unreferenced,
 		Newer:           cfg.Newer,
 	})...)
+	if cfg.Context != "" {
+		for i := range results {
+			results[i].Context = cfg.Context
+		}
+	}
 	return &Outcome{Inventory: inv, Results: results}, nil
 }
 

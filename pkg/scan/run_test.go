@@ -78,3 +78,30 @@ func TestRunConfig(t *testing.T) {
 		t.Errorf("nothing readable: err = %v, want Forbidden", err)
 	}
 }
+
+// TestRunClusters is a fleet's run: every result names its context, one
+// context that gave no client and one whose cluster refuses every LIST are
+// each one cluster.read skip, and the readable one is scanned in full.
+func TestRunClusters(t *testing.T) {
+	out := RunClusters(context.Background(), []Cluster{
+		{Context: "eu", Config: Config{Client: lockedClient(), Selections: []kube.Selection{{Namespace: "shop"}}}},
+		{Context: "broken", Err: errors.New("no server in its kubeconfig entry")},
+		{Context: "locked", Config: Config{Client: lockedClient(), Selections: []kube.Selection{{Namespace: "locked"}}}},
+	})
+	byContext := map[string][]report.Result{}
+	for _, r := range out.Results {
+		byContext[r.Context] = append(byContext[r.Context], r)
+	}
+	if len(byContext[""]) > 0 {
+		t.Errorf("results without a context: %+v", byContext[""])
+	}
+	if len(out.Inventory.Workloads) != 1 || out.Inventory.Workloads[0].Context != "eu" {
+		t.Errorf("eu: workloads %+v; want shop's pod, named eu", out.Inventory.Workloads)
+	}
+	for name, reason := range map[string]report.Reason{"broken": report.ReasonUnreachable, "locked": report.ReasonForbidden} {
+		got := byContext[name]
+		if len(got) != 1 || got[0].Check != report.CheckClusterRead || got[0].Status != report.StatusSkip || got[0].Reason != reason {
+			t.Errorf("%s: %+v, want one cluster.read skip %s", name, got, reason)
+		}
+	}
+}
