@@ -3,6 +3,9 @@
 # kube-apiserver, kube-controller-manager, kubectl, helm and the node's
 # kubelet, and regctl for the benchmark, from the Go module proxy at the
 # versions pinned in test/tools/*/go.mod.
+
+# kubelet and containerd 2.x, from the Go module proxy at the versions pinned in
+# test/tools/*/go.mod.
 #
 # Binaries are cached under .cache/tools/<key>/bin, where <key> hashes the
 # pinned module files and the Go version, so a second run takes seconds.
@@ -36,5 +39,18 @@ ln -sfn "../../$(basename "$(dirname "$kubelet_bin")")/bin/kubelet" "$bin/kubele
 # way: a module and a cache key of its own, linked into the shared bin.
 regctl_bin=$(toolcache_init test/tools/regctl; toolcache_build test/tools/regctl regctl github.com/regclient/regclient/cmd/regctl; echo "$bin")
 ln -sfn "../../$(basename "$(dirname "$regctl_bin")")/bin/regctl" "$bin/regctl"
+
+# containerd 2.x, the node's second runtime (test/tools/containerd2): the
+# daemon and its runc shim, with a module and a cache key of their own like
+# the kubelet. runc stays Debian's (scripts/node-runtime.sh).
+c2ver=$(awk '$1=="require" && $2=="github.com/containerd/containerd/v2" {print $3}' test/tools/containerd2/go.mod)
+c2flags="-X github.com/containerd/containerd/v2/version.Version=$c2ver"
+ctrd2_bin=$(toolcache_init test/tools/containerd2
+  toolcache_build test/tools/containerd2 containerd github.com/containerd/containerd/v2/cmd/containerd "$c2flags"
+  toolcache_build test/tools/containerd2 containerd-shim-runc-v2 github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 "$c2flags"
+  echo "$bin")
+# A directory link: the binaries keep containerd's own names (the daemon finds
+# its shim by name), so they cannot sit beside other tools.
+ln -sfn "../../$(basename "$(dirname "$ctrd2_bin")")/bin" "$bin/containerd2"
 
 echo "$bin"
