@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -65,27 +66,40 @@ func nodeStartFailed(t *testing.T, err error) {
 	t.Skipf("no real node here: it did not start: %v", err)
 }
 
-// sharedNodeState is the one node of this test binary, on the shared
-// cluster (started by the real-pull tests), stopped by TestMain.
-var sharedNodeState struct {
+// sharedNodeState is the one node per runtime of this test binary, on the
+// shared cluster (started by the real-pull tests), stopped by TestMain.
+type sharedNodeState struct {
 	once sync.Once
 	node *env.Node
 	err  error
 }
 
-// stopSharedNode stops the package's node, if one started; TestMain calls
+// sharedNodes holds the shared node of each runtime; a runtime's first
+// test starts it.
+var sharedNodes = map[env.NodeRuntime]*sharedNodeState{env.Containerd16: {}, env.Containerd2: {}}
+
+// nodeRuntimes are the runtimes every real-node test runs on.
+var nodeRuntimes = []env.NodeRuntime{env.Containerd16, env.Containerd2}
+
+// stopSharedNode stops the package's nodes, if any started; TestMain calls
 // it before stopping the cluster.
 func stopSharedNode() error {
-	n := sharedNodeState.node
-	if n == nil {
-		return nil
+	var errs []error
+	for _, rt := range nodeRuntimes {
+		n := sharedNodes[rt].node
+		if n == nil {
+			continue
+		}
+		err := n.Stop()
+		if left := n.Leftovers(); len(left) > 0 && err == nil {
+			err = &leftoverError{left}
+		}
+		_ = os.RemoveAll(n.Dir)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", rt, err))
+		}
 	}
-	err := n.Stop()
-	if left := n.Leftovers(); len(left) > 0 && err == nil {
-		err = &leftoverError{left}
-	}
-	_ = os.RemoveAll(n.Dir)
-	return err
+	return errors.Join(errs...)
 }
 
 type leftoverError struct{ left []string }
@@ -108,10 +122,10 @@ func runPod(t *testing.T, c *env.Cluster, n *env.Node, ns, name string, spec cor
 }
 
 // TestNodeStartStop starts a real node (Ready), runs a pod pulled from a
-// registry, and proves Stop leaves no process, mount, cgroup, log link or
-// network interface behind: once
-// after an orderly run and once after the kubelet and containerd were
-// killed (as when a test binary dies mid-test).
+// registry, and proves Stop leaves no process, mount, cgroup, log link,
+// shim socket or network interface behind: once after an orderly run and
+// once after the kubelet and containerd were killed (as when a test binary
+// dies mid-test), on each runtime (containerd 1.6 and 2.x).
 func TestNodeStartStop(t *testing.T) {
 	c := sharedCluster(t)
 	requireNodeRuntime(t)
@@ -125,13 +139,19 @@ func TestNodeStartStop(t *testing.T) {
 	if err := c.CreateNamespace(ctx, ns); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
+	type tcase struct {
+		rt    env.NodeRuntime
 		name  string
 		crash bool
-	}{{"orderly", false}, {"after a crash", true}} {
-		t.Run(tc.name, func(t *testing.T) {
+	}
+	var cases []tcase
+	for _, rt := range nodeRuntimes {
+		cases = append(cases, tcase{rt, "orderly", false}, tcase{rt, "after a crash", true})
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.rt)+"/"+tc.name, func(t *testing.T) {
 			start := time.Now()
-			n, err := c.StartNode(ctx, env.NodeOptions{Dir: nodeDir(t)})
+			n, err := c.StartNode(ctx, env.NodeOptions{Dir: nodeDir(t), Runtime: tc.rt})
 			if err != nil {
 				nodeStartFailed(t, err)
 			}
@@ -143,6 +163,11 @@ func TestNodeStartStop(t *testing.T) {
 			if !nodeReady(node) {
 				t.Errorf("node %s not Ready: %+v", n.Name, node.Status.Conditions)
 			}
+			rv := node.Status.NodeInfo.ContainerRuntimeVersion
+			t.Logf("runtime %s", rv)
+			if want := map[env.NodeRuntime]string{env.Containerd16: "containerd://1.6.", env.Containerd2: "containerd://2."}[tc.rt]; !strings.HasPrefix(rv, want) {
+				t.Errorf("node %s runs %q, want %s*", n.Name, rv, want)
+			}
 			stopped := false
 			t.Cleanup(func() {
 				if !stopped {
@@ -153,13 +178,37 @@ func TestNodeStartStop(t *testing.T) {
 			if err := n.AddRegistry(reg, env.HostOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			pod := "p-" + strings.ReplaceAll(tc.name, " ", "-")
+			pod := strings.NewReplacer(" ", "-", ".", "-").Replace("p-" + string(tc.rt) + "-" + tc.name)
 			p := runPod(t, c, n, ns, pod, spec1(img.Ref), env.ContainersRunning)
 			if got := p.Status.ContainerStatuses[0].ImageID; got != img.DigestRef {
 				t.Errorf("imageID %q, want %q", got, img.DigestRef)
 			}
 			if len(n.NodeProcesses()) < 4 || len(n.NodeMounts()) == 0 || len(n.NodeCgroups()) == 0 {
 				t.Errorf("a running node should have processes, mounts and cgroups: %d %v %v", len(n.NodeProcesses()), n.NodeMounts(), n.NodeCgroups())
+			}
+			// Each runtime runs its own runc shim: containerd 2.x must not
+			// pick Debian's 1.6 one, first on PATH.
+			wantShim := "/usr/bin/containerd-shim-runc-v2"
+			if tc.rt == env.Containerd2 {
+				wantShim = filepath.Join(c.Tools.Containerd2Dir, "containerd-shim-runc-v2")
+			}
+			want, err := os.Stat(wantShim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			shims := 0
+			for _, l := range n.NodeProcesses() {
+				f := strings.Fields(l)
+				if len(f) < 2 || !strings.HasSuffix(f[1], "/containerd-shim-runc-v2") {
+					continue
+				}
+				shims++
+				if got, err := os.Stat(f[1]); err != nil || !os.SameFile(got, want) {
+					t.Errorf("%s node runs the shim %s, want %s", tc.rt, f[1], wantShim)
+				}
+			}
+			if shims == 0 {
+				t.Errorf("no runc shim among the node's processes: %v", n.NodeProcesses())
 			}
 			if tc.crash {
 				for _, l := range n.NodeProcesses() {

@@ -344,13 +344,24 @@ func TestRealPullCredentialProvider(t *testing.T) {
 // M, the back-off's waiting message, the events) in
 // testdata/kubelet-pull-messages.golden (normalised: hosts, ports, digests;
 // pkg/pullfailure's table has the same rows), and checks the scan's
-// workload.pull verdict and replay on the failing pod.
+// workload.pull verdict and replay on the failing pod. It runs on each
+// runtime: containerd 2.x's words are recorded in
+// testdata/kubelet-pull-messages-containerd2.golden.
 func TestRealPullFailures(t *testing.T) {
-	c, n := sharedNode(t)
+	for _, rt := range nodeRuntimes {
+		t.Run(string(rt), func(t *testing.T) { realPullFailures(t, rt) })
+	}
+}
+
+func realPullFailures(t *testing.T, rt env.NodeRuntime) {
+	c, n := sharedRuntimeNode(t, rt)
 	s := newSandbox(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	const ns = "real-pull-failures"
+	ns, goldenFile := "real-pull-failures", "kubelet-pull-messages.golden"
+	if rt == env.Containerd2 {
+		ns, goldenFile = "real-pull-failures-2", "kubelet-pull-messages-containerd2.golden"
+	}
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -482,37 +493,49 @@ func TestRealPullFailures(t *testing.T) {
 			t.Errorf("%s: a pod that cannot pull passes workload.digest: %s", tc.name, d.Reason)
 		}
 	}
-	golden(t, "kubelet-pull-messages.golden", "# Pull failures as a real kubelet v1.37.2 with containerd 1.6.20 reports them\n"+
+	node, err := c.Admin.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
+	must(err)
+	info := node.Status.NodeInfo
+	golden(t, goldenFile, fmt.Sprintf("# Pull failures as a real kubelet %s with %s reports them\n", info.KubeletVersion, strings.Replace(info.ContainerRuntimeVersion, "://", " ", 1))+
 		"# (written by TestRealPullFailures -update; IMG is the pod's image, hosts and digests normalised).\n\n"+strings.Join(recorded, "\n"))
 }
 
-// sharedNode returns the package's node, starting it on first use. Tests
-// isolate themselves by namespace and by images of their own.
+// sharedNode returns the package's containerd 1.6 node, starting it on
+// first use. Tests isolate themselves by namespace and by images of their
+// own.
 func sharedNode(t *testing.T) (*env.Cluster, *env.Node) {
+	t.Helper()
+	return sharedRuntimeNode(t, env.Containerd16)
+}
+
+// sharedRuntimeNode returns the package's node of runtime rt, starting it
+// on first use.
+func sharedRuntimeNode(t *testing.T, rt env.NodeRuntime) (*env.Cluster, *env.Node) {
 	t.Helper()
 	c := sharedCluster(t)
 	requireNodeRuntime(t)
-	sharedNodeState.once.Do(func() {
+	st := sharedNodes[rt]
+	st.once.Do(func() {
 		dir, err := os.MkdirTemp("", "rcn-")
 		if err != nil {
-			sharedNodeState.err = err
+			st.err = err
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		start := time.Now()
-		sharedNodeState.node, sharedNodeState.err = c.StartNode(ctx, env.NodeOptions{Dir: dir})
-		if sharedNodeState.err != nil {
+		st.node, st.err = c.StartNode(ctx, env.NodeOptions{Dir: dir, Runtime: rt})
+		if st.err != nil {
 			_ = os.RemoveAll(dir) // StartNode stopped what it started
 		}
-		if sharedNodeState.err == nil {
-			t.Logf("shared node %s started in %s", sharedNodeState.node.Name, time.Since(start).Round(time.Millisecond))
+		if st.err == nil {
+			t.Logf("shared %s node %s started in %s", rt, st.node.Name, time.Since(start).Round(time.Millisecond))
 		}
 	})
-	if sharedNodeState.err != nil {
-		nodeStartFailed(t, fmt.Errorf("the shared node: %w", sharedNodeState.err))
+	if st.err != nil {
+		nodeStartFailed(t, fmt.Errorf("the shared %s node: %w", rt, st.err))
 	}
-	n := sharedNodeState.node
+	n := st.node
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("node logs:\n%s", n.Logs(40))

@@ -27,8 +27,9 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// A real node: a private containerd (Debian's package, started with a
-// config, root, state and socket of its own) and the real kubelet built by
+// A real node: a private containerd (Debian's package, or containerd 2.x
+// from the tool cache: NodeRuntime; started with a config, root, state and
+// socket of its own) and the real kubelet built by
 // scripts/build-tools.sh, registered with the cluster's API server. It runs
 // as root because a container runtime mounts overlay filesystems and writes
 // cgroups; see NodeAvailable. Pods run with hostNetwork (no CNI) and
@@ -42,8 +43,23 @@ import (
 // server and healthz and containerd's stream server. Stop removes all of it;
 // Leftovers proves it.
 
+// NodeRuntime is the container runtime a node runs under its kubelet.
+type NodeRuntime string
+
+const (
+	// Containerd16 is Debian's containerd 1.6.20 (scripts/node-runtime.sh)
+	// with a version-2 config. The default.
+	Containerd16 NodeRuntime = "containerd 1.6"
+	// Containerd2 is containerd 2.x (test/tools/containerd2, built by
+	// scripts/build-tools.sh) with a version-3 config and its own runc shim;
+	// runc is still Debian's.
+	Containerd2 NodeRuntime = "containerd 2"
+)
+
 // NodeOptions configure StartNode.
 type NodeOptions struct {
+	// Runtime is the node's container runtime; empty means Containerd16.
+	Runtime NodeRuntime
 	// Dir holds the node's state; it must exist, and be short: containerd's
 	// and the kubelet's unix sockets live under it (108-byte limit).
 	Dir string
@@ -60,6 +76,7 @@ type NodeOptions struct {
 // Node is a running containerd and kubelet registered as Name.
 type Node struct {
 	Name       string
+	Runtime    NodeRuntime
 	Dir        string
 	CgroupName string // the kubelet's cgroupRoot, without the leading slash
 	Socket     string // containerd's gRPC socket
@@ -77,6 +94,13 @@ type Node struct {
 	stopOnce              sync.Once
 	stopErr               error
 	containerdBin, ctrBin string
+	// shimBin is the runc shim containerd 2.x is told to run (its config's
+	// runtime_path): Debian's 1.6 shim is on PATH and would win a lookup.
+	shimBin string
+	// shimDir is where the node's shims make their sockets: the one
+	// directory every containerd 1.6 shares, or the node's own for 2.x
+	// (socket_dir).
+	shimDir string
 	// links are the machine's network interfaces before the node started:
 	// a node (a CNI plugin) must add none that outlive it.
 	links map[string]bool
@@ -144,8 +168,13 @@ func (c *Cluster) StartNode(ctx context.Context, opts NodeOptions) (_ *Node, err
 	if name == "" {
 		name = "regcheck-" + strings.ToLower(sanitizeName(filepath.Base(dir)))
 	}
+	rt := opts.Runtime
+	if rt == "" {
+		rt = Containerd16
+	}
 	n := &Node{
 		Name:       name,
+		Runtime:    rt,
 		Dir:        dir,
 		CgroupName: "regcheck-node-" + shortHash(dir),
 		Socket:     filepath.Join(dir, "c", "containerd.sock"),
@@ -153,8 +182,21 @@ func (c *Cluster) StartNode(ctx context.Context, opts NodeOptions) (_ *Node, err
 		cluster:    c,
 		links:      netLinks(),
 	}
-	if n.containerdBin, err = exec.LookPath("containerd"); err != nil {
-		return nil, err
+	switch rt {
+	case Containerd16:
+		if n.containerdBin, err = exec.LookPath("containerd"); err != nil {
+			return nil, err
+		}
+		n.shimDir = sharedShimSocketDir
+	case Containerd2:
+		if c.Tools.Containerd2Dir == "" {
+			return nil, errors.New("no containerd 2.x among the tools (scripts/build-tools.sh)")
+		}
+		n.containerdBin = filepath.Join(c.Tools.Containerd2Dir, "containerd")
+		n.shimBin = filepath.Join(c.Tools.Containerd2Dir, "containerd-shim-runc-v2")
+		n.shimDir = filepath.Join(dir, "c", "s")
+	default:
+		return nil, fmt.Errorf("unknown node runtime %q", rt)
 	}
 	if n.ctrBin, err = exec.LookPath("ctr"); err != nil {
 		return nil, err
@@ -293,6 +335,67 @@ disabled_plugins = [
     config_path = %[8]q
 `
 
+// containerd2Config is containerd 2.x's config (version 3: the CRI plugin
+// split into io.containerd.cri.v1.images and .runtime), with the same paths
+// and settings as containerdConfig, and three more for isolation: the shims'
+// sockets in the node's own directory (socket_dir; 1.6 has no such setting),
+// the node's own shim binary (runtime_path) and no NRI (its socket,
+// /var/run/nri/nri.sock, would be shared). Pulls go through the transfer
+// service, containerd 2.1+'s default, so the messages are those of a stock
+// 2.x node.
+const containerd2Config = `version = 3
+root = %[1]q
+state = %[2]q
+oom_score = 0
+disabled_plugins = [
+  "io.containerd.snapshotter.v1.blockfile",
+  "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.devmapper",
+  "io.containerd.snapshotter.v1.erofs",
+  "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.differ.v1.erofs",
+  "io.containerd.internal.v1.tracing",
+  "io.containerd.tracing.processor.v1.otlp",
+]
+
+[grpc]
+  address = %[3]q
+
+[plugins]
+  [plugins.'io.containerd.internal.v1.opt']
+    path = %[4]q
+  [plugins.'io.containerd.shim.v1.manager']
+    socket_dir = %[9]q
+  [plugins.'io.containerd.nri.v1.nri']
+    disable = true
+    socket_path = %[11]q
+  [plugins.'io.containerd.cri.v1.images']
+    snapshotter = "overlayfs"
+    [plugins.'io.containerd.cri.v1.images'.pinned_images]
+      sandbox = %[5]q
+    [plugins.'io.containerd.cri.v1.images'.registry]
+      config_path = %[8]q
+  [plugins.'io.containerd.cri.v1.runtime']
+    # Root here lacks CAP_SYS_RESOURCE (see containerdConfig).
+    restrict_oom_score_adj = true
+    enable_selinux = false
+    netns_mounts_under_state_dir = true
+    [plugins.'io.containerd.cri.v1.runtime'.containerd]
+      default_runtime_name = "runc"
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+        runtime_type = "io.containerd.runc.v2"
+        runtime_path = %[10]q
+        [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+          SystemdCgroup = false
+          Root = %[6]q
+    [plugins.'io.containerd.cri.v1.runtime'.cni]
+      bin_dirs = [%[7]q]
+      conf_dir = %[7]q
+  [plugins.'io.containerd.grpc.v1.cri']
+    stream_server_address = "127.0.0.1"
+    stream_server_port = "0"
+`
+
 // cniConfig is a network config containerd loads and never runs (every
 // pod uses the host's network).
 const cniConfig = `{"cniVersion": "0.4.0", "name": "regcheck-hostnet", "plugins": [{"type": "loopback"}]}
@@ -300,10 +403,15 @@ const cniConfig = `{"cniVersion": "0.4.0", "name": "regcheck-hostnet", "plugins"
 
 func (n *Node) startContainerd(ctx context.Context) error {
 	c := filepath.Join(n.Dir, "c")
-	cfg := fmt.Sprintf(containerdConfig,
+	tmpl := containerdConfig
+	if n.Runtime == Containerd2 {
+		tmpl = containerd2Config
+	}
+	cfg := fmt.Sprintf(tmpl,
 		filepath.Join(c, "root"), filepath.Join(c, "state"), n.Socket,
 		filepath.Join(c, "opt"), n.PauseImage, filepath.Join(c, "runc"),
-		filepath.Join(c, "cni"), n.certsD)
+		filepath.Join(c, "cni"), n.certsD, n.shimDir, n.shimBin,
+		filepath.Join(c, "nri.sock"))
 	cfgPath := filepath.Join(c, "config.toml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return err
@@ -546,10 +654,10 @@ func (n *Node) removeContainers(ctx context.Context) {
 	}
 }
 
-// shimSocketDir is where containerd 1.6's runc shim (runtime v2) puts its
-// socket whatever containerd's own state dir: a shim killed, not stopped,
-// leaves it behind.
-const shimSocketDir = "/run/containerd/s"
+// sharedShimSocketDir is where containerd 1.6's runc shim (runtime v2) puts
+// its socket whatever containerd's own state dir: a shim killed, not
+// stopped, leaves it behind. containerd 2.x's go where its socket_dir says.
+const sharedShimSocketDir = "/run/containerd/s"
 
 // findShimSockets adds to n.shimSockets the sockets of the node's shims,
 // named as containerd's runtime/v2/shim.SocketAddress names them:
@@ -575,7 +683,7 @@ func (n *Node) findShimSockets() {
 	}
 	for id := range ids {
 		sum := sha256.Sum256([]byte(filepath.Join(n.Socket, "k8s.io", id)))
-		n.shimSockets[filepath.Join(shimSocketDir, hex.EncodeToString(sum[:]))] = true
+		n.shimSockets[filepath.Join(n.shimDir, hex.EncodeToString(sum[:]))] = true
 	}
 }
 

@@ -34,6 +34,10 @@ type ToolPaths struct {
 	// Kubelet is the node's kubelet (test/tools/kubelet), built like the
 	// others; a link into its own cache directory.
 	Kubelet string
+	// Containerd2Dir holds containerd 2.x's containerd and
+	// containerd-shim-runc-v2 (test/tools/containerd2), a node's second
+	// runtime; a link to its own cache directory.
+	Containerd2Dir string
 }
 
 // RepoRoot returns the directory holding the regcheck go.mod, found by
@@ -113,8 +117,10 @@ func buildTools() (ToolPaths, error) {
 		Kubectl:           filepath.Join(dir, "kubectl"),
 		Helm:              filepath.Join(dir, "helm"),
 		Kubelet:           filepath.Join(dir, "kubelet"),
+		Containerd2Dir:    filepath.Join(dir, "containerd2"),
 	}
-	for _, p := range []string{tp.Etcd, tp.APIServer, tp.ControllerManager, tp.Kubectl, tp.Helm, tp.Kubelet} {
+	for _, p := range []string{tp.Etcd, tp.APIServer, tp.ControllerManager, tp.Kubectl, tp.Helm, tp.Kubelet,
+		filepath.Join(tp.Containerd2Dir, "containerd"), filepath.Join(tp.Containerd2Dir, "containerd-shim-runc-v2")} {
 		fi, err := os.Stat(p)
 		if err != nil {
 			return ToolPaths{}, fmt.Errorf("tool missing after build: %w", err)
