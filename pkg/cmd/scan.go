@@ -233,11 +233,20 @@ func clusterError(err error) error {
 // kubectl's --request-timeout, each request gets a share of --timeout, so
 // one slow LIST ends as a skipped resource with time left for the rest.
 func (o *CommonOptions) kubeClient() (kubernetes.Interface, error) {
+	return o.kubeClientTimed(true)
+}
+
+// kubeClientTimed is kubeClient; without timed, no request is timed out
+// by the client (a watch is one long request: serve's informers).
+func (o *CommonOptions) kubeClientTimed(timed bool) (kubernetes.Interface, error) {
 	cfg, err := o.ConfigFlags.ToRESTConfig()
 	if err != nil {
 		return nil, cannotRun("reading kubeconfig: %v", err)
 	}
-	if cfg.Timeout <= 0 {
+	switch {
+	case !timed:
+		cfg.Timeout = 0
+	case cfg.Timeout <= 0:
 		cfg.Timeout = requestTimeout(o.Timeout)
 	}
 	cfg.QPS, cfg.Burst = 50, 100

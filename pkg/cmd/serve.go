@@ -50,7 +50,8 @@ every namespace, or -n's, and serves the last completed scan's results on
 regcheck_scan_duration_seconds, regcheck_last_scan_timestamp_seconds,
 regcheck_scan_errors_total), /healthz, and /readyz (ready once a scan has
 completed). A failed scan keeps the last results. In a pod it reads the cluster
-with the pod's ServiceAccount; elsewhere with the kubeconfig. Each scan is
+with the pod's ServiceAccount; elsewhere with the kubeconfig. Each resource is
+listed once and watched from then on: a rescan reads no object again. Each scan is
 bounded by --timeout. SIGTERM or Ctrl-C shuts it down gracefully.`,
 		Example: `  kubectl regcheck serve --listen :8080 --interval 10m
   kubectl regcheck serve -n shop -l tier=web --interval 1m`,
@@ -76,6 +77,15 @@ func (o *ServeOptions) Complete(c *cobra.Command, _ []string) error {
 	return nil
 }
 
+// watchedNamespace is the namespace the watcher covers: all of them
+// unless -n narrows the scan.
+func (o *ServeOptions) watchedNamespace() string {
+	if o.selection.AllNamespaces {
+		return ""
+	}
+	return o.selection.Namespace
+}
+
 // Validate checks the flags and parses the label selector.
 func (o *ServeOptions) Validate() error {
 	if err := o.CommonOptions.Validate(); err != nil {
@@ -97,10 +107,15 @@ func (o *ServeOptions) Validate() error {
 
 // Run listens, then scans and serves until the context ends (SIGTERM).
 func (o *ServeOptions) Run(ctx context.Context) error {
-	client, err := o.kubeClient()
+	// Between scans the cluster is watched, not listed again: the
+	// watcher's informers answer every scan's LISTs.
+	client, err := o.kubeClientTimed(false)
 	if err != nil {
 		return err
 	}
+	watcher := kube.NewWatcher(client, o.watchedNamespace())
+	defer watcher.Close()
+	client = watcher.Client()
 	l, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		return cannotRun("listening on %s: %v", o.Listen, err)

@@ -16,7 +16,9 @@ import (
 // flags (as stern builds its Config): what to read, how to ask the
 // registries, and which node credentials apply.
 type Config struct {
-	// Client reads the cluster; never writes.
+	// Client reads the cluster; never writes. A one-shot scan LISTs
+	// through the API server; serve reads through a kube.Watcher's
+	// Client, whose informers answer the same LISTs from their caches.
 	Client kubernetes.Interface
 	// Selections say which workloads: one for `scan`; a Helm release
 	// gives one per namespace it deployed to.

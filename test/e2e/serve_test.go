@@ -124,9 +124,51 @@ func TestServe(t *testing.T) {
 		}
 	}
 
-	// It keeps scanning, one scan after the other: a second one completes.
-	_, err = log.awaitN(ctx, regexp.MustCompile(`scan: \d+ results`), 2)
+	// How often regcheck read the namespace, from the audit log: each LIST
+	// or GET, and each WATCH that begins with the objects (client-go's
+	// informers list through a watch with sendInitialEvents), counted once
+	// at the stage where its response starts.
+	reads := func() (n int) {
+		t.Helper()
+		events, err := c.AuditEvents("")
+		must(err)
+		for _, e := range events {
+			if !strings.HasPrefix(e.UserAgent, "kubectl-regcheck") || e.ObjectRef == nil || e.ObjectRef.Namespace != ns {
+				continue
+			}
+			switch {
+			case (e.Verb == "list" || e.Verb == "get") && e.Stage == "ResponseComplete":
+				n++
+			case e.Verb == "watch" && strings.Contains(e.RequestURI, "sendInitialEvents=true") && e.Stage == "ResponseStarted":
+				n++
+			}
+		}
+		return n
+	}
+	firstReads := reads()
+
+	// A tag that moves is seen on the next interval: web's 1.0 is pushed
+	// again, so its pod runs a stale digest. The scan in progress when it
+	// moved may have asked already; the one after it cannot have.
+	before := countScans(log.text())
+	webNew, err := env.PushRandomImage(reg, "serve/web", "1.0", "admin")
 	must(err)
+	_, err = log.awaitN(ctx, regexp.MustCompile(`scan: \d+ results`), before+2)
+	must(err)
+	_, metrics = get("/metrics")
+	webStale := `regcheck_result{check="workload.digest",container="app",image="` + web.Ref + `",namespace="` + ns + `",reason="Stale",status="fail",workload="Deployment/web"} 1`
+	if !strings.Contains(metrics, webStale) {
+		t.Errorf("two scans after web:1.0 moved to %s, /metrics lacks %s\n%s", webNew.Digest, webStale, metrics)
+	}
+
+	// Rescans read no cluster object: the informers listed each resource
+	// once and have watched it since.
+	if firstReads == 0 {
+		t.Errorf("no read from regcheck in namespace %s in the audit log after the first scan", ns)
+	}
+	if n := reads(); n != firstReads {
+		t.Errorf("regcheck read the namespace %d more times after its first scan (%d reads then, %d now); rescans should read from the watch", n-firstReads, firstReads, n)
+	}
 
 	must(cmd.Process.Signal(syscall.SIGTERM))
 	select {
@@ -209,4 +251,9 @@ func (w *logWatch) awaitN(ctx context.Context, re *regexp.Regexp, n int) ([]stri
 			return nil, fmt.Errorf("waiting for %q: %w", re, ctx.Err())
 		}
 	}
+}
+
+// countScans is how many completed scans a serve log reports.
+func countScans(log string) int {
+	return len(regexp.MustCompile(`scan: \d+ results`).FindAllStringIndex(log, -1))
 }

@@ -1,0 +1,90 @@
+package kube
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+)
+
+// The watcher answers a scan's LISTs from its informers: the API server
+// sees one LIST and one WATCH per resource however many scans read it,
+// a Secret keeps only a pull secret's payload, and a resource that may
+// not be listed is the API server's Forbidden, as in a one-shot scan.
+func TestWatcherServesListsFromInformers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "shop", Labels: map[string]string{"app": "web"},
+		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}},
+		Annotations:   map[string]string{corev1.LastAppliedConfigAnnotation: "{}", "keep": "me"}}}
+	other := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "db-1", Namespace: "shop", Labels: map[string]string{"app": "db"}}}
+	pull := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "regcred", Namespace: "shop"}, Type: corev1.SecretTypeDockerConfigJson,
+		Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{}}`), "extra": []byte("x")}}
+	opaque := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "db-password", Namespace: "shop"}, Type: corev1.SecretTypeOpaque,
+		Data: map[string][]byte{"password": []byte("hunter2")}}
+	client := fake.NewClientset(pod, other, pull, opaque)
+	client.PrependReactor("list", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "nodes"}, "", nil)
+	})
+	w := NewWatcher(client, "")
+	defer w.Close()
+	c := w.Client()
+
+	for scan := 0; scan < 3; scan++ {
+		list, err := c.CoreV1().Pods("shop").List(ctx, metav1.ListOptions{LabelSelector: "app=web", Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Items) != 1 || list.Items[0].Name != "web-1" || list.Continue != "" {
+			t.Fatalf("scan %d: pods = %+v", scan, list.Items)
+		}
+		got := list.Items[0]
+		if got.ManagedFields != nil || got.Annotations[corev1.LastAppliedConfigAnnotation] != "" || got.Annotations["keep"] != "me" {
+			t.Errorf("pod kept what no scan reads: %+v", got.ObjectMeta)
+		}
+		secrets, err := c.CoreV1().Secrets("shop").List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range secrets.Items {
+			switch s.Name {
+			case "regcred":
+				if len(s.Data) != 1 || s.Data[corev1.DockerConfigJsonKey] == nil {
+					t.Errorf("pull secret data = %v", s.Data)
+				}
+			case "db-password":
+				if s.Data != nil {
+					t.Error("an opaque secret's payload was cached")
+				}
+			}
+		}
+		if _, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+			t.Errorf("nodes: %v, want Forbidden", err)
+		}
+	}
+
+	reads := map[string]int{}
+	for _, a := range client.Actions() {
+		reads[a.GetVerb()+" "+a.GetResource().Resource]++
+	}
+	for _, resource := range []string{"pods", "secrets"} {
+		if reads["list "+resource] != 1 || reads["watch "+resource] != 1 {
+			t.Errorf("%s: %d LISTs and %d WATCHes for three scans, want one each", resource, reads["list "+resource], reads["watch "+resource])
+		}
+	}
+	for verb := range reads {
+		switch v, _, _ := strings.Cut(verb, " "); v {
+		case "list", "watch":
+		default:
+			t.Errorf("the watcher sent %s", verb)
+		}
+	}
+}
