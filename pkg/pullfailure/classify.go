@@ -61,12 +61,19 @@ type Cause struct {
 	// Ambiguous is set when the runtime's words cannot tell two reasons
 	// apart and the replay must: a bare "not found" (containerd says it
 	// for a missing repository and a missing tag alike: Reason is
-	// TagNotFound, RepositoryNotFound is possible) or a bare 401 (basic
-	// auth answers the same without credentials and with wrong ones:
-	// Reason is CredentialsRequired, InvalidCredentials when the pod
-	// presented credentials for the host).
+	// TagNotFound, RepositoryNotFound is possible) or a bare 401: with
+	// containerd 1.6, basic auth answers the same without credentials and
+	// with wrong ones (Reason is CredentialsRequired, InvalidCredentials
+	// when the pod presented credentials for the host); with 1.7 and 2.x
+	// it means credentials were refused (Reason is InvalidCredentials,
+	// CredentialsRequired when the pod presented none and the replay
+	// agrees: a registry that sends no challenge).
 	Ambiguous bool
 }
+
+// RowNoCredentials is the row of a runtime saying it had no credentials
+// to send: whatever the pod references, none reached the registry.
+const RowNoCredentials = "no-credentials"
 
 // row is one pattern of the table.
 type row struct {
@@ -107,11 +114,24 @@ var table = []row{
 		contains: []string{"x509:", "tls: ", "server gave http response to https client", "first record does not look like a tls handshake", "certificate signed by unknown authority"}},
 	{name: "unreachable", reason: report.ReasonUnreachable,
 		contains: []string{"no such host", "connection refused", "i/o timeout", "dial tcp", "connection reset by peer", "network is unreachable", "no route to host", "tls handshake timeout", "client.timeout exceeded", "context deadline exceeded", "proxyconnect tcp", ": eof"}},
+	// containerd 1.7 and 2.x with no credentials for a basic-auth registry
+	// (seen with 2.4.2 on the real node): the authorizer's own words, never
+	// a registry's; 1.6 answered with a bare 401 (see "unauthorized").
+	{name: RowNoCredentials, reason: report.ReasonCredentialsRequired,
+		contains: []string{"no basic auth credentials"}},
 	{name: "token-refused", reason: report.ReasonInvalidCredentials,
 		contains: []string{"failed to fetch oauth token", "incorrect username or password"},
 		need:     func(c int) bool { return c == 0 || c == http.StatusUnauthorized }},
 	{name: "anonymous-refused", reason: report.ReasonCredentialsRequired,
-		contains: []string{"failed to fetch anonymous token", "insufficient_scope", "pull access denied", "may require authorization", "may require 'docker login'", "no basic auth credentials", "authentication required"}},
+		contains: []string{"failed to fetch anonymous token", "insufficient_scope", "pull access denied", "may require authorization", "may require 'docker login'", "authentication required"}},
+	// containerd 1.7 and 2.x: a bare 401 after the authorizer had
+	// credentials to send (without any it says "no basic auth
+	// credentials"): the registry refused them. Seen with 2.4.2 on the real
+	// node for a wrong password. Ambiguous: a registry answering 401 with
+	// no challenge reads the same, and the replay tells.
+	{name: "credentials-refused", reason: report.ReasonInvalidCredentials, ambiguous: true,
+		contains: []string{"unexpected status from "},
+		need:     func(c int) bool { return c == http.StatusUnauthorized }},
 	{name: "unauthorized", reason: report.ReasonCredentialsRequired, ambiguous: true,
 		contains: []string{"unauthorized"},
 		status:   func(c int) bool { return c == http.StatusUnauthorized }},
@@ -136,8 +156,10 @@ var table = []row{
 const maxMessage = 8 << 10
 
 // quoted are the quoted parts of a message: image names and URLs, which
-// hold words ("denied", "not-found") that must not match a pattern.
-var quoted = regexp.MustCompile(`"[^"]*"`)
+// hold words ("denied", "not-found") that must not match a pattern; and
+// the URLs containerd 1.7 and 2.x write unquoted ("unexpected status from
+// HEAD request to http://HOST/v2/REPO/manifests/TAG: 401 Unauthorized").
+var quoted = regexp.MustCompile(`"[^"]*"|\bhttps?://[^\s"]*`)
 
 // statusRE finds "NNN Status Text" as Go's net/http prints a status.
 var statusRE = regexp.MustCompile(`\b([1-5][0-9][0-9]) ([A-Z][A-Za-z-]*(?: [A-Z][A-Za-z-]*)*)`)

@@ -170,7 +170,11 @@ func pullVerdict(f failingPull, cause pullfailure.Cause, replay report.Reason, p
 		if presented || replay == report.ReasonInvalidCredentials {
 			return report.ReasonInvalidCredentials
 		}
-	case cause.Reason == report.ReasonCredentialsRequired && presented:
+	case cause.Ambiguous && cause.Reason == report.ReasonInvalidCredentials:
+		if !presented && replay == report.ReasonCredentialsRequired {
+			return replay
+		}
+	case cause.Reason == report.ReasonCredentialsRequired && presented && cause.Row != pullfailure.RowNoCredentials:
 		// "pull access denied … insufficient_scope" though the pod
 		// presents credentials: the token service took them (a refused
 		// login reads "failed to fetch oauth token") but granted no pull,
@@ -181,6 +185,8 @@ func pullVerdict(f failingPull, cause pullfailure.Cause, replay report.Reason, p
 		}
 		return report.ReasonForbidden
 	}
+	// pullfailure.RowNoCredentials with credentials presented: the runtime
+	// says none reached it, so the registry never judged them.
 	return cause.Reason
 }
 

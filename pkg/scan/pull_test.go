@@ -48,7 +48,10 @@ func TestPullVerdicts(t *testing.T) {
 	missing := "registry.example.com/team/app:9.9"
 	notFound := `failed to pull and unpack image "` + missing + `": failed to resolve reference "` + missing + `": ` + missing + `: not found`
 	basic401 := `failed to pull and unpack image "X": failed to resolve reference "X": pulling from host registry.example.com failed with status code [manifests v1]: 401 Unauthorized`
+	c2refused := `failed to pull and unpack image "X": failed to resolve image: unexpected status from HEAD request to https://registry.example.com/v2/team/private/manifests/1: 401 Unauthorized`
+	noChallenge := "registry.example.com/team/nochallenge:1"
 	r := resolver()
+	r.fail[noChallenge] = &registry.Failure{Reason: report.ReasonCredentialsRequired, Message: "UNAUTHORIZED"}
 	r.fail[missing] = &registry.Failure{Reason: report.ReasonRepositoryNotFound, Message: "NAME_UNKNOWN"}
 	r.fail["registry.example.com/team/limited:1"] = &registry.Failure{Reason: report.ReasonForbidden, Message: "denied"}
 	typo := "registry.example.com/team/app:1.25.4"
@@ -106,6 +109,25 @@ func TestPullVerdicts(t *testing.T) {
 			creds:  staticCreds(someone),
 			reason: report.ReasonForbidden, replay: report.ReasonForbidden,
 			message: "the pod's credentials may not pull this repository",
+		},
+		// containerd 2.4.2's words, as a real 2.x node wrote them
+		// (test/e2e/testdata/kubelet-pull-messages-containerd2.golden).
+		{
+			name:   "containerd 2.x: a bare 401 with credentials presented is InvalidCredentials",
+			w:      deploy("web", private, corev1.PullIfNotPresent, waitingPod("a", "n1", "ErrImagePull", c2refused)),
+			creds:  staticCreds(someone),
+			reason: report.ReasonInvalidCredentials, replay: report.ReasonForbidden,
+		},
+		{
+			name:   "containerd 2.x: a bare 401 with no credentials, a registry sending no challenge: the replay says CredentialsRequired",
+			w:      deploy("web", noChallenge, corev1.PullIfNotPresent, waitingPod("a", "n1", "ErrImagePull", c2refused)),
+			reason: report.ReasonCredentialsRequired, replay: report.ReasonCredentialsRequired,
+		},
+		{
+			name:   "containerd 2.x: no basic auth credentials though the pod presents some: none reached the registry, not Forbidden",
+			w:      deploy("web", private, corev1.PullIfNotPresent, waitingPod("a", "n1", "ErrImagePull", `failed to pull and unpack image "`+private+`": failed to resolve image: pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials`)),
+			creds:  staticCreds(someone),
+			reason: report.ReasonCredentialsRequired, replay: report.ReasonForbidden,
 		},
 		{
 			name:   "a missing tag names the tags near it, from the tags list the lookup read",
