@@ -33,6 +33,9 @@ type Options struct {
 	Trace                 io.Writer     // redacted trace of every exchange (--debug); nil for none
 	Transport             http.RoundTripper
 	UserAgent             string
+	// ScopesPerToken bounds the repositories one prefetched token asks for
+	// (PrefetchPull); DefaultScopesPerToken when zero.
+	ScopesPerToken int
 }
 
 // Client is a diagnostic registry client, safe for concurrent use.

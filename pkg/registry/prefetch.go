@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
@@ -13,9 +14,10 @@ import (
 // parameter (about 40 bytes), so 500 scopes make a 20 KiB URL: Go and most
 // registries' token services take it; a front end that refuses it (414,
 // 431, 400) makes the batch split in halves, down to minScopesPerToken.
+// DefaultScopesPerToken is what Options.ScopesPerToken defaults to.
 const (
-	maxScopesPerToken = 500
-	minScopesPerToken = 25
+	DefaultScopesPerToken = 50
+	minScopesPerToken     = 25
 )
 
 // PrefetchPull asks one token for the pull scope of many repositories of
@@ -40,11 +42,19 @@ func (c *Client) PrefetchPull(ctx context.Context, ref imageref.Reference, repos
 	if !ok || ch.Scheme != "bearer" {
 		return
 	}
-	for start := 0; start < len(repositories); start += maxScopesPerToken {
-		if !c.prefetchBatch(ctx, ref, ch, cred, repositories[start:min(start+maxScopesPerToken, len(repositories))]) {
-			return
-		}
+	// Batches of equal size, asked at the same time: a batch costs the
+	// same round trips (its token, then its proof) whatever its size.
+	per := c.opts.ScopesPerToken
+	if per <= 0 {
+		per = DefaultScopesPerToken
 	}
+	n := (len(repositories) + per - 1) / per
+	per = (len(repositories) + n - 1) / n
+	var wg sync.WaitGroup
+	for start := 0; start < len(repositories); start += per {
+		wg.Go(func() { c.prefetchBatch(ctx, ref, ch, cred, repositories[start:min(start+per, len(repositories))]) })
+	}
+	wg.Wait()
 }
 
 // prefetchBatch asks one token for repos, splitting the batch when the

@@ -76,30 +76,39 @@ func TestPrefetchPull(t *testing.T) {
 		repos           []string
 		maxURL, maxAuth int
 		authLimitOnV2   bool
+		scopesPerToken  int
 		prefetchTokens  int32 // token requests the prefetch made
 		allTokens       int32 // after a HEAD of every repository
 		refusedURLs     int32
 	}{
 		{name: "few repositories", repos: []string{"team/a", "team/b", "team/c", "secret/app"},
 			prefetchTokens: 1, allTokens: 2},
-		{name: "200 repositories in one request", repos: manyRepos,
+		// The default, 50 a token: four tokens asked at the same time.
+		{name: "200 repositories, the default", repos: manyRepos,
+			prefetchTokens: 4, allTokens: 5},
+		// The cases below ask 500 a token, to show how a batch too large
+		// for the server splits.
+		{name: "200 repositories in one request", repos: manyRepos, scopesPerToken: 500,
 			prefetchTokens: 1, allTokens: 2},
+		// At most 60 a token: four equal batches of 50, not 60+60+60+20.
+		{name: "200 repositories, 60 a token", repos: manyRepos, scopesPerToken: 60,
+			prefetchTokens: 4, allTokens: 5},
 		// 200 scopes are about 8.4 KiB of URL: refused, then two halves pass.
-		{name: "long URL refused: halves", repos: manyRepos, maxURL: 8 << 10,
+		{name: "long URL refused: halves", repos: manyRepos, maxURL: 8 << 10, scopesPerToken: 500,
 			prefetchTokens: 2, allTokens: 3, refusedURLs: 1},
 		// The token for 200 repositories is refused on GET /v2/: the batch
 		// splits (200, 2×100, 4×50) until its tokens fit in 8 KiB.
-		{name: "long header refused: halves until it fits", repos: manyRepos, maxAuth: 8 << 10, authLimitOnV2: true,
+		{name: "long header refused: halves until it fits", repos: manyRepos, maxAuth: 8 << 10, authLimitOnV2: true, scopesPerToken: 500,
 			prefetchTokens: 7, allTokens: 8},
 		// A front end that refuses it only on manifests: each repository
 		// trades the batched token for its own (secret/app never had one).
-		{name: "long header refused on manifests: own tokens", repos: manyRepos, maxAuth: 8 << 10,
+		{name: "long header refused on manifests: own tokens", repos: manyRepos, maxAuth: 8 << 10, scopesPerToken: 500,
 			prefetchTokens: 1, allTokens: 1 + 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newPrefetchRegistry(t, tt.maxURL, tt.maxAuth, tt.authLimitOnV2)
-			c, err := NewClient(Options{PlainHTTP: true})
+			c, err := NewClient(Options{PlainHTTP: true, ScopesPerToken: tt.scopesPerToken})
 			if err != nil {
 				t.Fatal(err)
 			}
