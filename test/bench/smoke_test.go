@@ -22,6 +22,7 @@ func TestSmoke(t *testing.T) {
 		"-pods", "12", "-deployments", "6", "-namespaces", "2", "-images", "4", "-repos", "2",
 		"-scales", "6", "-delay", "1ms", "-concurrency", "4", "-workers", "4",
 		"-crane-parallel", "2", "-pull-failing", "20",
+		"-sweep-batches", "1,2", "-sweep-concurrency", "2,4", "-sweep-repeat", "1",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -33,8 +34,16 @@ func TestSmoke(t *testing.T) {
 		t.Fatalf("bench: %v\n%s", err, out.String())
 	}
 	blocks := strings.Split(strings.TrimSpace(out.String()), "\n\n")
-	if len(blocks) != 4 {
-		t.Fatalf("want 4 blocks (2 scales × tls, plain-http), got %d:\n%s", len(blocks), out.String())
+	if len(blocks) != 5 {
+		t.Fatalf("want 5 blocks (2 scales × tls, plain-http, then the sweep), got %d:\n%s", len(blocks), out.String())
+	}
+	sweep := blocks[4]
+	blocks = blocks[:4]
+	for _, name := range []string{"token_batch_1", "token_batch_2", "token_batch_fastest", "token_batch_default",
+		"registry_at_concurrency_2", "registry_at_concurrency_4", "concurrency_fastest", "concurrency_chosen"} {
+		if !strings.Contains(sweep, "\n"+name+": ") {
+			t.Errorf("the sweep has no %s line:\n%s", name, sweep)
+		}
 	}
 	for i, b := range blocks {
 		want := []string{"tls", "plain-http"}[i%2]
