@@ -32,8 +32,15 @@ import (
 // (The hand-written-status fixtures of scan_test.go stay for what one
 // amd64 containerd node cannot produce: other architectures' index children,
 // dockershim's docker-pullable:// IDs, runtimes reporting config digests.)
+// It runs on each runtime, containerd 1.6 and 2.x.
 func TestRealPullScan(t *testing.T) {
-	c, n := sharedNode(t)
+	for _, rt := range nodeRuntimes {
+		t.Run(string(rt), func(t *testing.T) { realPullScan(t, rt) })
+	}
+}
+
+func realPullScan(t *testing.T, rt env.NodeRuntime) {
+	c, n := sharedRuntimeNode(t, rt)
 	s := newSandbox(t)
 	reg := startRegistry(t, env.RegistryOptions{Auth: env.AuthBasic})
 	if err := n.AddRegistry(reg, env.HostOptions{}); err != nil {
@@ -41,7 +48,10 @@ func TestRealPullScan(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	const ns = "real-pull"
+	ns := "real-pull"
+	if rt == env.Containerd2 {
+		ns = "real-pull-2"
+	}
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -176,7 +186,7 @@ func TestRealPullScan(t *testing.T) {
 			t.Errorf("imageID %q, want %q", st.ImageID, img.DigestRef)
 		}
 		if st.Image != img.ConfigDigest {
-			t.Errorf("status.image %q: containerd 1.6 reports the config digest %q for a pull by digest", st.Image, img.ConfigDigest)
+			t.Errorf("status.image %q: containerd (1.6.20 and 2.4.2 alike) reports the config digest %q for a pull by digest", st.Image, img.ConfigDigest)
 		}
 		verdict(t, scan(t, "pod/pinned"), "Pod/pinned", report.StatusPass, report.ReasonPinned)
 	})
@@ -226,7 +236,7 @@ func TestRealPullScan(t *testing.T) {
 		st := p.Status.ContainerStatuses[0]
 		t.Logf("zz-copy: image %q imageID %q", st.Image, st.ImageID)
 		if st.ImageID != first.DigestRef {
-			t.Errorf("zz-copy: imageID %q; containerd 1.6 was seen to name the first repository, %q", st.ImageID, first.DigestRef)
+			t.Errorf("zz-copy: imageID %q; containerd (1.6.20 and 2.4.2 alike) was seen to name the first repository, %q", st.ImageID, first.DigestRef)
 		}
 		verdict(t, scan(t, "pod/zz-copy"), "Pod/zz-copy", report.StatusPass, report.ReasonCurrent)
 		p = runPod(t, c, n, ns, "zz-oci", spec1(reshaped.Ref, "regcred"), env.ContainersRunning)
