@@ -5,14 +5,10 @@ import (
 
 	"github.com/regcheck/regcheck/pkg/bounded"
 	"github.com/regcheck/regcheck/pkg/credentials"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/probe"
 	"github.com/regcheck/regcheck/pkg/report"
 )
-
-// placeholderRepository stands in for a repository when only a registry
-// was named: the probe then checks reachability and credentials, and its
-// pull result (for a repository nobody has) is dropped.
-const placeholderRepository = "regcheck-doctor/credentials"
 
 // probe walks the registry's auth flow for each parsed subject (pull, or
 // push only for push targets) and files the results: one credentials
@@ -35,10 +31,20 @@ func (d *run) probe(ctx context.Context) {
 		t := probe.Target{Image: s.ref.Input, Pull: s.check != Push, Push: s.check == Push}
 		jobs = append(jobs, job{s: s, target: t, host: h})
 	}
+	// A registry named alone (--registry): its credentials are checked
+	// on a repository the run has for it, a workload's image, when there
+	// is one (its pull result is not filed: nobody asked about it); else
+	// on the registry alone as docker login does, and the result says no
+	// repository was at hand.
 	for _, h := range d.hosts {
-		if !probed[h] && d.cfg.Checks.Enabled(Credentials) {
-			jobs = append(jobs, job{target: probe.Target{Image: h.registry + "/" + placeholderRepository, Pull: true}, host: h})
+		if probed[h] || !d.cfg.Checks.Enabled(Credentials) {
+			continue
 		}
+		t := probe.Target{Registry: h.registry}
+		if img := d.workloadImageOn(h); img != "" {
+			t = probe.Target{Image: img, Pull: true}
+		}
+		jobs = append(jobs, job{target: t, host: h})
 	}
 	prober := probe.New(d.deps.Registry)
 	out := make([][]report.Result, len(jobs))
@@ -69,6 +75,9 @@ func (d *run) probe(ctx context.Context) {
 		for _, r := range out[i] {
 			switch r.Check {
 			case report.CheckRegistryCredentials:
+				if j.target.Image == "" && r.Status == report.StatusPass {
+					r.Message += "; no repository of " + j.host.registry + " was named, so this proves the login (as docker login does), not access to a repository"
+				}
 				key := outcome{r.Registry, r.CredentialSource, r.Message, r.Status, r.Reason}
 				if !seen[key] {
 					seen[key] = true
@@ -87,6 +96,22 @@ func (d *run) probe(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// workloadImageOn is the first image of the read workloads that lives on
+// h (by API host), "" when none does or no workload was read.
+func (d *run) workloadImageOn(h *host) string {
+	if d.inv == nil {
+		return ""
+	}
+	for _, w := range d.inv.Workloads {
+		for _, c := range w.Containers {
+			if ref, err := imageref.ParseAsKubelet(c.Image); err == nil && ref.Host == h.api {
+				return ref.String()
+			}
+		}
+	}
+	return ""
 }
 
 // lookup is the local credentials for a registry (none without a source).

@@ -146,6 +146,18 @@ func APIHost(domain string) string {
 	return domain
 }
 
+// Registry is the reference of a registry alone, for what is checked
+// without a repository (a login, as docker login and helm registry login
+// do): domain as references name it ("docker.io", "ghcr.io",
+// "localhost:5000"), lower case, no scheme. Repository stays empty.
+func Registry(domain string) Reference {
+	ref := Reference{Input: domain, Registry: domain, Host: APIHost(domain), CredentialKey: domain}
+	if domain == DockerHubDomain || domain == DockerHubKey {
+		ref.Registry, ref.CredentialKey = DockerHubDomain, DockerHubKey
+	}
+	return ref
+}
+
 // Kind says why a reference is refused.
 type Kind string
 

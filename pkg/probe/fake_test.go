@@ -52,7 +52,11 @@ func (f *fake) host() string { return strings.TrimPrefix(f.srv.URL, "http://") }
 func (f *fake) log(r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.requests = append(f.requests, r.Method+" "+r.URL.Path)
+	line := r.Method + " " + r.URL.Path
+	if r.URL.Path == "/token" {
+		line += " ?" + r.URL.RawQuery
+	}
+	f.requests = append(f.requests, line)
 }
 
 func (f *fake) saw(prefix string) bool {

@@ -18,6 +18,11 @@ import (
 // Target is one image to check.
 type Target struct {
 	Image string
+	// Registry, with no Image, checks a registry alone as docker login
+	// does: reachable, then the credentials proven by GET /v2/ with a
+	// token asked for no repository. No pull or push is checked: that
+	// needs a repository.
+	Registry string
 	// Pull asks for the pull check. The zero Target (neither Pull nor Push)
 	// checks pull; a push-only target (Push without Pull, as helm
 	// push-auth wants) skips it.
@@ -46,8 +51,12 @@ func New(c *registry.Client) *Prober { return &Prober{c: c} }
 // use), registry.pull and, with t.Push, registry.push. Everything is bounded
 // by ctx and the client's per-request timeout.
 func (p *Prober) Check(ctx context.Context, t Target) []report.Result {
+	login := t.Image == "" && t.Registry != ""
 	ref, err := imageref.ParseChart(t.Image)
-	if err != nil {
+	switch {
+	case login:
+		ref, t.Pull, t.Push = imageref.Registry(t.Registry), false, false
+	case err != nil:
 		b := base{image: t.Image}
 		return []report.Result{b.fail(report.CheckImageReference, registry.InvalidReference(err))}
 	}
@@ -69,7 +78,7 @@ func (p *Prober) Check(ctx context.Context, t Target) []report.Result {
 		}
 		return out
 	}
-	w := &walk{p: p, ref: ref, push: t.Push, checkPull: t.checksPull(), cands: t.Lookup.Credentials}
+	w := &walk{p: p, ref: ref, push: t.Push, checkPull: t.checksPull() && !login, login: login, cands: t.Lookup.Credentials}
 	if len(w.cands) == 0 {
 		w.cands = []credentials.Credential{{Source: credentials.SourceAnonymous}}
 	}

@@ -352,3 +352,30 @@ func TestCheckHelperFailureStops(t *testing.T) {
 		t.Errorf("want one registry.credentials fail, got:\n%s", dump(rs))
 	}
 }
+
+// A registry alone is checked as docker login does: a token asked for no
+// repository, proven by GET /v2/; nothing is asked of a repository.
+func TestCheckRegistryAlone(t *testing.T) {
+	f := &fake{Users: map[string]string{"alice": "secret"}, Grants: map[string][]string{"alice team/app": {"pull"}}, Repos: map[string][]string{"team/app": {"1"}}}
+	f.start(t)
+	pr := New(newClient(t, registry.Options{PlainHTTP: true}))
+	rs := pr.Check(context.Background(), Target{Registry: f.host(), Lookup: credentials.Lookup{
+		Credentials: []credentials.Credential{cred("docker-config", "alice", "secret")}}})
+	c := find(rs, report.CheckRegistryCredentials)
+	if c == nil || c.Status != report.StatusPass || c.Registry != f.host() || c.Repository != "" || c.CredentialSource != "docker-config" {
+		t.Fatalf("want a registry.credentials pass for the registry, got:\n%s", dump(rs))
+	}
+	if find(rs, report.CheckRegistryPull) != nil || find(rs, report.CheckRegistryPush) != nil {
+		t.Errorf("a registry alone has no pull or push to check:\n%s", dump(rs))
+	}
+	if !f.saw("GET /token") {
+		t.Errorf("no token was asked")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range f.requests {
+		if strings.Contains(r, "scope=") || strings.Contains(r, "/manifests/") || strings.Contains(r, "team") {
+			t.Errorf("a login check asked about a repository: %s", r)
+		}
+	}
+}

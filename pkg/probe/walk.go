@@ -54,6 +54,7 @@ type walk struct {
 	ref       imageref.Reference
 	push      bool
 	checkPull bool
+	login     bool // a registry alone: sessions ask a token for no repository
 	cands     []credentials.Credential
 	attempts  []*attempt
 	winner    *attempt
@@ -97,6 +98,9 @@ func (w *walk) authenticate(ctx context.Context, cred credentials.Credential) *a
 		a.pushAuthErr = registry.AsFailure(err)
 	}
 	s := w.p.c.NewSession(w.ref, cred, "pull")
+	if w.login {
+		s = w.p.c.NewLoginSession(w.ref, cred)
+	}
 	res, err := s.Authenticate(ctx)
 	if err != nil {
 		a.authErr = registry.AsFailure(err)

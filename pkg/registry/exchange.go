@@ -107,7 +107,9 @@ func (s *Session) postToken(ctx context.Context, realm *url.URL, service, grant 
 		"grant_type": {grant},
 		"service":    {service},
 		"client_id":  {"regcheck"},
-		"scope":      {strings.Join(s.scopes, " ")},
+	}
+	if len(s.scopes) > 0 {
+		form.Set("scope", strings.Join(s.scopes, " "))
 	}
 	if grant == "refresh_token" {
 		form.Set("refresh_token", s.cred.IdentityToken)

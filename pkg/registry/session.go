@@ -44,6 +44,13 @@ func (c *Client) NewSession(ref imageref.Reference, cred credentials.Credential,
 	}
 }
 
+// NewLoginSession is a session for ref's registry alone, as docker login
+// opens one: a token asked with no scope, proven by GET /v2/. It shows
+// the credentials are accepted, not that any repository may be pulled.
+func (c *Client) NewLoginSession(ref imageref.Reference, cred credentials.Credential) *Session {
+	return &Session{c: c, ref: ref, cred: cred, method: "anonymous"}
+}
+
 // Reference is the session's image reference.
 func (s *Session) Reference() imageref.Reference { return s.ref }
 

@@ -166,6 +166,11 @@ func TestDoctor(t *testing.T) {
 		if cred.Evidence["verifiedWith"] == nil {
 			t.Errorf("credentials must be proven by an authenticated GET /v2/: %v", cred.Evidence)
 		}
+		// No repository was named: the login is checked as docker login
+		// checks it, and the result says so (no made-up repository).
+		if cred.Repository != "" || !strings.Contains(cred.Message, "no repository of "+reg.Host+" was named") {
+			t.Errorf("a registry alone: repository %q, message %q", cred.Repository, cred.Message)
+		}
 	})
 
 	t.Run("unknown check", func(t *testing.T) {
