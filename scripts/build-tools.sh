@@ -53,4 +53,17 @@ ctrd2_bin=$(toolcache_init test/tools/containerd2
 # its shim by name), so they cannot sit beside other tools.
 ln -sfn "../../$(basename "$(dirname "$ctrd2_bin")")/bin" "$bin/containerd2"
 
+# Prometheus and promtool: the real server that scrapes `regcheck serve` in
+# e2e, and the rules checker and unit tester for the chart's alerts. A module
+# and a cache key of their own, like the kubelet. remove_all_sd leaves out
+# every cloud service discovery and its SDK (static targets are all e2e
+# uses); the web UI's assets are not built in either (the tests query the
+# HTTP API).
+prom_bin=$(toolcache_init test/tools/prometheus
+  toolcache_build test/tools/prometheus prometheus github.com/prometheus/prometheus/cmd/prometheus "" remove_all_sd
+  toolcache_build test/tools/prometheus promtool github.com/prometheus/prometheus/cmd/promtool "" remove_all_sd
+  echo "$bin")
+ln -sfn "../../$(basename "$(dirname "$prom_bin")")/bin/prometheus" "$bin/prometheus"
+ln -sfn "../../$(basename "$(dirname "$prom_bin")")/bin/promtool" "$bin/promtool"
+
 echo "$bin"

@@ -4,9 +4,10 @@
 #                                 hashing the Go version and the modules'
 #                                 go.mod and go.sum, so a pin change or a
 #                                 new Go rebuilds and nothing else does.
-#   toolcache_build MODULE_DIR OUTPUT PACKAGE [LDFLAGS]
+#   toolcache_build MODULE_DIR OUTPUT PACKAGE [LDFLAGS [TAGS]]
 #                                 builds PACKAGE of MODULE_DIR into $bin
-#                                 once; later calls take no time.
+#                                 once (with the build TAGS, if any);
+#                                 later calls take no time.
 #
 export GOTOOLCHAIN=go1.27.3 # the project's Go (also exported by every script that sources this)
 
@@ -22,7 +23,7 @@ toolcache_init() {
 }
 
 toolcache_build() {
-  local dir=$1 out=$2 pkg=$3 ldflags=${4:-}
+  local dir=$1 out=$2 pkg=$3 ldflags=${4:-} tags=${5:-}
   if [ -x "$bin/$out" ]; then return; fi
   # Several checkouts (git worktrees) may share one cache: the first to
   # want a tool builds it, the others wait for it instead of building the
@@ -32,7 +33,7 @@ toolcache_build() {
   if [ -x "$bin/$out" ]; then exec 9>&-; return; fi
   echo "building $out (once; cached in $bin)" >&2
   local start=$SECONDS
-  (cd "$root/$dir" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath \
+  (cd "$root/$dir" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -tags "$tags" \
       -ldflags "-s -w $ldflags" -o "$bin/$out.tmp.$$" "$pkg")
   mv "$bin/$out.tmp.$$" "$bin/$out"
   exec 9>&-

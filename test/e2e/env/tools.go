@@ -38,6 +38,10 @@ type ToolPaths struct {
 	// containerd-shim-runc-v2 (test/tools/containerd2), a node's second
 	// runtime; a link to its own cache directory.
 	Containerd2Dir string
+	// Prometheus and Promtool (test/tools/prometheus): the server that
+	// scrapes `regcheck serve`, and the checker of the chart's rules.
+	Prometheus string
+	Promtool   string
 }
 
 // RepoRoot returns the directory holding the regcheck go.mod, found by
@@ -118,9 +122,12 @@ func buildTools() (ToolPaths, error) {
 		Helm:              filepath.Join(dir, "helm"),
 		Kubelet:           filepath.Join(dir, "kubelet"),
 		Containerd2Dir:    filepath.Join(dir, "containerd2"),
+		Prometheus:        filepath.Join(dir, "prometheus"),
+		Promtool:          filepath.Join(dir, "promtool"),
 	}
 	for _, p := range []string{tp.Etcd, tp.APIServer, tp.ControllerManager, tp.Kubectl, tp.Helm, tp.Kubelet,
-		filepath.Join(tp.Containerd2Dir, "containerd"), filepath.Join(tp.Containerd2Dir, "containerd-shim-runc-v2")} {
+		filepath.Join(tp.Containerd2Dir, "containerd"), filepath.Join(tp.Containerd2Dir, "containerd-shim-runc-v2"),
+		tp.Prometheus, tp.Promtool} {
 		fi, err := os.Stat(p)
 		if err != nil {
 			return ToolPaths{}, fmt.Errorf("tool missing after build: %w", err)
