@@ -17,6 +17,7 @@
 #   RELEASE_VERSION      the version in archive names (default: plugin.yaml's)
 #   PLATFORMS            space-separated os/arch list (default: all six)
 #   SOURCE_DATE_EPOCH    the archive mtime (default: HEAD's commit time)
+#   DIST_DIR             where the archives go (default: dist)
 set -euo pipefail
 export GOTOOLCHAIN=go1.27.3 # the project's Go, fetched by the go command from the module proxy
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,7 +46,7 @@ fi
 # skips the link when the existing output already has the right build ID,
 # which makes a repeated `make dist` take seconds instead of six links.
 stage="$root/.cache/dist"
-out="$root/dist"
+out=${DIST_DIR:-$root/dist}
 mkdir -p "$out"
 # Only this run's archives may be listed in checksums.txt.
 rm -f "$out"/kubectl-regcheck_*.tar.gz "$out/checksums.txt"
