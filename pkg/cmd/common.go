@@ -184,6 +184,12 @@ func (o *CommonOptions) Context(parent context.Context) (context.Context, contex
 
 // RegistryClient builds the registry client from the flags.
 func (o *CommonOptions) RegistryClient() (*registry.Client, error) {
+	return o.registryClient(func(*registry.Options) {})
+}
+
+// registryClient is RegistryClient with options a command adds (serve's
+// rate limit and request counter).
+func (o *CommonOptions) registryClient(more func(*registry.Options)) (*registry.Client, error) {
 	opts := registry.Options{
 		PlainHTTP:             o.PlainHTTP,
 		InsecureSkipTLSVerify: o.InsecureSkipTLSVerify,
@@ -194,6 +200,7 @@ func (o *CommonOptions) RegistryClient() (*registry.Client, error) {
 	if o.Debug {
 		opts.Trace = o.ErrOut
 	}
+	more(&opts)
 	c, err := registry.NewClient(opts)
 	if err != nil {
 		return nil, cannotRun("%v", err)

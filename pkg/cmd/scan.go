@@ -14,6 +14,7 @@ import (
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/kube"
+	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
 	"github.com/regcheck/regcheck/pkg/scan"
 )
@@ -186,6 +187,12 @@ func (o *CommonOptions) runScan(ctx context.Context, client kubernetes.Interface
 	}
 	// Nothing outlives the run: its idle registry connections end with it.
 	defer resolver.CloseIdleConnections()
+	return o.runScanWith(ctx, client, resolver, sels...)
+}
+
+// runScanWith is runScan with a registry client the caller keeps (serve
+// keeps one across scans, for its tokens and Retry-After).
+func (o *CommonOptions) runScanWith(ctx context.Context, client kubernetes.Interface, resolver *registry.Client, sels ...kube.Selection) (*scan.Outcome, error) {
 	out, err := scan.Run(ctx, o.scanConfig(client, resolver, sels...))
 	if err != nil {
 		return nil, clusterError(err)

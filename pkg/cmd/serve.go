@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/regcheck/regcheck/pkg/kube"
+	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
 	"github.com/regcheck/regcheck/pkg/serve"
 )
@@ -22,12 +23,13 @@ type ServeOptions struct {
 	Interval      time.Duration
 	AllNamespaces bool
 	LabelSelector string
+	RegistryQPS   float64
 	selection     kube.Selection
 }
 
 // NewServeOptions returns serve's defaults.
 func NewServeOptions(common *CommonOptions) *ServeOptions {
-	return &ServeOptions{CommonOptions: common, Listen: ":8080", Interval: 5 * time.Minute}
+	return &ServeOptions{CommonOptions: common, Listen: ":8080", Interval: 5 * time.Minute, RegistryQPS: 10}
 }
 
 // AddFlags binds serve's flags; -n and the kubeconfig flags are common.
@@ -36,6 +38,7 @@ func (o *ServeOptions) AddFlags(flags *pflag.FlagSet) {
 	flags.DurationVar(&o.Interval, "interval", o.Interval, "time between the end of one scan and the start of the next (stretched by up to 10% of jitter)")
 	flags.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "scan every namespace (the default unless -n is given)")
 	flags.StringVarP(&o.LabelSelector, "selector", "l", "", "label selector, as kubectl get -l")
+	flags.Float64Var(&o.RegistryQPS, "registry-qps", o.RegistryQPS, "most requests a second to each registry host (0: no limit)")
 }
 
 // NewCmdServe builds `regcheck serve`.
@@ -48,7 +51,7 @@ func NewCmdServe(common *CommonOptions) *cobra.Command {
 every namespace, or -n's, and serves the last completed scan's results on
 --listen: /metrics (Prometheus text: regcheck_result, regcheck_results,
 regcheck_scan_duration_seconds, regcheck_last_scan_timestamp_seconds,
-regcheck_scan_errors_total), /healthz, and /readyz (ready once a scan has
+regcheck_scan_errors_total, regcheck_registry_requests_total), /healthz, and /readyz (ready once a scan has
 completed). A failed scan keeps the last results. In a pod it reads the cluster
 with the pod's ServiceAccount; elsewhere with the kubeconfig. Each resource is
 listed once and watched from then on: a rescan reads no object again. Each scan is
@@ -94,6 +97,9 @@ func (o *ServeOptions) Validate() error {
 	if o.Interval <= 0 {
 		return cannotRun("--interval must be positive")
 	}
+	if o.RegistryQPS < 0 {
+		return cannotRun("--registry-qps must not be negative")
+	}
 	if _, _, err := net.SplitHostPort(o.Listen); err != nil {
 		return cannotRun("--listen %q: %v", o.Listen, err)
 	}
@@ -124,14 +130,28 @@ func (o *ServeOptions) Run(ctx context.Context) error {
 		fmt.Fprintf(o.ErrOut, "%s %s\n", time.Now().UTC().Format(time.RFC3339), fmt.Sprintf(format, args...))
 	}
 	logf("serving /metrics, /healthz and /readyz on http://%s", l.Addr())
+	collector := serve.NewCollector()
+	// One registry client for every scan: its tokens last as long as the
+	// registry says (expires_in), a Retry-After holds across scans, and
+	// each host is asked at most --registry-qps times a second.
+	resolver, err := o.registryClient(func(opts *registry.Options) {
+		opts.QPS = o.RegistryQPS
+		opts.HoldRetryAfter = true
+		opts.Observe = func(r registry.Request) { collector.CountRequest(r.Host, r.Kind, r.Code) }
+	})
+	if err != nil {
+		return err
+	}
+	defer resolver.CloseIdleConnections()
 	loop := &serve.Loop{
 		Interval:  o.Interval,
-		Collector: serve.NewCollector(),
+		Collector: collector,
 		Logf:      logf,
 		Scan: func(ctx context.Context) ([]report.Result, error) {
 			ctx, cancel := o.Context(ctx)
 			defer cancel()
-			out, err := o.runScan(ctx, client, o.selection)
+			resolver.NewScan()
+			out, err := o.runScanWith(ctx, client, resolver, o.selection)
 			if err != nil {
 				return nil, err
 			}

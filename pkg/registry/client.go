@@ -36,6 +36,18 @@ type Options struct {
 	// ScopesPerToken bounds the repositories one prefetched token asks for
 	// (PrefetchPull); DefaultScopesPerToken when zero.
 	ScopesPerToken int
+	// QPS bounds the requests a second to each host (0: no bound), for a
+	// client that asks again and again (serve's --registry-qps).
+	QPS float64
+	// Observe, when set, sees every request sent (for serve's
+	// regcheck_registry_requests_total); the 429s the client answers
+	// itself while a Retry-After runs are not sent, so not seen.
+	Observe func(Request)
+	// HoldRetryAfter keeps a 429's Retry-After for the client's life: no
+	// request goes to that host before then (serve, whose one client
+	// spans scans). Without it a Retry-After is honoured within one
+	// request only, as the retry policy allows.
+	HoldRetryAfter bool
 }
 
 // Client is a diagnostic registry client, safe for concurrent use.
@@ -89,11 +101,26 @@ func NewClient(o Options) (*Client, error) {
 		pings:   map[string]*pingEntry{},
 		configs: map[string]string{},
 	}
+	polite := newPoliteTransport(base, o.QPS, o.Observe, o.HoldRetryAfter)
 	c.http = &http.Client{
-		Transport:     &traceTransport{next: base, t: tr},
+		Transport:     &traceTransport{next: polite, t: tr},
 		CheckRedirect: checkRedirect,
 	}
 	return c, nil
+}
+
+// NewScan forgets what a scan learned that may change before the next
+// one: the registries' /v2/ answers, which credentials they accepted,
+// and tags lists. Tokens stay until they expire (expires_in), manifest
+// configs stay (a digest's config never changes), and so do a
+// registry's Retry-After and the connections. serve calls it before
+// each scan of a client it keeps; call it between scans, not during one.
+func (c *Client) NewScan() {
+	c.pingMu.Lock()
+	c.pings = map[string]*pingEntry{}
+	c.pingMu.Unlock()
+	c.verified.Clear()
+	c.tagLists.Clear()
 }
 
 // CloseIdleConnections closes the connections kept alive for reuse; call
@@ -163,7 +190,12 @@ func (c *Client) exchange(ctx context.Context, r request) (*response, error) {
 	var log attemptLog
 	for attempt := 1; ; attempt++ {
 		log.attempts = attempt
-		resp, d, err := c.exchangeOnce(ctx, r)
+		attemptCtx := ctx
+		if attempt > 1 {
+			// The retry policy waited what a 429's Retry-After asked.
+			attemptCtx = context.WithValue(ctx, retryAttempt{}, true)
+		}
+		resp, d, err := c.exchangeOnce(attemptCtx, r)
 		wait, why, again := c.retry.next(ctx, r, attempt, &log, resp, err)
 		if again {
 			c.trace.printf("retry %d/%d of %s %s in %s after %s",

@@ -37,6 +37,9 @@ func rateLimited(fault report.Fault, name string, r *response) *Failure {
 			msg += "s"
 		}
 	}
+	if r.Header.Get(heldHeader) != "" {
+		msg += " (it answered 429 with Retry-After earlier: regcheck does not ask it again before then)"
+	}
 	fault.Cause = report.CauseRateLimited
 	return (&Failure{Reason: report.ReasonRateLimited, Evidence: responseEvidence(r), Message: msg, Fault: fault}).answered(r)
 }

@@ -33,26 +33,46 @@ var (
 		"Scans that failed; the results of the last completed scan are kept.", nil, nil)
 )
 
+// newRequestCounter is regcheck_registry_requests_total: every request
+// sent to a registry since the start, by host, kind (a bounded set:
+// registry.Request's kinds) and HTTP status code ("" when no answer
+// came). The hosts are those the cluster's images and their token realms
+// name.
+func newRequestCounter() *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "regcheck_registry_requests_total",
+		Help: "Requests sent to registries, by registry host, kind (ping, token, manifest_head, manifest_get, tags, blob, upload, catalog, other) and HTTP status code (empty without an answer).",
+	}, []string{"registry", "kind", "code"})
+}
+
 // Collector is a prometheus.Collector over the last completed scan. The
 // metrics are built once per scan (Update), so a scrape sends what is
 // already built: its cost does not grow with the work a scan did, only
 // with the number of series, and it never waits for a scan in progress
 // (kube-state-metrics renders its stores the same way).
 type Collector struct {
-	mu      sync.RWMutex
-	metrics []prometheus.Metric // nil until the first completed scan
-	errors  atomic.Uint64
+	mu       sync.RWMutex
+	metrics  []prometheus.Metric // nil until the first completed scan
+	errors   atomic.Uint64
+	requests *prometheus.CounterVec
 }
 
 // NewCollector returns a collector with no scan yet: it emits only
 // regcheck_scan_errors_total until the first Update.
-func NewCollector() *Collector { return &Collector{} }
+func NewCollector() *Collector { return &Collector{requests: newRequestCounter()} }
+
+// CountRequest counts one request sent to a registry (the registry
+// client's Observe).
+func (c *Collector) CountRequest(registry, kind, code string) {
+	c.requests.WithLabelValues(registry, kind, code).Inc()
+}
 
 // Describe sends every metric's description.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{resultDesc, resultsDesc, durationDesc, lastScanDesc, scanErrorsDesc} {
 		ch <- d
 	}
+	c.requests.Describe(ch)
 }
 
 // Collect sends the last completed scan's metrics and the error count.
@@ -64,6 +84,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- m
 	}
 	ch <- prometheus.MustNewConstMetric(scanErrorsDesc, prometheus.CounterValue, float64(c.errors.Load()))
+	c.requests.Collect(ch)
 }
 
 // Ready reports whether a scan has completed.

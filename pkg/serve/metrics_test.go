@@ -85,3 +85,20 @@ regcheck_scan_errors_total 1
 		t.Errorf("regcheck_result series after a smaller scan = %d, want 1", n)
 	}
 }
+
+func TestCollectorCountsRegistryRequests(t *testing.T) {
+	c := NewCollector()
+	c.CountRequest("r.io", "manifest_head", "200")
+	c.CountRequest("r.io", "manifest_head", "200")
+	c.CountRequest("auth.r.io", "token", "200")
+	c.CountRequest("r.io", "ping", "")
+	want := `# HELP regcheck_registry_requests_total Requests sent to registries, by registry host, kind (ping, token, manifest_head, manifest_get, tags, blob, upload, catalog, other) and HTTP status code (empty without an answer).
+# TYPE regcheck_registry_requests_total counter
+regcheck_registry_requests_total{code="",kind="ping",registry="r.io"} 1
+regcheck_registry_requests_total{code="200",kind="manifest_head",registry="r.io"} 2
+regcheck_registry_requests_total{code="200",kind="token",registry="auth.r.io"} 1
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "regcheck_registry_requests_total"); err != nil {
+		t.Error(err)
+	}
+}

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -27,7 +29,19 @@ import (
 func TestServe(t *testing.T) {
 	c := sharedCluster(t)
 	s := newSandbox(t)
-	reg := startRegistry(t, env.RegistryOptions{Auth: env.AuthToken})
+	// The registry can be told to answer everything with 429 and a
+	// Retry-After of an hour, as a registry shedding load does.
+	var limited atomic.Bool
+	reg := startRegistry(t, env.RegistryOptions{Auth: env.AuthToken, Wrap: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if limited.Load() {
+				w.Header().Set("Retry-After", "3600")
+				http.Error(w, "too many requests", http.StatusTooManyRequests)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	const ns = "serve-e2e"
@@ -146,6 +160,11 @@ func TestServe(t *testing.T) {
 		return n
 	}
 	firstReads := reads()
+	_, metrics = get("/metrics")
+	firstTokens := requests(metrics, reg.Host, "token", "200")
+	if firstTokens == 0 {
+		t.Errorf("no token request counted after the first scan\n%s", metrics)
+	}
 
 	// A tag that moves is seen on the next interval: web's 1.0 is pushed
 	// again, so its pod runs a stale digest. The scan in progress when it
@@ -159,6 +178,48 @@ func TestServe(t *testing.T) {
 	webStale := `regcheck_result{check="workload.digest",container="app",image="` + web.Ref + `",namespace="` + ns + `",reason="Stale",status="fail",workload="Deployment/web"} 1`
 	if !strings.Contains(metrics, webStale) {
 		t.Errorf("two scans after web:1.0 moved to %s, /metrics lacks %s\n%s", webNew.Digest, webStale, metrics)
+	}
+
+	// The registry was asked only what can have changed: a HEAD per image
+	// and scan (two images: at most two per scan completed or begun), and
+	// no token after the first scan (they last 300s).
+	// Scans go on meanwhile: the count is between those completed before
+	// the scrape and those begun by its end.
+	doneBefore := countScans(log.text())
+	_, metrics = get("/metrics")
+	doneAfter := countScans(log.text())
+	if heads := requests(metrics, reg.Host, "manifest_head", "200"); heads < 2*doneBefore || heads > 2*(doneAfter+1) {
+		t.Errorf("%d manifest HEADs counted after %d to %d scans, want two per scan\n%s", heads, doneBefore, doneAfter, metrics)
+	}
+	if tokens := requests(metrics, reg.Host, "token", "200"); tokens != firstTokens {
+		t.Errorf("%d token requests after %d scans, %d after the first: tokens are kept for their lifetime", tokens, doneAfter, firstTokens)
+	}
+	if n := requests(metrics, reg.Host, "manifest_get", "200"); n != 0 {
+		t.Errorf("%d manifest GETs: a HEAD answers what a scan asks", n)
+	}
+
+	// A 429 with Retry-After is honoured on the next scans: once the
+	// registry said wait, no request reaches it, and the results say it
+	// is rate limiting.
+	limited.Store(true)
+	_, err = log.awaitN(ctx, regexp.MustCompile(`scan: \d+ results`), countScans(log.text())+2)
+	must(err)
+	_, metrics = get("/metrics")
+	if n := requests(metrics, reg.Host, "", "429"); n == 0 {
+		t.Errorf("no 429 counted after the registry began answering 429\n%s", metrics)
+	}
+	if !strings.Contains(metrics, `reason="RateLimited"`) {
+		t.Errorf("no RateLimited result while the registry asks to wait\n%s", metrics)
+	}
+	asked := reg.Stats()
+	_, err = log.awaitN(ctx, regexp.MustCompile(`scan: \d+ results`), countScans(log.text())+2)
+	must(err)
+	if now := reg.Stats(); now != asked {
+		t.Errorf("the registry was asked again within its Retry-After: %+v, then %+v", asked, now)
+	}
+	_, metrics = get("/metrics")
+	if !strings.Contains(metrics, `reason="RateLimited"`) {
+		t.Errorf("no RateLimited result while the registry asks to wait\n%s", metrics)
 	}
 
 	// Rescans read no cluster object: the informers listed each resource
@@ -256,4 +317,20 @@ func (w *logWatch) awaitN(ctx context.Context, re *regexp.Regexp, n int) ([]stri
 // countScans is how many completed scans a serve log reports.
 func countScans(log string) int {
 	return len(regexp.MustCompile(`scan: \d+ results`).FindAllStringIndex(log, -1))
+}
+
+// requests sums regcheck_registry_requests_total's samples for registry
+// in metrics (Prometheus text) with kind and code; an empty kind or code
+// matches any.
+func requests(metrics, registry, kind, code string) int {
+	sum := 0
+	re := regexp.MustCompile(`(?m)^regcheck_registry_requests_total\{code="([^"]*)",kind="([^"]*)",registry="([^"]*)"\} (\d+)$`)
+	for _, m := range re.FindAllStringSubmatch(metrics, -1) {
+		if m[3] != registry || (kind != "" && m[2] != kind) || (code != "" && m[1] != code) {
+			continue
+		}
+		n, _ := strconv.Atoi(m[4])
+		sum += n
+	}
+	return sum
 }
