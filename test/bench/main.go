@@ -452,6 +452,12 @@ func run(ctx context.Context, o options, w io.Writer) (err error) {
 		all = append(all, rows)
 	}
 
+	// The serve row (serve.go): the cluster holds the full scale now.
+	sv, err := measureServe(ctx, sandbox, proxy, transports[0], all[len(all)-1][0].pods)
+	if err != nil {
+		return err
+	}
+
 	batches, concs, err := sweep(ctx, o, proxy, caFile, fullRefs, fullWant)
 	if err != nil {
 		return err
@@ -472,6 +478,8 @@ func run(ctx context.Context, o options, w io.Writer) (err error) {
 		fmt.Fprintf(w, "\nsweep: the registry phase in process over TLS at %d pods, %d images\n", o.pods, len(fullRefs))
 		printSweep(w, batches, concs)
 	}
+	fmt.Fprintln(w)
+	sv.print(w, transports[0].name)
 	return nil
 }
 

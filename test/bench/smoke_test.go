@@ -34,11 +34,20 @@ func TestSmoke(t *testing.T) {
 		t.Fatalf("bench: %v\n%s", err, out.String())
 	}
 	blocks := strings.Split(strings.TrimSpace(out.String()), "\n\n")
-	if len(blocks) != 5 {
-		t.Fatalf("want 5 blocks (2 scales × tls, plain-http, then the sweep), got %d:\n%s", len(blocks), out.String())
+	if len(blocks) != 6 {
+		t.Fatalf("want 6 blocks (2 scales × tls, plain-http, the sweep, then serve), got %d:\n%s", len(blocks), out.String())
 	}
-	sweep := blocks[4]
+	sweep, serve := blocks[4], blocks[5]
 	blocks = blocks[:4]
+	if !strings.HasPrefix(serve, "serve: tls\n") {
+		t.Errorf("the serve block does not start with serve: tls:\n%s", serve)
+	}
+	for _, name := range []string{"serve_first_scan_s", "serve_first_scan_rss_mib", "serve_rescan_s", "serve_rescan_registry_requests",
+		"serve_rss_after_10_rescans_mib", "serve_metrics_ms", "serve_metrics_series"} {
+		if !strings.Contains(serve, "\n"+name+": ") {
+			t.Errorf("the serve block has no %s line:\n%s", name, serve)
+		}
+	}
 	for _, name := range []string{"token_batch_1", "token_batch_2", "token_batch_fastest", "token_batch_default",
 		"registry_at_concurrency_2", "registry_at_concurrency_4", "concurrency_fastest", "concurrency_chosen"} {
 		if !strings.Contains(sweep, "\n"+name+": ") {
