@@ -3,18 +3,24 @@ package doctor
 import (
 	"context"
 	"errors"
-	"regexp"
 	"sort"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
-// digestRefRE matches a reference pinned by digest: host/repo@sha256:….
-var digestRefRE = regexp.MustCompile(`^[a-z0-9.-]+(:[0-9]+)?/[^@\s]+@sha256:[0-9a-f]{64}$`)
+// pinnedByDigest reports a reference pinned by digest with a path
+// (host/repo@sha256:…), as pkg/imageref parses it: no digest pattern of
+// its own.
+func pinnedByDigest(value string) bool {
+	name, _, _ := strings.Cut(value, "@")
+	ref, err := imageref.Parse(value)
+	return err == nil && ref.Digest != "" && strings.Contains(name, "/")
+}
 
 // settingKind says what a workload setting names.
 type settingKind int
@@ -36,7 +42,7 @@ func classify(name, value string) settingKind {
 	upper := strings.ToUpper(name)
 	_, bare := bareDigest(value)
 	switch {
-	case strings.HasPrefix(value, "oci://"), digestRefRE.MatchString(value):
+	case strings.HasPrefix(value, "oci://"), pinnedByDigest(value):
 		return imageSetting
 	case strings.HasSuffix(upper, "_IMAGE") || upper == "IMAGE":
 		return imageSetting

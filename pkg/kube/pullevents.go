@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/regcheck/regcheck/pkg/bounded"
 	"github.com/regcheck/regcheck/pkg/pullfailure"
 )
 
@@ -62,36 +63,30 @@ func pullEventsIn(ctx context.Context, client kubernetes.Interface, pods []*core
 		mu       sync.Mutex
 		byPod    = map[types.UID][]PullEvent{}
 		failures []eventFailure
-		sem      = make(chan struct{}, eventsConcurrency)
-		wg       sync.WaitGroup
 	)
 	opts := metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("involvedObject.kind", "Pod").String()}
-	for _, ns := range namespaces {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			start := time.Now()
-			var got []*corev1.Event
-			err := each(ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-				return client.CoreV1().Events(ns).List(ctx, opts)
-			}, func(e *corev1.Event) { got = append(got, e) })
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				failures = append(failures, eventFailure{namespace: ns, err: err, took: time.Since(start)})
-				return
+	bounded.ForEach(ctx, len(namespaces), eventsConcurrency, func(i int) {
+		ns := namespaces[i]
+		start := time.Now()
+		var got []*corev1.Event
+		err := each(ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			return client.CoreV1().Events(ns).List(ctx, opts)
+		}, func(e *corev1.Event) { got = append(got, e) })
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			failures = append(failures, eventFailure{namespace: ns, err: err, took: time.Since(start)})
+			return
+		}
+		for _, e := range got {
+			if e.InvolvedObject.Kind != "Pod" {
+				continue
 			}
-			for _, e := range got {
-				if e.InvolvedObject.Kind != "Pod" {
-					continue
-				}
-				if pe, ok := pullEventOf(e); ok {
-					byPod[e.InvolvedObject.UID] = append(byPod[e.InvolvedObject.UID], pe)
-				}
+			if pe, ok := pullEventOf(e); ok {
+				byPod[e.InvolvedObject.UID] = append(byPod[e.InvolvedObject.UID], pe)
 			}
-		})
-	}
-	wg.Wait()
+		}
+	}, nil)
 	for uid := range byPod {
 		slices.SortStableFunc(byPod[uid], func(a, b PullEvent) int { return a.Last.Compare(b.Last) })
 	}

@@ -3,8 +3,7 @@ package registry
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	_ "crypto/sha256" // go-digest's SHA-256
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/opencontainers/go-digest"
 
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -119,8 +119,7 @@ func (s *Session) GetManifest(ctx context.Context, identifier string) (*Manifest
 			Message: fmt.Sprintf("%s answered the manifest of %s with %s", s.ref.Registry, s.ref.String(), what),
 			Fault:   s.fault(report.CauseBrokenManifest)}).answered(r)
 	}
-	sum := sha256.Sum256(r.Body)
-	computed := "sha256:" + hex.EncodeToString(sum[:])
+	computed := digest.FromBytes(r.Body).String()
 	m := &Manifest{
 		Digest:    r.Header.Get("Docker-Content-Digest"),
 		MediaType: mediaType(r.Header),
