@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -43,5 +44,51 @@ func TestRegistryWordsNoFix(t *testing.T) {
 			}
 			return true
 		})
+	}
+}
+
+// TestOneCopy: the shared parts have one copy. A bounded fan-out is
+// pkg/bounded's (no errgroup or channel semaphore elsewhere), and a digest
+// is go-digest's and pkg/imageref's (no hex-64 pattern, no "sha256:"
+// spelled by hand).
+func TestOneCopy(t *testing.T) {
+	rules := []struct {
+		owner string // the package allowed to hold it
+		bad   string
+		what  string
+	}{
+		{"bounded", "golang.org/x/sync/errgroup", "a fan-out: use pkg/bounded"},
+		{"bounded", "make(chan struct{}, ", "a semaphore: use pkg/bounded"},
+		{"imageref", "{64}", "a digest pattern: parse with pkg/imageref or go-digest"},
+		{"imageref", `"sha256:" +`, "a digest spelled by hand: use go-digest"},
+	}
+	var files []string
+	for _, dir := range []string{"..", filepath.Join("..", "..", "cmd")} {
+		err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+				files = append(files, path)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(files) < 50 {
+		t.Fatalf("found %d source files; the walk is wrong", len(files))
+	}
+	for _, path := range files {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rules {
+			if strings.Contains(filepath.ToSlash(path), "/"+r.owner+"/") {
+				continue
+			}
+			if strings.Contains(string(src), r.bad) {
+				t.Errorf("%s holds %q: %s", path, r.bad, r.what)
+			}
+		}
 	}
 }
