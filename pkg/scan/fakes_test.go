@@ -31,6 +31,8 @@ type fakeResolver struct {
 	maxSeen  atomic.Int32
 	mu       sync.Mutex
 	creds    map[string][]string // ref → sources received
+	// prefetched are the token batches asked ("HOST SOURCE repo,repo").
+	prefetched []string
 }
 
 func (f *fakeResolver) Head(ctx context.Context, r imageref.Reference, creds []credentials.Credential) (registry.Descriptor, error) {
@@ -70,6 +72,15 @@ func (f *fakeResolver) Expand(ctx context.Context, d registry.Descriptor, creds 
 		return res, nil
 	}
 	return registry.Resolution{}, &registry.Failure{Reason: "TagNotFound", Message: "unknown " + d.Digest}
+}
+
+// PrefetchPull records the batch asked. pkg/registry's Client, the
+// scan's resolver in production, always prefetches: a fake without it
+// would test a path production never takes.
+func (f *fakeResolver) PrefetchPull(_ context.Context, ref imageref.Reference, repos []string, cred credentials.Credential) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.prefetched = append(f.prefetched, ref.Host+" "+cred.Source+" "+strings.Join(repos, ","))
 }
 
 // fakeKeychain offers the same credentials for every image.
