@@ -72,7 +72,7 @@ func NewCommonOptions(streams genericiooptions.IOStreams, getenv func(string) st
 		Getenv:      getenv,
 		Output:      "table",
 		Timeout:     60 * time.Second,
-		Concurrency: 8,
+		Concurrency: 32, // make bench's concurrency_chosen (README, Speed, measured)
 		FailOn:      "fail",
 		Color:       "auto",
 		HelmMode:    getenv("HELM_BIN") != "" || getenv("HELM_PLUGIN_NAME") != "",
