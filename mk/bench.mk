@@ -2,7 +2,8 @@
 # Deployments, 50 namespaces, 500 unique images) against a token-auth
 # registry made remote by a 50 ms proxy (HTTPS with HTTP/2, then plain HTTP), next to `kubectl get pods -A`,
 # client-go's protobuf and JSON LISTs, and `crane digest` and `regctl image digest` loops (regctl from
-# scripts/build-tools.sh, so make tools), sequential and 16 at a time. Not part of make test (a full run
+# scripts/build-tools.sh, so make tools), sequential and 16 at a time, then a sweep of the registry phase
+# over token batch sizes and concurrencies (-sweep-batches, -sweep-concurrency). Not part of make test (a full run
 # takes minutes); make e2e runs a tiny smoke run of it (test/bench TestSmoke).
 # Flags go through BENCH_FLAGS, e.g. make bench BENCH_FLAGS='-pods 200 -deployments 40 -namespaces 4 -images 20 -repos 10 -scales ""'.
 
