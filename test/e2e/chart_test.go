@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/regcheck/regcheck/pkg/report"
 	"github.com/regcheck/regcheck/test/e2e/env"
 )
 
@@ -130,7 +131,9 @@ func TestChartRules(t *testing.T) {
 // ServiceAccount's token: it completes a scan with nothing denied, the
 // audit log shows only get, list and watch from it, and a real Prometheus
 // scraping it (with the chart's rules loaded) holds the Stale series, fires
-// the Stale alert and answers every query of the dashboard.
+// the Stale alert and answers every query of the dashboard. The namespaced
+// mode's Role, installed in the workloads' namespace, suffices for a scan
+// of it, again with only get, list and watch in the audit log.
 func TestChart(t *testing.T) {
 	c := sharedCluster(t)
 	s := newSandbox(t)
@@ -280,24 +283,48 @@ scrape_configs:
 		promQuery(ctx, t, prom, expr) // fails the test on an error answer
 	}
 
-	// Minimal: the ServiceAccount only ever got, listed or watched, and
+	// The namespace-scoped mode, installed in the workloads' namespace: its
+	// Role (and the nodes' ClusterRole) suffice for a scan of that namespace
+	// (a one-shot scan: the same reads serve's informers list and watch).
+	nsRBAC := filepath.Join(dir, "rbac-namespaced.yaml")
+	must(os.WriteFile(nsRBAC, []byte(helmTemplate(t, s, app, "--set", "rbac.clusterWide=false", "--show-only", "templates/serviceaccount.yaml", "--show-only", "templates/rbac.yaml")), 0o644))
+	kubectl("apply", "--server-side", "-f", nsRBAC)
+	nsKubeconfig := filepath.Join(dir, "sa-namespaced-kubeconfig")
+	must(c.ServiceAccountKubeconfig(ctx, app, "r-regcheck", nsKubeconfig))
+	r, res := runJSON(t, s, "", "kubectl", "regcheck", "-n", app, "--kubeconfig", nsKubeconfig, "--plain-http", "--timeout", "60s")
+	stales := 0
+	for _, x := range r.Results {
+		if x.Check == report.CheckClusterRead {
+			t.Errorf("namespaced mode: %s %s %s", x.Check, x.Reason, x.Message)
+		}
+		if x.Reason == report.ReasonStale && x.Workload == "Deployment/api" {
+			stales++
+		}
+	}
+	if stales != 1 {
+		t.Errorf("namespaced mode: exit %d, %d Stale results for Deployment/api, want 1\n%s", res.Code, stales, dump(r))
+	}
+
+	// Minimal: each ServiceAccount only ever got, listed or watched, and
 	// nothing was denied.
-	events, err := c.AuditEvents("system:serviceaccount:" + ns + ":r-regcheck")
-	must(err)
-	if len(events) == 0 {
-		t.Fatal("no request from the chart's ServiceAccount in the audit log")
-	}
-	for _, e := range events {
-		switch e.Verb {
-		case "get", "list", "watch":
-		default:
-			t.Errorf("the chart's ServiceAccount sent %s %s", e.Verb, e.RequestURI)
+	for _, user := range []string{"system:serviceaccount:" + ns + ":r-regcheck", "system:serviceaccount:" + app + ":r-regcheck"} {
+		events, err := c.AuditEvents(user)
+		must(err)
+		if len(events) == 0 {
+			t.Fatalf("no request from %s in the audit log", user)
 		}
-		if e.ResponseStatus != nil && e.ResponseStatus.Code == http.StatusForbidden {
-			t.Errorf("the chart's ServiceAccount was denied %s %s", e.Verb, e.RequestURI)
+		for _, e := range events {
+			switch e.Verb {
+			case "get", "list", "watch":
+			default:
+				t.Errorf("%s sent %s %s", user, e.Verb, e.RequestURI)
+			}
+			if e.ResponseStatus != nil && e.ResponseStatus.Code == http.StatusForbidden {
+				t.Errorf("%s was denied %s %s", user, e.Verb, e.RequestURI)
+			}
 		}
+		t.Logf("%d requests from %s, all get, list or watch, none denied", len(events), user)
 	}
-	t.Logf("%d requests from the chart's ServiceAccount, all get, list or watch, none denied", len(events))
 }
 
 func httpGet(ctx context.Context, t *testing.T, u string) string {
