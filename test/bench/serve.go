@@ -18,6 +18,12 @@ import (
 	"github.com/regcheck/regcheck/test/e2e/env"
 )
 
+// serveRegistryQPS is the --registry-qps the row runs serve with: no
+// limit, as the one-shot scan of the other rows, so the row measures the
+// engine. serve's default (10 a second per host) bounds a scan to unique
+// images ÷ 10 seconds against one registry whatever the engine does.
+const serveRegistryQPS = "0"
+
 // serveRescans is how many scans after the first the serve row waits for.
 const serveRescans = 10
 
@@ -32,7 +38,9 @@ type serveFigures struct {
 	rescanMax     time.Duration
 	rescanReqs    float64 // registry requests per rescan, at the proxy
 	firstReqs     int64   // registry requests of the first scan, at the proxy
-	rssAfterKiB   int64   // after ten rescans
+	first, after  proxyStats
+	rssHalfKiB    int64 // after five rescans
+	rssAfterKiB   int64 // after ten rescans
 	metricsMedian time.Duration
 	metricsMax    time.Duration
 	series        int
@@ -49,7 +57,7 @@ var serveScanLine = regexp.MustCompile(`scan: (\d+) results in (\S+)$`)
 // the last, and times twenty scrapes of /metrics.
 func measureServe(ctx context.Context, sandbox *env.Sandbox, proxy *latencyProxy, t transport, pods int) (serveFigures, error) {
 	f := serveFigures{pods: pods}
-	args := append([]string{"regcheck", "serve", "-A", "--listen", "127.0.0.1:0", "--interval", "1s"}, t.regcheckFlags...)
+	args := append([]string{"regcheck", "serve", "-A", "--listen", "127.0.0.1:0", "--interval", "1s", "--registry-qps", serveRegistryQPS}, t.regcheckFlags...)
 	logf("kubectl %s", strings.Join(args, " "))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -109,12 +117,16 @@ func measureServe(ctx context.Context, sandbox *env.Sandbox, proxy *latencyProxy
 	if f.firstScan, err = time.ParseDuration(m[2]); err != nil {
 		return f, err
 	}
-	f.firstReqs = proxy.Stats().total()
+	f.first = proxy.Stats()
+	f.firstReqs = f.first.total()
 	f.firstRSSKiB = rssKiB(cmd.Process.Pid)
 	logf("serve: first scan of %d pods in %s, %s MiB", pods, f.firstScan, serveMiB(f.firstRSSKiB))
 
 	var rescans []time.Duration
-	for range serveRescans {
+	for i := range serveRescans {
+		if i == serveRescans/2 {
+			f.rssHalfKiB = rssKiB(cmd.Process.Pid)
+		}
 		if m, err = next(serveScanLine); err != nil {
 			return f, err
 		}
@@ -127,7 +139,8 @@ func measureServe(ctx context.Context, sandbox *env.Sandbox, proxy *latencyProxy
 	f.rssAfterKiB = rssKiB(cmd.Process.Pid)
 	// The proxy counted the first scan, the ten rescans, and perhaps the
 	// start of the next (an interval of one second): an upper bound.
-	f.rescanReqs = float64(proxy.Stats().total()-f.firstReqs) / serveRescans
+	f.after = proxy.Stats()
+	f.rescanReqs = float64(f.after.total()-f.firstReqs) / serveRescans
 	slices.Sort(rescans)
 	f.rescan, f.rescanMax = rescans[len(rescans)/2], rescans[len(rescans)-1]
 
@@ -182,12 +195,22 @@ func (f serveFigures) print(w io.Writer, transport string) {
 	fmt.Fprintf(w, "serve: %s\n", transport)
 	fmt.Fprintf(w, "serve_pods: %d\n", f.pods)
 	fmt.Fprintf(w, "serve_results: %d\n", f.results)
+	// --registry-qps bounds each scan's HEADs to the one registry host
+	// here: a scan takes unique images ÷ QPS seconds at least.
+	fmt.Fprintf(w, "serve_registry_qps: %s\n", serveRegistryQPS)
 	fmt.Fprintf(w, "serve_first_scan_s: %s\n", serveSecs(f.firstScan))
 	fmt.Fprintf(w, "serve_first_scan_rss_mib: %s\n", serveMiB(f.firstRSSKiB))
 	fmt.Fprintf(w, "serve_first_scan_registry_requests: %d\n", f.firstReqs)
 	fmt.Fprintf(w, "serve_rescan_s: %s\n", serveSecs(f.rescan))
 	fmt.Fprintf(w, "serve_rescan_max_s: %s\n", serveSecs(f.rescanMax))
 	fmt.Fprintf(w, "serve_rescan_registry_requests: %.1f\n", f.rescanReqs)
+	per := func(a, b int64) float64 { return float64(a-b) / serveRescans }
+	fmt.Fprintf(w, "serve_first_scan_requests: ping=%d token=%d manifest_head=%d manifest_get=%d tags_list=%d other=%d\n",
+		f.first.Ping, f.first.Token, f.first.ManifestHead, f.first.ManifestGet, f.first.TagsList, f.first.Other)
+	fmt.Fprintf(w, "serve_rescan_requests: ping=%.1f token=%.1f manifest_head=%.1f manifest_get=%.1f tags_list=%.1f other=%.1f\n",
+		per(f.after.Ping, f.first.Ping), per(f.after.Token, f.first.Token), per(f.after.ManifestHead, f.first.ManifestHead),
+		per(f.after.ManifestGet, f.first.ManifestGet), per(f.after.TagsList, f.first.TagsList), per(f.after.Other, f.first.Other))
+	fmt.Fprintf(w, "serve_rss_after_%d_rescans_mib: %s\n", serveRescans/2, serveMiB(f.rssHalfKiB))
 	fmt.Fprintf(w, "serve_rss_after_%d_rescans_mib: %s\n", serveRescans, serveMiB(f.rssAfterKiB))
 	fmt.Fprintf(w, "serve_metrics_ms: %.1f\n", float64(f.metricsMedian.Microseconds())/1000)
 	fmt.Fprintf(w, "serve_metrics_max_ms: %.1f\n", float64(f.metricsMax.Microseconds())/1000)
