@@ -106,7 +106,7 @@ func (o *AuthOptions) clusterCredentials(ctx context.Context) (func(context.Cont
 		ref, err := imageref.ParseChart(image)
 		if err != nil {
 			// A reference that does not parse: the probe reports it.
-			return credentials.Lookup{Tried: ps.Refs, Problems: ps.Problems}
+			return credentials.Lookup{Tried: credentials.ClusterStores(ps.Refs), Problems: ps.Problems}
 		}
 		return ps.Lookup(ref)
 	}, nil

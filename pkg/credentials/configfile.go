@@ -17,6 +17,7 @@ import (
 // Helm's registry config) holds about credentials. It is only ever read.
 type configFile struct {
 	source      string // SourceDockerConfig or SourceHelmRegistryConfig
+	origin      Origin // OriginDockerConfig or OriginHelmConfig
 	path        string
 	exists      bool
 	entries     []Entry
@@ -29,8 +30,8 @@ type configFile struct {
 // loadConfigFile reads path as Docker and Helm (oras-go) do: a missing or
 // empty file holds nothing; a file that is not JSON is a Problem. A missing
 // file the user named explicitly is a Problem too.
-func loadConfigFile(path, source string, explicit bool, lookPath func(string) (string, error)) configFile {
-	cf := configFile{source: source, path: path}
+func loadConfigFile(path, source string, origin Origin, explicit bool, lookPath func(string) (string, error)) configFile {
+	cf := configFile{source: source, origin: origin, path: path}
 	if path == "" {
 		return cf
 	}
@@ -74,7 +75,7 @@ func loadConfigFile(path, source string, explicit bool, lookPath func(string) (s
 	if cf.credsStore == "" && len(cf.credHelpers) == 0 && len(raw.Auths) == 0 {
 		cf.credsStore = defaultHelper(lookPath)
 	}
-	cf.entries, cf.problems = parseEntries(raw.Auths, source, func(key string) string {
+	cf.entries, cf.problems = parseEntries(raw.Auths, source, origin, func(key string) string {
 		return cf.helperFor(NormalizeHost(key))
 	})
 	return cf

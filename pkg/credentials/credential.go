@@ -25,7 +25,8 @@ const (
 // Credential authenticates to one registry. Only Source, Key and Username
 // are safe to show; String and GoString print nothing else.
 type Credential struct {
-	Source        string // where it came from (see the Source constants)
+	Source        string // where it came from, for display (see the Source constants)
+	Origin        Origin // what kind of store that is, for code that decides by it
 	Key           string // the config key it matched, e.g. "https://index.docker.io/v1/"
 	Username      string
 	Password      string
@@ -89,7 +90,7 @@ type Problem struct {
 // to try, in order, the sources consulted, and the problems met.
 type Lookup struct {
 	Credentials []Credential
-	Tried       []string
+	Tried       []Store
 	Problems    []Problem
 	// Halted is true when a credential helper failed for the host: Docker
 	// and Helm stop there, with no later source and no anonymous request,

@@ -30,7 +30,8 @@ type authEntry struct {
 
 // ParseDockerConfigJSON parses a config.json / kubernetes.io/dockerconfigjson
 // payload ({"auths": {KEY: {auth|username,password|identitytoken}}}).
-// source names it in credentials and problems (e.g. "secret/ns/name").
+// source names it in credentials and problems (e.g. "secret/ns/name"); the
+// payload is a cluster secret's, so its credentials are OriginCluster.
 // Entries come back in a stable order (sorted by key); an entry with a
 // fault is left out and reported as a Problem instead.
 func ParseDockerConfigJSON(data []byte, source string) ([]Entry, []Problem) {
@@ -54,7 +55,7 @@ func ParseDockerConfigJSON(data []byte, source string) ([]Entry, []Problem) {
 		return nil, []Problem{newProblem(source, "", report.ReasonMalformedCredentials,
 			fmt.Sprintf("%s: \"auths\" is not an object (%s)", source, jsonFault(err)))}
 	}
-	return parseEntries(auths, source, nil)
+	return parseEntries(auths, source, OriginCluster, nil)
 }
 
 // ParseDockerCfg parses a legacy kubernetes.io/dockercfg payload
@@ -72,7 +73,7 @@ func ParseDockerCfg(data []byte, source string) ([]Entry, []Problem) {
 				fmt.Sprintf("%s holds an \"auths\" object: that is the config.json format, which needs the kubernetes.io/dockerconfigjson type", source))}
 		}
 	}
-	return parseEntries(auths, source, nil)
+	return parseEntries(auths, source, OriginCluster, nil)
 }
 
 // decodeJSON unmarshals data, naming an empty payload as such.
@@ -91,7 +92,7 @@ func malformedPayload(source string, err error) Problem {
 // parseEntries turns raw auths entries into Entries, sorted by key.
 // helperFor, when set, names the credential helper that serves a key: an
 // empty entry under such a key is the marker Docker writes, not a fault.
-func parseEntries(auths map[string]json.RawMessage, source string, helperFor func(key string) string) ([]Entry, []Problem) {
+func parseEntries(auths map[string]json.RawMessage, source string, origin Origin, helperFor func(key string) string) ([]Entry, []Problem) {
 	keys := make([]string, 0, len(auths))
 	for k := range auths {
 		keys = append(keys, k)
@@ -110,7 +111,7 @@ func parseEntries(auths map[string]json.RawMessage, source string, helperFor fun
 		if a == (authEntry{}) && helperFor != nil && helperFor(key) != "" {
 			continue
 		}
-		cred, p := a.credential(key, source)
+		cred, p := a.credential(key, source, origin)
 		if p != nil {
 			problems = append(problems, *p)
 			continue
@@ -122,9 +123,10 @@ func parseEntries(auths map[string]json.RawMessage, source string, helperFor fun
 
 // credential checks an entry and returns what it authenticates with.
 // "auth" wins over username/password, as with Docker and the kubelet.
-func (a authEntry) credential(key, source string) (Credential, *Problem) {
+func (a authEntry) credential(key, source string, origin Origin) (Credential, *Problem) {
 	c := Credential{
 		Source:        source,
+		Origin:        origin,
 		Key:           key,
 		Username:      a.Username,
 		Password:      a.Password,

@@ -67,7 +67,7 @@ func parseDockerAuthConfig(v string) ([]Entry, *Problem) {
 		if err != nil {
 			return fault(fmt.Sprintf("has an \"auth\" for %q that %s", k, err))
 		}
-		entries = append(entries, Entry{Key: k, Credential: Credential{Source: SourceDockerAuthConfig, Key: k, Username: user, Password: pass}})
+		entries = append(entries, Entry{Key: k, Credential: Credential{Source: SourceDockerAuthConfig, Origin: OriginDockerAuthConfig, Key: k, Username: user, Password: pass}})
 	}
 	return entries, nil
 }

@@ -59,7 +59,7 @@ func helperGet(ctx context.Context, name, server string) (cred Credential, found
 	if json.Unmarshal(out, &resp) != nil {
 		return Credential{}, false, helperProblem(name, server, "get", errHelperOutput)
 	}
-	cred = Credential{Source: helperSource(name), Key: server}
+	cred = Credential{Source: helperSource(name), Origin: OriginHelper, Key: server}
 	switch {
 	case resp.Username == helperTokenUser:
 		cred.IdentityToken = resp.Secret

@@ -82,8 +82,8 @@ func (l *Local) homeDir() string {
 func (l *Local) configs() []configFile {
 	dockerPath, dockerExplicit := l.dockerConfigPath()
 	helmPath, helmExplicit := l.helmRegistryConfigPath()
-	docker := loadConfigFile(dockerPath, SourceDockerConfig, dockerExplicit, exec.LookPath)
-	helm := loadConfigFile(helmPath, SourceHelmRegistryConfig, helmExplicit, exec.LookPath)
+	docker := loadConfigFile(dockerPath, SourceDockerConfig, OriginDockerConfig, dockerExplicit, exec.LookPath)
+	helm := loadConfigFile(helmPath, SourceHelmRegistryConfig, OriginHelmConfig, helmExplicit, exec.LookPath)
 	if l.opts.HelmMode {
 		return []configFile{helm, docker}
 	}
@@ -128,7 +128,7 @@ func (l *Local) Lookup(ctx context.Context, host string) Lookup {
 	host = NormalizeHost(host)
 	var out Lookup
 	if cred, problem, given := l.flagCredential(host); given {
-		out.Tried = append(out.Tried, SourceFlags)
+		out.Tried = append(out.Tried, Store{SourceFlags, OriginFlags})
 		if problem == nil {
 			// Helm given --username and --password sends them and never
 			// asks its store (helm pkg/registry NewClient): no config
@@ -151,7 +151,7 @@ func (l *Local) Lookup(ctx context.Context, host string) Lookup {
 			// host there hides its helper and config.json.
 			cred, problem, found := l.dockerAuthConfig(host)
 			if found || problem != nil {
-				out.Tried = append(out.Tried, SourceDockerAuthConfig)
+				out.Tried = append(out.Tried, Store{SourceDockerAuthConfig, OriginDockerAuthConfig})
 			}
 			if problem != nil {
 				out.Problems = append(out.Problems, *problem)
@@ -161,7 +161,7 @@ func (l *Local) Lookup(ctx context.Context, host string) Lookup {
 				continue
 			}
 		}
-		out.Tried = append(out.Tried, cf.source)
+		out.Tried = append(out.Tried, Store{cf.source, cf.origin})
 		problems := cf.problemsFor(host)
 		out.Problems = append(out.Problems, problems...)
 		if l.opts.HelmMode && malformed(problems) {
@@ -179,7 +179,7 @@ func (l *Local) Lookup(ctx context.Context, host string) Lookup {
 			}
 			continue
 		}
-		out.Tried = append(out.Tried, helperSource(helper))
+		out.Tried = append(out.Tried, Store{helperSource(helper), OriginHelper})
 		a := l.helperGet(ctx, helper, serverAddress(host))
 		if a.problem != nil {
 			// Docker's and Helm's (oras-go's) stores return the helper's
@@ -237,7 +237,7 @@ func (l *Local) flagCredential(host string) (cred Credential, problem *Problem, 
 		p := newProblem(SourceFlags, host, report.ReasonIncompleteCredentials, "a password was given without --username")
 		return Credential{}, &p, true
 	}
-	return Credential{Source: SourceFlags, Key: host, Username: user, Password: pass}, nil, true
+	return Credential{Source: SourceFlags, Origin: OriginFlags, Key: host, Username: user, Password: pass}, nil, true
 }
 
 // helperGet runs a helper once per server and remembers the answer.

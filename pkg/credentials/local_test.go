@@ -139,7 +139,7 @@ func TestLocalLookupOrder(t *testing.T) {
 			if s := sources(got.Credentials); !reflect.DeepEqual(s, tt.wantCreds) {
 				t.Errorf("credentials = %v, want %v", s, tt.wantCreds)
 			}
-			if !reflect.DeepEqual(got.Tried, tt.wantTried) {
+			if !reflect.DeepEqual(Sources(got.Tried), tt.wantTried) {
 				t.Errorf("tried = %v, want %v", got.Tried, tt.wantTried)
 			}
 			if len(got.Problems) != 0 {
@@ -344,7 +344,7 @@ func TestLocalCredentialHelpers(t *testing.T) {
 	}
 	// Helm's config is missing and PATH holds no keychain helper, so Helm's
 	// side consults no helper.
-	if want := []string{"docker-config", "credential-helper/store"}; !reflect.DeepEqual(hub.Tried, want) {
+	if want := []string{"docker-config", "credential-helper/store"}; !reflect.DeepEqual(Sources(hub.Tried), want) {
 		t.Errorf("tried = %v, want %v", hub.Tried, want)
 	}
 
@@ -489,7 +489,7 @@ func TestLocalDockerAuthConfig(t *testing.T) {
 			if s := sources(got.Credentials); !reflect.DeepEqual(s, tt.wantCreds) {
 				t.Errorf("credentials = %v, want %v", s, tt.wantCreds)
 			}
-			if !reflect.DeepEqual(got.Tried, tt.wantTried) {
+			if !reflect.DeepEqual(Sources(got.Tried), tt.wantTried) {
 				t.Errorf("tried = %v, want %v", got.Tried, tt.wantTried)
 			}
 			var want []report.Reason

@@ -1,9 +1,8 @@
 package credentials
 
-import "strings"
-
-// Origin is the kind of store a credential source names, for code that
-// decides by it (which login fixes it): the source strings are display.
+// Origin is the kind of store a credential came from, for code that decides
+// by it (which login fixes it). It is set where each credential and each
+// Store is made; the source strings are display only and never read back.
 type Origin int
 
 // Origins of a credential.
@@ -17,22 +16,31 @@ const (
 	OriginCluster                 // a pull secret, or a ServiceAccount's
 )
 
-// OriginOf says which kind of store source names. The source strings are
-// minted in this package; this is the one place that reads them back.
-func OriginOf(source string) Origin {
-	switch {
-	case source == SourceDockerConfig:
-		return OriginDockerConfig
-	case source == SourceHelmRegistryConfig:
-		return OriginHelmConfig
-	case source == SourceDockerAuthConfig:
-		return OriginDockerAuthConfig
-	case source == SourceFlags:
-		return OriginFlags
-	case strings.HasPrefix(source, helperSourcePrefix):
-		return OriginHelper
-	case strings.HasPrefix(source, "secret/"), strings.HasPrefix(source, "serviceaccount/"):
-		return OriginCluster
+// Store is a place credentials were looked up: Source names it for a
+// person (see the Source constants), Origin says what kind it is.
+type Store struct {
+	Source string
+	Origin Origin
+}
+
+// ClusterStores are the pull secrets (and ServiceAccounts) refs names, as
+// stores a lookup consulted.
+func ClusterStores(refs []string) []Store {
+	out := make([]Store, len(refs))
+	for i, r := range refs {
+		out[i] = Store{Source: r, Origin: OriginCluster}
 	}
-	return OriginAnonymous
+	return out
+}
+
+// Sources are the stores' names, for display.
+func Sources(stores []Store) []string {
+	if stores == nil {
+		return nil
+	}
+	out := make([]string, len(stores))
+	for i, s := range stores {
+		out[i] = s.Source
+	}
+	return out
 }

@@ -50,7 +50,7 @@ func TestRegistryWordsNoFix(t *testing.T) {
 // TestOneCopy: the shared parts have one copy. A bounded fan-out is
 // pkg/bounded's (no errgroup or channel semaphore elsewhere), and a digest
 // is go-digest's and pkg/imageref's (no hex-64 pattern, no "sha256:"
-// spelled by hand).
+// spelled by hand). A credential source string is never read back.
 func TestOneCopy(t *testing.T) {
 	rules := []struct {
 		owner string // the package allowed to hold it
@@ -61,6 +61,11 @@ func TestOneCopy(t *testing.T) {
 		{"bounded", "make(chan struct{}, ", "a semaphore: use pkg/bounded"},
 		{"imageref", "{64}", "a digest pattern: parse with pkg/imageref or go-digest"},
 		{"imageref", `"sha256:" +`, "a digest spelled by hand: use go-digest"},
+		// A credential's kind is its typed Origin, set where it is made;
+		// its source string is display and is never read back.
+		{"-", "OriginOf(", "a source string read back: use Credential.Origin or Store.Origin"},
+		{"-", `"secret/")`, "a source string read back by prefix: use Credential.Origin or Store.Origin"},
+		{"-", `"serviceaccount/")`, "a source string read back by prefix: use Credential.Origin or Store.Origin"},
 	}
 	var files []string
 	for _, dir := range []string{"..", filepath.Join("..", "..", "cmd")} {

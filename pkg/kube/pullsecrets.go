@@ -55,7 +55,7 @@ type PullSecrets struct {
 // FailsPulls), so a probe goes on neither anonymously nor to the node's
 // credentials.
 func (ps PullSecrets) Lookup(ref imageref.Reference) credentials.Lookup {
-	l := credentials.Lookup{Tried: ps.Refs, Problems: ps.Problems}
+	l := credentials.Lookup{Tried: credentials.ClusterStores(ps.Refs), Problems: ps.Problems}
 	for _, p := range ps.Problems {
 		l.Halted = l.Halted || p.FailsPulls
 	}

@@ -27,8 +27,23 @@ func newClient(t *testing.T, o registry.Options) *registry.Client {
 	return c
 }
 
-func cred(src, user, pass string) credentials.Credential {
-	return credentials.Credential{Source: src, Username: user, Password: pass}
+// The stores of the test credentials, each with its typed origin.
+var (
+	dockerConfig = credentials.Store{Source: credentials.SourceDockerConfig, Origin: credentials.OriginDockerConfig}
+	helmConfig   = credentials.Store{Source: credentials.SourceHelmRegistryConfig, Origin: credentials.OriginHelmConfig}
+	flagsStore   = credentials.Store{Source: credentials.SourceFlags, Origin: credentials.OriginFlags}
+)
+
+func helperStore(name string) credentials.Store {
+	return credentials.Store{Source: "credential-helper/" + name, Origin: credentials.OriginHelper}
+}
+
+func secretStore(ref string) credentials.Store {
+	return credentials.Store{Source: "secret/" + ref, Origin: credentials.OriginCluster}
+}
+
+func cred(from credentials.Store, user, pass string) credentials.Credential {
+	return credentials.Credential{Source: from.Source, Origin: from.Origin, Username: user, Password: pass}
 }
 
 func find(rs []report.Result, check report.Check) *report.Result {
@@ -58,7 +73,7 @@ func TestCheck(t *testing.T) {
 		push   bool
 		noPull bool // a push-only target, as helm push-auth sends
 		creds  []credentials.Credential
-		tried  []string
+		tried  []credentials.Store
 		wants  []want
 		absent []report.Check
 	}{
@@ -76,7 +91,7 @@ func TestCheck(t *testing.T) {
 			name:  "Docker Hub: anonymous push gets a token for any scope, then 401 insufficient_scope",
 			fake:  &fake{Grants: public, Repos: map[string][]string{"library/nginx": {"latest"}}},
 			image: "library/nginx:latest", push: true,
-			tried: []string{"docker-config"},
+			tried: []credentials.Store{dockerConfig},
 			wants: []want{
 				{check: report.CheckRegistryPull, status: report.StatusPass, reason: report.ReasonOk},
 				{check: report.CheckRegistryPush, status: report.StatusFail, reason: report.ReasonAnonymousPushDenied, evidence: []string{`insufficient_scope`, `repository:library/nginx:pull,push`}, remedy: "docker login 127.0.0.1"},
@@ -86,7 +101,7 @@ func TestCheck(t *testing.T) {
 			name:  "Docker Hub: credentials with pull only, push asked → ScopeNotGranted with requested and granted",
 			fake:  &fake{Users: map[string]string{"alice": "pw"}, Grants: public, Repos: map[string][]string{"library/nginx": {"latest"}}},
 			image: "library/nginx:latest", push: true,
-			creds: []credentials.Credential{cred("docker-config", "alice", "pw")},
+			creds: []credentials.Credential{cred(dockerConfig, "alice", "pw")},
 			wants: []want{
 				{check: report.CheckRegistryCredentials, status: report.StatusPass, reason: report.ReasonOk, source: "docker-config", evidence: []string{`"method":"bearer"`, `"tokenKind":"jwt"`}},
 				{check: report.CheckRegistryPull, status: report.StatusPass, reason: report.ReasonOk},
@@ -97,8 +112,8 @@ func TestCheck(t *testing.T) {
 			name:  "Docker Hub: wrong password → InvalidCredentials at the token endpoint",
 			fake:  &fake{Users: map[string]string{"alice": "pw"}, Grants: public, Repos: map[string][]string{"library/nginx": {"latest"}}},
 			image: "library/nginx:latest",
-			creds: []credentials.Credential{cred("helm-registry-config", "alice", "wrong")},
-			tried: []string{"helm-registry-config"},
+			creds: []credentials.Credential{cred(helmConfig, "alice", "wrong")},
+			tried: []credentials.Store{helmConfig},
 			wants: []want{
 				{check: report.CheckRegistryCredentials, status: report.StatusFail, reason: report.ReasonInvalidCredentials, evidence: []string{`incorrect username or password`}, remedy: "helm registry login 127.0.0.1"},
 				{check: report.CheckRegistryPull, status: report.StatusFail, reason: report.ReasonInvalidCredentials},
@@ -109,7 +124,7 @@ func TestCheck(t *testing.T) {
 			fake: &fake{Opaque: true, TokenGETOnly: true, DeleteStatus: http.StatusMethodNotAllowed, Users: map[string]string{"bob": "ghp_x"},
 				Grants: map[string][]string{"bob org/app": {"pull", "push"}}, Repos: map[string][]string{"org/app": {"1.0"}}},
 			image: "org/app:1.0", push: true,
-			creds: []credentials.Credential{cred("docker-config", "bob", "ghp_x")},
+			creds: []credentials.Credential{cred(dockerConfig, "bob", "ghp_x")},
 			wants: []want{
 				{check: report.CheckRegistryCredentials, status: report.StatusPass, reason: report.ReasonOk, evidence: []string{"opaque token, grant unknown"}},
 				{check: report.CheckRegistryPull, status: report.StatusPass, reason: report.ReasonOk},
@@ -121,14 +136,14 @@ func TestCheck(t *testing.T) {
 			fake: &fake{Opaque: true, TokenGETOnly: true, UploadDenial: http.StatusForbidden, Users: map[string]string{"bob": "ghp_x"},
 				Grants: map[string][]string{"bob org/app": {"pull"}}, Repos: map[string][]string{"org/app": {"1.0"}}},
 			image: "org/app:1.0", push: true,
-			creds: []credentials.Credential{cred("docker-config", "bob", "ghp_x")},
+			creds: []credentials.Credential{cred(dockerConfig, "bob", "ghp_x")},
 			wants: []want{{check: report.CheckRegistryPush, status: report.StatusFail, reason: report.ReasonForbidden, evidence: []string{`DENIED`}}},
 		},
 		{
 			name:  "Quay: anonymous push-scoped token request gets a cut-off body → AnonymousPushDenied (seed 1), pull still passes",
 			fake:  &fake{AnonPushCut: true, Grants: map[string][]string{"* org/chart": {"pull"}}, Repos: map[string][]string{"org/chart": {"0.1.0"}}},
 			image: "org/chart:0.1.0", push: true,
-			tried: []string{"helm-registry-config"},
+			tried: []credentials.Store{helmConfig},
 			wants: []want{
 				{check: report.CheckRegistryCredentials, status: report.StatusPass, reason: report.ReasonOk, source: "anonymous"},
 				{check: report.CheckRegistryPull, status: report.StatusPass, reason: report.ReasonOk},
@@ -165,7 +180,7 @@ func TestCheck(t *testing.T) {
 			fake: &fake{Users: map[string]string{"robot$ci": `p"a\ss$:'w`}, Grants: map[string][]string{"robot$ci proj/app": {"pull"}},
 				Repos: map[string][]string{"proj/app": {"v1"}}},
 			image: "proj/app:v1", push: true,
-			creds: []credentials.Credential{cred("secret/shop/harbor", "robot$ci", `p"a\ss$:'w`)},
+			creds: []credentials.Credential{cred(secretStore("shop/harbor"), "robot$ci", `p"a\ss$:'w`)},
 			wants: []want{
 				{check: report.CheckRegistryPull, status: report.StatusPass, reason: report.ReasonOk, source: "secret/shop/harbor"},
 				{check: report.CheckRegistryPush, status: report.StatusFail, reason: report.ReasonScopeNotGranted},
@@ -176,7 +191,7 @@ func TestCheck(t *testing.T) {
 			fake: &fake{Basic: "Basic", Users: map[string]string{"AWS": "ecr-token"}, Grants: map[string][]string{"AWS team/app": {"pull", "push"}},
 				Repos: map[string][]string{"team/app": {"1"}}},
 			image: "team/app:1", push: true,
-			creds: []credentials.Credential{cred("credential-helper/ecr-login", "AWS", "ecr-token")},
+			creds: []credentials.Credential{cred(helperStore("ecr-login"), "AWS", "ecr-token")},
 			wants: []want{
 				{check: report.CheckRegistryCredentials, status: report.StatusPass, reason: report.ReasonOk, evidence: []string{`"method":"basic"`}},
 				{check: report.CheckRegistryPull, status: report.StatusPass, reason: report.ReasonOk},
@@ -194,7 +209,7 @@ func TestCheck(t *testing.T) {
 			fake: &fake{Basic: "BASIC", Users: map[string]string{"admin": "admin123"}, Grants: map[string][]string{"admin repo/app": {"pull"}},
 				Repos: map[string][]string{"repo/app": {"1"}}},
 			image: "repo/app:1",
-			creds: []credentials.Credential{cred("docker-config", "admin", "admin123")},
+			creds: []credentials.Credential{cred(dockerConfig, "admin", "admin123")},
 			wants: []want{
 				{check: report.CheckRegistryCredentials, status: report.StatusPass, reason: report.ReasonOk, evidence: []string{`"method":"basic"`}},
 				{check: report.CheckRegistryPull, status: report.StatusPass, reason: report.ReasonOk},
@@ -222,7 +237,7 @@ func TestCheck(t *testing.T) {
 			name:  "token endpoint 500 → TokenEndpointError",
 			fake:  &fake{Grants: public, TokenStatus: http.StatusInternalServerError},
 			image: "library/nginx:latest",
-			creds: []credentials.Credential{cred("docker-config", "alice", "pw")},
+			creds: []credentials.Credential{cred(dockerConfig, "alice", "pw")},
 			wants: []want{{check: report.CheckRegistryCredentials, status: report.StatusFail, reason: report.ReasonTokenEndpointError, evidence: []string{`"httpStatus":500`}}},
 		},
 		{
@@ -248,14 +263,14 @@ func TestCheck(t *testing.T) {
 			fake: &fake{RejectTokensV2: true, Users: map[string]string{"alice": "pw"}, Grants: public,
 				Repos: map[string][]string{"library/nginx": {"latest"}}},
 			image: "library/nginx:latest",
-			creds: []credentials.Credential{cred("flags", "alice", "pw")},
+			creds: []credentials.Credential{cred(flagsStore, "alice", "pw")},
 			wants: []want{{check: report.CheckRegistryCredentials, status: report.StatusFail, reason: report.ReasonInvalidCredentials, evidence: []string{`"httpStatus":401`}}},
 		},
 		{
 			name:  "several candidates: the first is refused, the second works",
 			fake:  &fake{Users: map[string]string{"alice": "pw"}, Grants: map[string][]string{"alice team/app": {"pull"}}, Repos: map[string][]string{"team/app": {"1"}}},
 			image: "team/app:1",
-			creds: []credentials.Credential{cred("secret/ns/old", "alice", "old"), cred("secret/ns/new", "alice", "pw")},
+			creds: []credentials.Credential{cred(secretStore("ns/old"), "alice", "old"), cred(secretStore("ns/new"), "alice", "pw")},
 			wants: []want{
 				{check: report.CheckRegistryCredentials, status: report.StatusPass, reason: report.ReasonOk, source: "secret/ns/new", evidence: []string{`"tried":["secret/ns/old","secret/ns/new"]`, `"secret/ns/old":"InvalidCredentials"`}},
 				{check: report.CheckRegistryPull, status: report.StatusPass, reason: report.ReasonOk, source: "secret/ns/new"},
@@ -338,7 +353,7 @@ func TestCheckHelperFailureStops(t *testing.T) {
 		Message: "docker-credential-broken get failed (exit status 1)", Remedy: "check the helper works"}
 	pr := New(newClient(t, registry.Options{PlainHTTP: true}))
 	rs := pr.Check(context.Background(), Target{Image: f.host() + "/team/app:1", Lookup: credentials.Lookup{
-		Tried: []string{"docker-config", "credential-helper/broken"}, Problems: []credentials.Problem{problem}, Halted: true}})
+		Tried: []credentials.Store{dockerConfig, helperStore("broken")}, Problems: []credentials.Problem{problem}, Halted: true}})
 	var creds []report.Result
 	for _, r := range rs {
 		if r.Check == report.CheckRegistryCredentials {
@@ -353,6 +368,31 @@ func TestCheckHelperFailureStops(t *testing.T) {
 	}
 }
 
+// TestLoginRemedyFollowsOrigin: the login remedy is chosen by the typed
+// origin of the credential and of the stores tried, never by reading their
+// source strings back: a source worded unlike any constant still gets its
+// store's login, and a cluster secret the workload's.
+func TestLoginRemedyFollowsOrigin(t *testing.T) {
+	f := &fake{Users: map[string]string{"alice": "pw"}, Grants: map[string][]string{"alice team/app": {"pull"}}, Repos: map[string][]string{"team/app": {"1"}}}
+	f.start(t)
+	pr := New(newClient(t, registry.Options{PlainHTTP: true}))
+	for _, tc := range []struct {
+		from credentials.Store
+		want string
+	}{
+		{credentials.Store{Source: "helm's store", Origin: credentials.OriginHelmConfig}, "helm registry login"},
+		{credentials.Store{Source: "secret/looks/local", Origin: credentials.OriginDockerConfig}, "docker login"},
+		{credentials.Store{Source: "docker-config", Origin: credentials.OriginCluster}, "kubectl"},
+	} {
+		rs := pr.Check(context.Background(), Target{Image: f.host() + "/team/app:1", Pull: true, Lookup: credentials.Lookup{
+			Credentials: []credentials.Credential{cred(tc.from, "alice", "wrong")}, Tried: []credentials.Store{tc.from}}})
+		c := find(rs, report.CheckRegistryCredentials)
+		if c == nil || c.Reason != report.ReasonInvalidCredentials || !strings.Contains(c.Remedy, tc.want) {
+			t.Errorf("%+v: want an InvalidCredentials remedy with %q, got:\n%s", tc.from, tc.want, dump(rs))
+		}
+	}
+}
+
 // A registry alone is checked as docker login does: a token asked for no
 // repository, proven by GET /v2/; nothing is asked of a repository.
 func TestCheckRegistryAlone(t *testing.T) {
@@ -360,7 +400,7 @@ func TestCheckRegistryAlone(t *testing.T) {
 	f.start(t)
 	pr := New(newClient(t, registry.Options{PlainHTTP: true}))
 	rs := pr.Check(context.Background(), Target{Registry: f.host(), Lookup: credentials.Lookup{
-		Credentials: []credentials.Credential{cred("docker-config", "alice", "secret")}}})
+		Credentials: []credentials.Credential{cred(dockerConfig, "alice", "secret")}}})
 	c := find(rs, report.CheckRegistryCredentials)
 	if c == nil || c.Status != report.StatusPass || c.Registry != f.host() || c.Repository != "" || c.CredentialSource != "docker-config" {
 		t.Fatalf("want a registry.credentials pass for the registry, got:\n%s", dump(rs))

@@ -16,7 +16,7 @@ import (
 type base struct {
 	image string
 	ref   imageref.Reference
-	tried []string
+	tried []credentials.Store
 	// workload is who holds cluster credentials, nil for the user's own.
 	workload *remedy.Workload
 }
@@ -43,14 +43,16 @@ func (b base) pass(check report.Check, msg string, ev report.Evidence, source st
 // fail turns a Failure into a failed result; credential remedies name the
 // command for the source in use.
 func (b base) fail(check report.Check, f *registry.Failure) report.Result {
-	return b.failFrom(check, f, "", f.Message)
+	return b.failFrom(check, f, "", credentials.OriginAnonymous, f.Message)
 }
 
-func (b base) failFrom(check report.Check, f *registry.Failure, source, msg string) report.Result {
+// failFrom is fail for a request made with the credential from source, of
+// origin: the login remedy follows the origin, never the source's wording.
+func (b base) failFrom(check report.Check, f *registry.Failure, source string, origin credentials.Origin, msg string) report.Result {
 	fix := remedy.Registry(f.Fault)
 	switch f.Reason {
 	case report.ReasonCredentialsRequired, report.ReasonAnonymousPushDenied, report.ReasonInvalidCredentials:
-		fix = b.loginRemedy(f.Reason, source)
+		fix = b.loginRemedy(f.Reason, source, origin)
 	}
 	return b.result(check, report.StatusFail, f.Reason, msg, fix, source, copyEvidence(f.Evidence))
 }
@@ -106,7 +108,7 @@ func (w *walk) credentialsResult(b base) report.Result {
 		ev := copyEvidence(f.Evidence)
 		w.triedEvidence(ev, w.attempts, func(x *attempt) *registry.Failure { return x.authErr })
 		keyEvidence(ev, a)
-		r := b.failFrom(report.CheckRegistryCredentials, f, a.source(), f.Message)
+		r := b.failFrom(report.CheckRegistryCredentials, f, a.source(), a.cred.Origin, f.Message)
 		r.Evidence = ev
 		return r
 	}
@@ -121,13 +123,13 @@ func (w *walk) credentialsResult(b base) report.Result {
 		return x.pullErr
 	})
 	if len(b.tried) > 0 {
-		ev["searched"] = b.tried
+		ev["searched"] = credentials.Sources(b.tried)
 	}
 	keyEvidence(ev, a)
 	var msg string
 	switch {
 	case a.anonymous():
-		msg = fmt.Sprintf("no credentials for %s%s; requests are anonymous", b.ref.Registry, searched(b.tried))
+		msg = fmt.Sprintf("no credentials for %s%s; requests are anonymous", b.ref.Registry, searched(credentials.Sources(b.tried)))
 		if a.auth != nil && a.auth.Method == "bearer" {
 			msg += " (an anonymous token is exchanged)"
 		}
@@ -163,7 +165,7 @@ func (w *walk) pullResult(b base) report.Result {
 		if a.authErr != nil && f.Reason != report.ReasonCredentialsRequired {
 			msg = "cannot pull " + b.ref.String() + ": " + f.Message
 		}
-		r := b.failFrom(report.CheckRegistryPull, f, a.source(), msg)
+		r := b.failFrom(report.CheckRegistryPull, f, a.source(), a.cred.Origin, msg)
 		r.RateLimit = rateLimit(f.RateLimit)
 		w.triedEvidence(r.Evidence, w.attempts, func(x *attempt) *registry.Failure {
 			if x.authErr != nil {
@@ -217,7 +219,7 @@ func (w *walk) pushResult(ctx context.Context, b base) report.Result {
 		return b.pass(report.CheckRegistryPush, msg, ev, a.source())
 	}
 	a := done[0]
-	r := b.failFrom(report.CheckRegistryPush, a.pushErr, a.source(), a.pushErr.Message)
+	r := b.failFrom(report.CheckRegistryPush, a.pushErr, a.source(), a.cred.Origin, a.pushErr.Message)
 	w.triedEvidence(r.Evidence, done, failed)
 	return r
 }
@@ -225,11 +227,15 @@ func (w *walk) pushResult(ctx context.Context, b base) report.Result {
 // loginRemedy is the fix for missing or refused credentials, worded by
 // pkg/remedy for whoever holds them: the pods of a namespace when they
 // came from the cluster, else the user's own stores that were in play.
-func (b base) loginRemedy(reason report.Reason, source string) string {
+func (b base) loginRemedy(reason report.Reason, source string, origin credentials.Origin) string {
 	var local remedy.Local
 	cluster := b.workload != nil
-	for _, s := range append([]string{source}, b.tried...) {
-		switch credentials.OriginOf(s) {
+	origins := []credentials.Origin{origin}
+	for _, s := range b.tried {
+		origins = append(origins, s.Origin)
+	}
+	for _, o := range origins {
+		switch o {
 		case credentials.OriginHelmConfig:
 			local.HelmConfig = true
 		case credentials.OriginDockerConfig:

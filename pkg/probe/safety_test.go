@@ -37,7 +37,7 @@ func TestTraceNeverLeaksSecrets(t *testing.T) {
 	pr := New(newClient(t, registry.Options{PlainHTTP: true, Trace: &trace}))
 	ctx := context.Background()
 	rs := pr.Check(ctx, Target{Image: f.host() + "/team/app:1", Push: true, Pull: true,
-		Lookup: credentials.Lookup{Credentials: []credentials.Credential{cred("docker-config", "alice", nastyPass)}}})
+		Lookup: credentials.Lookup{Credentials: []credentials.Credential{cred(dockerConfig, "alice", nastyPass)}}})
 	if r := find(rs, report.CheckRegistryPush); r == nil || r.Status != report.StatusPass {
 		t.Fatalf("push should pass:\n%s", dump(rs))
 	}
@@ -92,7 +92,7 @@ func TestCredentialsNotSentToAnotherHost(t *testing.T) {
 	f.start(t)
 	pr := New(newClient(t, registry.Options{PlainHTTP: true}))
 	rs := pr.Check(context.Background(), Target{Image: f.host() + "/team/app:1",
-		Lookup: credentials.Lookup{Credentials: []credentials.Credential{cred("docker-config", "alice", nastyPass)}}})
+		Lookup: credentials.Lookup{Credentials: []credentials.Credential{cred(dockerConfig, "alice", nastyPass)}}})
 	if r := find(rs, report.CheckRegistryPull); r == nil || r.Status != report.StatusPass {
 		t.Fatalf("pull should pass through the redirect:\n%s", dump(rs))
 	}
@@ -185,7 +185,7 @@ func TestCredentialProblemsAndReferences(t *testing.T) {
 	f.start(t)
 	pr := New(newClient(t, registry.Options{PlainHTTP: true}))
 	rs := pr.Check(context.Background(), Target{Image: f.host() + "/team/app:1", Lookup: credentials.Lookup{
-		Tried: []string{"docker-config"},
+		Tried: []credentials.Store{dockerConfig},
 		Problems: []credentials.Problem{{Source: "docker-config", Host: f.host(), Reason: report.ReasonIncompleteCredentials,
 			Message: "username without a password for " + f.host()}},
 	}})
@@ -220,7 +220,7 @@ func TestCheckIsConcurrencySafe(t *testing.T) {
 	for i := 0; i < 8; i++ {
 		go func() {
 			done <- pr.Check(context.Background(), Target{Image: f.host() + "/team/app:1", Push: true, Pull: true,
-				Lookup: credentials.Lookup{Credentials: []credentials.Credential{cred("docker-config", "alice", "pw")}}})
+				Lookup: credentials.Lookup{Credentials: []credentials.Credential{cred(dockerConfig, "alice", "pw")}}})
 		}()
 	}
 	for i := 0; i < 8; i++ {
