@@ -10,6 +10,9 @@ import (
 
 // rateLimits reports, per registry, the Docker Hub-style rate-limit
 // headers the manifest HEADs carried (a HEAD consumes no pull), or a 429.
+// A registry that limits is RateLimited; whether that is a warn or a fail
+// is SPEC's one rule, report.ApplyRateLimitRule, over the whole run
+// (run.results).
 func (d *run) rateLimits() {
 	for _, h := range d.hosts {
 		r := report.Result{Check: report.CheckRegistryPull, Registry: h.registry, Status: report.StatusPass, Reason: report.ReasonOk}
@@ -32,21 +35,17 @@ func (d *run) rateLimits() {
 				}
 			}
 		}
-		if rl := (report.RateLimit{Limit: limit, Remaining: remaining, RetryAfter: retry}); !rl.Empty() {
+		rl := report.RateLimit{Limit: limit, Remaining: remaining, RetryAfter: retry}
+		if !rl.Empty() {
 			r.RateLimit = &rl
 		}
-		r.Evidence = report.Evidence{}
-		for k, v := range map[string]string{"ratelimit-limit": limit, "ratelimit-remaining": remaining, "retry-after": retry} {
-			if v != "" {
-				r.Evidence[k] = v
-			}
-		}
+		r.Evidence = rl.Evidence()
 		switch left := leadingInt(remaining); {
 		case !seen:
 			r.Status = report.StatusSkip
 			r.Message = "no manifest was requested from " + h.registry + ", so no rate-limit headers were seen"
 		case limited || (remaining != "" && left == 0):
-			r.Status, r.Reason = report.StatusWarn, report.ReasonRateLimited
+			r.Status, r.Reason = report.StatusFail, report.ReasonRateLimited
 			r.Message = h.registry + " is rate limiting pulls"
 			if limit != "" {
 				r.Message += fmt.Sprintf(" (%s of %s left)", orZero(remaining), leadingPart(limit))

@@ -67,7 +67,8 @@ func (d *run) add(id string, r report.Result) {
 	d.byID[id] = append(d.byID[id], r)
 }
 
-// results are the enabled checks' results in checklist order.
+// results are the enabled checks' results in checklist order, SPEC's
+// rate-limit rule applied across them as in every other engine.
 func (d *run) results() []report.Result {
 	var out []report.Result
 	for _, id := range IDs {
@@ -75,6 +76,7 @@ func (d *run) results() []report.Result {
 			out = append(out, d.byID[id]...)
 		}
 	}
+	report.ApplyRateLimitRule(out)
 	return out
 }
 

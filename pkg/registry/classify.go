@@ -186,14 +186,7 @@ func rateLimitOf(h http.Header) report.RateLimit {
 // rateLimitEvidence is the display copy of rateLimitOf: the headers sent,
 // under their own names.
 func rateLimitEvidence(h http.Header) report.Evidence {
-	ev := report.Evidence{}
-	rl := rateLimitOf(h)
-	for k, v := range map[string]string{"ratelimit-limit": rl.Limit, "ratelimit-remaining": rl.Remaining, "retry-after": rl.RetryAfter} {
-		if v != "" {
-			ev[k] = v
-		}
-	}
-	return ev
+	return rateLimitOf(h).Evidence()
 }
 
 // insufficientScope reports a Bearer challenge with error="insufficient_scope".

@@ -178,6 +178,18 @@ type RateLimit struct {
 // Empty reports whether no header was sent.
 func (r RateLimit) Empty() bool { return r == RateLimit{} }
 
+// Evidence is the display copy of r: the headers sent, under their own
+// names (ratelimit-limit, ratelimit-remaining, retry-after).
+func (r RateLimit) Evidence() Evidence {
+	ev := Evidence{}
+	for k, v := range map[string]string{"ratelimit-limit": r.Limit, "ratelimit-remaining": r.Remaining, "retry-after": r.RetryAfter} {
+		if v != "" {
+			ev[k] = v
+		}
+	}
+	return ev
+}
+
 // DoctorFacts are the doctor's own typed fields of a result.
 type DoctorFacts struct {
 	// Check is the doctor check the result belongs to (reachable, pull, …).
