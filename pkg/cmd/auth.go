@@ -76,7 +76,7 @@ func (o *AuthOptions) Run(parent context.Context) error {
 	prober := probe.New(client)
 	targets := make([]probe.Target, len(o.Images))
 	for i, img := range o.Images {
-		targets[i] = probe.Target{Image: img, Push: o.Push, Pull: true, Lookup: creds(ctx, img), Workload: o.workload}
+		targets[i] = probe.Target{Image: img, Push: o.Push, Pull: true, Lookup: creds(ctx, img), Workload: o.workload, Audience: o.audience()}
 	}
 	return o.Print(report.New(report.KindAuth, checkAll(ctx, prober, targets, o.Concurrency)))
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/regcheck/regcheck/pkg/nodecreds"
 	"github.com/regcheck/regcheck/pkg/printers"
 	"github.com/regcheck/regcheck/pkg/registry"
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -218,6 +219,15 @@ func requestTimeout(run time.Duration) time.Duration {
 }
 
 // LocalCredentials builds the local credential sources from the flags.
+// audience is who reads registry faults' fixes: a Helm user when Helm
+// runs regcheck, else a kubectl user.
+func (o *CommonOptions) audience() remedy.Audience {
+	if o.HelmMode {
+		return remedy.ForHelm
+	}
+	return remedy.ForKubectl
+}
+
 func (o *CommonOptions) LocalCredentials() *credentials.Local {
 	return credentials.NewLocal(credentials.LocalOptions{
 		DockerConfig:   o.DockerConfig,

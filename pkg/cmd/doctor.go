@@ -92,7 +92,7 @@ func (o *DoctorOptions) Complete(c *cobra.Command, args []string) error {
 	}
 	o.cfg = doctor.Config{
 		Images: o.Images, PushTargets: o.PushTargets, Registries: o.Registries,
-		Checks: checks, Concurrency: o.Concurrency, Command: cmdName, Flags: o.verifyFlags(),
+		Checks: checks, Concurrency: o.Concurrency, Command: cmdName, Flags: o.verifyFlags(), Audience: o.audience(),
 		Dial: doctor.DialOptions{PlainHTTP: o.PlainHTTP, InsecureSkipTLSVerify: o.InsecureSkipTLSVerify,
 			CAFile: o.CAFile, Timeout: requestTimeout(o.Timeout)},
 	}

@@ -122,7 +122,7 @@ func (o *HelmAuthOptions) Run(parent context.Context) error {
 	local := o.LocalCredentials()
 	host, _ := registryHost(o.image)
 	// helm push never reads the chart first, so the push check alone decides.
-	target := probe.Target{Image: o.image, Push: o.Push, Pull: !o.Push, Lookup: local.Lookup(ctx, host)}
+	target := probe.Target{Image: o.image, Push: o.Push, Pull: !o.Push, Lookup: local.Lookup(ctx, host), Audience: o.audience()}
 	results := probe.New(client).Check(ctx, target)
 	if o.HelmMode {
 		results = append(o.helmVersion(ctx), results...)

@@ -218,6 +218,7 @@ func (o *CommonOptions) scanConfig(client kubernetes.Interface, resolver scan.Re
 		Resolver:      resolver,
 		NodeProviders: o.nodeProviders,
 		Newer:         o.newerScan(),
+		Audience:      o.audience(),
 		LocalCredentials: func(ctx context.Context, host string) []credentials.Credential {
 			return local.Lookup(ctx, host).Credentials
 		},

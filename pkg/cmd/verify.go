@@ -158,7 +158,7 @@ func (o *VerifyOptions) Run(parent context.Context) error {
 		return err
 	}
 	defer client.CloseIdleConnections()
-	opts := verify.Options{Prober: probe.New(client), Resolver: client, Concurrency: o.Concurrency}
+	opts := verify.Options{Prober: probe.New(client), Resolver: client, Concurrency: o.Concurrency, Audience: o.audience()}
 	var results []report.Result
 	if o.NoCluster || !o.clusterConfigured() {
 		opts.Credentials = o.localVerifyCredentials(nodecreds.ForCluster(o.nodeProviders, nil))

@@ -13,12 +13,16 @@ import (
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/registry"
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 	"github.com/regcheck/regcheck/pkg/scan"
 )
 
 // Config says what to check. Zero values are "nothing of that kind".
 type Config struct {
+	// Audience is who reads the registry faults' fixes: a kubectl user
+	// (the zero value) or a Helm user.
+	Audience    remedy.Audience
 	Images      []string // --image: checked for pull
 	PushTargets []string // --push-target: checked for push only (oci://… or a repository)
 	Registries  []string // --registry: reachability and credentials

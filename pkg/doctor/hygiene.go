@@ -21,7 +21,7 @@ func (d *run) hygiene() {
 		if s.check == WorkloadSettings {
 			id = WorkloadSettings
 		}
-		r, ref, ok := checkReference(s.base, s.input, known, s.implicitTag)
+		r, ref, ok := checkReference(s.base, s.input, known, s.implicitTag, d.cfg.Audience)
 		s.ref, s.ok = ref, ok
 		d.add(id, r)
 	}
@@ -60,14 +60,14 @@ func (d *run) knownRepositories() []string {
 
 // checkReference is the image.reference result for input. known are the
 // repositories (REGISTRY/REPO) a bare digest may belong to.
-func checkReference(base report.Result, input string, known []string, implicitTag bool) (report.Result, imageref.Reference, bool) {
+func checkReference(base report.Result, input string, known []string, implicitTag bool, to remedy.Audience) (report.Result, imageref.Reference, bool) {
 	r := base
 	r.Check = report.CheckImageReference
 	r.Image = input
 	ref, err := imageref.ParseChart(input)
 	if err != nil {
 		f := registry.InvalidReference(err)
-		r.Status, r.Reason, r.Message, r.Remedy = report.StatusFail, f.Reason, f.Message, remedy.Registry(f.Fault)
+		r.Status, r.Reason, r.Message, r.Remedy = report.StatusFail, f.Reason, f.Message, remedy.Registry(f.Fault, to)
 		r.Evidence = withBase(base)
 		for k, v := range f.Evidence {
 			r.Evidence[k] = v

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -36,7 +37,7 @@ func TestCheckReference(t *testing.T) {
 		{name: "unparsable", input: "Registry.example.com/UPPER:tag", status: report.StatusFail, reason: report.ReasonInvalidReference},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, _, ok := checkReference(report.Result{}, tc.input, tc.known, tc.implicitTag)
+			r, _, ok := checkReference(report.Result{}, tc.input, tc.known, tc.implicitTag, remedy.ForKubectl)
 			if r.Status != tc.status || r.Reason != tc.reason || ok != tc.probe {
 				t.Errorf("got %s/%s probe=%v, want %s/%s probe=%v: %s", r.Status, r.Reason, ok, tc.status, tc.reason, tc.probe, r.Message)
 			}

@@ -28,7 +28,7 @@ func (d *run) probe(ctx context.Context) {
 		}
 		h := d.hostOf(s.ref.Registry)
 		probed[h] = true
-		t := probe.Target{Image: s.ref.Input, Pull: s.check != Push, Push: s.check == Push}
+		t := probe.Target{Image: s.ref.Input, Pull: s.check != Push, Push: s.check == Push, Audience: d.cfg.Audience}
 		jobs = append(jobs, job{s: s, target: t, host: h})
 	}
 	// A registry named alone (--registry): its credentials are checked
@@ -40,9 +40,9 @@ func (d *run) probe(ctx context.Context) {
 		if probed[h] || !d.cfg.Checks.Enabled(Credentials) {
 			continue
 		}
-		t := probe.Target{Registry: h.registry}
+		t := probe.Target{Registry: h.registry, Audience: d.cfg.Audience}
 		if img := d.workloadImageOn(h); img != "" {
-			t = probe.Target{Image: img, Pull: true}
+			t = probe.Target{Image: img, Pull: true, Audience: d.cfg.Audience}
 		}
 		jobs = append(jobs, job{target: t, host: h})
 	}

@@ -91,7 +91,7 @@ func (d *run) reachable(ctx context.Context, h *host) report.Result {
 		for k, v := range f.Evidence {
 			ev[k] = v
 		}
-		fix := remedy.Registry(f.Fault)
+		fix := remedy.Registry(f.Fault, d.cfg.Audience)
 		if skew != "" {
 			fix = skew + "; " + fix
 		}

@@ -33,6 +33,9 @@ type Target struct {
 	// cluster (a namespace, its ServiceAccount and pull secrets): remedies
 	// then lead with the cluster-side fix. Nil for the user's own.
 	Workload *remedy.Workload
+	// Audience is who reads the registry faults' fixes: a kubectl user
+	// (the zero value), a Helm user, or a workload.
+	Audience remedy.Audience
 }
 
 func (t Target) checksPull() bool { return t.Pull || !t.Push }
@@ -60,7 +63,7 @@ func (p *Prober) Check(ctx context.Context, t Target) []report.Result {
 		b := base{image: t.Image}
 		return []report.Result{b.fail(report.CheckImageReference, registry.InvalidReference(err))}
 	}
-	b := base{image: t.Image, ref: ref, tried: t.Lookup.Tried, workload: t.Workload}
+	b := base{image: t.Image, ref: ref, tried: t.Lookup.Tried, workload: t.Workload, audience: t.Audience}
 
 	ping, err := p.c.Ping(ctx, ref.Host)
 	if err != nil {

@@ -17,6 +17,8 @@ type base struct {
 	image string
 	ref   imageref.Reference
 	tried []credentials.Store
+	// audience words the registry faults' fixes (remedy.Registry).
+	audience remedy.Audience
 	// workload is who holds cluster credentials, nil for the user's own.
 	workload *remedy.Workload
 }
@@ -49,7 +51,7 @@ func (b base) fail(check report.Check, f *registry.Failure) report.Result {
 // failFrom is fail for a request made with the credential from source, of
 // origin: the login remedy follows the origin, never the source's wording.
 func (b base) failFrom(check report.Check, f *registry.Failure, source string, origin credentials.Origin, msg string) report.Result {
-	fix := remedy.Registry(f.Fault)
+	fix := remedy.Registry(f.Fault, b.audience)
 	switch f.Reason {
 	case report.ReasonCredentialsRequired, report.ReasonAnonymousPushDenied, report.ReasonInvalidCredentials:
 		fix = b.loginRemedy(f.Reason, source, origin)

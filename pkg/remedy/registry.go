@@ -16,12 +16,31 @@ func LoginHost(registry, tool string) string {
 	return registry
 }
 
-// Registry is the fix for a failed registry exchange, for a reader whose
-// credentials are not known: the generic login (docker, helm, a pull
-// secret) when credentials were missing or refused. Callers that know
-// who holds the credentials word that fix with Local.Login or
-// Workload.Credentials instead. It returns "" for a fault without a cause.
-func Registry(f report.Fault) string {
+// Audience is who reads a registry fault's fix: the caller chooses it, and
+// Registry words the fix for it (the commands and flags that reader has).
+type Audience int
+
+const (
+	// ForKubectl: a person running kubectl regcheck; regcheck's own flags.
+	ForKubectl Audience = iota
+	// ForHelm: a person running regcheck as a Helm plugin: helm registry
+	// login, and helm's own --plain-http, --ca-file and
+	// --insecure-skip-tls-verify for the helm commands that follow.
+	ForHelm
+	// ForWorkload: the fix is on the cluster's side: a pull secret, the
+	// nodes' container runtime, their network.
+	ForWorkload
+)
+
+// Registry is the fix for a failed registry exchange, worded for to. When
+// credentials were missing or refused it is the generic login for that
+// reader; callers that know who holds the credentials word that fix with
+// Local.Login or Workload.Credentials instead. It returns "" for a fault
+// without a cause.
+func Registry(f report.Fault, to Audience) string {
+	if fix := audienceFix(f, to); fix != "" {
+		return fix
+	}
 	reg, repo, host := f.Registry, f.Repository, f.Host
 	switch f.Cause {
 	case report.CauseNoAnswer:
@@ -30,7 +49,7 @@ func Registry(f report.Fault) string {
 		if f.PlainHTTP {
 			return "if the registry speaks HTTPS, drop --plain-http; else check the registry and any proxy in between"
 		}
-		return Registry(report.Fault{Cause: report.CauseNoAnswer})
+		return Registry(report.Fault{Cause: report.CauseNoAnswer}, to)
 	case report.CauseTimeout:
 		return "retry with a longer --timeout, and check the registry is reachable from here"
 	case report.CauseRedirectLoop:
@@ -53,7 +72,7 @@ func Registry(f report.Fault) string {
 	case report.CauseCertificateHost:
 		return "use a registry name the certificate covers, or reissue the certificate for " + host
 	case report.CauseTLSToPlainHTTP:
-		return "the registry speaks plain HTTP: pass --plain-http (helm: --plain-http)"
+		return "the registry speaks plain HTTP: pass --plain-http"
 	case report.CausePlainHTTPToTLS:
 		return "drop --plain-http (pass --ca-file PATH if its certificate is private)"
 	case report.CauseTLSHandshake:
@@ -74,11 +93,7 @@ func Registry(f report.Fault) string {
 		return "log in: docker login " + LoginHost(reg, "docker") + " (or helm registry login " + LoginHost(reg, "helm") +
 			"; for a cluster, a pull secret: kubectl create secret docker-registry NAME --docker-server=" + f.CredentialKey + " ...)"
 	case report.CauseTokenExpiredECR:
-		region := "REGION"
-		if labels := strings.Split(reg, "."); len(labels) >= 4 && strings.HasPrefix(labels[2], "ecr") {
-			region = labels[3]
-		}
-		return "log in again: aws ecr get-login-password --region " + region + " | docker login --username AWS --password-stdin " + reg +
+		return "log in again: aws ecr get-login-password --region " + ecrRegion(reg) + " | docker login --username AWS --password-stdin " + reg +
 			" (the ecr-login credential helper renews it by itself: \"credHelpers\": {\"" + reg + "\": \"ecr-login\"})"
 	case report.CauseDenied:
 		return "grant this account pull access to " + repo + " (or refresh an expired registry token)"
@@ -132,4 +147,46 @@ func Registry(f report.Fault) string {
 		return "run with --debug to see the exchange; report it to the registry's administrator"
 	}
 	return ""
+}
+
+// audienceFix is the fix where a Helm user's or a workload's differs from
+// a kubectl user's, else "".
+func audienceFix(f report.Fault, to Audience) string {
+	reg, host := f.Registry, f.Host
+	switch to {
+	case ForHelm:
+		switch f.Cause {
+		case report.CauseUnauthorized:
+			return "log in: helm registry login " + LoginHost(reg, "helm")
+		case report.CauseTokenExpiredECR:
+			return "log in again: aws ecr get-login-password --region " + ecrRegion(reg) + " | helm registry login --username AWS --password-stdin " + reg
+		case report.CauseUnknownAuthority:
+			return "pass the registry's CA with --ca-file PATH, to helm too (or, for a test registry only, --insecure-skip-tls-verify on both)"
+		case report.CauseCertificateInvalid:
+			return "fix the registry's certificate chain, or pass its CA with --ca-file PATH, to helm too"
+		case report.CauseTLSToPlainHTTP:
+			return "the registry speaks plain HTTP: pass --plain-http, to helm too (helm pull, push and install take it)"
+		case report.CausePlainHTTPToTLS:
+			return "drop --plain-http, from the helm command too (pass --ca-file PATH if its certificate is private)"
+		}
+	case ForWorkload:
+		switch f.Cause {
+		case report.CauseUnauthorized:
+			return "give the pods a pull secret for " + f.CredentialKey + ": kubectl create secret docker-registry NAME --docker-server=" + f.CredentialKey +
+				" ..., named in the pod's imagePullSecrets or its ServiceAccount's"
+		case report.CauseUnknownAuthority, report.CauseCertificateInvalid, report.CauseTLSHandshake, report.CauseTLSToPlainHTTP, report.CausePlainHTTPToTLS:
+			return "make the nodes trust " + reg + "'s certificate (the runtime's CA: containerd's certs.d/" + reg + "/hosts.toml, CRI-O's /etc/containers/certs.d), or fix http/https in the runtime's registry config"
+		case report.CauseNoAnswer, report.CauseConnectionReset, report.CauseTimeout, report.CauseConnectionRefused:
+			return "let the nodes reach " + host + ": their DNS, egress firewall and HTTP(S)_PROXY/NO_PROXY for the container runtime"
+		}
+	}
+	return ""
+}
+
+// ecrRegion is the region of an ECR registry host, else "REGION".
+func ecrRegion(reg string) string {
+	if labels := strings.Split(reg, "."); len(labels) >= 4 && strings.HasPrefix(labels[2], "ecr") {
+		return labels[3]
+	}
+	return "REGION"
 }

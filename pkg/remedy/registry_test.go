@@ -22,11 +22,13 @@ func TestEveryCauseHasAFix(t *testing.T) {
 	for _, c := range causes {
 		f := report.Fault{Cause: c, Registry: "registry.example.com", Repository: "team/app", Host: "registry.example.com",
 			CredentialKey: "registry.example.com", Input: "x", What: "manifest"}
-		if Registry(f) == "" {
-			t.Errorf("cause %s has no remedy", c)
+		for _, to := range []Audience{ForKubectl, ForHelm, ForWorkload} {
+			if Registry(f, to) == "" {
+				t.Errorf("cause %s has no remedy for audience %d", c, to)
+			}
 		}
 	}
-	if got := Registry(report.Fault{}); got != "" {
+	if got := Registry(report.Fault{}, ForKubectl); got != "" {
 		t.Errorf("a fault without a cause is worded %q", got)
 	}
 }
@@ -70,8 +72,47 @@ func TestRegistryWording(t *testing.T) {
 		{report.Fault{Cause: report.CauseConnectionReset}, "check the registry host name, DNS, proxy settings (HTTPS_PROXY/NO_PROXY) and firewall from this machine"},
 		{report.Fault{Cause: report.CauseManifestUnknown, Registry: "ghcr.io", Repository: "org/app"}, "check the tag or digest; list the tags with: crane ls ghcr.io/org/app"},
 	} {
-		if got := Registry(tc.f); got != tc.want {
+		if got := Registry(tc.f, ForKubectl); got != tc.want {
 			t.Errorf("%s:\n got %q\nwant %q", tc.f.Cause, got, tc.want)
+		}
+	}
+}
+
+// TestRegistryAudiences: the caller's typed audience chooses the wording: a
+// Helm user gets helm's login and is told helm takes the same TLS flags, a
+// workload gets the cluster-side fix, a kubectl user regcheck's flags; no
+// reader is told another's commands.
+func TestRegistryAudiences(t *testing.T) {
+	reg := "registry.example.com"
+	f := func(c report.Cause) report.Fault {
+		return report.Fault{Cause: c, Registry: reg, Repository: "team/app", Host: reg, CredentialKey: reg}
+	}
+	for _, tc := range []struct {
+		f        report.Fault
+		to       Audience
+		want     string
+		notWants []string
+	}{
+		{f(report.CauseUnauthorized), ForHelm, "helm registry login " + reg, []string{"docker login", "kubectl"}},
+		{f(report.CauseUnauthorized), ForWorkload, "kubectl create secret docker-registry NAME --docker-server=" + reg, []string{"docker login", "helm"}},
+		{f(report.CauseUnauthorized), ForKubectl, "docker login " + reg, nil},
+		{report.Fault{Cause: report.CauseTokenExpiredECR, Registry: "123456789012.dkr.ecr.eu-west-1.amazonaws.com"}, ForHelm,
+			"aws ecr get-login-password --region eu-west-1 | helm registry login --username AWS --password-stdin", []string{"docker login"}},
+		{f(report.CauseTLSToPlainHTTP), ForKubectl, "pass --plain-http", []string{"helm"}},
+		{f(report.CauseTLSToPlainHTTP), ForHelm, "--plain-http, to helm too", nil},
+		{f(report.CauseUnknownAuthority), ForHelm, "--ca-file PATH, to helm too", nil},
+		{f(report.CauseUnknownAuthority), ForWorkload, "make the nodes trust " + reg, []string{"--ca-file", "--insecure-skip-tls-verify"}},
+		{f(report.CauseConnectionRefused), ForWorkload, "let the nodes reach " + reg, nil},
+		{f(report.CauseManifestUnknown), ForHelm, "crane ls " + reg + "/team/app", nil},
+	} {
+		got := Registry(tc.f, tc.to)
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("%s for %d: %q lacks %q", tc.f.Cause, tc.to, got, tc.want)
+		}
+		for _, nw := range tc.notWants {
+			if strings.Contains(got, nw) {
+				t.Errorf("%s for %d: %q names %q", tc.f.Cause, tc.to, got, nw)
+			}
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/nodecreds"
 	"github.com/regcheck/regcheck/pkg/pullfailure"
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -312,9 +313,11 @@ func (ch *check) pullRemedy(f failingPull, reason report.Reason) string {
 		}
 		return fmt.Sprintf("push the tag, or set an image that exists (the tags: crane ls %s/%s)", host, ch.base.Repository)
 	case report.ReasonTLSError:
-		return fmt.Sprintf("make the nodes trust %s's certificate (the runtime's CA: containerd's certs.d/%s/hosts.toml, CRI-O's /etc/containers/certs.d), or fix http/https in the runtime's registry config", host, host)
+		// The kubelet's message names no finer cause: the workload's fix
+		// for any TLS fault.
+		return remedy.Registry(report.Fault{Cause: report.CauseTLSHandshake, Registry: host, Host: host}, remedy.ForWorkload)
 	case report.ReasonUnreachable:
-		return fmt.Sprintf("let the nodes reach %s: their DNS, egress firewall and HTTP(S)_PROXY/NO_PROXY for the container runtime", host)
+		return remedy.Registry(report.Fault{Cause: report.CauseNoAnswer, Registry: host, Host: host}, remedy.ForWorkload)
 	case report.ReasonServerError:
 		return fmt.Sprintf("%s is failing: the kubelet retries with back-off; check the registry's status and retry", host)
 	case report.ReasonInvalidReference:

@@ -9,6 +9,7 @@ import (
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/nodecreds"
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -41,6 +42,8 @@ type Config struct {
 	// helpers, then Helm's): the digests of images only node credentials
 	// serve are compared with them.
 	LocalCredentials func(ctx context.Context, host string) []credentials.Credential
+	// Audience is who reads the registry faults' fixes (Options.Audience).
+	Audience remedy.Audience
 }
 
 // Outcome is what a scan found: the inventory read and its results, the
@@ -87,6 +90,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	}
 	results = append(results, Check(ctx, inv, creds, Options{
 		Concurrency:     cfg.Concurrency,
+		Audience:        cfg.Audience,
 		Resolver:        cfg.Resolver,
 		Warmer:          warmer,
 		NodeCredentials: cfg.NodeCredentials(inv),

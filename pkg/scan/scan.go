@@ -22,6 +22,9 @@ import (
 type Options struct {
 	// Concurrency bounds registry lookups in flight (default 4).
 	Concurrency int
+	// Audience is who reads the registry faults' fixes: a kubectl user
+	// (the zero value) or a Helm user.
+	Audience remedy.Audience
 	// Resolver asks the registry; nil skips the digest check and leaves
 	// only the offline ones (references, pull policy, credentials).
 	Resolver Resolver
@@ -75,6 +78,8 @@ type check struct {
 	// for the image but that its pods do not name (read only when the
 	// registry asked for credentials none of the pods' gave).
 	unreferenced []string
+	// to is who reads the registry faults' fixes (Options.Audience).
+	to remedy.Audience
 }
 
 // audience is who fixes what this container's check finds.
@@ -116,7 +121,7 @@ func Check(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts 
 			ref, err := imageref.Parse(c.Image)
 			if err != nil {
 				results = append(results, invalidReference(base, err))
-				ch := &check{w: w, c: c, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret, missing: pc.missing, malformedSecret: pc.malformedSecret}
+				ch := &check{w: w, c: c, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret, missing: pc.missing, malformedSecret: pc.malformedSecret, to: opts.Audience}
 				if r, ok := ch.pullResult("", ""); ok {
 					results = append(results, r)
 				}
@@ -132,7 +137,7 @@ func Check(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts 
 				}
 				continue
 			}
-			ch := &check{w: w, c: c, ref: ref, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret, missing: pc.missing, malformedSecret: pc.malformedSecret, pc: pc}
+			ch := &check{w: w, c: c, ref: ref, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret, missing: pc.missing, malformedSecret: pc.malformedSecret, pc: pc, to: opts.Audience}
 			secrets := pc.lookup(ref)
 			ch.node = chain.match(ref, w, secrets)
 			if ch.node == nil && len(secrets) > 0 {
@@ -317,7 +322,7 @@ func (ch *check) failed(r report.Result, f *registry.Failure) report.Result {
 	r.Status = report.StatusFail
 	r.Reason = f.Reason
 	r.Message = f.Message
-	r.Remedy = remedy.Registry(f.Fault)
+	r.Remedy = remedy.Registry(f.Fault, ch.to)
 	r.Evidence = report.Evidence{}
 	for k, v := range f.Evidence {
 		r.Evidence[k] = v

@@ -62,6 +62,8 @@ type Options struct {
 	// index that resolves is checked to serve each (image.platform).
 	Platforms []kube.Platform
 	Resolver  Resolver
+	// Audience is who reads the registry faults' fixes (probe.Target).
+	Audience remedy.Audience
 }
 
 // container is one container of one manifest, with what its checks need.
@@ -138,7 +140,7 @@ func Run(ctx context.Context, manifests []Manifest, opts Options) []report.Resul
 			key := c.Image + "\x00" + cr.Key
 			p, ok := probes[key]
 			if !ok {
-				p = &probed{target: probe.Target{Image: c.Image, Pull: true, Lookup: cr.Lookup, Workload: cr.Workload}, ref: ref, note: cr.Note}
+				p = &probed{target: probe.Target{Image: c.Image, Pull: true, Lookup: cr.Lookup, Workload: cr.Workload, Audience: opts.Audience}, ref: ref, note: cr.Note}
 				probes[key] = p
 				order = append(order, p)
 			}
