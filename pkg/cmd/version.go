@@ -1,12 +1,9 @@
 package cmd
 
 import (
-	"encoding/json"
-	"fmt"
-
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
+	"github.com/regcheck/regcheck/pkg/printers"
 	"github.com/regcheck/regcheck/pkg/version"
 )
 
@@ -20,18 +17,7 @@ func NewCmdVersion(common *CommonOptions) *cobra.Command {
 			if err := common.Validate(); err != nil {
 				return err
 			}
-			info := version.Get()
-			switch common.Output {
-			case "json":
-				b, _ := json.MarshalIndent(info, "", "  ")
-				fmt.Fprintf(common.Out, "%s\n", b)
-			case "yaml":
-				b, _ := yaml.Marshal(info)
-				fmt.Fprint(common.Out, string(b))
-			default:
-				fmt.Fprintf(common.Out, "regcheck %s (commit %s, %s, %s)\n", info.Version, info.Commit, info.GoVersion, info.Platform)
-			}
-			return nil
+			return printers.Version(common.Out, common.Output, version.Get())
 		},
 	}
 }

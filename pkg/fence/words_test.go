@@ -61,6 +61,9 @@ func TestOneCopy(t *testing.T) {
 		{"bounded", "make(chan struct{}, ", "a semaphore: use pkg/bounded"},
 		{"imageref", "{64}", "a digest pattern: parse with pkg/imageref or go-digest"},
 		{"imageref", `"sha256:" +`, "a digest spelled by hand: use go-digest"},
+		// Printers are the only renderer of -o json and yaml.
+		{"printers", "json.MarshalIndent(", "output rendered outside pkg/printers"},
+		{"printers", "yaml.Marshal(", "output rendered outside pkg/printers"},
 		// A credential's kind is its typed Origin, set where it is made;
 		// its source string is display and is never read back.
 		{"-", "OriginOf(", "a source string read back: use Credential.Origin or Store.Origin"},
