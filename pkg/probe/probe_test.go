@@ -256,7 +256,7 @@ func TestCheck(t *testing.T) {
 			name:  "tag does not exist → TagNotFound",
 			fake:  &fake{Grants: public, Repos: map[string][]string{"library/nginx": {"latest"}}},
 			image: "library/nginx:nope",
-			wants: []want{{check: report.CheckRegistryPull, status: report.StatusFail, reason: report.ReasonTagNotFound, remedy: "crane ls"}},
+			wants: []want{{check: report.CheckRegistryPull, status: report.StatusFail, reason: report.ReasonTagNotFound, remedy: "--newer"}},
 		},
 		{
 			name: "seed 3: basic credentials on a Bearer registry are followed to a real token and a real request",

@@ -123,9 +123,9 @@ func Registry(f report.Fault, to Audience) string {
 	case report.CauseNameUnknown:
 		return "check the repository name (what was pushed vs what is pulled); list what exists with: crane catalog " + reg
 	case report.CauseManifestUnknown:
-		return "check the tag or digest; list the tags with: crane ls " + reg + "/" + repo
+		return "check the tag or digest; " + tagsHint(to)
 	case report.CauseNotFound:
-		return "check the repository and tag; list the tags with: crane ls " + reg + "/" + repo
+		return "check the repository and tag; " + tagsHint(to)
 	case report.CauseNameInvalid:
 		return "use a repository name the registry accepts (lower case, [a-z0-9._-/])"
 	case report.CausePushNameUnknown:
@@ -181,6 +181,17 @@ func audienceFix(f report.Fault, to Audience) string {
 		}
 	}
 	return ""
+}
+
+// tagsHint is regcheck's own way to see which tags a repository has:
+// the first tags its list gives are in the result's evidence, and
+// --newer lists the newer versions for the workloads (kubectl) or the
+// release (helm) that run it.
+func tagsHint(to Audience) string {
+	if to == ForHelm {
+		return "the tags the repository lists are in evidence.tags (-o yaml), and helm regcheck release NAME --newer names the newer versions for a release that runs it"
+	}
+	return "the tags the repository lists are in evidence.tags (-o yaml), and kubectl regcheck TYPE/NAME --newer names the newer versions for a workload that runs it"
 }
 
 // ecrRegion is the region of an ECR registry host, else "REGION".

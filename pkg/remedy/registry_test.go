@@ -70,7 +70,7 @@ func TestRegistryWording(t *testing.T) {
 			"log in again: aws ecr get-login-password --region eu-west-1 | docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com (the ecr-login credential helper renews it by itself: \"credHelpers\": {\"123456789012.dkr.ecr.eu-west-1.amazonaws.com\": \"ecr-login\"})"},
 		{report.Fault{Cause: report.CauseConnectionReset, PlainHTTP: true}, "if the registry speaks HTTPS, drop --plain-http; else check the registry and any proxy in between"},
 		{report.Fault{Cause: report.CauseConnectionReset}, "check the registry host name, DNS, proxy settings (HTTPS_PROXY/NO_PROXY) and firewall from this machine"},
-		{report.Fault{Cause: report.CauseManifestUnknown, Registry: "ghcr.io", Repository: "org/app"}, "check the tag or digest; list the tags with: crane ls ghcr.io/org/app"},
+		{report.Fault{Cause: report.CauseManifestUnknown, Registry: "ghcr.io", Repository: "org/app"}, "check the tag or digest; the tags the repository lists are in evidence.tags (-o yaml), and kubectl regcheck TYPE/NAME --newer names the newer versions for a workload that runs it"},
 	} {
 		if got := Registry(tc.f, ForKubectl); got != tc.want {
 			t.Errorf("%s:\n got %q\nwant %q", tc.f.Cause, got, tc.want)
@@ -103,7 +103,8 @@ func TestRegistryAudiences(t *testing.T) {
 		{f(report.CauseUnknownAuthority), ForHelm, "--ca-file PATH, to helm too", nil},
 		{f(report.CauseUnknownAuthority), ForWorkload, "make the nodes trust " + reg, []string{"--ca-file", "--insecure-skip-tls-verify"}},
 		{f(report.CauseConnectionRefused), ForWorkload, "let the nodes reach " + reg, nil},
-		{f(report.CauseManifestUnknown), ForHelm, "crane ls " + reg + "/team/app", nil},
+		{f(report.CauseManifestUnknown), ForHelm, "helm regcheck release NAME --newer", []string{"crane", "kubectl"}},
+		{f(report.CauseNotFound), ForKubectl, "kubectl regcheck TYPE/NAME --newer", []string{"crane", "helm"}},
 	} {
 		got := Registry(tc.f, tc.to)
 		if !strings.Contains(got, tc.want) {

@@ -172,6 +172,12 @@ func (w Workload) Credentials(reason report.Reason, host, image, sources string)
 	return ""
 }
 
+// NewerTags is the regcheck line that lists the newer versions of the
+// workload's image (--newer reads its repository's tags).
+func (w Workload) NewerTags() string {
+	return fmt.Sprintf("kubectl regcheck %s/%s%s --newer", strings.ToLower(w.Kind), w.Name, w.where())
+}
+
 // contextFlag is --context for the second kubectl of a pipe.
 func (w Workload) contextFlag() string {
 	if w.Context == "" {

@@ -311,7 +311,7 @@ func (ch *check) pullRemedy(f failingPull, reason report.Reason) string {
 		if near := ch.nearTags(); len(near) > 0 {
 			return fmt.Sprintf("set a tag that exists in the %s's image (near %s: %s), or push %s", ch.w.ID(), ch.ref.Tag, strings.Join(near, ", "), ch.ref.Tag)
 		}
-		return fmt.Sprintf("push the tag, or set an image that exists (the tags: crane ls %s/%s)", host, ch.base.Repository)
+		return fmt.Sprintf("push the tag, or set an image that exists in %s/%s (its newer versions: %s)", host, ch.base.Repository, aud.NewerTags())
 	case report.ReasonTLSError:
 		// The kubelet's message names no finer cause: the workload's fix
 		// for any TLS fault.
