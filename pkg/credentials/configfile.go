@@ -16,8 +16,7 @@ import (
 // configFile is what a Docker-format config file (Docker's config.json or
 // Helm's registry config) holds about credentials. It is only ever read.
 type configFile struct {
-	source      string // SourceDockerConfig or SourceHelmRegistryConfig
-	origin      Origin // OriginDockerConfig or OriginHelmConfig
+	store       Store // Docker's config.json (OriginDockerConfig) or Helm's registry config (OriginHelmConfig)
 	path        string
 	exists      bool
 	entries     []Entry
@@ -31,7 +30,8 @@ type configFile struct {
 // empty file holds nothing; a file that is not JSON is a Problem. A missing
 // file the user named explicitly is a Problem too.
 func loadConfigFile(path, source string, origin Origin, explicit bool, lookPath func(string) (string, error)) configFile {
-	cf := configFile{source: source, origin: origin, path: path}
+	store := Store{Source: source, Origin: origin}
+	cf := configFile{store: store, path: path}
 	if path == "" {
 		return cf
 	}
@@ -41,14 +41,14 @@ func loadConfigFile(path, source string, origin Origin, explicit bool, lookPath 
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
 		err = nil
 	case errors.Is(err, fs.ErrNotExist):
-		p := newProblem(source, "", report.ReasonCredentialsUnreadable, fmt.Sprintf("%s: %s does not exist", source, path))
-		p.missing, p.Remedy = path, missingRemedy(source, path, "")
+		p := newProblem(store, "", report.ReasonCredentialsUnreadable, fmt.Sprintf("%s: %s does not exist", source, path))
+		p.missing, p.Remedy = path, missingRemedy(origin, path, "")
 		cf.problems = append(cf.problems, p)
 	case errors.Is(err, fs.ErrPermission):
-		cf.problems = append(cf.problems, newProblem(source, "", report.ReasonCredentialsUnreadable,
+		cf.problems = append(cf.problems, newProblem(store, "", report.ReasonCredentialsUnreadable,
 			fmt.Sprintf("%s: no permission to read %s", source, path)))
 	case err != nil:
-		cf.problems = append(cf.problems, newProblem(source, "", report.ReasonCredentialsUnreadable,
+		cf.problems = append(cf.problems, newProblem(store, "", report.ReasonCredentialsUnreadable,
 			fmt.Sprintf("%s: cannot read %s", source, path)))
 	}
 	if err != nil {
@@ -61,7 +61,7 @@ func loadConfigFile(path, source string, origin Origin, explicit bool, lookPath 
 		CredHelpers map[string]string          `json:"credHelpers"`
 	}
 	if err := decodeJSON(data, &raw); err != nil && !errors.Is(err, errEmptyPayload) {
-		cf.problems = append(cf.problems, newProblem(source, "", report.ReasonMalformedCredentials,
+		cf.problems = append(cf.problems, newProblem(store, "", report.ReasonMalformedCredentials,
 			fmt.Sprintf("%s: %s is not a valid Docker config: %s", source, path, jsonFault(err))))
 		return cf
 	}
@@ -75,7 +75,7 @@ func loadConfigFile(path, source string, origin Origin, explicit bool, lookPath 
 	if cf.credsStore == "" && len(cf.credHelpers) == 0 && len(raw.Auths) == 0 {
 		cf.credsStore = defaultHelper(lookPath)
 	}
-	cf.entries, cf.problems = parseEntries(raw.Auths, source, origin, func(key string) string {
+	cf.entries, cf.problems = parseEntries(raw.Auths, store, func(key string) string {
 		return cf.helperFor(NormalizeHost(key))
 	})
 	return cf

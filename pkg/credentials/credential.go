@@ -71,7 +71,9 @@ func (c Credential) Fingerprint() string {
 // result (check credentials.secret for cluster secrets, registry.credentials
 // for local sources).
 type Problem struct {
-	Source  string        // e.g. "secret/ns/name", "docker-config"
+	Source  string        // e.g. "secret/ns/name", "docker-config": for display, never read back
+	Origin  Origin        // the kind of store at fault, for code that decides by it
+	Helper  string        // the credential helper's NAME when Origin is OriginHelper
 	Host    string        // the registry key it concerns, when known
 	Reason  report.Reason // IncompleteCredentials, MalformedCredentials, CredentialsUnreadable
 	Message string        // one line, never a secret
@@ -105,9 +107,9 @@ type Lookup struct {
 // found before any registry was named, gets the remedy for host.
 func (p Problem) ForHost(host string) Problem {
 	if p.Host == "" && host != "" {
-		p.Remedy = remedyFor(p.Source, host)
+		p.Remedy = p.localRemedy(host)
 		if p.missing != "" {
-			p.Remedy = missingRemedy(p.Source, p.missing, host)
+			p.Remedy = missingRemedy(p.Origin, p.missing, host)
 		}
 	}
 	return p

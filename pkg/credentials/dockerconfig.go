@@ -35,45 +35,47 @@ type authEntry struct {
 // Entries come back in a stable order (sorted by key); an entry with a
 // fault is left out and reported as a Problem instead.
 func ParseDockerConfigJSON(data []byte, source string) ([]Entry, []Problem) {
+	store := Store{Source: source, Origin: OriginCluster}
 	var top struct {
 		Auths json.RawMessage `json:"auths"`
 	}
 	if err := decodeJSON(data, &top); err != nil {
-		return nil, []Problem{malformedPayload(source, err)}
+		return nil, []Problem{malformedPayload(store, err)}
 	}
 	if top.Auths == nil {
 		// A legacy .dockercfg payload in a dockerconfigjson secret is a
 		// common mistake; the kubelet then silently finds nothing.
 		if entries, _ := ParseDockerCfg(data, source); len(entries) > 0 {
-			return nil, []Problem{newProblem(source, "", report.ReasonMalformedCredentials,
+			return nil, []Problem{newProblem(store, "", report.ReasonMalformedCredentials,
 				fmt.Sprintf("%s has no \"auths\" object: its entries are in the legacy .dockercfg format", source))}
 		}
 		return nil, nil
 	}
 	var auths map[string]json.RawMessage
 	if err := json.Unmarshal(top.Auths, &auths); err != nil {
-		return nil, []Problem{newProblem(source, "", report.ReasonMalformedCredentials,
+		return nil, []Problem{newProblem(store, "", report.ReasonMalformedCredentials,
 			fmt.Sprintf("%s: \"auths\" is not an object (%s)", source, jsonFault(err)))}
 	}
-	return parseEntries(auths, source, OriginCluster, nil)
+	return parseEntries(auths, store, nil)
 }
 
 // ParseDockerCfg parses a legacy kubernetes.io/dockercfg payload
 // ({KEY: {auth|username,password}}), with the same rules as
 // ParseDockerConfigJSON.
 func ParseDockerCfg(data []byte, source string) ([]Entry, []Problem) {
+	store := Store{Source: source, Origin: OriginCluster}
 	var auths map[string]json.RawMessage
 	if err := decodeJSON(data, &auths); err != nil {
-		return nil, []Problem{malformedPayload(source, err)}
+		return nil, []Problem{malformedPayload(store, err)}
 	}
 	for key, raw := range auths {
 		// The kubelet would read "auths" as a registry named "auths".
 		if strings.EqualFold(key, "auths") && bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
-			return nil, []Problem{newProblem(source, "", report.ReasonMalformedCredentials,
+			return nil, []Problem{newProblem(store, "", report.ReasonMalformedCredentials,
 				fmt.Sprintf("%s holds an \"auths\" object: that is the config.json format, which needs the kubernetes.io/dockerconfigjson type", source))}
 		}
 	}
-	return parseEntries(auths, source, OriginCluster, nil)
+	return parseEntries(auths, store, nil)
 }
 
 // decodeJSON unmarshals data, naming an empty payload as such.
@@ -84,15 +86,15 @@ func decodeJSON(data []byte, v any) error {
 	return json.Unmarshal(data, v)
 }
 
-func malformedPayload(source string, err error) Problem {
-	return newProblem(source, "", report.ReasonMalformedCredentials,
-		fmt.Sprintf("%s is not a valid Docker config: %s", source, jsonFault(err)))
+func malformedPayload(s Store, err error) Problem {
+	return newProblem(s, "", report.ReasonMalformedCredentials,
+		fmt.Sprintf("%s is not a valid Docker config: %s", s.Source, jsonFault(err)))
 }
 
 // parseEntries turns raw auths entries into Entries, sorted by key.
 // helperFor, when set, names the credential helper that serves a key: an
 // empty entry under such a key is the marker Docker writes, not a fault.
-func parseEntries(auths map[string]json.RawMessage, source string, origin Origin, helperFor func(key string) string) ([]Entry, []Problem) {
+func parseEntries(auths map[string]json.RawMessage, s Store, helperFor func(key string) string) ([]Entry, []Problem) {
 	keys := make([]string, 0, len(auths))
 	for k := range auths {
 		keys = append(keys, k)
@@ -104,14 +106,14 @@ func parseEntries(auths map[string]json.RawMessage, source string, origin Origin
 	for _, key := range keys {
 		var a authEntry
 		if err := json.Unmarshal(auths[key], &a); err != nil {
-			problems = append(problems, newProblem(source, key, report.ReasonMalformedCredentials,
-				fmt.Sprintf("%s: entry %q is not an auth object (%s)", source, key, jsonFault(err))))
+			problems = append(problems, newProblem(s, key, report.ReasonMalformedCredentials,
+				fmt.Sprintf("%s: entry %q is not an auth object (%s)", s.Source, key, jsonFault(err))))
 			continue
 		}
 		if a == (authEntry{}) && helperFor != nil && helperFor(key) != "" {
 			continue
 		}
-		cred, p := a.credential(key, source, origin)
+		cred, p := a.credential(key, s)
 		if p != nil {
 			problems = append(problems, *p)
 			continue
@@ -123,10 +125,10 @@ func parseEntries(auths map[string]json.RawMessage, source string, origin Origin
 
 // credential checks an entry and returns what it authenticates with.
 // "auth" wins over username/password, as with Docker and the kubelet.
-func (a authEntry) credential(key, source string, origin Origin) (Credential, *Problem) {
+func (a authEntry) credential(key string, s Store) (Credential, *Problem) {
 	c := Credential{
-		Source:        source,
-		Origin:        origin,
+		Source:        s.Source,
+		Origin:        s.Origin,
 		Key:           key,
 		Username:      a.Username,
 		Password:      a.Password,
@@ -134,7 +136,7 @@ func (a authEntry) credential(key, source string, origin Origin) (Credential, *P
 		RegistryToken: a.RegistryToken,
 	}
 	fault := func(reason report.Reason, what string) (Credential, *Problem) {
-		p := newProblem(source, key, reason, fmt.Sprintf("%s: entry %q %s", source, key, what))
+		p := newProblem(s, key, reason, fmt.Sprintf("%s: entry %q %s", s.Source, key, what))
 		return Credential{}, &p
 	}
 	if a.Auth != "" {

@@ -36,7 +36,7 @@ func parseDockerAuthConfig(v string) ([]Entry, *Problem) {
 		} `json:"auths"`
 	}
 	fault := func(what string) ([]Entry, *Problem) {
-		p := newProblem(SourceDockerAuthConfig, "", report.ReasonMalformedCredentials,
+		p := newProblem(dockerAuthConfigStore, "", report.ReasonMalformedCredentials,
 			dockerAuthConfigEnv+" "+what+"; docker ignores the whole variable and uses its config.json")
 		p.Remedy = "set " + dockerAuthConfigEnv + ` to {"auths":{"HOST":{"auth":"BASE64(USER:PASSWORD)"}}}`
 		return nil, &p

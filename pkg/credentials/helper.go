@@ -70,7 +70,7 @@ func helperGet(ctx context.Context, name, server string) (cred Credential, found
 	case cred.Anonymous():
 		return Credential{}, false, nil
 	case cred.Username != "" && cred.Password == "":
-		p := newProblem(cred.Source, server, report.ReasonIncompleteCredentials,
+		p := newProblem(helperStore(name), server, report.ReasonIncompleteCredentials,
 			fmt.Sprintf("credential helper %s%s has a username but no secret for %s", helperPrefix, name, server))
 		return Credential{}, false, &p
 	}
@@ -146,7 +146,7 @@ func helperProblem(name, server, verb string, err error) *Problem {
 	if server != "" {
 		what += " for " + server
 	}
-	p := newProblem(helperSource(name), server, report.ReasonCredentialsUnreadable, what)
+	p := newProblem(helperStore(name), server, report.ReasonCredentialsUnreadable, what)
 	return &p
 }
 

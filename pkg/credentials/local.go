@@ -98,11 +98,11 @@ func (l *Local) Searched() []string {
 	for _, cf := range l.configs() {
 		switch {
 		case cf.path == "":
-			out = append(out, cf.source)
+			out = append(out, cf.store.Source)
 		case cf.exists:
-			out = append(out, cf.source+" ("+cf.path+")")
+			out = append(out, cf.store.Source+" ("+cf.path+")")
 		default:
-			out = append(out, cf.source+" ("+cf.path+", not created yet)")
+			out = append(out, cf.store.Source+" ("+cf.path+", not created yet)")
 		}
 	}
 	return out
@@ -128,7 +128,7 @@ func (l *Local) Lookup(ctx context.Context, host string) Lookup {
 	host = NormalizeHost(host)
 	var out Lookup
 	if cred, problem, given := l.flagCredential(host); given {
-		out.Tried = append(out.Tried, Store{SourceFlags, OriginFlags})
+		out.Tried = append(out.Tried, flagsStore)
 		if problem == nil {
 			// Helm given --username and --password sends them and never
 			// asks its store (helm pkg/registry NewClient): no config
@@ -146,12 +146,12 @@ func (l *Local) Lookup(ctx context.Context, host string) Lookup {
 			// host; docker never reads Helm's.
 			break
 		}
-		if cf.source == SourceDockerConfig {
+		if cf.store.Origin == OriginDockerConfig {
 			// docker/cli reads DOCKER_AUTH_CONFIG first; an entry for the
 			// host there hides its helper and config.json.
 			cred, problem, found := l.dockerAuthConfig(host)
 			if found || problem != nil {
-				out.Tried = append(out.Tried, Store{SourceDockerAuthConfig, OriginDockerAuthConfig})
+				out.Tried = append(out.Tried, dockerAuthConfigStore)
 			}
 			if problem != nil {
 				out.Problems = append(out.Problems, *problem)
@@ -161,7 +161,7 @@ func (l *Local) Lookup(ctx context.Context, host string) Lookup {
 				continue
 			}
 		}
-		out.Tried = append(out.Tried, Store{cf.source, cf.origin})
+		out.Tried = append(out.Tried, cf.store)
 		problems := cf.problemsFor(host)
 		out.Problems = append(out.Problems, problems...)
 		if l.opts.HelmMode && malformed(problems) {
@@ -179,7 +179,7 @@ func (l *Local) Lookup(ctx context.Context, host string) Lookup {
 			}
 			continue
 		}
-		out.Tried = append(out.Tried, Store{helperSource(helper), OriginHelper})
+		out.Tried = append(out.Tried, helperStore(helper))
 		a := l.helperGet(ctx, helper, serverAddress(host))
 		if a.problem != nil {
 			// Docker's and Helm's (oras-go's) stores return the helper's
@@ -231,10 +231,10 @@ func (l *Local) flagCredential(host string) (cred Credential, problem *Problem, 
 	case user == "" && pass == "":
 		return Credential{}, nil, false
 	case pass == "":
-		p := newProblem(SourceFlags, host, report.ReasonIncompleteCredentials, "--username was given without a password (--password-stdin)")
+		p := newProblem(flagsStore, host, report.ReasonIncompleteCredentials, "--username was given without a password (--password-stdin)")
 		return Credential{}, &p, true
 	case user == "":
-		p := newProblem(SourceFlags, host, report.ReasonIncompleteCredentials, "a password was given without --username")
+		p := newProblem(flagsStore, host, report.ReasonIncompleteCredentials, "a password was given without --username")
 		return Credential{}, &p, true
 	}
 	return Credential{Source: SourceFlags, Origin: OriginFlags, Key: host, Username: user, Password: pass}, nil, true
@@ -284,7 +284,7 @@ func (l *Local) List(ctx context.Context) ([]Listed, []Problem) {
 			if cf.helperFor(NormalizeHost(e.Key)) != "" {
 				continue // hidden by a helper
 			}
-			listed = append(listed, Listed{Host: NormalizeHost(e.Key), Username: e.Credential.Username, Source: cf.source, Kind: kindOf(e.Credential)})
+			listed = append(listed, Listed{Host: NormalizeHost(e.Key), Username: e.Credential.Username, Source: cf.store.Source, Kind: kindOf(e.Credential)})
 		}
 		l.listHelpers(ctx, cf, &listed, &problems)
 	}

@@ -587,3 +587,46 @@ func TestLocalCredHelpersKeyAsWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestProblemOriginChoosesRemedy: every problem carries the typed Origin
+// of its store, set where it is made, and its remedy follows that (a
+// helper's by the helper's own name), never its source string.
+func TestProblemOriginChoosesRemedy(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, `{"auths":{"r.io":{"auth":"bm9jb2xvbg=="}}}`, `{"auths":{"r.io":{"username":"u"}}}`)
+	writeScript(t, f.helpers, "fail", "#!/bin/sh\nexit 3\n")
+	cases := []struct {
+		name   string
+		lookup Lookup
+		origin Origin
+		remedy string
+	}{
+		{"docker config", f.local(LocalOptions{}).Lookup(ctx, "r.io"), OriginDockerConfig, "docker login r.io"},
+		{"helm config", f.local(LocalOptions{HelmMode: true}).Lookup(ctx, "r.io"), OriginHelmConfig, "helm registry login r.io"},
+		{"flags", f.local(LocalOptions{Username: "u"}).Lookup(ctx, "other.io"), OriginFlags, "--username and --password-stdin"},
+		{"DOCKER_AUTH_CONFIG", f.local(LocalOptions{Getenv: env(map[string]string{"DOCKER_AUTH_CONFIG": "{"})}).Lookup(ctx, "other.io"), OriginDockerAuthConfig, "DOCKER_AUTH_CONFIG"},
+	}
+	g := newFixture(t, `{"credsStore":"fail"}`, "")
+	writeScript(t, g.helpers, "fail", "#!/bin/sh\nexit 3\n")
+	cases = append(cases, struct {
+		name   string
+		lookup Lookup
+		origin Origin
+		remedy string
+	}{"helper", g.local(LocalOptions{}).Lookup(ctx, "r.io"), OriginHelper, "docker-credential-fail list"})
+	for _, tc := range cases {
+		if len(tc.lookup.Problems) == 0 {
+			t.Errorf("%s: no problem in %+v", tc.name, tc.lookup)
+			continue
+		}
+		p := tc.lookup.Problems[0]
+		if p.Origin != tc.origin || !strings.Contains(p.Remedy, tc.remedy) {
+			t.Errorf("%s: origin %d, remedy %q; want origin %d and a remedy naming %q", tc.name, p.Origin, p.Remedy, tc.origin, tc.remedy)
+		}
+	}
+	// A pull secret's problems are the cluster's: pkg/kube words their fix.
+	_, problems, _ := ParsePullSecret([]byte(`{"auths":{"r.io":{"auth":" x"}}}`), false, "secret/ns/s")
+	if len(problems) != 1 || problems[0].Origin != OriginCluster {
+		t.Errorf("pull secret problems = %+v, want one of OriginCluster", problems)
+	}
+}

@@ -17,10 +17,18 @@ const (
 )
 
 // Store is a place credentials were looked up: Source names it for a
-// person (see the Source constants), Origin says what kind it is.
+// person (see the Source constants), Origin says what kind it is, and
+// Helper names the credential helper (docker-credential-NAME) when it is
+// one.
 type Store struct {
 	Source string
 	Origin Origin
+	Helper string
+}
+
+// helperStore is the credential helper docker-credential-NAME.
+func helperStore(name string) Store {
+	return Store{Source: helperSource(name), Origin: OriginHelper, Helper: name}
 }
 
 // ClusterStores are the pull secrets (and ServiceAccounts) refs names, as
@@ -44,3 +52,9 @@ func Sources(stores []Store) []string {
 	}
 	return out
 }
+
+// The stores that are one of a kind.
+var (
+	flagsStore            = Store{Source: SourceFlags, Origin: OriginFlags}
+	dockerAuthConfigStore = Store{Source: SourceDockerAuthConfig, Origin: OriginDockerAuthConfig}
+)

@@ -4,45 +4,47 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
-// newProblem builds a Problem whose remedy fits the kind of source.
-func newProblem(source, key string, reason report.Reason, msg string) Problem {
-	return Problem{Source: source, Host: key, Reason: reason, Message: msg, Remedy: remedyFor(source, key)}
+// newProblem builds a Problem about store s whose remedy fits the kind of
+// store.
+func newProblem(s Store, key string, reason report.Reason, msg string) Problem {
+	p := Problem{Source: s.Source, Origin: s.Origin, Helper: s.Helper, Host: key, Reason: reason, Message: msg}
+	p.Remedy = p.localRemedy(key)
+	return p
 }
 
-// remedyFor says how a user re-creates credentials in a local store for
-// key. A pull secret's problems get the cluster-side fix from pkg/kube,
-// which knows the secret's namespace and name (pkg/remedy words it).
-func remedyFor(source, key string) string {
+// localRemedy says how a user re-creates credentials in a local store for
+// key, by the store's Origin. A pull secret's problems get the
+// cluster-side fix from pkg/kube, which knows the secret's namespace and
+// name (pkg/remedy words it).
+func (p Problem) localRemedy(key string) string {
 	host := NormalizeHost(key)
 	if host == "" {
 		host = "HOST"
 	}
-	switch {
-	case source == SourceHelmRegistryConfig:
+	switch p.Origin {
+	case OriginHelmConfig:
 		return fmt.Sprintf("log in again: helm registry login %s", host)
-	case source == SourceFlags:
+	case OriginFlags:
 		return "pass both --username and --password-stdin"
-	case strings.HasPrefix(source, helperSourcePrefix):
-		name := strings.TrimPrefix(source, helperSourcePrefix)
-		return fmt.Sprintf("check the helper works (docker-credential-%s list), then log in again: docker login %s", name, host)
+	case OriginHelper:
+		return fmt.Sprintf("check the helper works (%s%s list), then log in again: docker login %s", helperPrefix, p.Helper, host)
 	}
 	return fmt.Sprintf("log in again: docker login %s", host)
 }
 
 // missingRemedy is for a config file the user named that does not exist:
 // a wrong path is likelier than a lost login, and logging in creates it.
-func missingRemedy(source, path, key string) string {
+func missingRemedy(origin Origin, path, key string) string {
 	host := NormalizeHost(key)
 	if host == "" {
 		host = "HOST"
 	}
 	login := "docker login " + host
-	if source == SourceHelmRegistryConfig {
+	if origin == OriginHelmConfig {
 		login = "helm registry login " + host
 	}
 	return fmt.Sprintf("check the path %s (Helm and Docker read a missing file as no credentials), or log in to create it: %s", path, login)

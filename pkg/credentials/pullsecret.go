@@ -32,7 +32,7 @@ import (
 // ParseDockerConfigJSON's or ParseDockerCfg's.
 func ParsePullSecret(data []byte, legacy bool, source string) (entries []Entry, problems []Problem, rejected bool) {
 	if fault, key := kubeletRejects(data, legacy); fault != "" {
-		p := newProblem(source, key, report.ReasonMalformedCredentials, fmt.Sprintf(
+		p := newProblem(Store{Source: source, Origin: OriginCluster}, key, report.ReasonMalformedCredentials, fmt.Sprintf(
 			"%s %s; the kubelet decodes a pull secret whole and fails every image pull of a pod that names it, before asking any registry (the pod waits with the decoding error as its reason)",
 			source, fault))
 		p.FailsPulls = true

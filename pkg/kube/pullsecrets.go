@@ -144,6 +144,7 @@ func parseSecret(secrets map[string]secretPayload, namespace, name, via string) 
 	switch {
 	case !ok:
 		return nil, []credentials.Problem{{
+			Origin:  credentials.OriginCluster,
 			Source:  source,
 			Reason:  report.ReasonIncompleteCredentials,
 			Message: fmt.Sprintf("%s names imagePullSecret %q, which does not exist: the kubelet pulls without it", referrer, name),
@@ -151,6 +152,7 @@ func parseSecret(secrets map[string]secretPayload, namespace, name, via string) 
 		}}, false
 	case s.typ != corev1.SecretTypeDockerConfigJson && s.typ != corev1.SecretTypeDockercfg:
 		return nil, []credentials.Problem{{
+			Origin:  credentials.OriginCluster,
 			Source:  source,
 			Reason:  report.ReasonMalformedCredentials,
 			Message: fmt.Sprintf("%s has type %s; the kubelet only reads %s and %s secrets and ignores this one", source, s.typ, corev1.SecretTypeDockerConfigJson, corev1.SecretTypeDockercfg),
@@ -158,6 +160,7 @@ func parseSecret(secrets map[string]secretPayload, namespace, name, via string) 
 		}}, false
 	case len(s.data) == 0:
 		return nil, []credentials.Problem{{
+			Origin:  credentials.OriginCluster,
 			Source:  source,
 			Reason:  report.ReasonIncompleteCredentials,
 			Message: fmt.Sprintf("%s has no %s data: the kubelet ignores it", source, dataKey(s.typ)),
@@ -183,6 +186,7 @@ func unlisted(ctx context.Context, err error, resource, namespace string) error 
 
 func unreadable(source, resource, namespace string) credentials.Problem {
 	return credentials.Problem{
+		Origin: credentials.OriginCluster,
 		Source: source,
 		Reason: report.ReasonCredentialsUnreadable,
 		Message: fmt.Sprintf("you may not list %s in namespace %s, so %s could not be read; registries are checked anonymously and the kubelet's verdict may differ",

@@ -133,6 +133,7 @@ func (c *credentialCache) get(ctx context.Context, w *kube.Workload) pullCreds {
 	kc, problems, err := f.kc, f.problems, f.err
 	if err != nil {
 		problems = append(problems, credentials.Problem{
+			Origin:  credentials.OriginCluster,
 			Source:  "serviceaccount/" + w.Namespace + "/" + w.ServiceAccountName,
 			Reason:  report.ReasonCredentialsUnreadable,
 			Message: "pull secrets could not be read: " + err.Error() + "; registries are checked anonymously and the kubelet's verdict may differ",

@@ -34,6 +34,7 @@ func ClusterCredentials(r *kube.PullSecretReader, nodes *nodecreds.Set) Credenti
 		ps, err := r.PullSecrets(ctx, m.Namespace, m.ServiceAccountName, m.ImagePullSecrets)
 		if err != nil {
 			out.Results = append(out.Results, secretResult(m, credentials.Problem{
+				Origin:  credentials.OriginCluster,
 				Source:  "serviceaccount/" + m.Namespace + "/" + m.ServiceAccountName,
 				Reason:  report.ReasonCredentialsUnreadable,
 				Message: "pull secrets could not be read: " + err.Error() + "; registries are checked anonymously and the kubelet's verdict may differ",
