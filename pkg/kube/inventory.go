@@ -72,7 +72,23 @@ func (inv *Inventory) SetContext(name string) {
 	for i := range inv.Notes {
 		inv.Notes[i].Context = name
 	}
+	for i, nf := range inv.NotFound {
+		inv.NotFound[i] = inContext{context: name, err: nf}
+	}
 }
+
+// inContext is an error met through one kubeconfig context of a run
+// over several: kubectl's words, then the context, so a workload missing
+// in one cluster of a fleet says which. It unwraps to the API error, so
+// apierrors.IsNotFound and ReasonForError still see it.
+type inContext struct {
+	context string
+	err     error
+}
+
+func (e inContext) Error() string { return e.err.Error() + " in context " + e.context }
+
+func (e inContext) Unwrap() error { return e.err }
 
 // Workload is a controller (or a bare pod) and the pods it owns.
 type Workload struct {

@@ -45,6 +45,10 @@ func TestContexts(t *testing.T) {
 			"contexts-node", func(int) map[string]string { return map[string]string{"app": running.DigestRef} })
 		must(err)
 	}
+	// A workload east runs and west does not.
+	_, err = c.RunDeployment(ctx, "ctx-east", "east-only", 1, corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: now.Ref}}},
+		"contexts-node", func(int) map[string]string { return map[string]string{"app": now.DigestRef} })
+	must(err)
 
 	// The user's kubeconfig with three more contexts, as a fleet's has.
 	cfg, err := clientcmd.LoadFromFile(c.Kubeconfig)
@@ -97,6 +101,22 @@ func TestContexts(t *testing.T) {
 		}
 		if !strings.Contains(res.Stderr, "context down") {
 			t.Errorf("stderr does not warn about the down context: %s", res.Stderr)
+		}
+	})
+
+	t.Run("a named workload missing in one context", func(t *testing.T) {
+		// kubectl's words, then which context: "not found" alone does not
+		// say which cluster of a fleet lacks it.
+		r, res := runJSON(t, s, "", "kubectl", "regcheck", "scan", "deploy/east-only", "--kubeconfig", kubeconfig, "--contexts", "east,west", "--plain-http")
+		if res.Code != report.ExitCannotRun {
+			t.Errorf("exit %d, want %d (a named workload was not found)\nstderr: %s", res.Code, report.ExitCannotRun, res.Stderr)
+		}
+		want := `Error from server (NotFound): deployments.apps "east-only" not found in context west`
+		if !strings.Contains(res.Stderr, want) || strings.Count(res.Stderr, "not found") != 1 {
+			t.Errorf("stderr does not say %q (and only that):\n%s", want, res.Stderr)
+		}
+		if d := digestOf(byContext(r)["east"]); d.Reason != report.ReasonCurrent || !strings.HasSuffix(d.Workload, "/east-only") {
+			t.Errorf("east: workload.digest %s/%s of %q, want Current of east-only\n%s", d.Status, d.Reason, d.Workload, dump(r))
 		}
 	})
 
