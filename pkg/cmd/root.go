@@ -18,6 +18,8 @@ import (
 
 // Execute runs regcheck with args and returns the process exit code.
 func Execute(ctx context.Context, streams genericiooptions.IOStreams, args []string, getenv func(string) string) int {
+	stop := startProfile(getenv, streams.ErrOut)
+	defer stop()
 	root := NewRootCmd(streams, getenv)
 	root.SetArgs(args)
 	return exitCode(root.ExecuteContext(ctx), streams.ErrOut)
