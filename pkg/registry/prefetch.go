@@ -20,6 +20,14 @@ const (
 	minScopesPerToken     = 25
 )
 
+// maxUnprovenToken is the largest batched token handed out without a
+// proof on GET /v2/. The smallest limit common front ends put on one
+// header line is 8 KiB (nginx's large_client_header_buffers, Apache's
+// LimitRequestFieldSize 8190): a token of at most 6 KiB fits with room to
+// spare, so proving it first would only add a round trip before every
+// manifest request. make bench's token for 50 repositories is 5.3 KiB.
+const maxUnprovenToken = 6 << 10
+
 // PrefetchPull asks one token for the pull scope of many repositories of
 // one registry at once — the token spec allows several scope parameters,
 // and distribution and Docker Hub grant them together — and files it under
@@ -27,9 +35,11 @@ const (
 // one token request per credential instead of N. Only JWTs whose access
 // claim says what was granted are filed; anything else (an opaque token, a
 // refusal, a Basic registry) is left to each session's own exchange, which
-// then reports precisely. A registry that refuses the batched token on a
-// later request because the header is too large gets each session's own
-// token instead (see Session.do).
+// then reports precisely. A token larger than maxUnprovenToken is proven
+// on GET /v2/ first; a smaller one is filed at once, the manifest request
+// made with it being its proof. A registry that refuses the batched token
+// on a later request because the header is too large gets each session's
+// own token instead (see Session.do).
 func (c *Client) PrefetchPull(ctx context.Context, ref imageref.Reference, repositories []string, cred credentials.Credential) {
 	if cred.RegistryToken != "" || len(repositories) < 2 {
 		return
@@ -74,11 +84,20 @@ func (c *Client) prefetchBatch(ctx context.Context, ref imageref.Reference, ch C
 	if err != nil || !t.Known() {
 		return false
 	}
-	// Prove the token at the registry before handing it out: a token for
-	// hundreds of repositories is tens of KiB, and a front end with 8 KiB
-	// header buffers refuses it. Then the batch splits until its token
-	// fits. The accepted GET /v2/ also verifies the credential for every
-	// session that follows.
+	if len(t.value) <= maxUnprovenToken {
+		// Small enough for any front end: handed out at once. Each
+		// session's manifest request is then the registry's check of it
+		// (a 401 there is InvalidCredentials, as on GET /v2/; a refusal
+		// of its size still trades it for the session's own, Session.do).
+		t.unproven = true
+		c.file(ch, cred, t, repos, scopes)
+		return true
+	}
+	// Prove a larger token at the registry before handing it out: a token
+	// for hundreds of repositories is tens of KiB, and a front end with
+	// 8 KiB header buffers refuses it. Then the batch splits until its
+	// token fits. The accepted GET /v2/ also verifies the credential for
+	// every session that follows.
 	r, err := c.exchange(ctx, request{method: http.MethodGet, url: c.baseURL(ref.Host), header: http.Header{"Authorization": {"Bearer " + t.value}}})
 	switch {
 	case err != nil:
@@ -91,12 +110,18 @@ func (c *Client) prefetchBatch(ctx context.Context, ref imageref.Reference, ch C
 		return false // each session's own exchange will say why
 	}
 	c.verified.Store(verifiedKey(ref.Host, "bearer", cred), true)
+	c.file(ch, cred, t, repos, scopes)
+	return true
+}
+
+// file puts the batched token t under each repository of repos whose pull
+// it grants.
+func (c *Client) file(ch Challenge, cred credentials.Credential, t *Token, repos, scopes []string) {
 	for i, repo := range repos {
 		if granted, _ := t.Grants(repo, "pull"); granted {
 			c.tokens.put(tokenKey(ch.Params["realm"], ch.Params["service"], scopes[i:i+1], cred.Fingerprint()), t.narrowedTo(repo, scopes[i]))
 		}
 	}
-	return true
 }
 
 // requestTooLarge reports whether a failure is a server refusing the size

@@ -11,6 +11,7 @@ import (
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
+	"github.com/regcheck/regcheck/pkg/report"
 )
 
 // prefetchRegistry is a token-auth registry whose front end may refuse
@@ -20,8 +21,10 @@ type prefetchRegistry struct {
 	*httptest.Server
 	maxURL, maxAuth int  // 0: no limit
 	authLimitOnV2   bool // maxAuth applies to GET /v2/ too, not only to manifests
+	refuseTokens    bool // the registry answers 401 to every token (a key it does not trust)
 	tokens          atomic.Int32
 	refusedURLs     atomic.Int32
+	proofs          atomic.Int32 // authenticated GET /v2/, accepted or not
 }
 
 func newPrefetchRegistry(t *testing.T, maxURL, maxAuth int, authLimitOnV2 bool) *prefetchRegistry {
@@ -32,6 +35,9 @@ func newPrefetchRegistry(t *testing.T, maxURL, maxAuth int, authLimitOnV2 bool) 
 }
 
 func (p *prefetchRegistry) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/v2/" && r.Header.Get("Authorization") != "" {
+		p.proofs.Add(1)
+	}
 	switch {
 	case r.URL.Path == "/token" && p.maxURL > 0 && len(r.URL.RequestURI()) > p.maxURL:
 		p.refusedURLs.Add(1)
@@ -52,6 +58,9 @@ func (p *prefetchRegistry) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "<html>400 Request Header Or Cookie Too Large</html>", http.StatusBadRequest)
 	case r.Header.Get("Authorization") == "":
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+p.URL+`/token",service="test"`)
+		w.WriteHeader(http.StatusUnauthorized)
+	case p.refuseTokens:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+p.URL+`/token",service="test",error="invalid_token"`)
 		w.WriteHeader(http.StatusUnauthorized)
 	case r.URL.Path == "/v2/":
 		w.WriteHeader(http.StatusOK)
@@ -80,30 +89,37 @@ func TestPrefetchPull(t *testing.T) {
 		prefetchTokens  int32 // token requests the prefetch made
 		allTokens       int32 // after a HEAD of every repository
 		refusedURLs     int32
+		// prefetchProofs are the GET /v2/ the prefetch made: none for a
+		// token of at most maxUnprovenToken, which any front end takes.
+		prefetchProofs int32
 	}{
+		// A small token is handed out unproven; secret/app, which it does
+		// not grant, asks its own and verifies it on GET /v2/ (after).
 		{name: "few repositories", repos: []string{"team/a", "team/b", "team/c", "secret/app"},
 			prefetchTokens: 1, allTokens: 2},
-		// The default, 50 a token: four tokens asked at the same time.
+		// The default, 50 a token: four tokens asked at the same time,
+		// each under 6 KiB, so none proven before the HEADs.
 		{name: "200 repositories, the default", repos: manyRepos,
 			prefetchTokens: 4, allTokens: 5},
 		// The cases below ask 500 a token, to show how a batch too large
-		// for the server splits.
+		// for the server splits; a token that large is proven first.
 		{name: "200 repositories in one request", repos: manyRepos, scopesPerToken: 500,
-			prefetchTokens: 1, allTokens: 2},
+			prefetchTokens: 1, allTokens: 2, prefetchProofs: 1},
 		// At most 60 a token: four equal batches of 50, not 60+60+60+20.
 		{name: "200 repositories, 60 a token", repos: manyRepos, scopesPerToken: 60,
 			prefetchTokens: 4, allTokens: 5},
 		// 200 scopes are about 8.4 KiB of URL: refused, then two halves pass.
 		{name: "long URL refused: halves", repos: manyRepos, maxURL: 8 << 10, scopesPerToken: 500,
-			prefetchTokens: 2, allTokens: 3, refusedURLs: 1},
+			prefetchTokens: 2, allTokens: 3, refusedURLs: 1, prefetchProofs: 2},
 		// The token for 200 repositories is refused on GET /v2/: the batch
-		// splits (200, 2×100, 4×50) until its tokens fit in 8 KiB.
+		// splits (200, 2×100, 4×50) until its tokens fit in 8 KiB; the
+		// tokens for 50 are small enough to need no proof.
 		{name: "long header refused: halves until it fits", repos: manyRepos, maxAuth: 8 << 10, authLimitOnV2: true, scopesPerToken: 500,
-			prefetchTokens: 7, allTokens: 8},
+			prefetchTokens: 7, allTokens: 8, prefetchProofs: 3},
 		// A front end that refuses it only on manifests: each repository
 		// trades the batched token for its own (secret/app never had one).
 		{name: "long header refused on manifests: own tokens", repos: manyRepos, maxAuth: 8 << 10, scopesPerToken: 500,
-			prefetchTokens: 1, allTokens: 1 + 200},
+			prefetchTokens: 1, allTokens: 1 + 200, prefetchProofs: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,6 +139,9 @@ func TestPrefetchPull(t *testing.T) {
 			if n := srv.tokens.Load(); n != tt.prefetchTokens {
 				t.Fatalf("prefetch made %d token requests, want %d", n, tt.prefetchTokens)
 			}
+			if n := srv.proofs.Load(); n != tt.prefetchProofs {
+				t.Errorf("prefetch sent %d tokens to GET /v2/ to prove them, want %d", n, tt.prefetchProofs)
+			}
 			for _, repo := range tt.repos {
 				r, err := imageref.Parse(host + "/" + repo + ":1")
 				if err != nil {
@@ -139,5 +158,33 @@ func TestPrefetchPull(t *testing.T) {
 				t.Errorf("%d token URLs refused, want %d", n, tt.refusedURLs)
 			}
 		})
+	}
+}
+
+// TestPrefetchUnprovenTokenRefused: a registry that refuses the tokens its
+// token service issues (say, a signing key it does not trust) refuses the
+// small batched token on the manifest request that is its proof, and the
+// HEAD says InvalidCredentials, as the GET /v2/ proof would have.
+func TestPrefetchUnprovenTokenRefused(t *testing.T) {
+	srv := newPrefetchRegistry(t, 0, 0, false)
+	srv.refuseTokens = true
+	c, err := NewClient(Options{PlainHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.http.CloseIdleConnections()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	cred := credentials.Credential{Source: "docker-config", Username: "u", Password: "p"}
+	ref, err := imageref.Parse(host + "/team/a:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.PrefetchPull(t.Context(), ref, []string{"team/a", "team/b"}, cred)
+	if n := srv.proofs.Load(); n != 0 {
+		t.Fatalf("prefetch proved the token %d times, want none (it is small)", n)
+	}
+	_, err = c.Head(t.Context(), ref, []credentials.Credential{cred})
+	if f := AsFailure(err); err == nil || f.Reason != report.ReasonInvalidCredentials {
+		t.Fatalf("head with a refused token: %v, want InvalidCredentials", err)
 	}
 }

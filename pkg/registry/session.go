@@ -154,12 +154,23 @@ func (s *Session) Authenticate(ctx context.Context) (*AuthResult, error) {
 		return res, nil
 	}
 	verifiedKey := verifiedKey(s.ref.Host, s.method, s.cred)
-	if _, ok := s.c.verified.Load(verifiedKey); ok {
+	_, verified := s.c.verified.Load(verifiedKey)
+	switch {
+	case verified:
 		s.verified = true
-	} else if err := s.verify(ctx); err != nil {
-		return nil, err
-	} else if s.verified {
-		s.c.verified.Store(verifiedKey, true)
+	case s.token != nil && s.token.unproven:
+		// The token service granted this repository's pull to the
+		// credential in a batched token; the request the session makes
+		// with it next is the registry's check (a 401 there is
+		// InvalidCredentials too). A GET /v2/ per session would add a
+		// round trip before the first manifest requests.
+	default:
+		if err := s.verify(ctx); err != nil {
+			return nil, err
+		}
+		if s.verified {
+			s.c.verified.Store(verifiedKey, true)
+		}
 	}
 	res.Verified = s.verified
 	return res, nil

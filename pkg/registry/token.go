@@ -24,6 +24,9 @@ type Token struct {
 	Attempts  int    // token requests it took; more than 1 when retried
 	expiry    time.Time
 	batched   bool // prefetched for many repositories (PrefetchPull)
+	// unproven: batched and handed out without a GET /v2/ (small enough
+	// for any front end); the first request made with it is the proof.
+	unproven bool
 }
 
 // Access is one entry of a token's "access" claim.
