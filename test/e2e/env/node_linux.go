@@ -201,6 +201,9 @@ func (c *Cluster) StartNode(ctx context.Context, opts NodeOptions) (_ *Node, err
 	if n.ctrBin, err = exec.LookPath("ctr"); err != nil {
 		return nil, err
 	}
+	if err := diskRoom(dir); err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			_ = n.Stop()
@@ -473,10 +476,12 @@ func (n *Node) startKubelet(ctx context.Context, opts NodeOptions) error {
 			"webhook":   map[string]any{"enabled": false},
 		},
 		"authorization": map[string]any{"mode": "AlwaysAllow"},
-		// A small shared disk must not evict test pods or collect images.
+		// A big shared disk must not evict test pods or collect images: a
+		// percentage of 250 GB is gigabytes another run's caches may take,
+		// so the lines are absolute and StartNode checks diskRoom first.
 		"evictionHard": map[string]string{
-			"memory.available": "1Mi", "nodefs.available": "1%", "nodefs.inodesFree": "1%",
-			"imagefs.available": "1%", "imagefs.inodesFree": "1%",
+			"memory.available": "1Mi", "nodefs.available": evictionLine, "nodefs.inodesFree": "1%",
+			"imagefs.available": evictionLine, "imagefs.inodesFree": "1%",
 		},
 		"imageGCHighThresholdPercent": 100,
 		"imageGCLowThresholdPercent":  99,
