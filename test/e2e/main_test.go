@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"sync"
@@ -12,8 +13,15 @@ import (
 )
 
 // TestMain stops the package's shared node and cluster, if a test started
-// them, after every test has run.
+// them, after every test has run; an interrupted or timed-out run stops
+// every node and cluster it started before it dies.
 func TestMain(m *testing.M) {
+	flag.Parse()
+	var timeout time.Duration
+	if f := flag.Lookup("test.timeout"); f != nil {
+		timeout, _ = f.Value.(flag.Getter).Get().(time.Duration)
+	}
+	env.StopOnInterrupt(timeout)
 	code := m.Run()
 	if err := stopSharedNode(); err != nil {
 		fmt.Fprintf(os.Stderr, "stopping the shared node: %v\n", err)

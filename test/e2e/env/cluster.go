@@ -146,6 +146,7 @@ func StartCluster(ctx context.Context, opts ClusterOptions) (_ *Cluster, err err
 		}
 		c.removeDir = !opts.KeepDir
 	}
+	trackCluster(c, true)
 	defer func() {
 		if err != nil {
 			// The start error already carries the log that explains it; a
@@ -527,7 +528,10 @@ func waitForProcess(ctx context.Context, p *Process, what string, probe func(con
 // removes the temporary directory unless it was asked to be kept. It is safe
 // to call more than once.
 func (c *Cluster) Stop() error {
-	c.stopOnce.Do(func() { c.stopErr = c.stop() })
+	c.stopOnce.Do(func() {
+		c.stopErr = c.stop()
+		trackCluster(c, false)
+	})
 	return c.stopErr
 }
 

@@ -204,6 +204,7 @@ func (c *Cluster) StartNode(ctx context.Context, opts NodeOptions) (_ *Node, err
 	if err := diskRoom(dir); err != nil {
 		return nil, err
 	}
+	trackNode(n, true)
 	defer func() {
 		if err != nil {
 			_ = n.Stop()
@@ -571,7 +572,10 @@ func waitFor(ctx context.Context, every time.Duration, p *Process, ok func() boo
 // cgroups and the node object. Safe to call more than once and after a
 // failed start.
 func (n *Node) Stop() error {
-	n.stopOnce.Do(func() { n.stopErr = n.stop() })
+	n.stopOnce.Do(func() {
+		n.stopErr = n.stop()
+		trackNode(n, false)
+	})
 	return n.stopErr
 }
 
