@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"errors"
+	"runtime"
 
 	"k8s.io/client-go/kubernetes"
 
@@ -83,6 +84,14 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		warmer.Close()
 		return nil, err
 	}
+	// The LISTs' objects (thousands of pods with their status and managed
+	// fields) are garbage once grouped. Collected now, while the process
+	// mostly waits on the registry, the next collection's goal follows what
+	// the scan keeps (9 MiB of heap at 5,000 pods) rather than what it
+	// read (about 47), and the heap of the rest of the run stays that much
+	// smaller: make bench's peak RSS at 5,000 pods was 125-128 MiB with it,
+	// 127-151 without.
+	runtime.GC()
 	inv.SetContext(cfg.Context)
 	results := make([]report.Result, 0, len(inv.Notes))
 	for _, n := range inv.Notes {
