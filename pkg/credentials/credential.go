@@ -74,6 +74,7 @@ type Problem struct {
 	Source  string        // e.g. "secret/ns/name", "docker-config": for display, never read back
 	Origin  Origin        // the kind of store at fault, for code that decides by it
 	Helper  string        // the credential helper's NAME when Origin is OriginHelper
+	Secret  SecretRef     // the pull secret at fault (OriginCluster); zero for a ServiceAccount's or another store's
 	Host    string        // the registry key it concerns, when known
 	Reason  report.Reason // IncompleteCredentials, MalformedCredentials, CredentialsUnreadable
 	Message string        // one line, never a secret

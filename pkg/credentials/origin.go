@@ -31,6 +31,12 @@ func helperStore(name string) Store {
 	return Store{Source: helperSource(name), Origin: OriginHelper, Helper: name}
 }
 
+// SecretRef names a pull secret: its namespace and name.
+type SecretRef struct {
+	Namespace string
+	Name      string
+}
+
 // ClusterStores are the pull secrets (and ServiceAccounts) refs names, as
 // stores a lookup consulted.
 func ClusterStores(refs []string) []Store {

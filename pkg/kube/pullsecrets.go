@@ -94,7 +94,7 @@ func (r *PullSecretReader) PullSecrets(ctx context.Context, namespace, serviceAc
 		accounts, err := ns.serviceAccounts(ctx, r.client, namespace)
 		switch {
 		case apierrors.IsForbidden(err):
-			out.Problems = append(out.Problems, unreadable(out.Via, "serviceaccounts", namespace))
+			out.Problems = append(out.Problems, unreadable(out.Via, credentials.SecretRef{}, "serviceaccounts", namespace))
 			return out, nil
 		case err != nil:
 			return out, unlisted(ctx, err, "serviceaccounts", namespace)
@@ -114,7 +114,7 @@ func (r *PullSecretReader) PullSecrets(ctx context.Context, namespace, serviceAc
 		source := "secret/" + namespace + "/" + name
 		out.Refs = append(out.Refs, source)
 		if err != nil {
-			out.Problems = append(out.Problems, unreadable(source, "secrets", namespace))
+			out.Problems = append(out.Problems, unreadable(source, credentials.SecretRef{Namespace: namespace, Name: name}, "secrets", namespace))
 			continue
 		}
 		entries, problems, rejected := parseSecret(secrets, namespace, name, out.Via)
@@ -136,6 +136,7 @@ func (r *PullSecretReader) PullSecrets(ctx context.Context, namespace, serviceAc
 // which costs the pod every pull secret.
 func parseSecret(secrets map[string]secretPayload, namespace, name, via string) ([]credentials.Entry, []credentials.Problem, bool) {
 	source := "secret/" + namespace + "/" + name
+	ref := credentials.SecretRef{Namespace: namespace, Name: name}
 	referrer := "the pod template"
 	if via != "" {
 		referrer = via
@@ -145,6 +146,7 @@ func parseSecret(secrets map[string]secretPayload, namespace, name, via string) 
 	case !ok:
 		return nil, []credentials.Problem{{
 			Origin:  credentials.OriginCluster,
+			Secret:  ref,
 			Source:  source,
 			Reason:  report.ReasonIncompleteCredentials,
 			Message: fmt.Sprintf("%s names imagePullSecret %q, which does not exist: the kubelet pulls without it", referrer, name),
@@ -153,6 +155,7 @@ func parseSecret(secrets map[string]secretPayload, namespace, name, via string) 
 	case s.typ != corev1.SecretTypeDockerConfigJson && s.typ != corev1.SecretTypeDockercfg:
 		return nil, []credentials.Problem{{
 			Origin:  credentials.OriginCluster,
+			Secret:  ref,
 			Source:  source,
 			Reason:  report.ReasonMalformedCredentials,
 			Message: fmt.Sprintf("%s has type %s; the kubelet only reads %s and %s secrets and ignores this one", source, s.typ, corev1.SecretTypeDockerConfigJson, corev1.SecretTypeDockercfg),
@@ -161,6 +164,7 @@ func parseSecret(secrets map[string]secretPayload, namespace, name, via string) 
 	case len(s.data) == 0:
 		return nil, []credentials.Problem{{
 			Origin:  credentials.OriginCluster,
+			Secret:  ref,
 			Source:  source,
 			Reason:  report.ReasonIncompleteCredentials,
 			Message: fmt.Sprintf("%s has no %s data: the kubelet ignores it", source, dataKey(s.typ)),
@@ -169,6 +173,7 @@ func parseSecret(secrets map[string]secretPayload, namespace, name, via string) 
 	default:
 		entries, problems, rejected := credentials.ParsePullSecret(s.data, s.typ == corev1.SecretTypeDockercfg, source)
 		for i := range problems {
+			problems[i].Secret = ref
 			// Whatever is wrong inside the secret, it is fixed by
 			// re-creating it, for the host of the entry at fault.
 			problems[i].Remedy = remedy.PullSecret(report.ReasonMalformedCredentials, name, namespace, credentials.NormalizeHost(problems[i].Host))
@@ -184,9 +189,12 @@ func unlisted(ctx context.Context, err error, resource, namespace string) error 
 	return &Error{Reason: c.reason, Message: resource + inNamespace(namespace) + " " + c.why, Remedy: c.remedy, Err: err}
 }
 
-func unreadable(source, resource, namespace string) credentials.Problem {
+// unreadable is the problem of a store (a ServiceAccount, or the secret
+// ref) in namespace that the user may not list resource to read.
+func unreadable(source string, ref credentials.SecretRef, resource, namespace string) credentials.Problem {
 	return credentials.Problem{
 		Origin: credentials.OriginCluster,
+		Secret: ref,
 		Source: source,
 		Reason: report.ReasonCredentialsUnreadable,
 		Message: fmt.Sprintf("you may not list %s in namespace %s, so %s could not be read; registries are checked anonymously and the kubelet's verdict may differ",

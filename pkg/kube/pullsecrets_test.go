@@ -127,6 +127,13 @@ func TestPullSecretsKubeletOrder(t *testing.T) {
 			if got := reasons(ps.Problems); !slices.Equal(got, tt.problems) {
 				t.Errorf("problems = %v (%+v), want %v", got, ps.Problems, tt.problems)
 			}
+			// Each problem names its secret typed, for code that decides
+			// by it (the scan's missing secrets, verify's line).
+			for _, p := range ps.Problems {
+				if p.Origin != credentials.OriginCluster || p.Secret.Namespace != ns || "secret/"+ns+"/"+p.Secret.Name != p.Source {
+					t.Errorf("problem %+v: want OriginCluster and the secret of its source", p)
+				}
+			}
 			if len(ps.Entries) != tt.entries {
 				t.Errorf("entries = %d, want %d", len(ps.Entries), tt.entries)
 			}

@@ -147,8 +147,8 @@ func (c *credentialCache) get(ctx context.Context, w *kube.Workload) pullCreds {
 			pc.unreadable = true
 		case report.ReasonIncompleteCredentials:
 			pc.missingSecret = true
-			if name, ok := strings.CutPrefix(p.Source, "secret/"+w.Namespace+"/"); ok && !slices.Contains(pc.missing, name) {
-				pc.missing = append(pc.missing, name)
+			if s := p.Secret; s.Name != "" && s.Namespace == w.Namespace && !slices.Contains(pc.missing, s.Name) {
+				pc.missing = append(pc.missing, s.Name)
 			}
 		case report.ReasonMalformedCredentials:
 			pc.malformedSecret = true

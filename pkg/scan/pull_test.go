@@ -147,6 +147,20 @@ func TestPullVerdicts(t *testing.T) {
 			remedy: "create the pull secret the pods name (regcred), or fix the name in imagePullSecrets; kubectl create secret docker-registry regcred -n prod",
 		},
 		{
+			// No event names it: the cluster read does, by the problem's
+			// typed Secret (not the first secret the pods name).
+			name: "a missing referenced secret the pull secret reader names",
+			w: func() kube.Workload {
+				w := deploy("web", private, corev1.PullIfNotPresent, waitingPod("a", "n1", "ErrImagePull", basic401))
+				w.ImagePullSecrets = []string{"good", "regcred"}
+				return w
+			}(),
+			creds: staticCreds(fakeKeychain{}, credentials.Problem{Source: "secret/prod/regcred", Origin: credentials.OriginCluster,
+				Secret: credentials.SecretRef{Namespace: "prod", Name: "regcred"}, Reason: report.ReasonIncompleteCredentials, Message: "missing"}),
+			reason: report.ReasonIncompleteCredentials, replay: report.ReasonForbidden,
+			remedy: "create the pull secret the pods name (regcred), or fix the name in imagePullSecrets; kubectl create secret docker-registry regcred -n prod",
+		},
+		{
 			name:   "NeverPull names the policy and the node",
 			w:      deploy("web", app, corev1.PullNever, waitingPod("a", "n1", "ErrImageNeverPull", `Container image "`+app+`" is not present with pull policy of Never`)),
 			reason: report.ReasonNeverPull, replay: report.ReasonOk,
@@ -222,7 +236,7 @@ func TestPullReplayCostsNoRequest(t *testing.T) {
 // registry would have said.
 func TestUndecodableSecretFailsEveryPull(t *testing.T) {
 	const kubeletWords = "illegal base64 data at input byte 12"
-	bad := credentials.Problem{Source: "secret/prod/spaced", Reason: report.ReasonMalformedCredentials, Message: "undecodable",
+	bad := credentials.Problem{Source: "secret/prod/spaced", Origin: credentials.OriginCluster, Secret: credentials.SecretRef{Namespace: "prod", Name: "spaced"}, Reason: report.ReasonMalformedCredentials, Message: "undecodable",
 		Remedy: "re-create the secret", FailsPulls: true}
 	w := deploy("web", appRef, corev1.PullIfNotPresent, waitingPod("web-1", "n1", kubeletWords, kubeletWords))
 	w.ImagePullSecrets = []string{"regcred", "spaced"}

@@ -273,7 +273,7 @@ func TestConcurrencyBounded(t *testing.T) {
 func TestCredentials(t *testing.T) {
 	wrong := credentials.Credential{Source: "secret/prod/wrong", Username: "robot", Password: "old"}
 	right := credentials.Credential{Source: "secret/prod/right", Username: "robot", Password: "new"}
-	missing := credentials.Problem{Source: "secret/prod/gone", Reason: report.ReasonIncompleteCredentials, Message: "gone", Remedy: "create it"}
+	missing := credentials.Problem{Source: "secret/prod/gone", Origin: credentials.OriginCluster, Secret: credentials.SecretRef{Namespace: "prod", Name: "gone"}, Reason: report.ReasonIncompleteCredentials, Message: "gone", Remedy: "create it"}
 
 	t.Run("every credential reaches the resolver in kubelet order; problems once", func(t *testing.T) {
 		inv := &kube.Inventory{Workloads: []kube.Workload{
@@ -303,7 +303,7 @@ func TestCredentials(t *testing.T) {
 	})
 
 	t.Run("unreadable secrets: warn, scan anonymously, say the kubelet may differ", func(t *testing.T) {
-		unreadable := credentials.Problem{Source: "secret/prod/regcred", Reason: report.ReasonCredentialsUnreadable, Message: "forbidden"}
+		unreadable := credentials.Problem{Source: "secret/prod/regcred", Origin: credentials.OriginCluster, Secret: credentials.SecretRef{Namespace: "prod", Name: "regcred"}, Reason: report.ReasonCredentialsUnreadable, Message: "forbidden"}
 		inv := &kube.Inventory{Workloads: []kube.Workload{deploy("a", "registry.example.com/team/private:1", corev1.PullIfNotPresent)}}
 		results := Check(context.Background(), inv, staticCreds(nil, unreadable), Options{Resolver: resolver()})
 		if len(results) != 2 {
@@ -472,7 +472,7 @@ func TestPullSecretsReadConcurrently(t *testing.T) {
 		mu.Lock()
 		inFlight--
 		mu.Unlock()
-		problem := credentials.Problem{Source: "secret/" + ns + "/regcred", Reason: report.ReasonMalformedCredentials, Message: "malformed"}
+		problem := credentials.Problem{Source: "secret/" + ns + "/regcred", Origin: credentials.OriginCluster, Secret: credentials.SecretRef{Namespace: ns, Name: "regcred"}, Reason: report.ReasonMalformedCredentials, Message: "malformed"}
 		return nil, []credentials.Problem{problem}, nil
 	}
 	results := Check(context.Background(), &kube.Inventory{Workloads: workloads}, creds, Options{})
@@ -638,10 +638,10 @@ func TestDigestCredentialRemedyIsClusterSide(t *testing.T) {
 		{"no credentials", report.ReasonCredentialsRequired, nil, nil,
 			"give the pods credentials for registry.example.com: kubectl create secret docker-registry regcred -n prod --docker-server=registry.example.com --docker-username=USER --docker-password=PASSWORD; then kubectl patch serviceaccount default -n prod"},
 		{"a named secret is missing", report.ReasonCredentialsRequired, []string{"gone"},
-			[]credentials.Problem{{Source: "secret/prod/gone", Reason: report.ReasonIncompleteCredentials, Message: "missing"}},
+			[]credentials.Problem{{Source: "secret/prod/gone", Origin: credentials.OriginCluster, Secret: credentials.SecretRef{Namespace: "prod", Name: "gone"}, Reason: report.ReasonIncompleteCredentials, Message: "missing"}},
 			"create the pull secret the pods name (gone), or fix the name in imagePullSecrets; kubectl create secret docker-registry gone -n prod --docker-server=registry.example.com"},
 		{"a named secret the kubelet cannot decode", report.ReasonCredentialsRequired, []string{"bad"},
-			[]credentials.Problem{{Source: "secret/prod/bad", Reason: report.ReasonMalformedCredentials, Message: "bad base64"}},
+			[]credentials.Problem{{Source: "secret/prod/bad", Origin: credentials.OriginCluster, Secret: credentials.SecretRef{Namespace: "prod", Name: "bad"}, Reason: report.ReasonMalformedCredentials, Message: "bad base64"}},
 			"re-create the secret as a docker-registry secret: kubectl delete secret bad -n prod, then kubectl create secret docker-registry bad -n prod --docker-server=registry.example.com"},
 		{"refused", report.ReasonInvalidCredentials, []string{"old"}, nil,
 			"renew the credentials in secret/prod/old (kubectl create secret docker-registry old -n prod --docker-server=registry.example.com"},

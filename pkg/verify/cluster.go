@@ -19,7 +19,8 @@ import (
 // ServiceAccount's, read from the target namespace with the scan's own
 // reader; then, for an image no pull secret matches, a credential
 // provider of nodes (nil for none) serves it with the node's identity.
-// Missing, malformed or unreadable secrets are credentials.secret results.
+// Missing, malformed or unreadable secrets are Problems (credentials.secret
+// results).
 func ClusterCredentials(r *kube.PullSecretReader, nodes *nodecreds.Set) CredentialFunc {
 	return func(ctx context.Context, m *Manifest, ref imageref.Reference) Credentials {
 		who := &remedy.Workload{
@@ -33,17 +34,15 @@ func ClusterCredentials(r *kube.PullSecretReader, nodes *nodecreds.Set) Credenti
 		}
 		ps, err := r.PullSecrets(ctx, m.Namespace, m.ServiceAccountName, m.ImagePullSecrets)
 		if err != nil {
-			out.Results = append(out.Results, secretResult(m, credentials.Problem{
+			out.Problems = append(out.Problems, credentials.Problem{
 				Origin:  credentials.OriginCluster,
 				Source:  "serviceaccount/" + m.Namespace + "/" + m.ServiceAccountName,
 				Reason:  report.ReasonCredentialsUnreadable,
 				Message: "pull secrets could not be read: " + err.Error() + "; registries are checked anonymously and the kubelet's verdict may differ",
 				Remedy:  "check access to the cluster and retry",
-			}))
+			})
 		}
-		for _, p := range ps.Problems {
-			out.Results = append(out.Results, secretResult(m, p))
-		}
+		out.Problems = append(out.Problems, ps.Problems...)
 		out.Lookup = ps.Lookup(ref)
 		if len(out.Lookup.Credentials) == 0 && !out.Lookup.Halted {
 			// A secret for the host may be there, just not attached.

@@ -34,9 +34,10 @@ type Credentials struct {
 	// Note is said in every registry.pull message of these credentials
 	// (e.g. that the cluster's may differ); empty for none.
 	Note string
-	// Results are results about the credentials themselves (a pull secret
-	// the template names that does not exist), reported once per key.
-	Results []report.Result
+	// Problems are those of the credentials themselves (a pull secret the
+	// template names that does not exist), reported once per key as
+	// credentials.secret results.
+	Problems []credentials.Problem
 	// Node is the kubelet's credential provider that serves the image
 	// when no pull secret does: the pull is the node's, never probed.
 	Node *nodecreds.Match
@@ -124,11 +125,12 @@ func Run(ctx context.Context, manifests []Manifest, opts Options) []report.Resul
 			}
 			if !credsSeen[cr.Key] {
 				credsSeen[cr.Key] = true
-				for _, r := range cr.Results {
+				for _, p := range cr.Problems {
+					r := secretResult(m, p)
 					r.File, r.Line = m.File, m.Line
 					// A secret the template names: the line naming it.
-					if name, ok := strings.CutPrefix(r.CredentialSource, "secret/"+m.Namespace+"/"); ok && m.SecretLines[name] != 0 {
-						r.Line = m.SecretLines[name]
+					if s := p.Secret; s.Namespace == m.Namespace && m.SecretLines[s.Name] != 0 {
+						r.Line = m.SecretLines[s.Name]
 					}
 					results = append(results, r)
 				}
