@@ -67,8 +67,7 @@ func TestOneCopy(t *testing.T) {
 		// A credential's kind is its typed Origin, set where it is made;
 		// its source string is display and is never read back.
 		{"-", "OriginOf(", "a source string read back: use Credential.Origin or Store.Origin"},
-		{"-", `"secret/")`, "a source string read back by prefix: use Credential.Origin or Store.Origin"},
-		{"-", `"serviceaccount/")`, "a source string read back by prefix: use Credential.Origin or Store.Origin"},
+		// (TestNoSourceStringReadBack finds prefix matching by its syntax.)
 	}
 	var files []string
 	for _, dir := range []string{"..", filepath.Join("..", "..", "cmd")} {
