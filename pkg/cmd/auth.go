@@ -97,7 +97,7 @@ func (o *AuthOptions) clusterCredentials(ctx context.Context) (func(context.Cont
 	if err != nil {
 		return nil, cannotRun("reading kubeconfig: %v", err)
 	}
-	ps, err := kube.NewPullSecretReader(client).PullSecrets(ctx, ns, o.ServiceAccount, o.PullSecrets)
+	ps, err := kube.NewPullSecretReader(kube.Direct(client)).PullSecrets(ctx, ns, o.ServiceAccount, o.PullSecrets)
 	if err != nil {
 		return nil, cannotRun("reading pull secrets: %v", err)
 	}

@@ -124,7 +124,7 @@ func (o *CommonOptions) clusters(names []string, resolver scan.Resolver, sel kub
 			out[i].Err = err
 			continue
 		}
-		out[i].Config = o.scanConfig(client, resolver, s)
+		out[i].Config = o.scanConfig(kube.Direct(client), resolver, s)
 	}
 	return out
 }

@@ -166,7 +166,7 @@ func (o *DoctorOptions) clusterDeps(deps *doctor.Deps, resolver scan.Resolver) e
 			return err
 		}
 		deps.Workloads = func(ctx context.Context, withRegistry bool) (*scan.Outcome, error) {
-			return scan.Run(ctx, o.scanConfig(kc, resolverFor(withRegistry), *o.cfg.Workloads))
+			return scan.Run(ctx, o.scanConfig(kube.Direct(kc), resolverFor(withRegistry), *o.cfg.Workloads))
 		}
 		deps.ConfigMaps = func(ctx context.Context, _, ns string) (map[string]map[string]string, error) {
 			return kube.ConfigMapData(ctx, kc, ns)

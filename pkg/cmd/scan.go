@@ -187,13 +187,13 @@ func (o *CommonOptions) runScan(ctx context.Context, client kubernetes.Interface
 	}
 	// Nothing outlives the run: its idle registry connections end with it.
 	defer resolver.CloseIdleConnections()
-	return o.runScanWith(ctx, client, resolver, sels...)
+	return o.runScanWith(ctx, kube.Direct(client), resolver, sels...)
 }
 
 // runScanWith is runScan with a registry client the caller keeps (serve
 // keeps one across scans, for its tokens and Retry-After).
-func (o *CommonOptions) runScanWith(ctx context.Context, client kubernetes.Interface, resolver *registry.Client, sels ...kube.Selection) (*scan.Outcome, error) {
-	out, err := scan.Run(ctx, o.scanConfig(client, resolver, sels...))
+func (o *CommonOptions) runScanWith(ctx context.Context, src kube.Source, resolver *registry.Client, sels ...kube.Selection) (*scan.Outcome, error) {
+	out, err := scan.Run(ctx, o.scanConfig(src, resolver, sels...))
 	if err != nil {
 		return nil, clusterError(err)
 	}
@@ -209,10 +209,10 @@ func (o *CommonOptions) warnNotes(inv *kube.Inventory) {
 }
 
 // scanConfig is the scan engine's Config the flags describe.
-func (o *CommonOptions) scanConfig(client kubernetes.Interface, resolver scan.Resolver, sels ...kube.Selection) scan.Config {
+func (o *CommonOptions) scanConfig(src kube.Source, resolver scan.Resolver, sels ...kube.Selection) scan.Config {
 	local := o.LocalCredentials()
 	return scan.Config{
-		Client:        client,
+		Source:        src,
 		Selections:    sels,
 		Concurrency:   o.Concurrency,
 		Resolver:      resolver,

@@ -114,14 +114,13 @@ func (o *ServeOptions) Validate() error {
 // Run listens, then scans and serves until the context ends (SIGTERM).
 func (o *ServeOptions) Run(ctx context.Context) error {
 	// Between scans the cluster is watched, not listed again: the
-	// watcher's informers answer every scan's LISTs.
+	// watcher's informers are every scan's source.
 	client, err := o.kubeClientTimed(false)
 	if err != nil {
 		return err
 	}
 	watcher := kube.NewWatcher(client, o.watchedNamespace())
 	defer watcher.Close()
-	client = watcher.Client()
 	l, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		return cannotRun("listening on %s: %v", o.Listen, err)
@@ -151,7 +150,7 @@ func (o *ServeOptions) Run(ctx context.Context) error {
 			ctx, cancel := o.Context(ctx)
 			defer cancel()
 			resolver.NewScan()
-			out, err := o.runScanWith(ctx, client, resolver, o.selection)
+			out, err := o.runScanWith(ctx, watcher, resolver, o.selection)
 			if err != nil {
 				return nil, err
 			}

@@ -177,7 +177,7 @@ func (o *VerifyOptions) Run(parent context.Context) error {
 			results = append(results, note.Result())
 		}
 		opts.Platforms = distinctPlatforms(platforms)
-		opts.Credentials = verify.ClusterCredentials(kube.NewPullSecretReader(kc), nodecreds.ForCluster(o.nodeProviders, ids))
+		opts.Credentials = verify.ClusterCredentials(kube.NewPullSecretReader(kube.Direct(kc)), nodecreds.ForCluster(o.nodeProviders, ids))
 	}
 	results = append(results, verify.Run(ctx, decoded.Manifests, opts)...)
 	if len(decoded.Manifests) == 0 {

@@ -9,9 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 )
@@ -35,57 +33,29 @@ type objects struct {
 type lister struct {
 	resource string
 	kinds    []string // target kinds that need this resource
-	run      func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error
+	run      func(ctx context.Context, src Source, ns string, opts metav1.ListOptions, o *objects) error
+}
+
+// into is a lister's run: resource listed as *T into the field of objects
+// that field returns.
+func into[T any](resource string, field func(*objects) *[]*T) func(context.Context, Source, string, metav1.ListOptions, *objects) error {
+	return func(ctx context.Context, src Source, ns string, opts metav1.ListOptions, o *objects) error {
+		items, err := listAll[T](ctx, src, resource, ns, opts)
+		*field(o) = items
+		return err
+	}
 }
 
 // listers are the namespaced resources Collect reads, one LIST each.
 var listers = []lister{
-	{"pods", nil, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		items, err := listAll[corev1.Pod](ctx, opts, listerOf(KindPod, c, ns))
-		o.pods = items
-		return err
-	}},
-	{"replicasets", []string{KindDeployment, KindReplicaSet}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		items, err := listAll[appsv1.ReplicaSet](ctx, opts, listerOf(KindReplicaSet, c, ns))
-		o.replicaSets = items
-		return err
-	}},
-	{"deployments", []string{KindDeployment}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		items, err := listAll[appsv1.Deployment](ctx, opts, listerOf(KindDeployment, c, ns))
-		o.deployments = items
-		return err
-	}},
-	{"statefulsets", []string{KindStatefulSet}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		items, err := listAll[appsv1.StatefulSet](ctx, opts, listerOf(KindStatefulSet, c, ns))
-		o.statefulSets = items
-		return err
-	}},
-	{"daemonsets", []string{KindDaemonSet}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		items, err := listAll[appsv1.DaemonSet](ctx, opts, listerOf(KindDaemonSet, c, ns))
-		o.daemonSets = items
-		return err
-	}},
-	{"jobs", []string{KindJob, KindCronJob}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		items, err := listAll[batchv1.Job](ctx, opts, listerOf(KindJob, c, ns))
-		o.jobs = items
-		return err
-	}},
-	{"cronjobs", []string{KindCronJob}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		items, err := listAll[batchv1.CronJob](ctx, opts, listerOf(KindCronJob, c, ns))
-		o.cronJobs = items
-		return err
-	}},
-	{"replicationcontrollers", []string{KindReplicationController}, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions, o *objects) error {
-		items, err := listAll[corev1.ReplicationController](ctx, opts, listerOf(KindReplicationController, c, ns))
-		o.rcs = items
-		return err
-	}},
-}
-
-// listerOf is the table's LIST of kind in ns.
-func listerOf(kind string, c kubernetes.Interface, ns string) func(context.Context, metav1.ListOptions) (runtime.Object, error) {
-	k, _ := LookupKind(kind)
-	return k.Lister(c, ns)
+	{"pods", nil, into("pods", func(o *objects) *[]*corev1.Pod { return &o.pods })},
+	{"replicasets", []string{KindDeployment, KindReplicaSet}, into("replicasets", func(o *objects) *[]*appsv1.ReplicaSet { return &o.replicaSets })},
+	{"deployments", []string{KindDeployment}, into("deployments", func(o *objects) *[]*appsv1.Deployment { return &o.deployments })},
+	{"statefulsets", []string{KindStatefulSet}, into("statefulsets", func(o *objects) *[]*appsv1.StatefulSet { return &o.statefulSets })},
+	{"daemonsets", []string{KindDaemonSet}, into("daemonsets", func(o *objects) *[]*appsv1.DaemonSet { return &o.daemonSets })},
+	{"jobs", []string{KindJob, KindCronJob}, into("jobs", func(o *objects) *[]*batchv1.Job { return &o.jobs })},
+	{"cronjobs", []string{KindCronJob}, into("cronjobs", func(o *objects) *[]*batchv1.CronJob { return &o.cronJobs })},
+	{"replicationcontrollers", []string{KindReplicationController}, into("replicationcontrollers", func(o *objects) *[]*corev1.ReplicationController { return &o.rcs })},
 }
 
 // Collect reads the selected workloads with one paginated LIST per
@@ -95,8 +65,8 @@ func listerOf(kind string, c kubernetes.Interface, ns string) func(context.Conte
 // names it and why, and the results are partial. The error, an *Error,
 // is returned only when no workload resource could be read or the API
 // server rejected the credentials (401).
-func Collect(ctx context.Context, client kubernetes.Interface, sel Selection) (*Inventory, error) {
-	return CollectEarly(ctx, client, sel, nil)
+func Collect(ctx context.Context, src Source, sel Selection) (*Inventory, error) {
+	return CollectEarly(ctx, src, sel, nil)
 }
 
 // CollectEarly is Collect that also hands early the selected workloads'
@@ -105,7 +75,7 @@ func Collect(ctx context.Context, client kubernetes.Interface, sel Selection) (*
 // objects with their status, is the long one; a caller can start work that
 // needs only the templates (the registry lookups) while it runs. early is
 // called at most once, from another goroutine, before CollectEarly returns.
-func CollectEarly(ctx context.Context, client kubernetes.Interface, sel Selection, early func(templates []Workload)) (*Inventory, error) {
+func CollectEarly(ctx context.Context, src Source, sel Selection, early func(templates []Workload)) (*Inventory, error) {
 	ns := sel.Namespace
 	switch {
 	case sel.AllNamespaces:
@@ -144,7 +114,7 @@ func CollectEarly(ctx context.Context, client kubernetes.Interface, sel Selectio
 				defer templatesListed.Done()
 			}
 			start := time.Now()
-			errs[i] = l.run(ctx, client, ns, opts, &objs)
+			errs[i] = l.run(ctx, src, ns, opts, &objs)
 			took[i] = time.Since(start)
 		})
 	}
@@ -197,7 +167,7 @@ func CollectEarly(ctx context.Context, client kubernetes.Interface, sel Selectio
 	// failed LIST costs nothing the scan would say, so it is not a skip.
 	{
 		start := time.Now()
-		nodes, providerIDs, err := listNodes(ctx, client)
+		nodes, providerIDs, err := listNodes(ctx, src)
 		switch {
 		case err == nil:
 			objs.nodes = nodes
@@ -214,7 +184,7 @@ func CollectEarly(ctx context.Context, client kubernetes.Interface, sel Selectio
 
 	// The kubelet's Events say why a pull failed when the waiting state
 	// does not: listed only where some pod waits on a pull.
-	events, listed, eventFailures := pullEventsIn(ctx, client, objs.pods)
+	events, listed, eventFailures := pullEventsIn(ctx, src, objs.pods)
 	objs.events, inv.EventLists = events, listed
 	for _, f := range eventFailures {
 		c := classify(ctx, f.err, "events", f.namespace, f.took)
@@ -229,47 +199,10 @@ func CollectEarly(ctx context.Context, client kubernetes.Interface, sel Selectio
 	return inv, nil
 }
 
-// listAll runs a paginated LIST and returns every item of type *T, or
-// none: a LIST that fails on a later page returns no items, never part
-// of a resource as if it were all of it. When the continue token expires
-// between pages (410 Expired), client-go's pager lists again in one
-// request, as kubectl does.
-func listAll[T any](ctx context.Context, opts metav1.ListOptions, list func(context.Context, metav1.ListOptions) (runtime.Object, error)) ([]*T, error) {
-	obj, _, err := newPager(list).List(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	var items []*T
-	err = apimeta.EachListItem(obj, func(obj runtime.Object) error {
-		item, ok := any(obj).(*T)
-		if !ok {
-			return fmt.Errorf("unexpected list item %T", obj)
-		}
-		items = append(items, item)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-// each runs a paginated LIST and calls fn with every item of type *T,
-// only once the whole LIST succeeded.
-func each[T any](ctx context.Context, opts metav1.ListOptions, list func(context.Context, metav1.ListOptions) (runtime.Object, error), fn func(*T)) error {
-	items, err := listAll[T](ctx, opts, list)
-	for _, item := range items {
-		fn(item)
-	}
-	return err
-}
-
-func listNodes(ctx context.Context, c kubernetes.Interface) (map[string]Platform, map[string]string, error) {
+func listNodes(ctx context.Context, src Source) (map[string]Platform, map[string]string, error) {
 	nodes := map[string]Platform{}
 	providerIDs := map[string]string{}
-	err := each(ctx, metav1.ListOptions{}, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-		return c.CoreV1().Nodes().List(ctx, opts)
-	}, func(n *corev1.Node) {
+	err := each(ctx, src, "nodes", "", metav1.ListOptions{}, func(n *corev1.Node) {
 		nodes[n.Name] = nodePlatform(n)
 		providerIDs[n.Name] = n.Spec.ProviderID
 	})
@@ -337,7 +270,7 @@ func NodeProviderIDs(ctx context.Context, client kubernetes.Interface, consequen
 // consequence saying what is then unknown.
 func Nodes(ctx context.Context, client kubernetes.Interface, consequence string) (map[string]Platform, map[string]string, *Note) {
 	start := time.Now()
-	platforms, ids, err := listNodes(ctx, client)
+	platforms, ids, err := listNodes(ctx, Direct(client))
 	if err == nil {
 		return platforms, ids, nil
 	}

@@ -95,7 +95,7 @@ func workload(t *testing.T, inv *Inventory, id string) *Workload {
 
 func TestCollectOwnership(t *testing.T) {
 	client := fake.NewClientset(cluster()...)
-	inv, err := Collect(context.Background(), client, Selection{Namespace: ns})
+	inv, err := Collect(context.Background(), Direct(client), Selection{Namespace: ns})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestCollectPaginates(t *testing.T) {
 		}
 		return true, list, nil
 	})
-	inv, err := Collect(context.Background(), client, Selection{Namespace: ns})
+	inv, err := Collect(context.Background(), Direct(client), Selection{Namespace: ns})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func TestCollectPartial(t *testing.T) {
 				pod("web-old-b", KindReplicaSet, "web-old", "n1", ""),
 			)
 			forbid(client, tt.forbidden...)
-			inv, err := Collect(context.Background(), client, Selection{Namespace: ns})
+			inv, err := Collect(context.Background(), Direct(client), Selection{Namespace: ns})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -267,7 +267,7 @@ func TestCollectFails(t *testing.T) {
 	t.Run("everything forbidden", func(t *testing.T) {
 		client := fake.NewClientset()
 		forbid(client, "pods", "replicasets", "deployments", "statefulsets", "daemonsets", "jobs", "cronjobs", "replicationcontrollers")
-		_, err := Collect(context.Background(), client, Selection{Namespace: ns})
+		_, err := Collect(context.Background(), Direct(client), Selection{Namespace: ns})
 		if !apierrors.IsForbidden(err) {
 			t.Errorf("err = %v, want a forbidden error", err)
 		}
@@ -277,7 +277,7 @@ func TestCollectFails(t *testing.T) {
 		client.PrependReactor("list", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) {
 			return true, nil, apierrors.NewInternalError(errors.New("etcd down"))
 		})
-		inv, err := Collect(context.Background(), client, Selection{Namespace: ns})
+		inv, err := Collect(context.Background(), Direct(client), Selection{Namespace: ns})
 		if err != nil {
 			t.Fatalf("err = %v, want partial results", err)
 		}
@@ -331,7 +331,7 @@ func TestCollectSelection(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			client := fake.NewClientset(append(cluster(), other, unlabelled)...)
-			inv, err := Collect(context.Background(), client, tt.sel)
+			inv, err := Collect(context.Background(), Direct(client), tt.sel)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -463,14 +463,14 @@ func TestCollectEarly(t *testing.T) {
 	handed := make(chan []Workload, 1)
 	client := gatedPods{Interface: fake.NewClientset(cluster()...), gate: handed, t: t}
 	var templates []Workload
-	inv, err := CollectEarly(context.Background(), client, Selection{Namespace: ns}, func(ws []Workload) {
+	inv, err := CollectEarly(context.Background(), Direct(client), Selection{Namespace: ns}, func(ws []Workload) {
 		templates = ws
 		handed <- ws
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := Collect(context.Background(), fake.NewClientset(cluster()...), Selection{Namespace: ns})
+	want, err := Collect(context.Background(), Direct(fake.NewClientset(cluster()...)), Selection{Namespace: ns})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -498,7 +498,7 @@ func TestCollectNodesWithoutPods(t *testing.T) {
 	n := node("n1", "amd64")
 	n.Spec.ProviderID = "aws:///us-east-1a/i-0abc"
 	client := fake.NewClientset(n, deployment("idle", "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1"))
-	inv, err := Collect(context.Background(), client, Selection{Namespace: "prod"})
+	inv, err := Collect(context.Background(), Direct(client), Selection{Namespace: "prod"})
 	if err != nil {
 		t.Fatal(err)
 	}

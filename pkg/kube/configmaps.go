@@ -5,7 +5,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -13,9 +12,7 @@ import (
 // returns each one's data by name: the doctor reads the image and registry
 // settings workloads take from them. Never a Secret.
 func ConfigMapData(ctx context.Context, c kubernetes.Interface, namespace string) (map[string]map[string]string, error) {
-	items, err := listAll[corev1.ConfigMap](ctx, metav1.ListOptions{}, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-		return c.CoreV1().ConfigMaps(namespace).List(ctx, opts)
-	})
+	items, err := listAll[corev1.ConfigMap](ctx, Direct(c), "configmaps", namespace, metav1.ListOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -84,7 +84,7 @@ func TestCollectFaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			client := fake.NewClientset(cluster()...)
 			fail(client, tt.resource, tt.err)
-			inv, err := Collect(context.Background(), client, Selection{Namespace: ns})
+			inv, err := Collect(context.Background(), Direct(client), Selection{Namespace: ns})
 			if err != nil {
 				t.Fatalf("err = %v, want partial results", err)
 			}
@@ -143,7 +143,7 @@ func TestCollectPaginationFaults(t *testing.T) {
 			}
 			return nil
 		})
-		inv, err := Collect(context.Background(), client, Selection{Namespace: ns})
+		inv, err := Collect(context.Background(), Direct(client), Selection{Namespace: ns})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +165,7 @@ func TestCollectPaginationFaults(t *testing.T) {
 			}
 			return nil
 		})
-		inv, err := Collect(context.Background(), client, Selection{Namespace: ns})
+		inv, err := Collect(context.Background(), Direct(client), Selection{Namespace: ns})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,7 +241,7 @@ func TestCollectNothingRead(t *testing.T) {
 				ctx, cancel = tt.ctx()
 			}
 			defer cancel()
-			_, err := Collect(ctx, client, Selection{Namespace: ns})
+			_, err := Collect(ctx, Direct(client), Selection{Namespace: ns})
 			var kerr *Error
 			if !errors.As(err, &kerr) {
 				t.Fatalf("err = %v (%T), want a *kube.Error", err, err)

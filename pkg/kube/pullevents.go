@@ -11,9 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/regcheck/regcheck/pkg/bounded"
 	"github.com/regcheck/regcheck/pkg/pullfailure"
@@ -45,7 +43,7 @@ const eventsConcurrency = 8
 // could not be listed are returned with why, so the caller records a
 // cluster.read skip; their pods keep their waiting reason alone. listed
 // is how many namespaces' Events were asked for.
-func pullEventsIn(ctx context.Context, client kubernetes.Interface, pods []*corev1.Pod) (_ map[types.UID][]PullEvent, listed int, _ []eventFailure) {
+func pullEventsIn(ctx context.Context, src Source, pods []*corev1.Pod) (_ map[types.UID][]PullEvent, listed int, _ []eventFailure) {
 	var namespaces []string
 	seen := map[string]bool{}
 	for _, p := range pods {
@@ -69,9 +67,7 @@ func pullEventsIn(ctx context.Context, client kubernetes.Interface, pods []*core
 		ns := namespaces[i]
 		start := time.Now()
 		var got []*corev1.Event
-		err := each(ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return client.CoreV1().Events(ns).List(ctx, opts)
-		}, func(e *corev1.Event) { got = append(got, e) })
+		err := each(ctx, src, "events", ns, opts, func(e *corev1.Event) { got = append(got, e) })
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {

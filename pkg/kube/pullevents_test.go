@@ -59,7 +59,7 @@ func TestCollectPullEvents(t *testing.T) {
 	)
 	var selectors []string
 	lists := countLists(client, &selectors)
-	inv, err := Collect(context.Background(), client, Selection{Namespace: ns})
+	inv, err := Collect(context.Background(), Direct(client), Selection{Namespace: ns})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestCollectPullEventsOnlyWhereNeeded(t *testing.T) {
 	client := fake.NewClientset(node("n1", "amd64"), pod("good", "", "", "n1", "example.com/app@sha256:"+hex64("a")))
 	var selectors []string
 	lists := countLists(client, &selectors)
-	inv, err := Collect(context.Background(), client, Selection{Namespace: ns})
+	inv, err := Collect(context.Background(), Direct(client), Selection{Namespace: ns})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestCollectPullEventsOnlyWhereNeeded(t *testing.T) {
 func TestCollectPullEventsForbidden(t *testing.T) {
 	client := fake.NewClientset(node("n1", "amd64"), failingPod("bad"))
 	forbid(client, "events")
-	inv, err := Collect(context.Background(), client, Selection{Namespace: ns})
+	inv, err := Collect(context.Background(), Direct(client), Selection{Namespace: ns})
 	if err != nil {
 		t.Fatal(err)
 	}

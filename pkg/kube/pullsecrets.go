@@ -9,8 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
@@ -23,15 +21,15 @@ import (
 // for its lifetime (never a GET per secret), and keeps only the payload of
 // dockerconfig secrets. Safe for concurrent use.
 type PullSecretReader struct {
-	client kubernetes.Interface
+	src Source
 
 	mu         sync.Mutex
 	namespaces map[string]*namespaceSecrets
 }
 
-// NewPullSecretReader returns a reader over client.
-func NewPullSecretReader(client kubernetes.Interface) *PullSecretReader {
-	return &PullSecretReader{client: client, namespaces: map[string]*namespaceSecrets{}}
+// NewPullSecretReader returns a reader over src.
+func NewPullSecretReader(src Source) *PullSecretReader {
+	return &PullSecretReader{src: src, namespaces: map[string]*namespaceSecrets{}}
 }
 
 // PullSecrets is what the kubelet would use for a pod.
@@ -91,7 +89,7 @@ func (r *PullSecretReader) PullSecrets(ctx context.Context, namespace, serviceAc
 			serviceAccount = "default"
 		}
 		out.Via = "serviceaccount/" + namespace + "/" + serviceAccount
-		accounts, err := ns.serviceAccounts(ctx, r.client, namespace)
+		accounts, err := ns.serviceAccounts(ctx, r.src, namespace)
 		switch {
 		case apierrors.IsForbidden(err):
 			out.Problems = append(out.Problems, unreadable(out.Via, credentials.SecretRef{}, "serviceaccounts", namespace))
@@ -105,7 +103,7 @@ func (r *PullSecretReader) PullSecrets(ctx context.Context, namespace, serviceAc
 		return out, nil
 	}
 
-	secrets, err := ns.secrets(ctx, r.client, namespace)
+	secrets, err := ns.secrets(ctx, r.src, namespace)
 	if err != nil && !apierrors.IsForbidden(err) {
 		return out, unlisted(ctx, err, "secrets", namespace)
 	}
@@ -223,13 +221,13 @@ func (r *PullSecretReader) Unreferenced(ctx context.Context, namespace, serviceA
 		if serviceAccount == "" {
 			serviceAccount = "default"
 		}
-		accounts, err := ns.serviceAccounts(ctx, r.client, namespace)
+		accounts, err := ns.serviceAccounts(ctx, r.src, namespace)
 		if err != nil {
 			return nil
 		}
 		named = accounts[serviceAccount]
 	}
-	secrets, err := ns.secrets(ctx, r.client, namespace)
+	secrets, err := ns.secrets(ctx, r.src, namespace)
 	if err != nil {
 		return nil
 	}
@@ -280,12 +278,10 @@ func (r *PullSecretReader) namespace(ns string) *namespaceSecrets {
 // answers for every type (a wrong type is a finding), and nothing is
 // logged here; client-go logs bodies only above -v=7, which regcheck never
 // sets.
-func (n *namespaceSecrets) secrets(ctx context.Context, c kubernetes.Interface, ns string) (map[string]secretPayload, error) {
+func (n *namespaceSecrets) secrets(ctx context.Context, src Source, ns string) (map[string]secretPayload, error) {
 	n.secretsOnce.Do(func() {
 		m := map[string]secretPayload{}
-		n.secretsErr = each(ctx, metav1.ListOptions{}, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return c.CoreV1().Secrets(ns).List(ctx, opts)
-		}, func(s *corev1.Secret) {
+		n.secretsErr = each(ctx, src, "secrets", ns, metav1.ListOptions{}, func(s *corev1.Secret) {
 			p := secretPayload{typ: s.Type}
 			switch s.Type {
 			case corev1.SecretTypeDockerConfigJson, corev1.SecretTypeDockercfg:
@@ -298,12 +294,10 @@ func (n *namespaceSecrets) secrets(ctx context.Context, c kubernetes.Interface, 
 	return n.secretsMap, n.secretsErr
 }
 
-func (n *namespaceSecrets) serviceAccounts(ctx context.Context, c kubernetes.Interface, ns string) (map[string][]string, error) {
+func (n *namespaceSecrets) serviceAccounts(ctx context.Context, src Source, ns string) (map[string][]string, error) {
 	n.accountsOnce.Do(func() {
 		m := map[string][]string{}
-		n.accountsErr = each(ctx, metav1.ListOptions{}, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return c.CoreV1().ServiceAccounts(ns).List(ctx, opts)
-		}, func(sa *corev1.ServiceAccount) { m[sa.Name] = secretNames(sa.ImagePullSecrets) })
+		n.accountsErr = each(ctx, src, "serviceaccounts", ns, metav1.ListOptions{}, func(sa *corev1.ServiceAccount) { m[sa.Name] = secretNames(sa.ImagePullSecrets) })
 		n.accountsMap = m
 	})
 	return n.accountsMap, n.accountsErr

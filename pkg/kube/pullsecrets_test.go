@@ -116,7 +116,7 @@ func TestPullSecretsKubeletOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := NewPullSecretReader(fake.NewClientset(secretObjects()...))
+			r := NewPullSecretReader(Direct(fake.NewClientset(secretObjects()...)))
 			ps, err := r.PullSecrets(context.Background(), ns, tt.sa, tt.secrets)
 			if err != nil {
 				t.Fatal(err)
@@ -144,7 +144,7 @@ func TestPullSecretsKubeletOrder(t *testing.T) {
 // The first secret's password is wrong, the second's right: the kubelet
 // tries both, in order, so both must come back from the keyring.
 func TestCredentialsBothTried(t *testing.T) {
-	r := NewPullSecretReader(fake.NewClientset(secretObjects()...))
+	r := NewPullSecretReader(Direct(fake.NewClientset(secretObjects()...)))
 	kr, problems, err := r.Credentials(context.Background(), ns, "default", []string{"wrong", "right"})
 	if err != nil || len(problems) != 0 {
 		t.Fatalf("err = %v, problems = %v", err, problems)
@@ -176,7 +176,7 @@ func TestPullSecretsForbidden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			client := fake.NewClientset(secretObjects()...)
 			forbid(client, tt.forbidden)
-			kr, problems, err := NewPullSecretReader(client).Credentials(context.Background(), ns, "builder", tt.secrets)
+			kr, problems, err := NewPullSecretReader(Direct(client)).Credentials(context.Background(), ns, "builder", tt.secrets)
 			if err != nil {
 				t.Fatalf("a forbidden LIST must not fail the scan: %v", err)
 			}
@@ -194,7 +194,7 @@ func TestPullSecretsForbidden(t *testing.T) {
 // the number of workloads; never a GET.
 func TestPullSecretsCached(t *testing.T) {
 	client := fake.NewClientset(secretObjects()...)
-	r := NewPullSecretReader(client)
+	r := NewPullSecretReader(Direct(client))
 	for range 10 {
 		for _, sa := range []string{"default", "builder"} {
 			if _, _, err := r.Credentials(context.Background(), ns, sa, nil); err != nil {
@@ -236,7 +236,7 @@ func mustParse(t *testing.T, image string) imageref.Reference {
 // cannot decode beside a good one halts the lookup (no credential, no
 // anonymous or node pull after it).
 func TestPullSecretsLookup(t *testing.T) {
-	r := NewPullSecretReader(fake.NewSimpleClientset(secretObjects()...))
+	r := NewPullSecretReader(Direct(fake.NewSimpleClientset(secretObjects()...)))
 	ref, err := imageref.Parse("registry.example.com/team/app:1")
 	if err != nil {
 		t.Fatal(err)
@@ -264,7 +264,7 @@ func TestPullSecretsLookup(t *testing.T) {
 // the image but that the pods do not name (their own, else their
 // ServiceAccount's), for a remedy that attaches instead of creating.
 func TestUnreferenced(t *testing.T) {
-	r := NewPullSecretReader(fake.NewClientset(secretObjects()...))
+	r := NewPullSecretReader(Direct(fake.NewClientset(secretObjects()...)))
 	ref, err := imageref.Parse("registry.example.com/team/app:1")
 	if err != nil {
 		t.Fatal(err)

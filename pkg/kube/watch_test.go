@@ -36,25 +36,24 @@ func TestWatcherServesListsFromInformers(t *testing.T) {
 	})
 	w := NewWatcher(client, "")
 	defer w.Close()
-	c := w.Client()
 
 	for scan := 0; scan < 3; scan++ {
-		list, err := c.CoreV1().Pods("shop").List(ctx, metav1.ListOptions{LabelSelector: "app=web", Limit: 500})
+		pods, err := listAll[corev1.Pod](ctx, w, "pods", "shop", metav1.ListOptions{LabelSelector: "app=web", Limit: 500})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(list.Items) != 1 || list.Items[0].Name != "web-1" || list.Continue != "" {
-			t.Fatalf("scan %d: pods = %+v", scan, list.Items)
+		if len(pods) != 1 || pods[0].Name != "web-1" {
+			t.Fatalf("scan %d: pods = %+v", scan, pods)
 		}
-		got := list.Items[0]
+		got := pods[0]
 		if got.ManagedFields != nil || got.Annotations[corev1.LastAppliedConfigAnnotation] != "" || got.Annotations["keep"] != "me" {
 			t.Errorf("pod kept what no scan reads: %+v", got.ObjectMeta)
 		}
-		secrets, err := c.CoreV1().Secrets("shop").List(ctx, metav1.ListOptions{})
+		secrets, err := listAll[corev1.Secret](ctx, w, "secrets", "shop", metav1.ListOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range secrets.Items {
+		for _, s := range secrets {
 			switch s.Name {
 			case "regcred":
 				if len(s.Data) != 1 || s.Data[corev1.DockerConfigJsonKey] == nil {
@@ -66,7 +65,7 @@ func TestWatcherServesListsFromInformers(t *testing.T) {
 				}
 			}
 		}
-		if _, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+		if _, err := w.List(ctx, "nodes", "", metav1.ListOptions{}); !apierrors.IsForbidden(err) {
 			t.Errorf("nodes: %v, want Forbidden", err)
 		}
 	}

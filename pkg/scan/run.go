@@ -5,8 +5,6 @@ import (
 	"errors"
 	"runtime"
 
-	"k8s.io/client-go/kubernetes"
-
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/nodecreds"
@@ -18,10 +16,10 @@ import (
 // flags (as stern builds its Config): what to read, how to ask the
 // registries, and which node credentials apply.
 type Config struct {
-	// Client reads the cluster; never writes. A one-shot scan LISTs
-	// through the API server; serve reads through a kube.Watcher's
-	// Client, whose informers answer the same LISTs from their caches.
-	Client kubernetes.Interface
+	// Source reads the cluster; never writes. A one-shot scan LISTs
+	// through the API server (kube.Direct); serve reads through a
+	// kube.Watcher, whose informers answer from their caches.
+	Source kube.Source
 	// Selections say which workloads: one for `scan`; a Helm release
 	// gives one per namespace it deployed to.
 	Selections []kube.Selection
@@ -60,7 +58,7 @@ type Outcome struct {
 // a *kube.Error, comes only when nothing could be read or the cluster
 // rejected the credentials.
 func Run(ctx context.Context, cfg Config) (*Outcome, error) {
-	reader := kube.NewPullSecretReader(cfg.Client)
+	reader := kube.NewPullSecretReader(cfg.Source)
 	creds := FromPullSecrets(reader)
 	var inv *kube.Inventory
 	var warmer *Warmer
@@ -75,9 +73,9 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		if warmer != nil {
 			early = func(templates []kube.Workload) { warmer.Start(warmCtx, templates) }
 		}
-		inv, err = kube.CollectEarly(ctx, cfg.Client, cfg.Selections[0], early)
+		inv, err = kube.CollectEarly(ctx, cfg.Source, cfg.Selections[0], early)
 	} else {
-		inv, err = collectAll(ctx, cfg.Client, cfg.Selections)
+		inv, err = collectAll(ctx, cfg.Source, cfg.Selections)
 	}
 	if err != nil {
 		stopWarming()
@@ -128,11 +126,11 @@ func (cfg Config) NodeCredentials(inv *kube.Inventory) *NodeCredentials {
 // namespace, kind and name when sels are in that order. A selection where
 // nothing could be read is a note when another could be; the error comes
 // when none could, or the credentials were rejected.
-func collectAll(ctx context.Context, client kubernetes.Interface, sels []kube.Selection) (*kube.Inventory, error) {
+func collectAll(ctx context.Context, src kube.Source, sels []kube.Selection) (*kube.Inventory, error) {
 	all := &kube.Inventory{}
 	var failed []error
 	for _, sel := range sels {
-		inv, err := kube.Collect(ctx, client, sel)
+		inv, err := kube.Collect(ctx, src, sel)
 		var kerr *kube.Error
 		switch {
 		case err == nil:

@@ -37,7 +37,7 @@ func lockedClient() *fake.Clientset {
 func TestCollectAllPartial(t *testing.T) {
 	client := lockedClient()
 	sels := []kube.Selection{{Namespace: "locked"}, {Namespace: "shop"}}
-	inv, err := collectAll(context.Background(), client, sels)
+	inv, err := collectAll(context.Background(), kube.Direct(client), sels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestCollectAllPartial(t *testing.T) {
 	if inv.NodeProviderIDs["n1"] == "" {
 		t.Errorf("node providerIDs = %v: the nodes read must reach the node-credential chain", inv.NodeProviderIDs)
 	}
-	if _, err := collectAll(context.Background(), client, sels[:1]); !apierrors.IsForbidden(err) {
+	if _, err := collectAll(context.Background(), kube.Direct(client), sels[:1]); !apierrors.IsForbidden(err) {
 		t.Errorf("only the locked namespace: err = %v, want Forbidden", err)
 	}
 }
@@ -60,7 +60,7 @@ func TestRunConfig(t *testing.T) {
 		{{Namespace: "shop"}},
 		{{Namespace: "locked"}, {Namespace: "shop"}},
 	} {
-		out, err := Run(context.Background(), Config{Client: lockedClient(), Selections: sels})
+		out, err := Run(context.Background(), Config{Source: kube.Direct(lockedClient()), Selections: sels})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +74,7 @@ func TestRunConfig(t *testing.T) {
 			t.Errorf("an aws:// node turns on the ECR provider; got %+v", nc)
 		}
 	}
-	if _, err := Run(context.Background(), Config{Client: lockedClient(), Selections: []kube.Selection{{Namespace: "locked"}}}); !apierrors.IsForbidden(err) {
+	if _, err := Run(context.Background(), Config{Source: kube.Direct(lockedClient()), Selections: []kube.Selection{{Namespace: "locked"}}}); !apierrors.IsForbidden(err) {
 		t.Errorf("nothing readable: err = %v, want Forbidden", err)
 	}
 }
@@ -84,9 +84,9 @@ func TestRunConfig(t *testing.T) {
 // each one cluster.read skip, and the readable one is scanned in full.
 func TestRunClusters(t *testing.T) {
 	out := RunClusters(context.Background(), []Cluster{
-		{Context: "eu", Config: Config{Client: lockedClient(), Selections: []kube.Selection{{Namespace: "shop"}}}},
+		{Context: "eu", Config: Config{Source: kube.Direct(lockedClient()), Selections: []kube.Selection{{Namespace: "shop"}}}},
 		{Context: "broken", Err: errors.New("no server in its kubeconfig entry")},
-		{Context: "locked", Config: Config{Client: lockedClient(), Selections: []kube.Selection{{Namespace: "locked"}}}},
+		{Context: "locked", Config: Config{Source: kube.Direct(lockedClient()), Selections: []kube.Selection{{Namespace: "locked"}}}},
 	})
 	byContext := map[string][]report.Result{}
 	for _, r := range out.Results {
