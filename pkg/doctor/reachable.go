@@ -95,7 +95,7 @@ func (d *run) reachable(ctx context.Context, h *host) report.Result {
 		if skew != "" {
 			fix = skew + "; " + fix
 		}
-		return fail(f.Reason, f.Message, fix)
+		return fail(f.Reason, f.Message(), fix)
 	}
 	for k, v := range ping.Evidence() {
 		ev[k] = v

@@ -45,7 +45,7 @@ func (b base) pass(check report.Check, msg string, ev report.Evidence, source st
 // fail turns a Failure into a failed result; credential remedies name the
 // command for the source in use.
 func (b base) fail(check report.Check, f *registry.Failure) report.Result {
-	return b.failFrom(check, f, "", credentials.OriginAnonymous, f.Message)
+	return b.failFrom(check, f, "", credentials.OriginAnonymous, f.Message())
 }
 
 // failFrom is fail for a request made with the credential from source, of
@@ -110,7 +110,7 @@ func (w *walk) credentialsResult(b base) report.Result {
 		ev := copyEvidence(f.Evidence)
 		w.triedEvidence(ev, w.attempts, func(x *attempt) *registry.Failure { return x.authErr })
 		keyEvidence(ev, a)
-		r := b.failFrom(report.CheckRegistryCredentials, f, a.source(), a.cred.Origin, f.Message)
+		r := b.failFrom(report.CheckRegistryCredentials, f, a.source(), a.cred.Origin, f.Message())
 		r.Evidence = ev
 		return r
 	}
@@ -163,9 +163,9 @@ func (w *walk) pullResult(b base) report.Result {
 		f = a.pullErr
 	}
 	if f != nil {
-		msg := f.Message
+		msg := f.Message()
 		if a.authErr != nil && f.Reason != report.ReasonCredentialsRequired {
-			msg = "cannot pull " + b.ref.String() + ": " + f.Message
+			msg = "cannot pull " + b.ref.String() + ": " + f.Message()
 		}
 		r := b.failFrom(report.CheckRegistryPull, f, a.source(), a.cred.Origin, msg)
 		r.RateLimit = rateLimit(f.RateLimit)
@@ -221,7 +221,7 @@ func (w *walk) pushResult(ctx context.Context, b base) report.Result {
 		return b.pass(report.CheckRegistryPush, msg, ev, a.source())
 	}
 	a := done[0]
-	r := b.failFrom(report.CheckRegistryPush, a.pushErr, a.source(), a.cred.Origin, a.pushErr.Message)
+	r := b.failFrom(report.CheckRegistryPush, a.pushErr, a.source(), a.cred.Origin, a.pushErr.Message())
 	w.triedEvidence(r.Evidence, done, failed)
 	return r
 }

@@ -42,9 +42,9 @@ func (c *Client) Catalog(ctx context.Context, ref imageref.Reference, cred crede
 		Repositories []string `json:"repositories"`
 	}
 	if r.Status != http.StatusOK || r.BodyErr != nil || json.Unmarshal(r.Body, &list) != nil {
-		return nil, s.fail((&Failure{Reason: report.ReasonForbidden, Evidence: responseEvidence(r),
-			Message: fmt.Sprintf("%s does not list its repositories to %s (GET /v2/_catalog → %d)", ref.Registry, s.cred.String(), r.Status),
-			Fault:   s.fault(report.CauseCatalogRefused)}).answered(r))
+		f := (&Failure{Reason: report.ReasonForbidden, Evidence: responseEvidence(r), Fault: s.fault(report.CauseCatalogRefused)}).answered(r)
+		f.Step = report.StepCatalog
+		return nil, s.fail(f)
 	}
 	if len(list.Repositories) > MaxCatalog {
 		list.Repositories = list.Repositories[:MaxCatalog]

@@ -35,28 +35,25 @@ func (c *Client) transportFailure(err error, u *url.URL, d time.Duration) *Failu
 	switch {
 	case errors.Is(err, errTooManyRedirects):
 		f.Reason = report.ReasonNotARegistry
-		f.Message = host + " redirects in a loop"
 		f.Cause = report.CauseRedirectLoop
 		ev["cause"] = "redirect loop"
 	case errors.As(err, &dns):
-		f.Message = "cannot resolve " + dns.Name
+		f.Silence, f.DNSName = report.SilenceDNS, dns.Name
 		ev["cause"] = "dns"
 	case errors.Is(err, syscall.ECONNREFUSED):
-		f.Message = host + " refused the connection"
 		ev["cause"] = "connection refused"
 		f.Cause = report.CauseConnectionRefused
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &nerr) && nerr.Timeout():
-		f.Message = "no answer from " + host + " within " + c.opts.RequestTimeout.String()
+		f.Silence, f.Timeout = report.SilenceTimeout, c.opts.RequestTimeout
 		ev["cause"] = "timeout"
 	case errors.Is(err, context.Canceled):
-		f.Message = "the check was cancelled before " + host + " answered"
+		f.Silence = report.SilenceCancelled
 		ev["cause"] = "cancelled"
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		f.Message = host + " closed the connection before answering"
 		ev["cause"] = "connection reset"
 		f.Cause = report.CauseConnectionReset
 	default:
-		f.Message = "no HTTP answer from " + host
+		f.Silence = report.SilenceNetwork
 		ev["cause"] = "network error"
 	}
 	return f

@@ -231,9 +231,9 @@ func (c *Client) exchangeOnce(ctx context.Context, r request) (*response, time.D
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url.String(), body)
 	if err != nil {
 		return nil, 0, &Failure{
-			Reason:   report.ReasonInvalidReference,
-			Message:  "cannot build a request for " + redactURL(r.url),
-			Fault:    report.Fault{Cause: report.CauseBadRequestURL, Host: r.url.Host, PlainHTTP: c.opts.PlainHTTP},
+			Reason: report.ReasonInvalidReference,
+			Fault: report.Fault{Cause: report.CauseBadRequestURL, Host: r.url.Host, PlainHTTP: c.opts.PlainHTTP,
+				Seen: report.Seen{URL: redactURL(r.url)}},
 			Evidence: report.Evidence{"url": redactURL(r.url)},
 		}
 	}

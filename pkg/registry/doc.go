@@ -12,11 +12,13 @@
 // go-containerregistry's v1 package, OCI error bodies with its transport
 // package.
 //
-// Every error the client returns is a *Failure: a SPEC reason, a message
-// of what was seen, evidence, and the typed observation (report.Fault: a
-// Cause such as ManifestUnknown or UnknownAuthority, and the names a fix
-// needs). The client words no fix and names no flag or other tool:
-// pkg/remedy does, for whoever reads the result. No secret ever reaches a
+// Every error the client returns is a *Failure: a SPEC reason, evidence,
+// and the typed observation (report.Fault: a Cause such as ManifestUnknown
+// or UnknownAuthority, the names a fix needs, and report.Seen, the facts:
+// step, status, method and path, the registry's own error, the credential
+// by its origin, content type, timeout). The client words nothing: the
+// message (Failure.Message, remedy.Message) and the fix are pkg/remedy's,
+// for whoever reads the result. No secret ever reaches a
 // Failure, the trace or a result, and credentials are never sent to a host
 // they were not meant for.
 package registry

@@ -3,10 +3,8 @@ package registry
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/regcheck/regcheck/pkg/report"
@@ -22,7 +20,6 @@ func (s *Session) fetchToken(ctx context.Context, ch Challenge) (*Token, error) 
 	u, err := url.Parse(realm)
 	if err != nil || !u.IsAbs() || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, s.fail(&Failure{Reason: report.ReasonTokenEndpointError,
-			Message:  s.ref.Host + " sent a Bearer challenge without a usable realm",
 			Fault:    s.fault(report.CauseChallengeNoRealm),
 			Evidence: report.Evidence{"challenge": ch.String()}})
 	}
@@ -33,10 +30,11 @@ func (s *Session) fetchToken(ctx context.Context, ch Challenge) (*Token, error) 
 	}
 	if !s.cred.Anonymous() && u.Scheme == "http" && u.Hostname() != hostOnly(s.ref.Host) {
 		// Credentials in clear text to a third host: refuse, and say so.
-		return nil, &Failure{Reason: report.ReasonTokenEndpointError,
-			Message:  "the token realm " + redactURL(u) + " is plain HTTP on another host; credentials were not sent",
+		f := &Failure{Reason: report.ReasonTokenEndpointError,
 			Fault:    s.fault(report.CauseInsecureRealm),
 			Evidence: report.Evidence{"challenge": ch.String()}}
+		f.URL = redactURL(u)
+		return nil, f
 	}
 	var r *response
 	method := http.MethodGet
@@ -132,52 +130,48 @@ func (s *Session) tokenFailure(realm *url.URL, ch Challenge, r *response, perr e
 	if r.Status == http.StatusOK && r.BodyErr == nil && perr == nil {
 		return nil
 	}
-	defer func() { f.answered(r) }()
+	defer func() {
+		f.answered(r)
+		f.Step, f.URL = report.StepToken, redactURL(realm)
+		switch {
+		case r.BodyErr != nil:
+			f.BodyProblem = bodyProblem(r.BodyErr)
+		case isHTML(r):
+			f.HTML = true
+		case perr != nil && r.Status == http.StatusOK:
+			f.ParseError = perr.Error()
+		}
+	}()
 	ev := responseEvidence(r)
 	ev["tokenEndpoint"] = redactURL(realm)
 	ev["requestedScope"] = s.Scopes()
 	ev["challenge"] = ch.String()
-	what := "HTTP " + strconv.Itoa(r.Status)
 	switch {
 	case r.BodyErr != nil:
-		what += ", " + bodyProblem(r.BodyErr)
 	case isHTML(r):
-		what += ", an HTML page"
 		if t := pageTitle(r.Body); t != "" {
 			ev["pageTitle"] = t
 		}
 	case perr != nil && r.Status == http.StatusOK:
-		what += ", " + perr.Error()
 		ev["body"] = perr.Error()
 	}
 	if d := tokenDetails(r.Body); d != "" {
 		ev["registryMessage"] = d
 	}
 	anon := s.cred.Anonymous()
-	anonPush := anon && s.wantsPush()
 	switch {
 	case r.Status == http.StatusTooManyRequests:
-		return rateLimited(s.fault(report.CauseRateLimited), s.ref.Registry, r)
-	case anonPush:
-		return &Failure{Reason: report.ReasonAnonymousPushDenied, Evidence: ev,
-			Message: fmt.Sprintf("no credentials for %s: the token endpoint refused or broke the anonymous push-scoped request (%s)", s.ref.Registry, what),
-			Fault:   s.fault(report.CauseUnauthorized)}
+		return rateLimited(s.fault(report.CauseRateLimited), r)
+	case anon && s.wantsPush():
+		return &Failure{Reason: report.ReasonAnonymousPushDenied, Evidence: ev, Fault: s.fault(report.CauseUnauthorized)}
 	case (r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden) && anon:
-		return &Failure{Reason: report.ReasonCredentialsRequired, Evidence: ev,
-			Message: fmt.Sprintf("%s refuses anonymous access to %s (%s); the repository may be private or not exist", s.ref.Registry, s.ref.Repository, what),
-			Fault:   s.fault(report.CauseUnauthorized)}
+		return &Failure{Reason: report.ReasonCredentialsRequired, Evidence: ev, Fault: s.fault(report.CauseUnauthorized)}
 	case r.Status == http.StatusUnauthorized:
-		return &Failure{Reason: report.ReasonInvalidCredentials, Evidence: ev,
-			Message: fmt.Sprintf("the token endpoint refused the credentials from %s (%s)", s.cred.String(), what),
-			Fault:   s.fault(report.CauseUnauthorized)}
+		return &Failure{Reason: report.ReasonInvalidCredentials, Evidence: ev, Fault: s.fault(report.CauseUnauthorized)}
 	case r.Status == http.StatusForbidden:
-		return &Failure{Reason: report.ReasonForbidden, Evidence: ev,
-			Message: fmt.Sprintf("the token endpoint accepted %s but forbids %s (403)", s.cred.String(), strings.Join(s.scopes, " ")),
-			Fault:   s.fault(report.CauseTokenForbidden)}
+		return &Failure{Reason: report.ReasonForbidden, Evidence: ev, Fault: s.fault(report.CauseTokenForbidden)}
 	default:
-		return &Failure{Reason: report.ReasonTokenEndpointError, Evidence: ev,
-			Message: fmt.Sprintf("the token endpoint %s failed (%s)", redactURL(realm), what),
-			Fault:   s.fault(report.CauseTokenService)}
+		return &Failure{Reason: report.ReasonTokenEndpointError, Evidence: ev, Fault: s.fault(report.CauseTokenService)}
 	}
 }
 

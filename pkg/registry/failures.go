@@ -3,7 +3,6 @@ package registry
 import (
 	"bytes"
 	"net/http"
-	"strconv"
 
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -14,6 +13,9 @@ import (
 func (s *Session) fault(cause report.Cause, what ...string) report.Fault {
 	f := s.c.fault(cause, s.ref.Host)
 	f.Registry, f.Repository, f.CredentialKey = s.ref.Registry, s.ref.Repository, s.ref.CredentialKey
+	f.Reference, f.Identifier = s.ref.String(), s.ref.Identifier()
+	f.Credential, f.Anonymous, f.Bearer, f.Push = s.cred.String(), s.cred.Anonymous(), s.method == "bearer", s.wantsPush()
+	f.Scopes = append([]string(nil), s.scopes...)
 	if len(what) > 0 {
 		f.What = what[0]
 	}
@@ -27,36 +29,27 @@ func (c *Client) fault(cause report.Cause, host string) report.Fault {
 }
 
 // rateLimited is the one RateLimited failure, for any request a registry
-// answers with 429 or TOOMANYREQUESTS: name is the registry as the
-// message names it.
-func rateLimited(fault report.Fault, name string, r *response) *Failure {
-	msg := name + " is rate limiting (429)"
-	if ra := r.Header.Get("Retry-After"); ra != "" {
-		msg += "; retry after " + ra
-		if _, err := strconv.Atoi(ra); err == nil {
-			msg += "s"
-		}
-	}
-	if r.Header.Get(heldHeader) != "" {
-		msg += " (it answered 429 with Retry-After earlier: regcheck does not ask it again before then)"
-	}
+// answers with 429 or TOOMANYREQUESTS.
+func rateLimited(fault report.Fault, r *response) *Failure {
 	fault.Cause = report.CauseRateLimited
-	return (&Failure{Reason: report.ReasonRateLimited, Evidence: responseEvidence(r), Message: msg, Fault: fault}).answered(r)
+	return (&Failure{Reason: report.ReasonRateLimited, Evidence: responseEvidence(r), Fault: fault}).answered(r)
 }
 
 func (s *Session) serverError(r *response) *Failure {
 	return (&Failure{Reason: report.ReasonServerError, Evidence: responseEvidence(r),
-		Message: s.ref.Registry + " failed with HTTP " + strconv.Itoa(r.Status) + " on " + r.Method + " " + r.URL.Path,
-		Fault:   s.fault(report.CauseServerError)}).answered(r)
+		Fault: s.fault(report.CauseServerError)}).answered(r)
 }
 
 // fail scrubs a failure of anything the server may have echoed back from
-// the session's secrets.
+// the session's secrets: the facts the message is worded from and the
+// evidence.
 func (s *Session) fail(f *Failure) *Failure {
 	if f == nil {
 		return nil
 	}
-	f.Message = s.scrub(f.Message)
+	for _, p := range []*string{&f.RegistryMessage, &f.PageTitle, &f.ParseError, &f.BodyProblem, &f.URL, &f.ErrText, &f.ContentType, &f.Why} {
+		*p = s.scrub(*p)
+	}
 	for k, v := range f.Evidence {
 		switch x := v.(type) {
 		case string:
@@ -84,6 +77,5 @@ func ecrTokenExpired(r *response) bool {
 // ecrExpired is the InvalidCredentials failure of an expired ECR login.
 func (s *Session) ecrExpired(r *response) *Failure {
 	return (&Failure{Reason: report.ReasonInvalidCredentials, Evidence: responseEvidence(r),
-		Message: s.ref.Registry + " says the ECR authorization token from " + s.cred.String() + " has expired (403; ECR logins last 12 hours)",
-		Fault:   s.fault(report.CauseTokenExpiredECR)}).answered(r)
+		Fault: s.fault(report.CauseTokenExpiredECR)}).answered(r)
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -110,14 +109,10 @@ func (s *Session) GetManifest(ctx context.Context, identifier string) (*Manifest
 		return nil, s.fail(f)
 	}
 	if r.BodyErr != nil || !isJSON(r.Body) {
-		ev := responseEvidence(r)
-		what := bodyProblem(r.BodyErr)
-		if what == "" {
-			what = "a non-JSON body"
-		}
-		return nil, (&Failure{Reason: report.ReasonServerError, Evidence: ev,
-			Message: fmt.Sprintf("%s answered the manifest of %s with %s", s.ref.Registry, s.ref.String(), what),
-			Fault:   s.fault(report.CauseBrokenManifest)}).answered(r)
+		f := (&Failure{Reason: report.ReasonServerError, Evidence: responseEvidence(r),
+			Fault: s.fault(report.CauseBrokenManifest)}).answered(r)
+		f.Step, f.BodyProblem = report.StepManifest, bodyProblem(r.BodyErr)
+		return nil, f
 	}
 	computed := digest.FromBytes(r.Body).String()
 	m := &Manifest{
@@ -155,7 +150,11 @@ func contentLength(h http.Header) int64 {
 
 // manifestFailure names a manifest answer that is not a manifest.
 func (s *Session) manifestFailure(r *response) (f *Failure) {
-	defer func() { f.answered(r) }()
+	defer func() {
+		if f.answered(r) != nil {
+			f.Step = report.StepManifest
+		}
+	}()
 	html := isHTML(r)
 	if r.Status == http.StatusOK && !html {
 		return nil
@@ -166,71 +165,52 @@ func (s *Session) manifestFailure(r *response) (f *Failure) {
 	if s.token != nil {
 		ev["granted"] = s.token.GrantEvidence()
 	}
-	img, repo, reg := s.ref.String(), s.ref.Repository, s.ref.Registry
-	regMsg := ""
-	if m := firstMessage(te); m != "" {
-		regMsg = " (" + m + ")"
-	}
 	switch {
 	case html && r.Status == http.StatusOK && isJSON(r.Body):
 		// The registry's JSON under a web page's label: runtimes take the
 		// Content-Type as the manifest's media type and refuse it.
 		return &Failure{Reason: report.ReasonServerError, Evidence: ev,
-			Message: fmt.Sprintf("%s served the manifest of %s labelled Content-Type %s", reg, img, r.Header.Get("Content-Type")),
-			Fault:   s.fault(report.CauseHTMLManifestType)}
+			Fault: s.fault(report.CauseHTMLManifestType)}
 	case html && te == nil && r.Status < 500 && r.Status != http.StatusTooManyRequests:
-		title := pageTitle(r.Body)
-		page := "an HTML page"
-		if title != "" {
-			ev["pageTitle"] = title
-			page += " " + strconv.Quote(title)
+		f := &Failure{Reason: report.ReasonNotARegistry, Evidence: ev, Fault: s.fault(report.CauseHTMLPage)}
+		if f.PageTitle = pageTitle(r.Body); f.PageTitle != "" {
+			ev["pageTitle"] = f.PageTitle
 		}
-		return &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
-			Message: fmt.Sprintf("%s answered the manifest request with %s, not the registry API", reg, page),
-			Fault:   s.fault(report.CauseHTMLPage)}
+		return f
 	case hasCode(te, transport.NameUnknownErrorCode):
 		return &Failure{Reason: report.ReasonRepositoryNotFound, Evidence: ev,
-			Message: fmt.Sprintf("repository %s does not exist on %s%s", repo, reg, regMsg),
-			Fault:   s.fault(report.CauseNameUnknown)}
+			Fault: s.fault(report.CauseNameUnknown)}
 	case hasCode(te, transport.ManifestUnknownErrorCode):
 		return &Failure{Reason: report.ReasonTagNotFound, Evidence: ev,
-			Message: fmt.Sprintf("%s has no %s in repository %s%s", reg, s.ref.Identifier(), repo, regMsg),
-			Fault:   s.fault(report.CauseManifestUnknown)}
+			Fault: s.fault(report.CauseManifestUnknown)}
 	case r.Status == http.StatusTooManyRequests || hasCode(te, transport.TooManyRequestsErrorCode):
-		return rateLimited(s.fault(report.CauseRateLimited), s.ref.Registry, r)
+		return rateLimited(s.fault(report.CauseRateLimited), r)
 	case ecrTokenExpired(r):
 		return s.ecrExpired(r)
 	case r.Status == http.StatusForbidden || hasCode(te, transport.DeniedErrorCode):
 		return &Failure{Reason: report.ReasonForbidden, Evidence: ev,
-			Message: fmt.Sprintf("%s denies pulling %s to %s%s", reg, img, s.cred.String(), regMsg),
-			Fault:   s.fault(report.CauseDenied)}
+			Fault: s.fault(report.CauseDenied)}
 	case r.Status == http.StatusUnauthorized && s.cred.Anonymous():
 		return &Failure{Reason: report.ReasonCredentialsRequired, Evidence: ev,
-			Message: fmt.Sprintf("%s requires credentials to pull %s and none apply; the repository may be private or not exist", reg, img),
-			Fault:   s.fault(report.CauseUnauthorized)}
+			Fault: s.fault(report.CauseUnauthorized)}
 	case r.Status == http.StatusUnauthorized:
-		if granted, known := s.token.Grants(repo, "pull"); known && !granted {
+		if granted, known := s.token.Grants(s.ref.Repository, "pull"); known && !granted {
 			return &Failure{Reason: report.ReasonScopeNotGranted, Evidence: ev,
-				Message: fmt.Sprintf("the token issued to %s does not grant pull on %s; the repository may not exist or the account has no access", s.cred.String(), repo),
-				Fault:   s.fault(report.CausePullNotGranted)}
+				Fault: s.fault(report.CausePullNotGranted)}
 		}
 		return &Failure{Reason: report.ReasonInvalidCredentials, Evidence: ev,
-			Message: fmt.Sprintf("%s refused the credentials from %s for %s (401)%s", reg, s.cred.String(), img, regMsg),
-			Fault:   s.fault(report.CauseUnauthorized)}
+			Fault: s.fault(report.CauseUnauthorized)}
 	case r.Status == http.StatusNotFound:
 		return &Failure{Reason: report.ReasonTagNotFound, Evidence: ev,
-			Message: fmt.Sprintf("%s has no manifest %s in %s (404 without an error code; the repository may not exist either)", reg, s.ref.Identifier(), repo),
-			Fault:   s.fault(report.CauseNotFound)}
+			Fault: s.fault(report.CauseNotFound)}
 	case r.Status >= 500:
 		return s.serverError(r)
 	case hasCode(te, transport.NameInvalidErrorCode):
 		return &Failure{Reason: report.ReasonInvalidReference, Evidence: ev,
-			Message: fmt.Sprintf("%s rejects the repository name %s%s", reg, repo, regMsg),
-			Fault:   s.fault(report.CauseNameInvalid)}
+			Fault: s.fault(report.CauseNameInvalid)}
 	}
 	return &Failure{Reason: report.ReasonServerError, Evidence: ev,
-		Message: fmt.Sprintf("%s answered the manifest request for %s with HTTP %d%s", reg, img, r.Status, regMsg),
-		Fault:   s.fault(report.CauseUnexpectedAnswer)}
+		Fault: s.fault(report.CauseUnexpectedAnswer)}
 }
 
 // parse helpers for Expand.
@@ -259,12 +239,12 @@ func (s *Session) repositoryOrTag(ctx context.Context, f *Failure) *Failure {
 		ev["tagsListStatus"] = lf.HTTPStatus
 	}
 	if lf != nil && lf.Reason == report.ReasonRepositoryNotFound {
-		reg := s.ref.Registry
-		return &Failure{Reason: report.ReasonRepositoryNotFound, Evidence: ev, HTTPStatus: f.HTTPStatus, RateLimit: f.RateLimit,
-			Message: fmt.Sprintf("repository %s does not exist on %s (its tags list answers %d)", s.ref.Repository, reg, lf.HTTPStatus),
-			Fault:   s.fault(report.CauseNameUnknown)}
+		nf := &Failure{Reason: report.ReasonRepositoryNotFound, Evidence: ev, HTTPStatus: f.HTTPStatus, RateLimit: f.RateLimit,
+			Fault: f.Fault}
+		nf.Cause, nf.TagsListStatus = report.CauseNameUnknown, lf.HTTPStatus
+		return nf
 	}
-	out := &Failure{Reason: f.Reason, Message: f.Message, Fault: f.Fault, Evidence: ev, HTTPStatus: f.HTTPStatus, RateLimit: f.RateLimit}
+	out := &Failure{Reason: f.Reason, Fault: f.Fault, Evidence: ev, HTTPStatus: f.HTTPStatus, RateLimit: f.RateLimit}
 	if lf == nil {
 		out.Tags = tags[:min(len(tags), MaxTagsRead)]
 		ev["tags"] = tags[:min(len(tags), maxListedTags)]

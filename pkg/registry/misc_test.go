@@ -65,8 +65,8 @@ func TestInvalidReference(t *testing.T) {
 			t.Fatalf("%s parses", in)
 		}
 		f := InvalidReference(err)
-		if f.Reason != report.ReasonInvalidReference || f.Message != want || f.Cause == "" {
-			t.Errorf("%s: %s %q (cause %q), want %q", in, f.Reason, f.Message, f.Cause, want)
+		if f.Reason != report.ReasonInvalidReference || f.Message() != want || f.Cause == "" {
+			t.Errorf("%s: %s %q (cause %q), want %q", in, f.Reason, f.Message(), f.Cause, want)
 		}
 	}
 }

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/regcheck/regcheck/pkg/imageref"
@@ -113,6 +111,7 @@ func (c *Client) ping(ctx context.Context, host string) (_ *PingResult, err erro
 		var f *Failure
 		if errors.As(err, &f) {
 			f.answered(r)
+			f.Step = report.StepPing
 		}
 	}()
 	p := &PingResult{
@@ -136,40 +135,32 @@ func (c *Client) ping(ctx context.Context, host string) (_ *PingResult, err erro
 	switch {
 	case c.opts.PlainHTTP && r.Status == http.StatusBadRequest && bytes.Contains(r.Body, []byte("HTTPS")):
 		return nil, &Failure{Reason: report.ReasonTLSError, Evidence: ev,
-			Message: host + " expects HTTPS but was spoken plain HTTP",
-			Fault:   c.fault(report.CausePlainHTTPToTLS, host)}
+			Fault: c.fault(report.CausePlainHTTPToTLS, host)}
 	case html && !registryLike && r.Status < 500 && r.Status != http.StatusTooManyRequests:
 		// A 5xx or 429 page is a gateway in front of the registry saying
 		// it fails or throttles: ServerError or RateLimited below.
-		msg := host + "/v2/ answered an HTML page, not the registry API"
-		if p.Title != "" {
-			msg += " (" + strconv.Quote(p.Title) + ")"
-		}
-		return nil, &Failure{Reason: report.ReasonNotARegistry, Evidence: ev, Message: msg,
-			Fault: c.fault(report.CauseHTMLPage, host)}
+		f := &Failure{Reason: report.ReasonNotARegistry, Evidence: ev, Fault: c.fault(report.CauseHTMLPage, host)}
+		f.PageTitle = p.Title
+		return nil, f
 	case r.Status == http.StatusTooManyRequests:
-		return nil, rateLimited(c.fault(report.CauseRateLimited, host), host, r)
+		return nil, rateLimited(c.fault(report.CauseRateLimited, host), r)
 	case r.Status >= 500:
 		return nil, &Failure{Reason: report.ReasonServerError, Evidence: ev,
-			Message: host + "/v2/ failed with HTTP " + strconv.Itoa(r.Status),
-			Fault:   c.fault(report.CauseServerError, host)}
+			Fault: c.fault(report.CauseServerError, host)}
 	case r.Status == http.StatusNotFound:
 		return nil, &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
-			Message: host + " has no /v2/ registry API (404)",
-			Fault:   c.fault(report.CauseNoV2API, host)}
+			Fault: c.fault(report.CauseNoV2API, host)}
 	case errors.Is(r.BodyErr, errBodyTooLarge) && !registryLike:
 		ev["body"] = bodyProblem(r.BodyErr)
-		return nil, &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
-			Message: fmt.Sprintf("%s/v2/ answered HTTP %d with a body past %d MiB (read no further), not the registry API", host, r.Status, maxSmallBody>>20),
-			Fault:   c.fault(report.CauseNotRegistryAnswer, host)}
+		f := &Failure{Reason: report.ReasonNotARegistry, Evidence: ev, Fault: c.fault(report.CauseNotRegistryAnswer, host)}
+		f.BodyLimit = maxSmallBody
+		return nil, f
 	case r.Status == http.StatusOK && len(bytes.TrimSpace(r.Body)) > 0 && !isJSON(r.Body) && p.APIVersion == "":
 		return nil, &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
-			Message: host + "/v2/ answered a non-JSON body (" + p.ContentType + "), not the registry API",
-			Fault:   c.fault(report.CauseNotRegistryAnswer, host)}
+			Fault: c.fault(report.CauseNotRegistryAnswer, host)}
 	case r.Status != http.StatusOK && r.Status != http.StatusUnauthorized && r.Status != http.StatusForbidden:
 		return nil, &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
-			Message: host + "/v2/ answered HTTP " + strconv.Itoa(r.Status) + ", not the registry API",
-			Fault:   c.fault(report.CauseUnexpectedV2Status, host)}
+			Fault: c.fault(report.CauseUnexpectedV2Status, host)}
 	}
 	return p, nil
 }

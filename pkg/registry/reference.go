@@ -13,16 +13,16 @@ import (
 func InvalidReference(err error) *Failure {
 	var e *imageref.Error
 	if !errors.As(err, &e) {
-		return &Failure{Reason: report.ReasonInvalidReference, Message: err.Error(), Evidence: report.Evidence{}}
+		return &Failure{Reason: report.ReasonInvalidReference, Evidence: report.Evidence{},
+			Fault: report.Fault{Cause: report.CauseInvalidReference, Seen: report.Seen{ErrText: err.Error()}}}
 	}
 	in := strings.TrimPrefix(e.Input, "oci://")
 	f := &Failure{Reason: report.ReasonInvalidReference, Evidence: report.Evidence{"reference": in},
 		Fault: report.Fault{Cause: report.CauseInvalidReference, Input: in}}
 	if e.Kind == imageref.BareDigest {
-		f.Message = "a bare digest names no repository: " + in
 		f.Cause = report.CauseBareDigest
 		return f
 	}
-	f.Message = "not a valid image reference: " + in + " (" + e.Why + ")"
+	f.Why = e.Why
 	return f
 }

@@ -146,7 +146,6 @@ func (c *Client) configDigest(ctx context.Context, s *Session, digest string) (s
 
 func malformed(s *Session, what string, err error) *Failure {
 	return &Failure{Reason: report.ReasonServerError,
-		Message:  s.ref.Registry + " served a " + what + " for " + s.ref.String() + " that does not parse",
 		Fault:    s.fault(report.CauseUnparsable, what),
 		Evidence: report.Evidence{"parseError": err.Error()}}
 }
@@ -167,12 +166,10 @@ func AsFailure(err error) *Failure {
 		return f
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return &Failure{Reason: report.ReasonUnreachable, Evidence: report.Evidence{},
-			Message: "the registry did not answer in time: " + err.Error(),
-			Fault:   report.Fault{Cause: report.CauseTimeout}}
+			Fault: report.Fault{Cause: report.CauseTimeout, Seen: report.Seen{ErrText: err.Error()}}}
 	}
 	return &Failure{Reason: report.ReasonUnreachable, Evidence: report.Evidence{"error": err.Error()},
-		Message: "the registry exchange failed",
-		Fault:   report.Fault{Cause: report.CauseNoAnswer}}
+		Fault: report.Fault{Cause: report.CauseNoAnswer}}
 }
 
 // reasonStrings is the display copy of a source → reason map.

@@ -200,23 +200,17 @@ func (s *Session) verify(ctx context.Context) error {
 	case r.Status == http.StatusOK:
 		s.verified = true
 	case r.Status == http.StatusUnauthorized:
-		what := "the credentials"
-		if s.method == "bearer" {
-			what = "the token issued for the credentials"
-		}
-		return s.fail((&Failure{Reason: report.ReasonInvalidCredentials, Evidence: ev,
-			Message: s.ref.Host + " refused " + what + " from " + s.cred.String() + " (401 on GET /v2/)",
-			Fault:   s.fault(report.CauseUnauthorized)}).answered(r))
+		return s.fail(s.login((&Failure{Reason: report.ReasonInvalidCredentials, Evidence: ev,
+			Fault: s.fault(report.CauseUnauthorized)}).answered(r)))
 	case ecrTokenExpired(r):
-		return s.fail(s.ecrExpired(r))
+		return s.fail(s.login(s.ecrExpired(r)))
 	case r.Status == http.StatusForbidden:
-		return s.fail((&Failure{Reason: report.ReasonForbidden, Evidence: ev,
-			Message: s.ref.Host + " accepted " + s.cred.String() + " but forbids access (403 on GET /v2/)",
-			Fault:   s.fault(report.CauseV2Forbidden)}).answered(r))
+		return s.fail(s.login((&Failure{Reason: report.ReasonForbidden, Evidence: ev,
+			Fault: s.fault(report.CauseV2Forbidden)}).answered(r)))
 	case r.Status == http.StatusTooManyRequests:
-		return rateLimited(s.fault(report.CauseRateLimited), s.ref.Registry, r)
+		return s.login(rateLimited(s.fault(report.CauseRateLimited), r))
 	case r.Status >= 500:
-		return s.serverError(r)
+		return s.login(s.serverError(r))
 	}
 	return nil
 }
@@ -301,8 +295,7 @@ func (s *Session) unbatch(ctx context.Context) error {
 	ch, ok := pickChallenge(ping.Challenges)
 	if !ok || ch.Scheme != "bearer" {
 		return s.fail(&Failure{Reason: report.ReasonTokenEndpointError,
-			Message: s.ref.Host + " refused a batched token and no longer sends a Bearer challenge",
-			Fault:   s.fault(report.CauseChallengeDropped)})
+			Fault: s.fault(report.CauseChallengeDropped)})
 	}
 	tok, err := s.fetchToken(ctx, ch)
 	if err != nil {
@@ -324,4 +317,10 @@ func (s *Session) scrub(text string) string {
 		text = strings.ReplaceAll(text, s.token.value, "REDACTED")
 	}
 	return text
+}
+
+// login marks f as met on GET /v2/ with the session's credentials.
+func (s *Session) login(f *Failure) *Failure {
+	f.Step = report.StepLogin
+	return f
 }

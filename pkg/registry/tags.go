@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -131,23 +130,25 @@ func (s *Session) tagsPage(ctx context.Context, u *url.URL) ([]string, *url.URL,
 		return nil, nil, err
 	}
 	if f := s.manifestFailure(r); f != nil {
-		f.Message = "listing the tags: " + f.Message
+		f.Step = report.StepTags
 		return nil, nil, f
 	}
 	var list struct {
 		Tags []string `json:"tags"`
 	}
 	if err := r.BodyErr; err != nil {
-		return nil, nil, &Failure{Reason: report.ReasonServerError, HTTPStatus: r.Status,
-			Message:  fmt.Sprintf("%s's tags list for %s could not be read: %s", s.ref.Registry, s.ref.Repository, bodyProblem(err)),
+		f := &Failure{Reason: report.ReasonServerError, HTTPStatus: r.Status,
 			Fault:    s.fault(report.CauseTagsUnreadable),
 			Evidence: report.Evidence{"httpStatus": r.Status}}
+		f.Step, f.BodyProblem = report.StepTags, bodyProblem(err)
+		return nil, nil, f
 	}
 	if err := json.Unmarshal(r.Body, &list); err != nil {
-		return nil, nil, &Failure{Reason: report.ReasonServerError, HTTPStatus: r.Status,
-			Message:  fmt.Sprintf("%s served a tags list for %s that does not parse", s.ref.Registry, s.ref.Repository),
+		f := &Failure{Reason: report.ReasonServerError, HTTPStatus: r.Status,
 			Fault:    s.fault(report.CauseUnparsable, "tags list"),
 			Evidence: report.Evidence{"parseError": err.Error()}}
+		f.Step = report.StepTags
+		return nil, nil, f
 	}
 	return list.Tags, nextPage(u, r.Header.Values("Link")), nil
 }

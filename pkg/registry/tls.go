@@ -39,7 +39,6 @@ func RootCAs(caFile string) (*x509.CertPool, error) {
 	if err != nil {
 		return nil, &Failure{
 			Reason:   report.ReasonTLSError,
-			Message:  "cannot read the CA file " + caFile,
 			Fault:    report.Fault{Cause: report.CauseCAFileUnreadable, Input: caFile},
 			Evidence: report.Evidence{"caFile": caFile},
 		}
@@ -47,7 +46,6 @@ func RootCAs(caFile string) (*x509.CertPool, error) {
 	if !pool.AppendCertsFromPEM(pem) {
 		return nil, &Failure{
 			Reason:   report.ReasonTLSError,
-			Message:  "the CA file " + caFile + " holds no PEM certificate",
 			Fault:    report.Fault{Cause: report.CauseCAFileNoPEM, Input: caFile},
 			Evidence: report.Evidence{"caFile": caFile},
 		}
@@ -75,17 +73,14 @@ func tlsFailure(err error, host string) *Failure {
 		if unknown.Cert != nil {
 			leaf = unknown.Cert
 		}
-		f.Message = host + " presents a certificate signed by an unknown authority"
 		f.Cause = report.CauseUnknownAuthority
 	case errors.As(err, &invalid):
 		if invalid.Cert != nil {
 			leaf = invalid.Cert
 		}
 		if invalid.Reason == x509.Expired {
-			f.Message = host + " presents an expired or not yet valid certificate"
 			f.Cause = report.CauseCertificateExpired
 		} else {
-			f.Message = host + " presents an invalid certificate"
 			f.Cause = report.CauseCertificateInvalid
 		}
 	case errors.As(err, &hostname):
@@ -93,10 +88,8 @@ func tlsFailure(err error, host string) *Failure {
 			leaf = hostname.Certificate
 			ev["certificateNames"] = certNames(leaf)
 		}
-		f.Message = host + " presents a certificate for another host"
 		f.Cause = report.CauseCertificateHost
 	case errors.As(err, &record), errors.Is(err, http.ErrSchemeMismatch):
-		f.Message = host + " answered TLS with plain HTTP"
 		f.Cause = report.CauseTLSToPlainHTTP
 		ev["detail"] = "HTTPS spoken to an HTTP port"
 	default:
@@ -104,7 +97,6 @@ func tlsFailure(err error, host string) *Failure {
 		if verr == nil && !errors.As(err, &alert) {
 			return nil
 		}
-		f.Message = "TLS handshake with " + host + " failed"
 		f.Cause = report.CauseTLSHandshake
 	}
 	if leaf != nil {

@@ -1,17 +1,18 @@
 package registry
 
 import (
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
 // Failure is a registry exchange that went wrong, named: the SPEC reason,
-// a one-line message of what was seen, the evidence, and the typed
-// observation (Fault: its cause and the names a fix needs). The client
-// words no fix: pkg/remedy does, for whoever reads it. Every error the
-// registry client returns to callers is a *Failure (use AsFailure).
+// the evidence, and the typed observation (Fault: its cause, the names a
+// fix needs and the facts seen). The client words nothing: pkg/remedy
+// words the message (Message) and the fix, for whoever reads it. Every
+// error the registry client returns to callers is a *Failure (use
+// AsFailure).
 type Failure struct {
 	Reason   report.Reason
-	Message  string
 	Evidence report.Evidence // display only: decisions read the typed fields below
 
 	report.Fault
@@ -31,13 +32,25 @@ type Failure struct {
 	Tags []string
 }
 
-func (f *Failure) Error() string { return string(f.Reason) + ": " + f.Message }
+// Message is the one line that says what was met, worded by pkg/remedy
+// from the typed fault.
+func (f *Failure) Message() string { return remedy.Message(f.Fault) }
+
+func (f *Failure) Error() string { return string(f.Reason) + ": " + f.Message() }
 
 // answered records the typed facts of the answer r that f names.
 func (f *Failure) answered(r *response) *Failure {
 	if f != nil && r != nil {
 		f.HTTPStatus = r.Status
 		f.RateLimit = rateLimitOf(r.Header)
+		f.Status, f.Method = r.Status, r.Method
+		if r.URL != nil {
+			f.Path = r.URL.Path
+		}
+		f.ContentType = r.Header.Get("Content-Type")
+		f.RegistryMessage = firstMessage(registryError(r))
+		f.RetryAfter = r.Header.Get("Retry-After")
+		f.Held = r.Header.Get(heldHeader) != ""
 	}
 	return f
 }

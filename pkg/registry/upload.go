@@ -102,65 +102,51 @@ func sameOrigin(a, b *url.URL) bool {
 // uploadFailure names a refused upload. A denial is 401 (often with
 // error="insufficient_scope") or 403 DENIED, depending on the registry.
 func (s *Session) uploadFailure(r *response) (f *Failure) {
-	defer func() { f.answered(r) }()
+	defer func() {
+		if f.answered(r) != nil {
+			f.Step = report.StepUpload
+		}
+	}()
 	te := registryError(r)
 	ev := responseEvidence(r)
 	ev["requestedScope"] = s.Scopes()
 	if s.token != nil {
 		ev["granted"] = s.token.GrantEvidence()
 	}
-	reg, repo := s.ref.Registry, s.ref.Repository
-	regMsg := ""
-	if m := firstMessage(te); m != "" {
-		regMsg = " (" + m + ")"
-	}
+	repo := s.ref.Repository
 	denied := r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden ||
 		hasCode(te, transport.DeniedErrorCode) || hasCode(te, transport.UnauthorizedErrorCode)
 	switch {
 	case r.Status == http.StatusTooManyRequests || hasCode(te, transport.TooManyRequestsErrorCode):
-		return rateLimited(s.fault(report.CauseRateLimited), s.ref.Registry, r)
+		return rateLimited(s.fault(report.CauseRateLimited), r)
 	case denied && s.cred.Anonymous():
 		return &Failure{Reason: report.ReasonAnonymousPushDenied, Evidence: ev,
-			Message: fmt.Sprintf("no credentials for %s: it refused an anonymous push to %s (%d)%s", reg, repo, r.Status, regMsg),
-			Fault:   s.fault(report.CauseUnauthorized)}
+			Fault: s.fault(report.CauseUnauthorized)}
 	case denied && r.Status == http.StatusUnauthorized && !s.verified && !insufficientScope(r.Header):
 		return &Failure{Reason: report.ReasonInvalidCredentials, Evidence: ev,
-			Message: fmt.Sprintf("%s refused the credentials from %s for a push to %s (401)%s", reg, s.cred.String(), repo, regMsg),
-			Fault:   s.fault(report.CauseUnauthorized)}
+			Fault: s.fault(report.CauseUnauthorized)}
 	case denied:
 		if granted, known := s.token.Grants(repo, "push"); known && !granted {
 			ev["grantedActions"] = s.token.Actions(repo)
-			return &Failure{Reason: report.ReasonScopeNotGranted, Evidence: ev,
-				Message: fmt.Sprintf("the token issued to %s grants %s on %s, not push", s.cred.String(), actionList(s.token.Actions(repo)), repo),
-				Fault:   s.fault(report.CausePushDenied)}
+			f := &Failure{Reason: report.ReasonScopeNotGranted, Evidence: ev, Fault: s.fault(report.CausePushDenied)}
+			f.Granted, f.GrantKnown = s.token.Actions(repo), true
+			return f
 		}
 		return &Failure{Reason: report.ReasonForbidden, Evidence: ev,
-			Message: fmt.Sprintf("%s denies pushing to %s for %s (%d)%s", reg, repo, s.cred.String(), r.Status, regMsg),
-			Fault:   s.fault(report.CausePushDenied)}
+			Fault: s.fault(report.CausePushDenied)}
 	case r.Status == http.StatusNotFound || hasCode(te, transport.NameUnknownErrorCode):
 		return &Failure{Reason: report.ReasonRepositoryNotFound, Evidence: ev,
-			Message: fmt.Sprintf("%s has no repository %s and does not create it on push%s", reg, repo, regMsg),
-			Fault:   s.fault(report.CausePushNameUnknown)}
+			Fault: s.fault(report.CausePushNameUnknown)}
 	case r.Status == http.StatusMethodNotAllowed || hasCode(te, transport.UnsupportedErrorCode):
 		return &Failure{Reason: report.ReasonForbidden, Evidence: ev,
-			Message: fmt.Sprintf("%s does not accept uploads to %s (%d): a read-only registry or pull-through cache%s", reg, repo, r.Status, regMsg),
-			Fault:   s.fault(report.CauseReadOnly)}
+			Fault: s.fault(report.CauseReadOnly)}
 	case isHTML(r) && te == nil && r.Status < 500:
 		ev["pageTitle"] = pageTitle(r.Body)
 		return &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
-			Message: fmt.Sprintf("%s answered the upload with an HTML page, not the registry API", reg),
-			Fault:   s.fault(report.CauseHTMLPage)}
+			Fault: s.fault(report.CauseHTMLPage)}
 	case r.Status >= 500:
 		return s.serverError(r)
 	}
 	return &Failure{Reason: report.ReasonServerError, Evidence: ev,
-		Message: fmt.Sprintf("%s answered the upload to %s with HTTP %d%s", reg, repo, r.Status, regMsg),
-		Fault:   s.fault(report.CauseUnexpectedAnswer)}
-}
-
-func actionList(a []string) string {
-	if len(a) == 0 {
-		return "no actions"
-	}
-	return strings.Join(a, ",")
+		Fault: s.fault(report.CauseUnexpectedAnswer)}
 }

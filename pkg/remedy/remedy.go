@@ -2,7 +2,9 @@
 // words of whoever acts on it: a kubectl user, a Helm user, or whoever
 // runs a workload in namespace NS with ServiceAccount SA. Engines say what
 // they found (a reason, a host, the credential sources in play); the
-// wording of a fix lives here, once, next to the report types.
+// wording of a fix lives here, once, next to the report types, and so does
+// the message of a failed registry exchange (Message), from the typed
+// facts the registry client saw.
 package remedy
 
 import (

@@ -1,5 +1,7 @@
 package report
 
+import "time"
+
 // Cause is what a failed registry exchange met, one step finer than its
 // Reason: the observation a fix is chosen by. pkg/registry sets it and
 // never words a fix; pkg/remedy words the fix from it for whoever acts.
@@ -87,4 +89,92 @@ type Fault struct {
 	// What names the broken document of CauseUnparsable ("manifest",
 	// "index", "tags list").
 	What string
+
+	// The facts the message is worded from (remedy.Message), as the
+	// registry client observed them. Never a secret: the credential is
+	// named by its origin string, and the client scrubs the registry's
+	// own words of the session's secrets.
+	Seen
+}
+
+// Step is the registry exchange a fault was met in.
+type Step string
+
+// Steps of a registry exchange.
+const (
+	StepPing     Step = "ping"     // GET /v2/ without credentials
+	StepLogin    Step = "login"    // GET /v2/ with the credentials or token
+	StepToken    Step = "token"    // the token endpoint
+	StepManifest Step = "manifest" // a manifest GET or HEAD
+	StepTags     Step = "tags"     // a tags list
+	StepCatalog  Step = "catalog"  // GET /v2/_catalog
+	StepUpload   Step = "upload"   // starting a blob upload
+)
+
+// Silence is why no HTTP answer came.
+type Silence string
+
+// Silences: why a request got no answer.
+const (
+	SilenceDNS       Silence = "dns"
+	SilenceTimeout   Silence = "timeout"
+	SilenceCancelled Silence = "cancelled"
+	SilenceNetwork   Silence = "network error"
+)
+
+// Seen are the typed facts of a failed exchange: what was asked, as
+// whom, and what came back.
+type Seen struct {
+	Step Step
+	// Reference is the image as the client names it; Identifier the tag
+	// or digest asked for.
+	Reference, Identifier string
+	// Credential is the credential by its origin string ("anonymous",
+	// "secret/ns/name", "~/.docker/config.json"); Anonymous when none
+	// applied; Bearer when it was exchanged for a token; Push when the
+	// session asked to push.
+	Credential string
+	Anonymous  bool
+	Bearer     bool
+	Push       bool
+	// Status, Method and Path are the failed request's answer and line.
+	Status       int
+	Method, Path string
+	// URL is a redacted URL: the token realm, or a request that could not
+	// be built.
+	URL string
+	// RegistryMessage is the registry's own first error code and message.
+	RegistryMessage string
+	// ContentType is the answer's Content-Type as sent; HTML marks a web
+	// page where the API was expected; PageTitle is its title.
+	ContentType string
+	HTML        bool
+	PageTitle   string
+	// BodyProblem says why the answer's body could not be read (cut,
+	// past its limit); BodyLimit is the limit in bytes; ParseError why a
+	// token answer did not parse.
+	BodyProblem string
+	BodyLimit   int64
+	ParseError  string
+	// Silence is why no answer came; DNSName the name that did not
+	// resolve; Timeout the per-request timeout.
+	Silence Silence
+	DNSName string
+	Timeout time.Duration
+	// Scopes are the token scopes asked; Granted the actions the token
+	// grants on the repository, when GrantKnown.
+	Scopes     []string
+	Granted    []string
+	GrantKnown bool
+	// RetryAfter is a 429's Retry-After; Held when the client answered the
+	// 429 itself because the registry asked it to wait.
+	RetryAfter string
+	Held       bool
+	// TagsListStatus is the tags list's status when it told a missing
+	// repository from a missing tag.
+	TagsListStatus int
+	// Why is why imageref refused a reference.
+	Why string
+	// ErrText is an error's own text when nothing finer is known.
+	ErrText string
 }

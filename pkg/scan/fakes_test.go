@@ -13,6 +13,7 @@ import (
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/registry"
+	"github.com/regcheck/regcheck/pkg/report"
 )
 
 func dg(c string) string { return "sha256:" + strings.Repeat(c, 64) }
@@ -63,7 +64,7 @@ func (f *fakeResolver) Head(ctx context.Context, r imageref.Reference, creds []c
 	if res, ok := f.answers[ref]; ok {
 		return registry.Descriptor{Reference: r, Digest: res.Digest, MediaType: res.MediaType, CredentialSource: res.CredentialSource}, nil
 	}
-	return registry.Descriptor{}, &registry.Failure{Reason: "TagNotFound", Message: "manifest unknown: " + ref}
+	return registry.Descriptor{}, &registry.Failure{Reason: "TagNotFound", Fault: report.Fault{Seen: report.Seen{ErrText: "manifest unknown: " + ref}}}
 }
 
 func (f *fakeResolver) Expand(ctx context.Context, d registry.Descriptor, creds []credentials.Credential) (registry.Resolution, error) {
@@ -71,7 +72,7 @@ func (f *fakeResolver) Expand(ctx context.Context, d registry.Descriptor, creds 
 	if res, ok := f.answers[d.Reference.Pull()]; ok {
 		return res, nil
 	}
-	return registry.Resolution{}, &registry.Failure{Reason: "TagNotFound", Message: "unknown " + d.Digest}
+	return registry.Resolution{}, &registry.Failure{Reason: "TagNotFound", Fault: report.Fault{Seen: report.Seen{ErrText: "unknown " + d.Digest}}}
 }
 
 // PrefetchPull records the batch asked. pkg/registry's Client, the

@@ -51,11 +51,11 @@ func TestPullVerdicts(t *testing.T) {
 	c2refused := `failed to pull and unpack image "X": failed to resolve image: unexpected status from HEAD request to https://registry.example.com/v2/team/private/manifests/1: 401 Unauthorized`
 	noChallenge := "registry.example.com/team/nochallenge:1"
 	r := resolver()
-	r.fail[noChallenge] = &registry.Failure{Reason: report.ReasonCredentialsRequired, Message: "UNAUTHORIZED"}
-	r.fail[missing] = &registry.Failure{Reason: report.ReasonRepositoryNotFound, Message: "NAME_UNKNOWN"}
-	r.fail["registry.example.com/team/limited:1"] = &registry.Failure{Reason: report.ReasonForbidden, Message: "denied"}
+	r.fail[noChallenge] = &registry.Failure{Reason: report.ReasonCredentialsRequired, Fault: report.Fault{Seen: report.Seen{ErrText: "UNAUTHORIZED"}}}
+	r.fail[missing] = &registry.Failure{Reason: report.ReasonRepositoryNotFound, Fault: report.Fault{Seen: report.Seen{ErrText: "NAME_UNKNOWN"}}}
+	r.fail["registry.example.com/team/limited:1"] = &registry.Failure{Reason: report.ReasonForbidden, Fault: report.Fault{Seen: report.Seen{ErrText: "denied"}}}
 	typo := "registry.example.com/team/app:1.25.4"
-	r.fail[typo] = &registry.Failure{Reason: report.ReasonTagNotFound, Message: "MANIFEST_UNKNOWN", Tags: []string{"1.24.0", "1.25.3", "latest", "1.25.5"}}
+	r.fail[typo] = &registry.Failure{Reason: report.ReasonTagNotFound, Fault: report.Fault{Seen: report.Seen{ErrText: "MANIFEST_UNKNOWN"}}, Tags: []string{"1.24.0", "1.25.3", "latest", "1.25.5"}}
 	someone := fakeKeychain{{Source: "secret/prod/regcred", Username: "ci", Password: "pw"}}
 
 	tests := []struct {

@@ -35,8 +35,10 @@ func resolver() *fakeResolver {
 		},
 		fail: map[string]*registry.Failure{
 			"registry.example.com/team/private:1": {
-				Reason: report.ReasonForbidden, Message: "denied: requested access to the resource is denied",
-				Fault: report.Fault{Cause: report.CauseDenied, Registry: "registry.example.com", Repository: "team/private"}, Evidence: report.Evidence{"status": 403},
+				Reason: report.ReasonForbidden,
+				Fault: report.Fault{Cause: report.CauseDenied, Registry: "registry.example.com", Repository: "team/private",
+					Seen: report.Seen{Reference: "registry.example.com/team/private:1", Credential: "anonymous", RegistryMessage: "denied: requested access to the resource is denied"}},
+				Evidence: report.Evidence{"status": 403},
 			},
 		},
 	}
@@ -339,7 +341,7 @@ func TestCredentials(t *testing.T) {
 }
 
 func TestRateLimited(t *testing.T) {
-	limited := &registry.Failure{Reason: report.ReasonRateLimited, Message: "toomanyrequests"}
+	limited := &registry.Failure{Reason: report.ReasonRateLimited, Fault: report.Fault{Seen: report.Seen{ErrText: "toomanyrequests"}}}
 	res := resolver()
 	res.fail["docker.io/library/nginx:1"] = limited
 
@@ -648,7 +650,7 @@ func TestDigestCredentialRemedyIsClusterSide(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := resolver()
-			r.fail[private] = &registry.Failure{Reason: tc.reason, Message: "no", Fault: report.Fault{Cause: report.CauseUnauthorized, Registry: "registry.example.com", Repository: "team/secret"}}
+			r.fail[private] = &registry.Failure{Reason: tc.reason, Fault: report.Fault{Cause: report.CauseUnauthorized, Registry: "registry.example.com", Repository: "team/secret"}}
 			w := deploy("api", private, corev1.PullAlways, runningPod("a", "registry.example.com/team/secret@"+dg("a"), ""))
 			w.ImagePullSecrets = tc.secrets
 			var kc fakeKeychain

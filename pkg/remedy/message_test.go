@@ -1,0 +1,45 @@
+package remedy
+
+import (
+	"testing"
+	"time"
+
+	"github.com/regcheck/regcheck/pkg/report"
+)
+
+// TestEveryCauseHasAMessage: every Cause is worded by Message, so a cause
+// the registry client adds cannot reach a result with no message.
+func TestEveryCauseHasAMessage(t *testing.T) {
+	for _, c := range declaredCauses(t) {
+		f := report.Fault{Cause: c, Registry: "registry.example.com", Repository: "team/app", Host: "registry.example.com", Input: "x", What: "manifest"}
+		if Message(f) == "" {
+			t.Errorf("cause %s has no message", c)
+		}
+	}
+}
+
+// TestMessageFromFacts: the message is worded from the typed facts alone.
+func TestMessageFromFacts(t *testing.T) {
+	reg := "registry.example.com"
+	seen := report.Seen{Reference: reg + "/team/app:1.0", Identifier: "1.0", Credential: "secret/shop/regcred", Status: 401,
+		RegistryMessage: "UNAUTHORIZED: authentication required"}
+	for _, tc := range []struct {
+		f    report.Fault
+		want string
+	}{
+		{report.Fault{Cause: report.CauseUnauthorized, Registry: reg, Repository: "team/app", Seen: seen},
+			reg + " refused the credentials from secret/shop/regcred for " + reg + "/team/app:1.0 (401) (UNAUTHORIZED: authentication required)"},
+		{report.Fault{Cause: report.CauseNoAnswer, Host: reg, Seen: report.Seen{Silence: report.SilenceTimeout, Timeout: 15 * time.Second}},
+			"no answer from " + reg + " within 15s"},
+		{report.Fault{Cause: report.CauseRateLimited, Host: reg, Seen: report.Seen{RetryAfter: "30", Held: true}},
+			reg + " is rate limiting (429); retry after 30s (it answered 429 with Retry-After earlier: regcheck does not ask it again before then)"},
+		{report.Fault{Cause: report.CauseServerError, Registry: reg, Seen: report.Seen{Step: report.StepTags, Status: 503, Method: "GET", Path: "/v2/team/app/tags/list"}},
+			"listing the tags: " + reg + " failed with HTTP 503 on GET /v2/team/app/tags/list"},
+		{report.Fault{Cause: report.CausePushDenied, Registry: reg, Repository: "team/app", Seen: report.Seen{Step: report.StepUpload, Credential: "anonymous", GrantKnown: true}},
+			"the token issued to anonymous grants no actions on team/app, not push"},
+	} {
+		if got := Message(tc.f); got != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q", tc.f.Cause, got, tc.want)
+		}
+	}
+}
