@@ -1,6 +1,7 @@
 package fence
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -97,5 +98,72 @@ func TestOneCopy(t *testing.T) {
 				t.Errorf("%s holds %q: %s", path, r.bad, r.what)
 			}
 		}
+	}
+}
+
+// TestRegistryWritesNoMessage: the registry client returns typed facts
+// (report.Fault and its report.Seen) and no message; pkg/remedy words the
+// message as it words the fix. No type of pkg/registry holds a message
+// field, nothing there sets one, and Failure.Message is remedy.Message.
+func TestRegistryWritesNoMessage(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "registry", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	worded := regexp.MustCompile(`^(Message|Msg|Text|Summary|Description)$`)
+	fs := token.NewFileSet()
+	derived := false
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fs, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.TypeSpec:
+				st, ok := x.Type.(*ast.StructType)
+				if !ok {
+					return true
+				}
+				for _, fld := range st.Fields.List {
+					for _, id := range fld.Names {
+						if worded.MatchString(id.Name) {
+							t.Errorf("%s: %s.%s holds wording: add a typed fact to report.Seen and word it in remedy.Message", fs.Position(id.Pos()), x.Name.Name, id.Name)
+						}
+					}
+					if id, ok := fld.Type.(*ast.Ident); ok && id.Name == "string" && x.Name.Name == "Failure" {
+						t.Errorf("%s: Failure has a string field: its facts are typed in report.Fault", fs.Position(fld.Pos()))
+					}
+				}
+			case *ast.KeyValueExpr:
+				if k, ok := x.Key.(*ast.Ident); ok && worded.MatchString(k.Name) {
+					t.Errorf("%s: sets %s: return the facts, remedy.Message words them", fs.Position(x.Pos()), k.Name)
+				}
+			case *ast.AssignStmt:
+				for _, l := range x.Lhs {
+					if sel, ok := l.(*ast.SelectorExpr); ok && worded.MatchString(sel.Sel.Name) {
+						t.Errorf("%s: sets .%s: return the facts, remedy.Message words them", fs.Position(x.Pos()), sel.Sel.Name)
+					}
+				}
+			case *ast.FuncDecl:
+				if x.Name.Name == "Message" && x.Recv != nil && len(x.Recv.List) == 1 {
+					if star, ok := x.Recv.List[0].Type.(*ast.StarExpr); ok && fmt.Sprint(star.X) == "Failure" {
+						ast.Inspect(x.Body, func(m ast.Node) bool {
+							if sel, ok := m.(*ast.SelectorExpr); ok && fmt.Sprint(sel.X) == "remedy" && sel.Sel.Name == "Message" {
+								derived = true
+							}
+							return true
+						})
+					}
+				}
+			}
+			return true
+		})
+	}
+	if !derived {
+		t.Error("registry.Failure.Message does not return remedy.Message: the message has one author, pkg/remedy")
 	}
 }
