@@ -188,3 +188,36 @@ func TestPrefetchUnprovenTokenRefused(t *testing.T) {
 		t.Fatalf("head with a refused token: %v, want InvalidCredentials", err)
 	}
 }
+
+// TestPrefetchUnprovenTokenAuthenticate: a session that authenticates for
+// itself (auth, doctor) still proves a batched token it finds unproven on
+// GET /v2/, and says so (Verified); only a scan's Head lets its manifest
+// request be the proof.
+func TestPrefetchUnprovenTokenAuthenticate(t *testing.T) {
+	srv := newPrefetchRegistry(t, 0, 0, false)
+	c, err := NewClient(Options{PlainHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.http.CloseIdleConnections()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	cred := credentials.Credential{Source: "docker-config", Username: "u", Password: "p"}
+	ref, err := imageref.Parse(host + "/team/a:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.PrefetchPull(t.Context(), ref, []string{"team/a", "team/b"}, cred)
+	res, err := c.NewSession(ref, cred).Authenticate(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Verified || srv.proofs.Load() != 1 || srv.tokens.Load() != 1 {
+		t.Errorf("verified %v after %d GET /v2/ and %d token requests, want true after 1 and 1 (the batched token)", res.Verified, srv.proofs.Load(), srv.tokens.Load())
+	}
+	if _, err := c.Head(t.Context(), ref, []credentials.Credential{cred}); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.proofs.Load(); n != 1 {
+		t.Errorf("%d GET /v2/ after the HEAD, want still 1", n)
+	}
+}

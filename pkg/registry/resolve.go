@@ -46,6 +46,7 @@ func (c *Client) Head(ctx context.Context, r imageref.Reference, creds []credent
 	failures := map[string]report.Reason{}
 	for _, cred := range cands {
 		s := c.NewSession(r, cred)
+		s.requestProves = true
 		tried = append(tried, s.Source())
 		m, err := s.headManifest(ctx)
 		if err == nil {
@@ -84,6 +85,7 @@ func (c *Client) Expand(ctx context.Context, d Descriptor, creds []credentials.C
 		}
 	}
 	s := c.NewSession(d.Reference, cred)
+	s.requestProves = true
 	if _, err := s.Authenticate(ctx); err != nil {
 		return Resolution{}, err
 	}

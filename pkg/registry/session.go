@@ -25,6 +25,11 @@ type Session struct {
 	token    *Token
 	tokenKey string
 	verified bool
+	// requestProves: the manifest request that follows Authenticate is
+	// the registry's check of an unproven batched token (a scan's Head and
+	// Expand), so Authenticate sends no GET /v2/ for it. Other callers
+	// (auth, doctor) keep their GET /v2/ and its verifiedWith evidence.
+	requestProves bool
 }
 
 // NewSession prepares a session; nothing is sent until a method is called.
@@ -158,12 +163,12 @@ func (s *Session) Authenticate(ctx context.Context) (*AuthResult, error) {
 	switch {
 	case verified:
 		s.verified = true
-	case s.token != nil && s.token.unproven:
+	case s.requestProves && s.token != nil && s.token.unproven:
 		// The token service granted this repository's pull to the
-		// credential in a batched token; the request the session makes
-		// with it next is the registry's check (a 401 there is
-		// InvalidCredentials too). A GET /v2/ per session would add a
-		// round trip before the first manifest requests.
+		// credential in a batched token; the manifest request the
+		// session makes with it next is the registry's check (a 401
+		// there is InvalidCredentials too). A GET /v2/ per session would
+		// add a round trip before the first manifest requests.
 	default:
 		if err := s.verify(ctx); err != nil {
 			return nil, err
