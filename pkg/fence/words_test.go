@@ -110,7 +110,7 @@ func TestRegistryWritesNoMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	worded := regexp.MustCompile(`^(Message|Msg|Text|Summary|Description)$`)
+	worded := regexp.MustCompile(`^(Message|Msg|Text|Summary|Description|Note)$`)
 	fs := token.NewFileSet()
 	derived := false
 	for _, name := range files {

@@ -217,7 +217,7 @@ func (w *walk) pushResult(ctx context.Context, b base) report.Result {
 		}
 		w.triedEvidence(ev, done, failed)
 		msg := fmt.Sprintf("push to %s/%s would be authorized for %s (upload session opened with 202, then %s)",
-			b.ref.Registry, b.ref.Repository, a.source(), a.upload.Note)
+			b.ref.Registry, b.ref.Repository, a.source(), a.upload.Note())
 		return b.pass(report.CheckRegistryPush, msg, ev, a.source())
 	}
 	a := done[0]

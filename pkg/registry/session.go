@@ -8,6 +8,7 @@ import (
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -93,8 +94,9 @@ type AuthResult struct {
 	RequestedScope []string
 	Token          *Token // for bearer
 	Verified       bool   // an authenticated GET /v2/ answered 200
-	Note           string // e.g. credentials present but not asked for
-	Ping           *PingResult
+	// Unchallenged: credentials were at hand but GET /v2/ asked for none.
+	Unchallenged bool
+	Ping         *PingResult
 }
 
 // Evidence is the authentication as result evidence.
@@ -116,8 +118,8 @@ func (a *AuthResult) Evidence() report.Evidence {
 	if a.Verified {
 		ev["verifiedWith"] = "GET /v2/ answered 200 with the " + a.Method + " credentials"
 	}
-	if a.Note != "" {
-		ev["note"] = a.Note
+	if a.Unchallenged {
+		ev["note"] = remedy.Unchallenged
 	}
 	return ev
 }
@@ -152,7 +154,7 @@ func (s *Session) Authenticate(ctx context.Context) (*AuthResult, error) {
 	case ok && ch.Scheme == "basic" && s.cred.Username != "":
 		s.method = "basic"
 	case !s.cred.Anonymous() && !ok:
-		res.Note = "the registry asked for no credentials at /v2/; they are sent only if a later request is challenged"
+		res.Unchallenged = true
 	}
 	res.Method, res.Token = s.method, s.token
 	if s.cred.Anonymous() || s.method == "anonymous" {

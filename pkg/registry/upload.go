@@ -2,25 +2,27 @@ package registry
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
 // Upload is a blob upload session opened to prove push access. regcheck
 // never writes: no PUT, PATCH or mount ever follows, only a DELETE.
 type Upload struct {
-	Status       int
-	location     *url.URL
-	Cancelled    bool
-	CancelStatus int
-	Note         string
+	Status   int
+	location *url.URL
+	// Cancel is how the session ended (CancelUpload).
+	Cancel report.UploadCancel
 }
+
+// Note says how the session ended, worded by pkg/remedy.
+func (u *Upload) Note() string { return remedy.UploadNote(u.Cancel) }
 
 // Evidence is the upload and its cancellation as result evidence.
 func (u *Upload) Evidence() report.Evidence {
@@ -28,8 +30,8 @@ func (u *Upload) Evidence() report.Evidence {
 	if u.location != nil {
 		ev["uploadLocation"] = u.location.Path // the path only: the query can hold signed state
 	}
-	if u.Note != "" {
-		ev["uploadSession"] = u.Note
+	if n := u.Note(); n != "" {
+		ev["uploadSession"] = n
 	}
 	return ev
 }
@@ -63,8 +65,9 @@ func (s *Session) CancelUpload(ctx context.Context, up *Upload) {
 	if up == nil {
 		return
 	}
+	up.Cancel.Tried = true
 	if up.location == nil {
-		up.Note = "no Location in the answer; nothing to cancel, the session was left to expire"
+		up.Cancel.NoLocation = true
 		return
 	}
 	req := request{method: http.MethodDelete, url: up.location}
@@ -83,16 +86,11 @@ func (s *Session) CancelUpload(ctx context.Context, up *Upload) {
 		// Never send the registry's credentials to another host.
 		r, err = s.c.exchange(ctx, req)
 	}
-	switch {
-	case err != nil:
-		up.Note = "DELETE got no answer; the upload session was left to expire"
-	case r.Status >= 200 && r.Status < 300:
-		up.Cancelled, up.CancelStatus = true, r.Status
-		up.Note = fmt.Sprintf("cancelled (DELETE answered %d)", r.Status)
-	default:
-		up.CancelStatus = r.Status
-		up.Note = fmt.Sprintf("DELETE answered %d; the upload session was left to expire", r.Status)
+	if err != nil {
+		up.Cancel.NoAnswer = true
+		return
 	}
+	up.Cancel.Status, up.Cancel.Cancelled = r.Status, r.Status >= 200 && r.Status < 300
 }
 
 func sameOrigin(a, b *url.URL) bool {

@@ -252,3 +252,22 @@ func actionList(a []string) string {
 	}
 	return strings.Join(a, ",")
 }
+
+// UploadNote says how a push check's upload session ended ("" when its
+// cancellation was not tried).
+func UploadNote(c report.UploadCancel) string {
+	switch {
+	case !c.Tried:
+		return ""
+	case c.NoLocation:
+		return "no Location in the answer; nothing to cancel, the session was left to expire"
+	case c.NoAnswer:
+		return "DELETE got no answer; the upload session was left to expire"
+	case c.Cancelled:
+		return "cancelled (DELETE answered " + strconv.Itoa(c.Status) + ")"
+	}
+	return "DELETE answered " + strconv.Itoa(c.Status) + "; the upload session was left to expire"
+}
+
+// Unchallenged notes credentials that GET /v2/ did not ask for.
+const Unchallenged = "the registry asked for no credentials at /v2/; they are sent only if a later request is challenged"

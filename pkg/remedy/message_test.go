@@ -43,3 +43,21 @@ func TestMessageFromFacts(t *testing.T) {
 		}
 	}
 }
+
+// TestUploadNote: how a push check's upload session ended, from its facts.
+func TestUploadNote(t *testing.T) {
+	for _, tc := range []struct {
+		c    report.UploadCancel
+		want string
+	}{
+		{report.UploadCancel{}, ""},
+		{report.UploadCancel{Tried: true, NoLocation: true}, "no Location in the answer; nothing to cancel, the session was left to expire"},
+		{report.UploadCancel{Tried: true, NoAnswer: true}, "DELETE got no answer; the upload session was left to expire"},
+		{report.UploadCancel{Tried: true, Status: 204, Cancelled: true}, "cancelled (DELETE answered 204)"},
+		{report.UploadCancel{Tried: true, Status: 405}, "DELETE answered 405; the upload session was left to expire"},
+	} {
+		if got := UploadNote(tc.c); got != tc.want {
+			t.Errorf("%+v: got %q, want %q", tc.c, got, tc.want)
+		}
+	}
+}

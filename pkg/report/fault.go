@@ -178,3 +178,17 @@ type Seen struct {
 	// ErrText is an error's own text when nothing finer is known.
 	ErrText string
 }
+
+// UploadCancel is how a push check's upload session ended: regcheck
+// opens one and deletes it, and says so in the result.
+type UploadCancel struct {
+	// Tried: the session's cancellation was attempted.
+	Tried bool
+	// NoLocation: the answer named no session, so nothing was cancelled.
+	NoLocation bool
+	// NoAnswer: the DELETE got no answer.
+	NoAnswer bool
+	// Status is the DELETE's status; Cancelled when it was 2xx.
+	Status    int
+	Cancelled bool
+}
