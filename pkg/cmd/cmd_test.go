@@ -41,6 +41,7 @@ func TestExitCodes(t *testing.T) {
 		{"auth needs an image", []string{"auth"}, "", 2, "", "requires at least 1 arg"},
 		{"push-auth needs oci://", []string{"push-auth", "example.com/charts"}, "", 2, "", "must start with oci://"},
 		{"pull-auth needs a version", []string{"pull-auth", "oci://example.com/charts/app"}, "", 2, "", "give the chart version"},
+		{"pull-auth needs a version, a port is none", []string{"pull-auth", "oci://localhost:5000/app"}, "", 2, "", "give the chart version"},
 		{"bare digest is a finding, not a crash", []string{"auth", "sha256:" + strings.Repeat("a", 64)}, "", 1, "InvalidReference", ""},
 		// Issue 12 item 5, issue 22 item 5: named at once, no lookup of a host.
 		{"uppercase repository", []string{"auth", "UPPER/case:1"}, "", 1, "repository name (UPPER/case) must be lowercase", ""},

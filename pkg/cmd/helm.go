@@ -10,6 +10,7 @@ import (
 
 	"github.com/regcheck/regcheck/pkg/helmbugs"
 	"github.com/regcheck/regcheck/pkg/helmclient"
+	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/probe"
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -102,11 +103,13 @@ func (o *HelmAuthOptions) Validate() error {
 	if o.Version != "" {
 		path += ":" + o.Version
 	}
-	if !strings.Contains(path[strings.LastIndex(path, "/")+1:], ":") {
-		return cannotRun("give the chart version: oci://HOST/PATH/CHART:VERSION or --version")
-	}
 	// OCI tags cannot hold '+'; Helm stores chart versions with '_' instead.
 	o.image = strings.ReplaceAll(path, "+", "_")
+	// A reference that does not parse is the probe's finding; one that
+	// parses without a tag or digest names no chart version.
+	if ref, err := imageref.Parse(o.image); err == nil && !ref.Written() {
+		return cannotRun("give the chart version: oci://HOST/PATH/CHART:VERSION or --version")
+	}
 	return nil
 }
 
