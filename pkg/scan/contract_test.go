@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/registry"
 )
@@ -41,3 +42,9 @@ func TestScanPrefetchesOncePerRegistry(t *testing.T) {
 		t.Errorf("%d HEADs, want one per reference (2)", r.calls.Load())
 	}
 }
+
+// The keychain production hands the scan is pkg/credentials' Keyring.
+var (
+	_ Keychain = (*credentials.Keyring)(nil)
+	_ Keychain = fakeKeychain(nil)
+)
