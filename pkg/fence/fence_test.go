@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -159,4 +160,14 @@ func TestReadmeDesignTable(t *testing.T) {
 			t.Errorf("README's design section has no row for pkg/%s", d.Name())
 		}
 	}
+	// And every package it names exists: a row outliving its package
+	// misleads as much as a missing one.
+	for _, m := range readmePackage.FindAllStringSubmatch(design, -1) {
+		if st, err := os.Stat(filepath.Join("..", m[1])); err != nil || !st.IsDir() {
+			t.Errorf("README's design section names pkg/%s, which does not exist", m[1])
+		}
+	}
 }
+
+// readmePackage is a package named in code font: `pkg/NAME`.
+var readmePackage = regexp.MustCompile("`pkg/([a-z0-9]+)`")
