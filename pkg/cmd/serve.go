@@ -24,6 +24,7 @@ type ServeOptions struct {
 	AllNamespaces bool
 	LabelSelector string
 	RegistryQPS   float64
+	WatchTimeout  time.Duration
 	selection     kube.Selection
 }
 
@@ -39,6 +40,7 @@ func (o *ServeOptions) AddFlags(flags *pflag.FlagSet) {
 	flags.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "scan every namespace (the default unless -n is given)")
 	flags.StringVarP(&o.LabelSelector, "selector", "l", "", "label selector, as kubectl get -l")
 	flags.Float64Var(&o.RegistryQPS, "registry-qps", o.RegistryQPS, "most requests a second to each registry host (0: no limit)")
+	flags.DurationVar(&o.WatchTimeout, "watch-timeout", 0, "how long each cluster WATCH lasts before the next is opened, so a permission revoked is seen that soon (0: client-go's 5 to 10 minutes)")
 }
 
 // NewCmdServe builds `regcheck serve`.
@@ -97,6 +99,9 @@ func (o *ServeOptions) Validate() error {
 	if o.Interval <= 0 {
 		return cannotRun("--interval must be positive")
 	}
+	if o.WatchTimeout < 0 || (o.WatchTimeout > 0 && o.WatchTimeout < time.Second) {
+		return cannotRun("--watch-timeout must be 0 or at least 1s")
+	}
 	if o.RegistryQPS < 0 {
 		return cannotRun("--registry-qps must not be negative")
 	}
@@ -119,7 +124,7 @@ func (o *ServeOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	watcher := kube.NewWatcher(client, o.watchedNamespace())
+	watcher := kube.NewWatcher(client, o.watchedNamespace(), o.WatchTimeout)
 	defer watcher.Close()
 	l, err := net.Listen("tcp", o.Listen)
 	if err != nil {

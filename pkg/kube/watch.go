@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
@@ -45,11 +46,42 @@ type Watcher struct {
 }
 
 // watched is one resource's informer and the last error its LIST or
-// WATCH met (nil once it lists again).
+// WATCH met, with the resource version the informer had read up to then.
 type watched struct {
 	informer cache.SharedIndexInformer
 	mu       sync.Mutex
 	err      error
+	errAt    string
+}
+
+// refused is the API server's refusal (Forbidden or Unauthorized) of the
+// informer's last LIST or WATCH, while the informer has read nothing
+// since: its cache is then the cluster as it was, and the scan says so
+// instead of reading it. Another error (a watch that ended, a connection
+// reset) is the reflector's to retry, never a skip. The refusal ends
+// when the informer reads again: a LIST that succeeds hands every object
+// to the informer's handlers again (heard), or moves its resource
+// version. (An empty resource listed at the same resource version gives
+// neither: it stays a skip until something in it changes.)
+func (wd *watched) refused() error {
+	wd.mu.Lock()
+	defer wd.mu.Unlock()
+	if wd.err == nil || !(apierrors.IsForbidden(wd.err) || apierrors.IsUnauthorized(wd.err)) {
+		return nil
+	}
+	if wd.informer.LastSyncResourceVersion() != wd.errAt {
+		wd.err = nil
+		return nil
+	}
+	return wd.err
+}
+
+// heard is the informer's event handler: an object came from the API
+// server, so the informer reads again.
+func (wd *watched) heard() {
+	wd.mu.Lock()
+	wd.err = nil
+	wd.mu.Unlock()
 }
 
 // podEvents is the field selector pullEventsIn lists Events with; the
@@ -60,16 +92,33 @@ var podEvents = fields.OneTermEqualSelector("involvedObject.kind", "Pod").String
 // namespaces). client must not time its requests out (rest.Config's
 // Timeout): a watch is one long request. Nothing is listed until a scan
 // asks; Close stops every watch.
-func NewWatcher(client kubernetes.Interface, namespace string) *Watcher {
+//
+// watchTimeout, when not zero, is how long each WATCH lasts before the
+// informer opens the next (client-go's default: 5 to 10 minutes). The API
+// server checks a client's permissions when a request starts, never
+// during a watch, so a permission revoked is seen when the next WATCH is
+// refused.
+func NewWatcher(client kubernetes.Interface, namespace string, watchTimeout time.Duration) *Watcher {
+	tweak := func(events bool) informers.SharedInformerOption {
+		return informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			if events {
+				o.FieldSelector = podEvents
+			}
+			// The reflector sets a timeout on its WATCHes only.
+			if watchTimeout > 0 && o.TimeoutSeconds != nil {
+				secs := int64(watchTimeout.Seconds())
+				o.TimeoutSeconds = &secs
+			}
+		})
+	}
 	opts := []informers.SharedInformerOption{informers.WithNamespace(namespace), informers.WithTransform(dropUnread)}
 	return &Watcher{
 		client:    client,
 		namespace: namespace,
 		stop:      make(chan struct{}),
-		factory:   informers.NewSharedInformerFactoryWithOptions(client, 0, opts...),
-		events: informers.NewSharedInformerFactoryWithOptions(client, 0, append(opts,
-			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = podEvents }))...),
-		watching: map[string]*watched{},
+		factory:   informers.NewSharedInformerFactoryWithOptions(client, 0, append(opts, tweak(false))...),
+		events:    informers.NewSharedInformerFactoryWithOptions(client, 0, append(opts, tweak(true))...),
+		watching:  map[string]*watched{},
 	}
 }
 
@@ -155,10 +204,17 @@ func (w *Watcher) informer(resource string) (*watched, error) {
 	wd := &watched{informer: gi.Informer()}
 	// The reflector retries a failed LIST or WATCH with a backoff; the
 	// scan meanwhile reports the error as the one-shot scan would have.
-	if err := wd.informer.SetWatchErrorHandler(func(_ *cache.Reflector, err error) {
+	if err := wd.informer.SetWatchErrorHandler(func(r *cache.Reflector, err error) {
 		wd.mu.Lock()
-		wd.err = err
+		wd.err, wd.errAt = err, r.LastSyncResourceVersion()
 		wd.mu.Unlock()
+	}); err != nil {
+		return nil, err
+	}
+	if _, err := wd.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { wd.heard() },
+		UpdateFunc: func(any, any) { wd.heard() },
+		DeleteFunc: func(any) { wd.heard() },
 	}); err != nil {
 		return nil, err
 	}
@@ -201,6 +257,9 @@ func (w *Watcher) list(ctx context.Context, resource, ns string, opts metav1.Lis
 			return nil, fmt.Errorf("waiting for the first LIST of %s: %w", resource, ctx.Err())
 		case <-tick.C:
 		}
+	}
+	if err := wd.refused(); err != nil {
+		return nil, err
 	}
 	var out []runtime.Object
 	add := func(obj any) {

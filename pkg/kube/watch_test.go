@@ -34,7 +34,7 @@ func TestWatcherServesListsFromInformers(t *testing.T) {
 	client.PrependReactor("list", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "nodes"}, "", nil)
 	})
-	w := NewWatcher(client, "")
+	w := NewWatcher(client, "", 0)
 	defer w.Close()
 
 	for scan := 0; scan < 3; scan++ {
