@@ -291,7 +291,6 @@ func (ch *check) pullMessage(f failingPull, reason, replay report.Reason, replay
 func (ch *check) pullRemedy(f failingPull, reason report.Reason) string {
 	host := ch.base.Registry
 	aud := ch.audience()
-	aud.Missing = ch.missing
 	for _, name := range f.missing {
 		if !slices.Contains(aud.Missing, name) {
 			aud.Missing = append(aud.Missing, name)

@@ -6,6 +6,7 @@ package scan
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
@@ -86,6 +87,9 @@ type check struct {
 func (ch *check) audience() remedy.Workload {
 	a := audience(ch.w)
 	a.Unreferenced = ch.unreferenced
+	// The secret to create is the missing one, not the first the pods
+	// name (which may exist and be fine).
+	a.Missing = slices.Clone(ch.missing)
 	return a
 }
 
