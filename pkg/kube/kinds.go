@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/regcheck/regcheck/pkg/report"
 )
 
 // WorkloadKind is one kind of workload regcheck reads: the names kubectl
@@ -30,6 +32,8 @@ type WorkloadKind struct {
 	// Aliases are the names kubectl takes besides the resource: the
 	// singular and the short name.
 	Aliases []string
+	// Restart is how an object of the kind gets fresh pods.
+	Restart report.RestartStyle
 	// PodSpec is the pod template of a typed object of this kind; nil for
 	// another type, or a ReplicationController without one.
 	PodSpec func(runtime.Object) *corev1.PodSpec
@@ -42,6 +46,7 @@ var WorkloadKinds = []WorkloadKind{
 	{
 		Kind: KindDeployment, Resource: "deployments", Group: "apps", ManifestGroups: []string{"apps", "extensions"},
 		Aliases: []string{"deploy", "deployment"},
+		Restart: report.RestartRollout,
 		PodSpec: specOf(func(o *appsv1.Deployment) *corev1.PodSpec { return &o.Spec.Template.Spec }),
 		list: func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.AppsV1().Deployments(ns).List(ctx, opts)
@@ -50,6 +55,7 @@ var WorkloadKinds = []WorkloadKind{
 	{
 		Kind: KindStatefulSet, Resource: "statefulsets", Group: "apps", ManifestGroups: []string{"apps"},
 		Aliases: []string{"sts", "statefulset"},
+		Restart: report.RestartRollout,
 		PodSpec: specOf(func(o *appsv1.StatefulSet) *corev1.PodSpec { return &o.Spec.Template.Spec }),
 		list: func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.AppsV1().StatefulSets(ns).List(ctx, opts)
@@ -58,6 +64,7 @@ var WorkloadKinds = []WorkloadKind{
 	{
 		Kind: KindDaemonSet, Resource: "daemonsets", Group: "apps", ManifestGroups: []string{"apps", "extensions"},
 		Aliases: []string{"ds", "daemonset"},
+		Restart: report.RestartRollout,
 		PodSpec: specOf(func(o *appsv1.DaemonSet) *corev1.PodSpec { return &o.Spec.Template.Spec }),
 		list: func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.AppsV1().DaemonSets(ns).List(ctx, opts)
@@ -66,6 +73,7 @@ var WorkloadKinds = []WorkloadKind{
 	{
 		Kind: KindReplicaSet, Resource: "replicasets", Group: "apps", ManifestGroups: []string{"apps", "extensions"},
 		Aliases: []string{"rs", "replicaset"},
+		Restart: report.RestartDeletePods,
 		PodSpec: specOf(func(o *appsv1.ReplicaSet) *corev1.PodSpec { return &o.Spec.Template.Spec }),
 		list: func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.AppsV1().ReplicaSets(ns).List(ctx, opts)
@@ -74,6 +82,7 @@ var WorkloadKinds = []WorkloadKind{
 	{
 		Kind: KindJob, Resource: "jobs", Group: "batch", ManifestGroups: []string{"batch"},
 		Aliases: []string{"job"},
+		Restart: report.RestartReplace,
 		PodSpec: specOf(func(o *batchv1.Job) *corev1.PodSpec { return &o.Spec.Template.Spec }),
 		list: func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.BatchV1().Jobs(ns).List(ctx, opts)
@@ -82,6 +91,7 @@ var WorkloadKinds = []WorkloadKind{
 	{
 		Kind: KindCronJob, Resource: "cronjobs", Group: "batch", ManifestGroups: []string{"batch"},
 		Aliases: []string{"cj", "cronjob"},
+		Restart: report.RestartScheduled,
 		PodSpec: specOf(func(o *batchv1.CronJob) *corev1.PodSpec { return &o.Spec.JobTemplate.Spec.Template.Spec }),
 		list: func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.BatchV1().CronJobs(ns).List(ctx, opts)
@@ -90,6 +100,7 @@ var WorkloadKinds = []WorkloadKind{
 	{
 		Kind: KindReplicationController, Resource: "replicationcontrollers", Group: "", ManifestGroups: []string{""},
 		Aliases: []string{"rc", "replicationcontroller"},
+		Restart: report.RestartDeletePods,
 		PodSpec: specOf(func(o *corev1.ReplicationController) *corev1.PodSpec {
 			if o.Spec.Template == nil {
 				return nil
@@ -103,6 +114,7 @@ var WorkloadKinds = []WorkloadKind{
 	{
 		Kind: KindPod, Resource: "pods", Group: "", ManifestGroups: []string{""},
 		Aliases: []string{"po", "pod"},
+		Restart: report.RestartReplace,
 		PodSpec: specOf(func(o *corev1.Pod) *corev1.PodSpec { return &o.Spec }),
 		list: func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
 			return c.CoreV1().Pods(ns).List(ctx, opts)
@@ -176,4 +188,13 @@ func (k *WorkloadKind) Names(ctx context.Context, c kubernetes.Interface, ns str
 	})
 	slices.Sort(names)
 	return names, err
+}
+
+// RestartStyleOf is how a workload of kind gets fresh pods; a kind not in
+// the table (a custom controller's) gets its pods deleted.
+func RestartStyleOf(kind string) report.RestartStyle {
+	if k, ok := LookupKind(kind); ok {
+		return k.Restart
+	}
+	return report.RestartDeletePods
 }

@@ -10,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/regcheck/regcheck/pkg/report"
 )
 
 // TestWorkloadKinds checks every row of the kinds table the same way:
@@ -65,4 +67,19 @@ func setName(t *testing.T, o runtime.Object, name string) {
 		t.Fatalf("%T has no name", o)
 	}
 	m.SetName(name)
+}
+
+// Each kind restarts the way kubectl can restart it; a kind regcheck does
+// not know (a custom controller's) gets its pods deleted.
+func TestRestartStyleOf(t *testing.T) {
+	for kind, want := range map[string]report.RestartStyle{
+		KindDeployment: report.RestartRollout, KindStatefulSet: report.RestartRollout, KindDaemonSet: report.RestartRollout,
+		KindCronJob: report.RestartScheduled, KindJob: report.RestartReplace, KindPod: report.RestartReplace,
+		KindReplicaSet: report.RestartDeletePods, KindReplicationController: report.RestartDeletePods,
+		"Rollout": report.RestartDeletePods,
+	} {
+		if got := RestartStyleOf(kind); got != want {
+			t.Errorf("RestartStyleOf(%q) = %d, want %d", kind, got, want)
+		}
+	}
 }

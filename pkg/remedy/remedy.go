@@ -21,6 +21,8 @@ const DefaultSecret = "regcred"
 // workload, which pull with the pull secrets of their namespace.
 type Workload struct {
 	Kind, Name string
+	// Restarts is how the kind gets fresh pods (kube.RestartStyleOf).
+	Restarts report.RestartStyle
 	// Context is the kubeconfig context the workload was read through,
 	// when a run reads several: every kubectl line then names it.
 	Context        string
@@ -101,20 +103,20 @@ func (w Workload) Restart() string {
 	if w.Undeployed {
 		return ""
 	}
-	switch w.Kind {
-	case "":
+	if w.Kind == "" {
 		return ""
-	case "Deployment", "StatefulSet", "DaemonSet":
-		return fmt.Sprintf("kubectl rollout restart %s/%s%s", strings.ToLower(w.Kind), w.Name, w.where())
-	case "CronJob":
-		return fmt.Sprintf("the next scheduled Job pulls again; to run one now: kubectl create job --from=cronjob/%s %s-manual%s", w.Name, w.Name, w.where())
-	case "Job":
-		return fmt.Sprintf("recreate the Job: kubectl get job %s%s -o yaml | kubectl replace%s --force -f -", w.Name, w.where(), w.contextFlag())
-	case "Pod":
-		return fmt.Sprintf("delete and recreate the pod: kubectl get pod %s%s -o yaml | kubectl replace%s --force -f -", w.Name, w.where(), w.contextFlag())
 	}
-	// ReplicaSet, ReplicationController, or a custom controller: deleting
-	// the pods makes it create new ones.
+	kind := strings.ToLower(w.Kind)
+	switch w.Restarts {
+	case report.RestartRollout:
+		return fmt.Sprintf("kubectl rollout restart %s/%s%s", kind, w.Name, w.where())
+	case report.RestartScheduled:
+		return fmt.Sprintf("the next scheduled Job pulls again; to run one now: kubectl create job --from=%s/%s %s-manual%s", kind, w.Name, w.Name, w.where())
+	case report.RestartReplace:
+		return fmt.Sprintf("recreate the %s: kubectl get %s %s%s -o yaml | kubectl replace%s --force -f -", kind, kind, w.Name, w.where(), w.contextFlag())
+	}
+	// RestartDeletePods: deleting the pods makes the controller create new
+	// ones.
 	if len(w.Pods) == 0 {
 		return fmt.Sprintf("restart the pods of %s so they pull again", w.ID())
 	}

@@ -15,7 +15,7 @@ const (
 // A workload's credential remedy leads with the cluster-side lines for its
 // namespace and ServiceAccount, whatever check found the fault.
 func TestWorkloadCredentials(t *testing.T) {
-	deploy := Workload{Kind: "Deployment", Name: "api", Namespace: "shop", ServiceAccount: "api"}
+	deploy := Workload{Kind: "Deployment", Restarts: report.RestartRollout, Name: "api", Namespace: "shop", ServiceAccount: "api"}
 	named := deploy
 	named.PullSecrets = []string{"gone", "other"}
 	secondGone := deploy
@@ -77,15 +77,16 @@ func TestRestart(t *testing.T) {
 		w    Workload
 		want string
 	}{
-		{Workload{Kind: "StatefulSet", Name: "db", Namespace: "shop"}, "kubectl rollout restart statefulset/db -n shop"},
-		{Workload{Kind: "CronJob", Name: "nightly", Namespace: "shop"}, "the next scheduled Job pulls again; to run one now: kubectl create job --from=cronjob/nightly nightly-manual -n shop"},
+		{Workload{Kind: "StatefulSet", Restarts: report.RestartRollout, Name: "db", Namespace: "shop"}, "kubectl rollout restart statefulset/db -n shop"},
+		{Workload{Kind: "CronJob", Restarts: report.RestartScheduled, Name: "nightly", Namespace: "shop"}, "the next scheduled Job pulls again; to run one now: kubectl create job --from=cronjob/nightly nightly-manual -n shop"},
 		{Workload{Kind: "ReplicaSet", Name: "rs", Namespace: "shop", Pods: []string{"a", "b"}}, "delete the pods so ReplicaSet/rs recreates them: kubectl delete pod -n shop a b"},
 		{Workload{Namespace: "shop"}, ""},
 		// A run over several contexts (--contexts): every kubectl names its context.
-		{Workload{Kind: "Deployment", Name: "web", Context: "prod-eu", Namespace: "shop"}, "kubectl rollout restart deployment/web --context prod-eu -n shop"},
-		{Workload{Kind: "Pod", Name: "p", Context: "prod-eu", Namespace: "shop"}, "delete and recreate the pod: kubectl get pod p --context prod-eu -n shop -o yaml | kubectl replace --context prod-eu --force -f -"},
+		{Workload{Kind: "Deployment", Restarts: report.RestartRollout, Name: "web", Context: "prod-eu", Namespace: "shop"}, "kubectl rollout restart deployment/web --context prod-eu -n shop"},
+		{Workload{Kind: "Job", Restarts: report.RestartReplace, Name: "migrate", Namespace: "shop"}, "recreate the job: kubectl get job migrate -n shop -o yaml | kubectl replace --force -f -"},
+		{Workload{Kind: "Pod", Restarts: report.RestartReplace, Name: "p", Context: "prod-eu", Namespace: "shop"}, "recreate the pod: kubectl get pod p --context prod-eu -n shop -o yaml | kubectl replace --context prod-eu --force -f -"},
 		// verify, before the deploy: no pods to restart.
-		{Workload{Kind: "Job", Name: "migrate", Namespace: "shop", Undeployed: true}, ""},
+		{Workload{Kind: "Job", Restarts: report.RestartReplace, Name: "migrate", Namespace: "shop", Undeployed: true}, ""},
 	} {
 		if got := tc.w.Restart(); got != tc.want {
 			t.Errorf("%s: got %q, want %q", tc.w.ID(), got, tc.want)
@@ -118,7 +119,7 @@ func TestLocalLogin(t *testing.T) {
 
 // No remedy carries a placeholder where the host is known.
 func TestNoPlaceholderWhenHostKnown(t *testing.T) {
-	w := Workload{Kind: "Deployment", Name: "api", Namespace: "shop"}
+	w := Workload{Kind: "Deployment", Restarts: report.RestartRollout, Name: "api", Namespace: "shop"}
 	for _, r := range []report.Reason{report.ReasonCredentialsRequired, report.ReasonInvalidCredentials, report.ReasonIncompleteCredentials, report.ReasonMalformedCredentials, report.ReasonRateLimited} {
 		if got := w.Credentials(r, "r.example.com", "", "secret/shop/regcred"); strings.Contains(got, "HOST") || strings.Contains(got, "NAME") {
 			t.Errorf("%s: %s", r, got)

@@ -386,3 +386,24 @@ func ApplyRateLimitRule(results []Result) {
 		}
 	}
 }
+
+// RestartStyle is how a kind of workload gets fresh pods, which pull
+// again: the kinds table in pkg/kube says each kind's, pkg/remedy words
+// it. The zero value is the one that works for any controller.
+type RestartStyle int
+
+// The restart styles.
+const (
+	// RestartDeletePods: delete the pods and their controller makes new
+	// ones (ReplicaSet, ReplicationController, a custom controller).
+	RestartDeletePods RestartStyle = iota
+	// RestartRollout: kubectl rollout restart (Deployment, StatefulSet,
+	// DaemonSet).
+	RestartRollout
+	// RestartScheduled: the next scheduled run pulls again, or one made
+	// now from the schedule (CronJob).
+	RestartScheduled
+	// RestartReplace: the object is replaced whole; its pods cannot be
+	// made again otherwise (Job, a bare Pod).
+	RestartReplace
+)

@@ -13,7 +13,7 @@ func audience(w *kube.Workload) remedy.Workload {
 		pods = append(pods, p.Name)
 	}
 	return remedy.Workload{
-		Kind: w.Kind, Name: w.Name, Context: w.Context, Namespace: w.Namespace,
+		Kind: w.Kind, Restarts: kube.RestartStyleOf(w.Kind), Name: w.Name, Context: w.Context, Namespace: w.Namespace,
 		ServiceAccount: w.ServiceAccountName, PullSecrets: w.ImagePullSecrets, Pods: pods,
 		Undeployed: w.Undeployed,
 	}

@@ -24,7 +24,7 @@ import (
 func ClusterCredentials(r *kube.PullSecretReader, nodes *nodecreds.Set) CredentialFunc {
 	return func(ctx context.Context, m *Manifest, ref imageref.Reference) Credentials {
 		who := &remedy.Workload{
-			Kind: m.Kind, Name: m.Name, Namespace: m.Namespace,
+			Kind: m.Kind, Restarts: kube.RestartStyleOf(m.Kind), Name: m.Name, Namespace: m.Namespace,
 			ServiceAccount: m.ServiceAccountName, PullSecrets: m.ImagePullSecrets,
 			Undeployed: true, // verify runs before the deploy: nothing to restart
 		}
