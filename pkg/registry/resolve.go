@@ -18,6 +18,17 @@ type Descriptor struct {
 	Digest           string
 	MediaType        string
 	CredentialSource string
+	// used is the credential the HEAD succeeded with (nil for a
+	// descriptor made elsewhere). Two credentials may share a source (one
+	// pull secret's two entries for the host), so Expand cannot find it
+	// by source. A pointer: a descriptor printed with %+v shows no secret.
+	used *credentials.Credential
+}
+
+// Resolution is what the HEAD alone tells, for a caller that needs no
+// Expand (the running digest is the one the tag points to).
+func (d Descriptor) Resolution() Resolution {
+	return Resolution{Digest: d.Digest, MediaType: d.MediaType, CredentialSource: d.CredentialSource, used: d.used}
 }
 
 // Resolve is Head then Expand: what ref points to now, with the children
@@ -50,7 +61,7 @@ func (c *Client) Head(ctx context.Context, r imageref.Reference, creds []credent
 		tried = append(tried, s.Source())
 		m, err := s.headManifest(ctx)
 		if err == nil {
-			return Descriptor{Reference: r, Digest: m.Digest, MediaType: m.MediaType, CredentialSource: s.Source()}, nil
+			return Descriptor{Reference: r, Digest: m.Digest, MediaType: m.MediaType, CredentialSource: s.Source(), used: &cred}, nil
 		}
 		f := AsFailure(err)
 		failures[s.Source()] = f.Reason
@@ -78,10 +89,14 @@ func (s *Session) headManifest(ctx context.Context) (*Manifest, error) {
 // per manifest digest for the client's life.
 func (c *Client) Expand(ctx context.Context, d Descriptor, creds []credentials.Credential) (Resolution, error) {
 	cred := credentials.Credential{Source: credentials.SourceAnonymous}
-	for _, cr := range creds {
-		if cr.Source == d.CredentialSource && !cr.Anonymous() {
-			cred = cr
-			break
+	if d.used != nil {
+		cred = *d.used
+	} else {
+		for _, cr := range creds {
+			if cr.Source == d.CredentialSource && !cr.Anonymous() {
+				cred = cr
+				break
+			}
 		}
 	}
 	s := c.NewSession(d.Reference, cred)
@@ -89,7 +104,7 @@ func (c *Client) Expand(ctx context.Context, d Descriptor, creds []credentials.C
 	if _, err := s.Authenticate(ctx); err != nil {
 		return Resolution{}, err
 	}
-	res := Resolution{Digest: d.Digest, MediaType: d.MediaType, CredentialSource: d.CredentialSource}
+	res := Resolution{Digest: d.Digest, MediaType: d.MediaType, CredentialSource: d.CredentialSource, used: &cred}
 	if !(&Manifest{MediaType: d.MediaType}).IsIndex() {
 		cfg, err := c.configDigest(ctx, s, d.Digest)
 		if err != nil {

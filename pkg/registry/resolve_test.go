@@ -132,3 +132,53 @@ func TestResolveFailuresAreFailures(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// One pull secret may hold two entries that match an image (the kubelet
+// tries both, most specific first), so two credentials can share a
+// source. Expand must use the one Head succeeded with, not the first of
+// that source: here the first has an old password.
+func TestExpandUsesTheCredentialHeadUsed(t *testing.T) {
+	man := `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:` + strings.Repeat("4", 64) + `","size":1},"layers":[]}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "ci" || p != "new" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="registry"`)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"errors":[{"code":"UNAUTHORIZED"}]}`)
+			return
+		}
+		if r.URL.Path == "/v2/" {
+			fmt.Fprint(w, "{}")
+			return
+		}
+		w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+		w.Header().Set("Docker-Content-Digest", digestOf(man))
+		if r.Method != http.MethodHead {
+			fmt.Fprint(w, man)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewClient(Options{PlainHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := imageref.Parse(strings.TrimPrefix(srv.URL, "http://") + "/team/app:1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := []credentials.Credential{
+		{Source: "secret/prod/regcred", Username: "ci", Password: "old"},
+		{Source: "secret/prod/regcred", Username: "ci", Password: "new"},
+	}
+	res, err := c.Resolve(context.Background(), ref, creds)
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	if res.ConfigDigest != "sha256:"+strings.Repeat("4", 64) || res.CredentialSource != "secret/prod/regcred" {
+		t.Fatalf("resolution %+v", res)
+	}
+	// --newer lists the tags with the same credential.
+	if used, ok := res.Credential(); !ok || used.Password != "new" {
+		t.Errorf("Resolution.Credential: ok=%v, not the credential the HEAD succeeded with", ok)
+	}
+}

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -68,6 +69,18 @@ type Resolution struct {
 	Children []Child
 	// CredentialSource names the credential that worked ("anonymous" when none was needed).
 	CredentialSource string
+	// used is that credential itself (see Descriptor.used).
+	used *credentials.Credential
+}
+
+// Credential is the credential the resolution was read with, for a
+// request that must present the same one (the tags list of --newer);
+// false for a resolution made elsewhere (a test's, or the empty one).
+func (r Resolution) Credential() (credentials.Credential, bool) {
+	if r.used == nil {
+		return credentials.Credential{}, false
+	}
+	return *r.used, true
 }
 
 // Child is one platform manifest of an index.

@@ -127,6 +127,9 @@ func newerVersions(ctx context.Context, checks []*check, opts Options) map[*chec
 
 // chosenCredential is the credential a lookup's HEAD succeeded with.
 func chosenCredential(lk *lookup) credentials.Credential {
+	if c, ok := lk.res.Credential(); ok {
+		return c
+	}
 	for _, c := range lk.creds {
 		if c.Source == lk.res.CredentialSource && !c.Anonymous() {
 			return c

@@ -78,7 +78,7 @@ func (lk *lookup) run(ctx context.Context, r Resolver) (registry.Resolution, err
 		}
 	}
 	if !expand {
-		return registry.Resolution{Digest: d.Digest, MediaType: d.MediaType, CredentialSource: d.CredentialSource}, nil
+		return d.Resolution(), nil
 	}
 	return r.Expand(ctx, d, lk.creds)
 }
