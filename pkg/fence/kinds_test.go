@@ -4,8 +4,6 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,23 +21,7 @@ func TestOneKindsTable(t *testing.T) {
 	for _, k := range kube.WorkloadKinds {
 		kinds[k.Kind] = true
 	}
-	root := filepath.Join("..", "..")
-	var files []string
-	for _, dir := range []string{filepath.Join(root, "pkg"), filepath.Join(root, "cmd")} {
-		err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") &&
-				!strings.Contains(filepath.ToSlash(path), "/pkg/kube/") {
-				files = append(files, path)
-			}
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if len(files) < 50 {
-		t.Fatalf("found %d source files; the walk is wrong", len(files))
-	}
+	files := sourceFiles(t, func(path string) bool { return strings.Contains(path, "/kube/") })
 	fs := token.NewFileSet()
 	for _, path := range files {
 		file, err := parser.ParseFile(fs, path, nil, 0)

@@ -70,21 +70,7 @@ func TestOneCopy(t *testing.T) {
 		{"-", "OriginOf(", "a source string read back: use Credential.Origin or Store.Origin"},
 		// (TestNoSourceStringReadBack finds prefix matching by its syntax.)
 	}
-	var files []string
-	for _, dir := range []string{"..", filepath.Join("..", "..", "cmd")} {
-		err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
-				files = append(files, path)
-			}
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if len(files) < 50 {
-		t.Fatalf("found %d source files; the walk is wrong", len(files))
-	}
+	files := sourceFiles(t, nil)
 	for _, path := range files {
 		src, err := os.ReadFile(path)
 		if err != nil {
