@@ -91,12 +91,33 @@ func (s *Session) HeadManifest(ctx context.Context) (*Manifest, error) {
 		// the pull limit.
 		return nil, s.fail(s.manifestFailure(r))
 	}
-	return s.GetManifest(ctx, s.ref.Identifier())
+	if r.Status != http.StatusNotFound || isHTML(r) {
+		return s.GetManifest(ctx, s.ref.Identifier())
+	}
+	// A 404: the GET that reads its error code will most likely say
+	// MANIFEST_UNKNOWN, which needs the tags list to tell a missing tag
+	// from a missing repository. Both go out at once, so a missing image
+	// costs two round trips, not three. The list is wasted only when the
+	// GET finds the manifest after all or names the repository unknown.
+	tctx, cancel := context.WithCancel(ctx)
+	tags := s.startTagsPage(tctx)
+	defer func() {
+		cancel()
+		tags.wait() // nothing outlives the call
+	}()
+	return s.getManifest(ctx, s.ref.Identifier(), tags)
 }
 
 // GetManifest fetches a manifest or index by tag or digest (body capped
 // at 4 MiB).
 func (s *Session) GetManifest(ctx context.Context, identifier string) (*Manifest, error) {
+	return s.getManifest(ctx, identifier, nil)
+}
+
+// getManifest is GetManifest with, when tags is not nil, the answer of a
+// tags list already asked (startTagsPage) for telling a missing tag from
+// a missing repository.
+func (s *Session) getManifest(ctx context.Context, identifier string, tags *pendingTags) (*Manifest, error) {
 	r, err := s.do(ctx, request{method: http.MethodGet, url: s.manifestURL(identifier),
 		header: http.Header{"Accept": {manifestAccept}}, limit: maxManifestBody})
 	if err != nil {
@@ -104,7 +125,13 @@ func (s *Session) GetManifest(ctx context.Context, identifier string) (*Manifest
 	}
 	if f := s.manifestFailure(r); f != nil {
 		if f.Reason == report.ReasonTagNotFound {
-			f = s.repositoryOrTag(ctx, f)
+			var a tagsAnswer
+			if tags != nil {
+				a = tags.wait()
+			} else {
+				a.tags, _, a.err = s.tagsPage(ctx, s.repositoryTagsURL())
+			}
+			f = s.repositoryOrTag(f, a)
 		}
 		return nil, s.fail(f)
 	}
@@ -216,16 +243,53 @@ func (s *Session) manifestFailure(r *response) (f *Failure) {
 // parse helpers for Expand.
 func bodyReader(m *Manifest) *bytes.Reader { return bytes.NewReader(m.body) }
 
-// repositoryOrTag tells a missing repository from a missing tag. Many
-// registries (distribution among them) answer MANIFEST_UNKNOWN for both,
-// and only the tags list says NAME_UNKNOWN for a repository that does not
-// exist. When the repository is there, its first tags go in evidence so
-// the user sees what can be pulled.
-func (s *Session) repositoryOrTag(ctx context.Context, f *Failure) *Failure {
+// tagsAnswer is one page of a repository's tags list, or why not.
+type tagsAnswer struct {
+	tags []string
+	err  error
+}
+
+// repositoryTagsURL is the first page of the repository's tags list, as
+// much of it as a missing tag's near ones are named from.
+func (s *Session) repositoryTagsURL() *url.URL {
 	u := s.c.baseURL(s.ref.Host)
 	u.Path += s.ref.Repository + "/tags/list"
 	u.RawQuery = "n=" + fmt.Sprint(MaxTagsRead)
-	tags, _, err := s.tagsPage(ctx, u)
+	return u
+}
+
+// pendingTags is a tags page asked in the background (startTagsPage).
+type pendingTags struct {
+	done chan struct{}
+	a    tagsAnswer
+}
+
+// wait returns the answer once it is in; any number of calls.
+func (p *pendingTags) wait() tagsAnswer {
+	<-p.done
+	return p.a
+}
+
+// startTagsPage asks for that page in a goroutine of its own, on a copy
+// of the session: a Session serves one goroutine at a time, and a token
+// the copy refreshes stays its own.
+func (s *Session) startTagsPage(ctx context.Context) *pendingTags {
+	c := *s
+	p := &pendingTags{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.a.tags, _, p.a.err = c.tagsPage(ctx, c.repositoryTagsURL())
+	}()
+	return p
+}
+
+// repositoryOrTag tells a missing repository from a missing tag by the
+// tags list's answer a. Many registries (distribution among them) answer
+// MANIFEST_UNKNOWN for both, and only the tags list says NAME_UNKNOWN for
+// a repository that does not exist. When the repository is there, its
+// first tags go in evidence so the user sees what can be pulled.
+func (s *Session) repositoryOrTag(f *Failure, a tagsAnswer) *Failure {
+	tags, err := a.tags, a.err
 	var lf *Failure
 	if err != nil && (!errors.As(err, &lf) || lf.HTTPStatus == 0) {
 		return f
