@@ -14,21 +14,39 @@ import (
 // Descriptor is what a HEAD showed: enough to compare with the digest a
 // pod runs, without a second request.
 type Descriptor struct {
-	Reference        imageref.Reference
-	Digest           string
-	MediaType        string
+	Reference imageref.Reference
+	Digest    string
+	MediaType string
+	// CredentialSource is display text: it names the credential the HEAD
+	// succeeded with ("anonymous" when none was given). Used is that
+	// credential itself.
 	CredentialSource string
-	// used is the credential the HEAD succeeded with (nil for a
-	// descriptor made elsewhere). Two credentials may share a source (one
-	// pull secret's two entries for the host), so Expand cannot find it
-	// by source. A pointer: a descriptor printed with %+v shows no secret.
-	used *credentials.Credential
+	Used             Used
+}
+
+// Used names which of the credentials a lookup was given answered, by its
+// position in them. Two credentials may share a source (one pull secret's
+// two entries for a host, an old password first), so a caller that holds
+// the same credentials picks the one by Used (Used.In), never by comparing
+// source strings. The zero value names none: no credential was given
+// (anonymous), or the answer was made elsewhere (a test's fake), so it is
+// always safe to read.
+type Used struct{ at int } // the position plus one
+
+// UsedAt names the credential at position i of a lookup's credentials.
+func UsedAt(i int) Used { return Used{at: i + 1} }
+
+// In is the position in creds of the credential u names, false when it
+// names none of them.
+func (u Used) In(creds []credentials.Credential) (int, bool) {
+	i := u.at - 1
+	return i, i >= 0 && i < len(creds)
 }
 
 // Resolution is what the HEAD alone tells, for a caller that needs no
 // Expand (the running digest is the one the tag points to).
 func (d Descriptor) Resolution() Resolution {
-	return Resolution{Digest: d.Digest, MediaType: d.MediaType, CredentialSource: d.CredentialSource, used: d.used}
+	return Resolution{Digest: d.Digest, MediaType: d.MediaType, CredentialSource: d.CredentialSource, Used: d.Used}
 }
 
 // Resolve is Head then Expand: what ref points to now, with the children
@@ -55,22 +73,28 @@ func (c *Client) Head(ctx context.Context, r imageref.Reference, creds []credent
 	var first *Failure
 	tried := make([]string, 0, len(cands))
 	failures := map[string]report.Reason{}
-	for _, cred := range cands {
+	var attempts []Attempt
+	for i, cred := range cands {
 		s := c.NewSession(r, cred)
 		s.requestProves = true
 		tried = append(tried, s.Source())
+		var used Used
+		if len(creds) > 0 {
+			used = UsedAt(i)
+		}
 		m, err := s.headManifest(ctx)
 		if err == nil {
-			return Descriptor{Reference: r, Digest: m.Digest, MediaType: m.MediaType, CredentialSource: s.Source(), used: &cred}, nil
+			return Descriptor{Reference: r, Digest: m.Digest, MediaType: m.MediaType, CredentialSource: s.Source(), Used: used}, nil
 		}
 		f := AsFailure(err)
 		failures[s.Source()] = f.Reason
+		attempts = append(attempts, Attempt{Credential: used, Reason: f.Reason})
 		if first == nil {
 			first = f
 		}
 	}
 	if len(cands) > 1 {
-		first.Tried, first.Failures = tried, failures
+		first.Attempts = attempts
 		first.Evidence["tried"], first.Evidence["failures"] = tried, reasonStrings(failures)
 	}
 	return Descriptor{}, first
@@ -89,22 +113,15 @@ func (s *Session) headManifest(ctx context.Context) (*Manifest, error) {
 // per manifest digest for the client's life.
 func (c *Client) Expand(ctx context.Context, d Descriptor, creds []credentials.Credential) (Resolution, error) {
 	cred := credentials.Credential{Source: credentials.SourceAnonymous}
-	if d.used != nil {
-		cred = *d.used
-	} else {
-		for _, cr := range creds {
-			if cr.Source == d.CredentialSource && !cr.Anonymous() {
-				cred = cr
-				break
-			}
-		}
+	if i, ok := d.Used.In(creds); ok && !creds[i].Anonymous() {
+		cred = creds[i]
 	}
 	s := c.NewSession(d.Reference, cred)
 	s.requestProves = true
 	if _, err := s.Authenticate(ctx); err != nil {
 		return Resolution{}, err
 	}
-	res := Resolution{Digest: d.Digest, MediaType: d.MediaType, CredentialSource: d.CredentialSource, used: &cred}
+	res := Resolution{Digest: d.Digest, MediaType: d.MediaType, CredentialSource: d.CredentialSource, Used: d.Used}
 	if !(&Manifest{MediaType: d.MediaType}).IsIndex() {
 		cfg, err := c.configDigest(ctx, s, d.Digest)
 		if err != nil {

@@ -177,8 +177,28 @@ func TestExpandUsesTheCredentialHeadUsed(t *testing.T) {
 	if res.ConfigDigest != "sha256:"+strings.Repeat("4", 64) || res.CredentialSource != "secret/prod/regcred" {
 		t.Fatalf("resolution %+v", res)
 	}
-	// --newer lists the tags with the same credential.
-	if used, ok := res.Credential(); !ok || used.Password != "new" {
-		t.Errorf("Resolution.Credential: ok=%v, not the credential the HEAD succeeded with", ok)
+	// --newer lists the tags with the same credential, and a result
+	// names it: by position, not by its source (both share one).
+	if i, ok := res.Used.In(creds); !ok || i != 1 {
+		t.Errorf("Resolution.Used names position %d (ok=%v), not the credential the HEAD succeeded with (1)", i, ok)
+	}
+	// When both are refused, each attempt says which credential met what.
+	_, err = c.Head(context.Background(), ref, creds[:1:1])
+	if f := AsFailure(err); f == nil || f.Reason != report.ReasonInvalidCredentials {
+		t.Fatalf("Head with the old password alone: %v", err)
+	}
+	_, err = c.Head(context.Background(), ref, []credentials.Credential{creds[0], creds[0]})
+	f := AsFailure(err)
+	if f == nil || len(f.Attempts) != 2 {
+		t.Fatalf("Head with the old password twice: %v", err)
+	}
+	for k, a := range f.Attempts {
+		if i, ok := a.Credential.In(creds); !ok || i != k || a.Reason != report.ReasonInvalidCredentials {
+			t.Errorf("attempt %d: position %d (ok=%v), %s", k, i, ok, a.Reason)
+		}
+	}
+	// The zero value names no credential, whatever the list.
+	if _, ok := (Resolution{}).Used.In(creds); ok {
+		t.Error("a zero Resolution names a credential")
 	}
 }

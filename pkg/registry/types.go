@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
@@ -23,10 +22,9 @@ type Failure struct {
 	HTTPStatus int
 	// RateLimit is what that answer announced about the pull limit.
 	RateLimit report.RateLimit
-	// Tried are the credential sources tried in order, and Failures the
-	// reason each one failed, when a lookup tried more than one (Head).
-	Tried    []string
-	Failures map[string]report.Reason
+	// Attempts are the credentials tried, in order, and the reason each
+	// one failed, when a lookup tried more than one (Head).
+	Attempts []Attempt
 	// Tags are the repository's tags as the first page of its tags list
 	// gave them (at most MaxTagsRead), read when a manifest was not found
 	// to tell a missing tag from a missing repository.
@@ -67,20 +65,19 @@ type Resolution struct {
 	// Children are the platform manifests of an index, with their config
 	// digests (a runtime may report the config digest as imageID).
 	Children []Child
-	// CredentialSource names the credential that worked ("anonymous" when none was needed).
+	// CredentialSource names the credential that worked ("anonymous" when
+	// none was needed), as display text; Used is that credential itself,
+	// for a request that must present the same one (the tags list of
+	// --newer) or a result that names it.
 	CredentialSource string
-	// used is that credential itself (see Descriptor.used).
-	used *credentials.Credential
+	Used             Used
 }
 
-// Credential is the credential the resolution was read with, for a
-// request that must present the same one (the tags list of --newer);
-// false for a resolution made elsewhere (a test's, or the empty one).
-func (r Resolution) Credential() (credentials.Credential, bool) {
-	if r.used == nil {
-		return credentials.Credential{}, false
-	}
-	return *r.used, true
+// Attempt is one credential a lookup tried (by its position in the
+// lookup's credentials) and the reason it failed.
+type Attempt struct {
+	Credential Used
+	Reason     report.Reason
 }
 
 // Child is one platform manifest of an index.

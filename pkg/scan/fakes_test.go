@@ -62,7 +62,16 @@ func (f *fakeResolver) Head(ctx context.Context, r imageref.Reference, creds []c
 		return registry.Descriptor{}, fl
 	}
 	if res, ok := f.answers[ref]; ok {
-		return registry.Descriptor{Reference: r, Digest: res.Digest, MediaType: res.MediaType, CredentialSource: res.CredentialSource}, nil
+		d := registry.Descriptor{Reference: r, Digest: res.Digest, MediaType: res.MediaType, CredentialSource: res.CredentialSource}
+		// The client names the credential that worked by position: the
+		// table's answer names it by source, the first one offered of it.
+		for i, c := range creds {
+			if c.Source == res.CredentialSource {
+				d.Used = registry.UsedAt(i)
+				break
+			}
+		}
+		return d, nil
 	}
 	return registry.Descriptor{}, &registry.Failure{Reason: "TagNotFound", Fault: report.Fault{Seen: report.Seen{ErrText: "manifest unknown: " + ref}}}
 }
@@ -70,6 +79,7 @@ func (f *fakeResolver) Head(ctx context.Context, r imageref.Reference, creds []c
 func (f *fakeResolver) Expand(ctx context.Context, d registry.Descriptor, creds []credentials.Credential) (registry.Resolution, error) {
 	f.expands.Add(1)
 	if res, ok := f.answers[d.Reference.Pull()]; ok {
+		res.CredentialSource, res.Used = d.CredentialSource, d.Used // as the client's Expand: the HEAD's credential
 		return res, nil
 	}
 	return registry.Resolution{}, &registry.Failure{Reason: "TagNotFound", Fault: report.Fault{Seen: report.Seen{ErrText: "unknown " + d.Digest}}}

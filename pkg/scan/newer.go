@@ -115,11 +115,11 @@ func newerVersions(ctx context.Context, checks []*check, opts Options) map[*chec
 			r.Status, r.Reason = report.StatusSkip, f.Reason
 			r.Message = "the tags of " + ch.ref.Repository + " could not be listed: " + f.Message()
 			r.Remedy = remedy.Registry(f.Fault, opts.Audience)
-			r.CredentialSource = ch.ownSource(credentialSourceOf(tl.cred))
+			r.CredentialSource = ch.usedSource(ch.lookup.res.Used, credentialSourceOf(tl.cred))
 			out[ch] = r
 			continue
 		}
-		r.CredentialSource = ch.ownSource(tl.list.CredentialSource)
+		r.CredentialSource = ch.usedSource(ch.lookup.res.Used, tl.list.CredentialSource)
 		out[ch] = versionVerdict(r, ch.ref, tl.verdict(running[ch], opts.Newer.Scope), tl.list)
 	}
 	return out
@@ -127,13 +127,8 @@ func newerVersions(ctx context.Context, checks []*check, opts Options) map[*chec
 
 // chosenCredential is the credential a lookup's HEAD succeeded with.
 func chosenCredential(lk *lookup) credentials.Credential {
-	if c, ok := lk.res.Credential(); ok {
-		return c
-	}
-	for _, c := range lk.creds {
-		if c.Source == lk.res.CredentialSource && !c.Anonymous() {
-			return c
-		}
+	if i, ok := lk.res.Used.In(lk.creds); ok && !lk.creds[i].Anonymous() {
+		return lk.creds[i]
 	}
 	return credentials.Credential{Source: credentials.SourceAnonymous}
 }

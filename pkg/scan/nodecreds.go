@@ -150,28 +150,17 @@ func (ch *check) nodeDigest(podsReadable bool) report.Result {
 	for k, v := range nodeEvidence(m) {
 		r.Evidence[k] = v
 	}
-	r.Evidence["digestCredentialSource"] = ch.localSource(ch.lookup.res.CredentialSource)
+	r.Evidence["digestCredentialSource"] = ch.localSource()
 	return r
 }
 
-// localSource names the user's own credential that read the digest. The
-// lookup is shared by fingerprint, so its answer may name another
-// holder of the same credentials (a pull secret's HEAD made by the
-// Warmer): a source not among this check's own is mapped back to them.
-func (ch *check) localSource(src string) string {
-	src = ch.ownSource(src)
-	if src == credentials.SourceAnonymous || len(ch.creds) == 0 {
-		return src
+// localSource names the user's own credential that read the digest, as
+// usedSource does; all of them when the answer names none of them.
+func (ch *check) localSource() string {
+	if len(ch.creds) == 0 {
+		return ch.lookup.res.CredentialSource
 	}
-	for _, c := range ch.creds {
-		if c.Source == src {
-			return src
-		}
-	}
-	if len(ch.creds) == 1 {
-		return ch.creds[0].Source
-	}
-	return credentialSources(ch.creds)
+	return ch.usedSource(ch.lookup.res.Used, "")
 }
 
 // refusedSecret reports whether a failure is the registry refusing the

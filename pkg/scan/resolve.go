@@ -59,7 +59,7 @@ func (lk *lookup) run(ctx context.Context, r Resolver) (registry.Resolution, err
 	var d registry.Descriptor
 	var err error
 	if lk.warm != nil {
-		d, err = lk.warm.answer(lk.creds)
+		d, err = lk.warm.d, lk.warm.err
 	} else {
 		d, err = r.Head(ctx, lk.ref, lk.creds)
 	}
@@ -93,7 +93,7 @@ type lookups struct {
 // lookupKey is what lookups share: the reference and the fingerprints of
 // the credentials presented. Only what is presented matters: namespaces
 // whose secrets hold the same credentials share one lookup, and each result
-// then names its own secret (check.ownSource).
+// then names its own secret (check.usedSource).
 func lookupKey(ref imageref.Reference, creds []credentials.Credential) string {
 	var b strings.Builder
 	b.WriteString(ref.Pull())

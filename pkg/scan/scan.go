@@ -261,10 +261,7 @@ func (ch *check) digest(podsReadable bool) report.Result {
 		r.CredentialSource = credentialSources(ch.creds)
 		return ch.fallbackNote(ch.failed(r, registry.AsFailure(ch.lookup.err)))
 	}
-	r.CredentialSource = ch.ownSource(ch.lookup.res.CredentialSource)
-	if r.CredentialSource == "" {
-		r.CredentialSource = credentialSources(ch.creds)
-	}
+	r.CredentialSource = ch.usedSource(ch.lookup.res.Used, ch.lookup.res.CredentialSource)
 	return digestVerdict(r, ch.w, ch.c, ch.ref, ch.lookup.res, ch.foreignConfigs(), podsReadable)
 }
 
@@ -333,17 +330,17 @@ func (ch *check) failed(r report.Result, f *registry.Failure) report.Result {
 	}
 	// The lookup may have been made with another namespace's secrets that
 	// hold the same credentials: name this container's own.
-	if len(f.Tried) > 0 {
+	if len(f.Attempts) > 0 {
 		tried := make([]string, len(ch.creds))
 		for i, c := range ch.creds {
 			tried[i] = c.Source
 		}
 		r.Evidence["tried"] = tried
-	}
-	if len(f.Failures) > 0 {
 		own := map[string]string{}
-		for src, reason := range f.Failures {
-			own[ch.ownSource(src)] = string(reason)
+		for _, a := range f.Attempts {
+			if i, ok := a.Credential.In(ch.creds); ok {
+				own[ch.creds[i].Source] = string(a.Reason)
+			}
 		}
 		r.Evidence["failures"] = own
 	}
@@ -383,15 +380,19 @@ func (ch *check) failed(r report.Result, f *registry.Failure) report.Result {
 	return r
 }
 
-// ownSource maps a credential source of the shared lookup to this
-// container's credential at the same position: lookups are shared by
-// every container whose credentials are the same, in the same order, even
-// when they come from secrets of other names or namespaces.
-func (ch *check) ownSource(src string) string {
-	for i, c := range ch.lookup.creds {
-		if c.Source == src && i < len(ch.creds) {
-			return ch.creds[i].Source
-		}
+// usedSource names this container's credential that the shared lookup
+// used: lookups are shared by every container whose credentials are the
+// same, in the same order, even when they come from secrets of other names
+// or namespaces, so the answer's position (registry.Used) names this
+// container's own, never a string compared with its sources (two entries
+// of one pull secret share a source). shown is the answer's display text,
+// for an answer that names no credential: anonymous, or a fake's.
+func (ch *check) usedSource(u registry.Used, shown string) string {
+	if i, ok := u.In(ch.creds); ok {
+		return ch.creds[i].Source
 	}
-	return src
+	if shown == "" {
+		return credentialSources(ch.creds)
+	}
+	return shown
 }

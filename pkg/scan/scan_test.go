@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -681,7 +682,7 @@ type sourceResolver struct{ *fakeResolver }
 func (s sourceResolver) Head(ctx context.Context, ref imageref.Reference, creds []credentials.Credential) (registry.Descriptor, error) {
 	d, err := s.fakeResolver.Head(ctx, ref, creds)
 	if err == nil && len(creds) > 0 {
-		d.CredentialSource = creds[0].Source
+		d.CredentialSource, d.Used = creds[0].Source, registry.UsedAt(0)
 	}
 	return d, err
 }
@@ -716,5 +717,99 @@ func TestWarmerNamesOwnSecret(t *testing.T) {
 	}
 	if n != 2 || r.calls.Load() != 1 {
 		t.Errorf("%d digest results, %d HEADs; want 2 and one shared HEAD", n, r.calls.Load())
+	}
+}
+
+// passwordResolver answers as a registry client does for a registry that
+// takes one password: Head tries the credentials in order and names the
+// one that worked, or each that was refused, by position.
+type passwordResolver struct {
+	*fakeResolver
+	password string
+}
+
+func (p passwordResolver) Head(ctx context.Context, ref imageref.Reference, creds []credentials.Credential) (registry.Descriptor, error) {
+	d, err := p.fakeResolver.Head(ctx, ref, nil)
+	if err != nil {
+		return d, err
+	}
+	var attempts []registry.Attempt
+	for i, c := range creds {
+		if c.Password == p.password {
+			d.CredentialSource, d.Used = c.Source, registry.UsedAt(i)
+			return d, nil
+		}
+		attempts = append(attempts, registry.Attempt{Credential: registry.UsedAt(i), Reason: report.ReasonInvalidCredentials})
+	}
+	return registry.Descriptor{}, &registry.Failure{Reason: report.ReasonInvalidCredentials, Attempts: attempts,
+		Fault: report.Fault{Cause: report.CauseUnauthorized, Registry: "registry.example.com", Repository: "team/app"}}
+}
+
+// TestSharedLookupNamesTheCredentialThatWorked: one pull secret may hold
+// two entries for a host (an old password for host/team, the new one for
+// the host: the kubelet tries both, most specific first), so two
+// credentials share a source. Another namespace holds the same two in two
+// secrets, in the same order, and shares the lookup, made with the first
+// namespace's. Each result names its own credential that worked, by
+// position, not the first of the answer's source: "new" in the second
+// namespace, never "old". With the Warmer too, whose HEADs are made from
+// the templates before Run.
+func TestSharedLookupNamesTheCredentialThatWorked(t *testing.T) {
+	creds := func(_ context.Context, ns, _ string, _ []string) (Keychain, []credentials.Problem, error) {
+		if ns == "aaa" {
+			return fakeKeychain{
+				{Source: "secret/aaa/both", Username: "ci", Password: "old"},
+				{Source: "secret/aaa/both", Username: "ci", Password: "new"},
+			}, nil, nil
+		}
+		return fakeKeychain{
+			{Source: "secret/" + ns + "/old", Username: "ci", Password: "old"},
+			{Source: "secret/" + ns + "/new", Username: "ci", Password: "new"},
+		}, nil, nil
+	}
+	in := func(ns, name, image string, pods ...kube.Pod) kube.Workload {
+		w := deploy(name, image, corev1.PullAlways, pods...)
+		w.Namespace = ns
+		return w
+	}
+	want := map[string]string{"aaa": "secret/aaa/both", "bbb": "secret/bbb/new"}
+	for _, warm := range []bool{false, true} {
+		for _, password := range []string{"new", "newer"} {
+			r := passwordResolver{resolver(), password}
+			// The image ID is a config digest: the verdict needs Expand.
+			pod := runningPod("a", dg("c"), "")
+			inv := []kube.Workload{in("aaa", "web", appRef, pod), in("bbb", "web", appRef, pod)}
+			opts := Options{Resolver: r}
+			if warm {
+				opts.Warmer = NewWarmer(creds, r, 4)
+				opts.Warmer.Start(t.Context(), inv)
+			}
+			var n int
+			for _, res := range Check(t.Context(), &kube.Inventory{Workloads: inv}, creds, opts) {
+				if res.Check != report.CheckWorkloadDigest {
+					continue
+				}
+				n++
+				if password == "new" {
+					if res.Status != report.StatusPass || res.Reason != report.ReasonCurrent || res.CredentialSource != want[res.Namespace] {
+						t.Errorf("warm=%v %s: %s/%s with %q, want pass/Current with %q: %s", warm, res.Namespace, res.Status, res.Reason, res.CredentialSource, want[res.Namespace], res.Message)
+					}
+					continue
+				}
+				// Both refused: each of the namespace's own credentials
+				// is named with what it met.
+				failures, _ := res.Evidence["failures"].(map[string]string)
+				wantFailures := map[string]string{"secret/bbb/old": "InvalidCredentials", "secret/bbb/new": "InvalidCredentials"}
+				if res.Namespace == "aaa" {
+					wantFailures = map[string]string{"secret/aaa/both": "InvalidCredentials"}
+				}
+				if res.Reason != report.ReasonInvalidCredentials || !reflect.DeepEqual(failures, wantFailures) {
+					t.Errorf("warm=%v %s: %s, failures %v, want %v", warm, res.Namespace, res.Reason, failures, wantFailures)
+				}
+			}
+			if n != 2 || r.calls.Load() != 1 {
+				t.Errorf("warm=%v: %d digest results, %d HEADs; want 2 and one shared HEAD", warm, n, r.calls.Load())
+			}
+		}
 	}
 }

@@ -2,15 +2,12 @@ package scan
 
 import (
 	"context"
-	"errors"
 	"sync"
 
 	"github.com/regcheck/regcheck/pkg/bounded"
-	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/registry"
-	"github.com/regcheck/regcheck/pkg/report"
 )
 
 // Warmer starts a scan's registry work from the workloads' templates while
@@ -34,46 +31,13 @@ type Warmer struct {
 	heads   map[string]*head   // by lookup key
 }
 
-// head is one warmed manifest HEAD.
+// head is one warmed manifest HEAD. Its answer names the credential that
+// worked (and each that failed) by position (registry.Used), so it holds
+// for every lookup it is shared with: they are shared by the credentials'
+// content, in order, whoever holds them (other namespaces' secrets).
 type head struct {
 	d   registry.Descriptor
 	err error
-	// creds are what the HEAD was made with: the first template's
-	// secrets, which other namespaces' secrets may equal in content.
-	creds []credentials.Credential
-}
-
-// answer is the HEAD's answer with its credential sources mapped to own,
-// the credentials of the lookup that reuses it, by position (lookups are
-// shared by content, in order), so a result never names another
-// namespace's secret.
-func (h *head) answer(own []credentials.Credential) (registry.Descriptor, error) {
-	mapped := func(src string) string {
-		for i, c := range h.creds {
-			if c.Source == src && i < len(own) {
-				return own[i].Source
-			}
-		}
-		return src
-	}
-	d := h.d
-	d.CredentialSource = mapped(d.CredentialSource)
-	var f *registry.Failure
-	if !errors.As(h.err, &f) || (len(f.Tried) == 0 && len(f.Failures) == 0) {
-		return d, h.err
-	}
-	out := *f
-	out.Tried = make([]string, len(f.Tried))
-	for i, src := range f.Tried {
-		out.Tried[i] = mapped(src)
-	}
-	if f.Failures != nil {
-		out.Failures = make(map[string]report.Reason, len(f.Failures))
-		for src, reason := range f.Failures {
-			out.Failures[mapped(src)] = reason
-		}
-	}
-	return d, &out
 }
 
 // NewWarmer returns a Warmer, or nil without a Resolver (then there is
@@ -116,7 +80,6 @@ func (w *Warmer) run(ctx context.Context, templates []kube.Workload) {
 		func(i int) {
 			lk := pending.order[i]
 			results[i].d, results[i].err = w.resolver.Head(ctx, lk.ref, lk.creds)
-			results[i].creds = lk.creds
 		},
 		func(i int) { results[i].err = ctx.Err() })
 	for i, lk := range pending.order {
