@@ -4,6 +4,12 @@
 SHELL := /bin/bash
 # The project's Go: the go command fetches it from the module proxy.
 export GOTOOLCHAIN := go1.27.3
+# Every build, vet, test and tool compiles with the release's settings (no
+# cgo, trimmed paths), so the packages they share are compiled once per run:
+# with cgo on, vet and the tests compiled the whole dependency graph a second
+# time beside make build's and the tools' (the cold run, README "Testing").
+export CGO_ENABLED := 0
+export GOFLAGS := -trimpath $(GOFLAGS)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X github.com/regcheck/regcheck/pkg/version.Version=$(VERSION) -X github.com/regcheck/regcheck/pkg/version.Commit=$(COMMIT)
