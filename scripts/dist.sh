@@ -47,7 +47,13 @@ fi
 # which makes a repeated `make dist` take seconds instead of six links.
 stage="$root/.cache/dist"
 out=${DIST_DIR:-$root/dist}
-mkdir -p "$out"
+mkdir -p "$out" "$stage"
+# One run at a time per output directory (make e2e starts one in the
+# background while the tests run, and a test may ask for another): the
+# second waits, then finds every binary staged and links nothing.
+# The lock lives in the stage, not in dist/, which holds release assets only.
+exec 7>"$stage/.out-$(cd "$out" && pwd | sha256sum | cut -c1-12).lock"
+flock 7
 # Only this run's archives may be listed in checksums.txt.
 rm -f "$out"/kubectl-regcheck_*.tar.gz "$out/checksums.txt"
 
@@ -57,6 +63,10 @@ for p in $platforms; do
   if [ "$os" = windows ]; then exe=kubectl-regcheck.exe; fi
   dir="$stage/${os}_${arch}"
   mkdir -p "$dir"
+  # One build of a platform's binary at a time, across output directories
+  # too (scripts/image.sh stages the linux ones into another).
+  exec 8>"$stage/.${os}_${arch}.lock"
+  flock 8
   start=$SECONDS
   # -buildvcs=false: with VCS stamping a dirty tree changes the bytes
   # even when the code built does not.
@@ -74,8 +84,11 @@ for p in $platforms; do
     --owner=0 --group=0 --numeric-owner -C "$dir" LICENSE "$exe" plugin.yaml |
     gzip -9 -n >"$out/$archive.tmp"
   mv "$out/$archive.tmp" "$out/$archive"
+  exec 8>&-
   echo "dist: $archive ($((SECONDS - start))s)" >&2
 done
 
-(cd "$out" && sha256sum kubectl-regcheck_*.tar.gz >checksums.txt)
+# Written whole or not at all: a reader that finds checksums.txt finds
+# every line of it.
+(cd "$out" && sha256sum kubectl-regcheck_*.tar.gz >checksums.txt.tmp && mv checksums.txt.tmp checksums.txt)
 echo "dist: $out/checksums.txt" >&2
