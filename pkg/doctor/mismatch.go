@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/report"
 	"github.com/regcheck/regcheck/pkg/similar"
 )
@@ -23,11 +22,11 @@ func (d *run) mismatches(ctx context.Context) {
 	}
 	catalogs := map[string]catalogAnswer{}
 	for _, s := range d.subjects {
-		for i, r := range s.probed {
-			if r.Reason != report.ReasonRepositoryNotFound {
+		for i, p := range s.probed {
+			if p.Reason != report.ReasonRepositoryNotFound {
 				continue
 			}
-			cred := d.credentialFor(ctx, s.ref.Registry, r.CredentialSource)
+			cred := p.cred // the probe's, by identity: its CredentialSource is display text
 			key := s.ref.Registry + "\x00" + cred.Fingerprint()
 			ans, ok := catalogs[key]
 			if !ok {
@@ -88,7 +87,7 @@ func (d *run) mismatch(s *subject, i int, ans catalogAnswer) {
 
 	p := &s.probed[i]
 	p.Remedy = "did you mean " + fixed + "? " + p.Remedy
-	d.replace(s.check, *p)
+	d.replace(s.check, p.Result)
 }
 
 // supersede files r in place of the subject's earlier image.reference
@@ -123,19 +122,4 @@ func (d *run) replace(id string, r report.Result) {
 			return
 		}
 	}
-}
-
-// credentialFor is the credential the probe reported as source (the
-// first that applies otherwise).
-func (d *run) credentialFor(ctx context.Context, registry, source string) credentials.Credential {
-	l := d.lookup(ctx, registry)
-	for _, c := range l.Credentials {
-		if c.Source == source {
-			return c
-		}
-	}
-	if len(l.Credentials) > 0 {
-		return l.Credentials[0]
-	}
-	return credentials.Credential{}
 }

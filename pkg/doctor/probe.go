@@ -7,6 +7,7 @@ import (
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/probe"
+	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -47,14 +48,14 @@ func (d *run) probe(ctx context.Context) {
 		jobs = append(jobs, job{target: t, host: h})
 	}
 	prober := probe.New(d.deps.Registry)
-	out := make([][]report.Result, len(jobs))
+	out := make([]probe.Outcome, len(jobs))
 	bounded.ForEach(ctx, len(jobs), d.cfg.Concurrency, func(i int) {
-		j := jobs[i]
+		j := &jobs[i]
 		if j.host.failed != nil {
 			return // reachable already failed: nothing to probe
 		}
 		j.target.Lookup = d.lookup(ctx, j.host.registry)
-		out[i] = prober.Check(ctx, j.target)
+		out[i] = prober.Walk(ctx, j.target)
 	}, nil)
 
 	// One credentials result per registry and outcome, however many
@@ -72,7 +73,7 @@ func (d *run) probe(ctx context.Context) {
 			}
 			continue
 		}
-		for _, r := range out[i] {
+		for _, r := range out[i].Results {
 			switch r.Check {
 			case report.CheckRegistryCredentials:
 				if j.target.Image == "" && r.Status == report.StatusPass {
@@ -89,7 +90,11 @@ func (d *run) probe(ctx context.Context) {
 					continue
 				}
 				r = d.annotate(j.s, r)
-				j.s.probed = append(j.s.probed, r)
+				used := out[i].Pull
+				if r.Check == report.CheckRegistryPush {
+					used = out[i].Push
+				}
+				j.s.probed = append(j.s.probed, probedResult{Result: r, cred: credentialAt(j.target.Lookup, used)})
 				d.add(j.s.check, r)
 			case report.CheckRegistryReachable:
 				// The doctor's own reachable check already said it.
@@ -112,6 +117,15 @@ func (d *run) workloadImageOn(h *host) string {
 		}
 	}
 	return ""
+}
+
+// credentialAt is the credential of l that u names; the zero (anonymous)
+// credential when it names none: none was given.
+func credentialAt(l credentials.Lookup, u registry.Used) credentials.Credential {
+	if i, ok := u.In(l.Credentials); ok {
+		return l.Credentials[i]
+	}
+	return credentials.Credential{}
 }
 
 // lookup is the local credentials for a registry (none without a source).

@@ -3,6 +3,7 @@ package doctor
 import (
 	"strings"
 
+	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/report"
@@ -18,7 +19,15 @@ type subject struct {
 	// implicitTag: the setting names a repository without a tag, so a
 	// missing "latest" is no fault of the reference.
 	implicitTag bool
-	probed      []report.Result
+	probed      []probedResult
+}
+
+// probedResult is one of a subject's registry.pull or registry.push results and
+// the credential it describes (the zero, anonymous one when none was
+// given), for a check that asks the registry again with it.
+type probedResult struct {
+	report.Result
+	cred credentials.Credential
 }
 
 // host is one registry the doctor checks for reachability.

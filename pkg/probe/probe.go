@@ -48,12 +48,36 @@ type Prober struct {
 // New builds a Prober over a registry client.
 func New(c *registry.Client) *Prober { return &Prober{c: c} }
 
+// Outcome is what one Check found: its results, and which of the
+// target's credentials (t.Lookup.Credentials) the registry.pull and
+// registry.push results describe, by position: two credentials may share
+// a source (a pull secret's two entries for a host), so a caller that
+// needs the credential again (the doctor's catalog listing) takes it by
+// Used, never by the result's CredentialSource, which is display text.
+// The zero Used names none: no credential was given, or that step was
+// not checked.
+type Outcome struct {
+	Results    []report.Result
+	Pull, Push registry.Used
+}
+
 // Check walks the auth flow for t and returns its results in order:
 // image.reference (only when it fails), registry.reachable,
 // registry.credentials (one per credential problem, then the method in
 // use), registry.pull and, with t.Push, registry.push. Everything is bounded
 // by ctx and the client's per-request timeout.
 func (p *Prober) Check(ctx context.Context, t Target) []report.Result {
+	return p.Walk(ctx, t).Results
+}
+
+// Walk is Check with the credentials its results describe (Outcome).
+func (p *Prober) Walk(ctx context.Context, t Target) Outcome {
+	var o Outcome
+	o.Results = p.walk(ctx, t, &o)
+	return o
+}
+
+func (p *Prober) walk(ctx context.Context, t Target, o *Outcome) []report.Result {
 	login := t.Image == "" && t.Registry != ""
 	ref, err := imageref.ParseChart(t.Image)
 	switch {
@@ -92,11 +116,19 @@ func (p *Prober) Check(ctx context.Context, t Target) []report.Result {
 		out = append(out, b.problem(pr, authOK && !w.primary().anonymous()))
 	}
 	out = append(out, w.credentialsResult(b))
+	named := len(t.Lookup.Credentials) > 0 // else the candidate is the anonymous placeholder
 	if w.checkPull {
 		out = append(out, w.pullResult(b))
+		if named {
+			o.Pull = registry.UsedAt(w.primary().at)
+		}
 	}
 	if t.Push {
-		out = append(out, w.pushResult(ctx, b))
+		r, a := w.pushResult(ctx, b)
+		out = append(out, r)
+		if named {
+			o.Push = registry.UsedAt(a.at)
+		}
 	}
 	report.ApplyRateLimitRule(out)
 	return out

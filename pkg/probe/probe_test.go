@@ -419,3 +419,27 @@ func TestCheckRegistryAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkNamesTheCredentialUsed: two credentials of one store share a
+// source (an old password first); Outcome names the one each result
+// describes by its position, so a caller asks the registry again with
+// the right one. The zero Outcome of a walk without credentials names none.
+func TestWalkNamesTheCredentialUsed(t *testing.T) {
+	f := &fake{Users: map[string]string{"alice": "new"}, Grants: map[string][]string{"alice team/app": {"pull", "push"}}, Repos: map[string][]string{"team/app": {"1.0"}}}
+	f.start(t)
+	p := New(newClient(t, registry.Options{PlainHTTP: true}))
+	creds := []credentials.Credential{cred(dockerConfig, "alice", "old"), cred(dockerConfig, "alice", "new")}
+	o := p.Walk(t.Context(), Target{Image: f.host() + "/team/app:1.0", Pull: true, Push: true, Lookup: credentials.Lookup{Credentials: creds}})
+	if pull := find(o.Results, report.CheckRegistryPull); pull == nil || pull.Status != report.StatusPass {
+		t.Fatalf("registry.pull: %s", dump(o.Results))
+	}
+	for step, u := range map[string]registry.Used{"pull": o.Pull, "push": o.Push} {
+		if i, ok := u.In(creds); !ok || i != 1 {
+			t.Errorf("%s describes position %d (ok=%v), want 1, the current password", step, i, ok)
+		}
+	}
+	anon := p.Walk(t.Context(), Target{Image: f.host() + "/team/app:1.0"})
+	if _, ok := anon.Pull.In(creds); ok || len(anon.Results) == 0 {
+		t.Errorf("a walk without credentials names one: %+v", anon.Pull)
+	}
+}

@@ -199,8 +199,9 @@ func (w *walk) pullResult(b base) report.Result {
 }
 
 // pushResult opens (and cancels) an upload session to decide push: a
-// token is never taken as proof, the upload's answer is.
-func (w *walk) pushResult(ctx context.Context, b base) report.Result {
+// token is never taken as proof, the upload's answer is. The attempt is
+// the one the result describes.
+func (w *walk) pushResult(ctx context.Context, b base) (report.Result, *attempt) {
 	done := w.pushAttempts(ctx)
 	failed := func(x *attempt) *registry.Failure { return x.pushErr }
 	for _, a := range done {
@@ -218,12 +219,12 @@ func (w *walk) pushResult(ctx context.Context, b base) report.Result {
 		w.triedEvidence(ev, done, failed)
 		msg := fmt.Sprintf("push to %s/%s would be authorized for %s (upload session opened with 202, then %s)",
 			b.ref.Registry, b.ref.Repository, a.source(), a.upload.Note())
-		return b.pass(report.CheckRegistryPush, msg, ev, a.source())
+		return b.pass(report.CheckRegistryPush, msg, ev, a.source()), a
 	}
 	a := done[0]
 	r := b.failFrom(report.CheckRegistryPush, a.pushErr, a.source(), a.cred.Origin, a.pushErr.Message())
 	w.triedEvidence(r.Evidence, done, failed)
-	return r
+	return r, a
 }
 
 // loginRemedy is the fix for missing or refused credentials, worded by

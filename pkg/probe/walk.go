@@ -12,6 +12,7 @@ import (
 // attempt is one candidate credential walked through the flow.
 type attempt struct {
 	cred credentials.Credential
+	at   int // its position among the walk's candidates
 
 	// The push-scoped session, when a push is checked: its token request
 	// asks pull,push first, as Helm does.
@@ -62,8 +63,9 @@ type walk struct {
 
 // pull tries the candidates in order until one pulls.
 func (w *walk) pull(ctx context.Context) {
-	for _, cred := range w.cands {
+	for i, cred := range w.cands {
 		a := w.authenticate(ctx, cred)
+		a.at = i
 		if a.authErr == nil && w.checkPull {
 			m, err := a.sess.HeadManifest(ctx)
 			if err != nil {
@@ -152,7 +154,7 @@ func (w *walk) pushAttempts(ctx context.Context) []*attempt {
 			}
 			continue
 		}
-		order = append(order, &attempt{cred: cred})
+		order = append(order, &attempt{cred: cred, at: i})
 	}
 	var done []*attempt
 	for _, a := range order {
