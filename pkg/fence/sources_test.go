@@ -19,7 +19,12 @@ var sourcePrefixes = []string{"credential-helper/", "secret/", "serviceaccount/"
 // (credentials.Origin, Problem.Helper, Problem.Secret), never cuts or
 // matches a prefix of the printed string: no strings function that
 // splits or prefix-matches is called on a value named *Source, nor with
-// a source prefix ("secret/...") as its pattern.
+// a source prefix ("secret/...") as its pattern. Nor is a credential picked
+// by comparing source strings (c.Source == res.CredentialSource): two
+// credentials may share a source (one pull secret's two entries for a
+// host), so what a lookup used travels by identity (registry.Used,
+// probe.Outcome); only a comparison with a constant (SourceAnonymous, "")
+// is a test of kind, not a search.
 func TestNoSourceStringReadBack(t *testing.T) {
 	cutters := map[string]bool{
 		"HasPrefix": true, "CutPrefix": true, "TrimPrefix": true,
@@ -36,6 +41,13 @@ func TestNoSourceStringReadBack(t *testing.T) {
 			t.Fatal(err)
 		}
 		ast.Inspect(file, func(n ast.Node) bool {
+			if bin, ok := n.(*ast.BinaryExpr); ok && (bin.Op == token.EQL || bin.Op == token.NEQ) {
+				if comparesSources(bin.X, bin.Y) || comparesSources(bin.Y, bin.X) {
+					t.Errorf("%s: %s %s %s picks a credential by its source string: carry which one was used (registry.Used, probe.Outcome)",
+						fs.Position(bin.Pos()), lastName(bin.X), bin.Op, lastName(bin.Y))
+				}
+				return true
+			}
 			call, ok := n.(*ast.CallExpr)
 			if !ok || len(call.Args) == 0 {
 				return true
@@ -47,7 +59,7 @@ func TestNoSourceStringReadBack(t *testing.T) {
 			if pkg, ok := sel.X.(*ast.Ident); !ok || pkg.Name != "strings" {
 				return true
 			}
-			if name := lastName(call.Args[0]); strings.HasSuffix(strings.ToLower(name), "source") {
+			if name := lastName(call.Args[0]); namedSource(name) {
 				t.Errorf("%s: strings.%s on %s reads a source string back: use the typed Origin, Helper or Secret", fs.Position(call.Pos()), sel.Sel.Name, name)
 			}
 			for _, arg := range call.Args[1:] {
@@ -67,6 +79,31 @@ func TestNoSourceStringReadBack(t *testing.T) {
 	}
 }
 
+// comparesSources says whether x, a value named *Source (or a Source()
+// call), is compared with other, anything but a constant: a literal, nil,
+// or a named constant such as credentials.SourceAnonymous.
+func comparesSources(x, other ast.Expr) bool {
+	if !namedSource(lastName(x)) {
+		return false
+	}
+	switch o := other.(type) {
+	case *ast.BasicLit:
+		return false
+	case *ast.Ident:
+		return o.Name != "nil" && !strings.HasPrefix(o.Name, "Source")
+	case *ast.SelectorExpr:
+		return !strings.HasPrefix(o.Sel.Name, "Source")
+	}
+	return true
+}
+
+// namedSource says whether an identifier names a source string: Source,
+// CredentialSource, src...Source; not a Kubernetes resource.
+func namedSource(name string) bool {
+	name = strings.ToLower(name)
+	return strings.HasSuffix(name, "source") && !strings.HasSuffix(name, "resource")
+}
+
 // lastName is the identifier an expression ends in: Source for r.Source,
 // p.Source or source; "" for anything else.
 func lastName(e ast.Expr) string {
@@ -79,6 +116,8 @@ func lastName(e ast.Expr) string {
 		return lastName(x.X)
 	case *ast.ParenExpr:
 		return lastName(x.X)
+	case *ast.CallExpr:
+		return lastName(x.Fun) // a.source() reads as source
 	}
 	return ""
 }
