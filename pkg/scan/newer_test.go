@@ -128,3 +128,55 @@ func TestNewerOffByDefault(t *testing.T) {
 		t.Errorf("tags listed without --newer")
 	}
 }
+
+// passwordLister lists tags for the password its registry takes only,
+// recording the passwords it was asked with.
+type passwordLister struct {
+	passwordResolver
+	mu    sync.Mutex
+	asked []string
+}
+
+func (p *passwordLister) ListTags(_ context.Context, ref imageref.Reference, cred credentials.Credential, _ registry.TagsOptions) (registry.TagList, error) {
+	p.mu.Lock()
+	p.asked = append(p.asked, cred.Password)
+	p.mu.Unlock()
+	if cred.Password != p.password {
+		return registry.TagList{}, &registry.Failure{Reason: report.ReasonInvalidCredentials, Fault: report.Fault{Cause: report.CauseUnauthorized}}
+	}
+	return registry.TagList{Tags: []string{"1.0", "1.1"}, Pages: 1, CredentialSource: cred.Source}, nil
+}
+
+// TestNewerListsWithTheCredentialThatWorked: --newer lists the tags with
+// the credential the HEAD succeeded with, the second of two that share a
+// source, and each namespace's workload.version names its own (the same
+// namespaces as TestSharedLookupNamesTheCredentialThatWorked).
+func TestNewerListsWithTheCredentialThatWorked(t *testing.T) {
+	creds := func(_ context.Context, ns, _ string, _ []string) (Keychain, []credentials.Problem, error) {
+		if ns == "aaa" {
+			return fakeKeychain{{Source: "secret/aaa/both", Username: "ci", Password: "old"}, {Source: "secret/aaa/both", Username: "ci", Password: "new"}}, nil, nil
+		}
+		return fakeKeychain{{Source: "secret/" + ns + "/old", Username: "ci", Password: "old"}, {Source: "secret/" + ns + "/new", Username: "ci", Password: "new"}}, nil, nil
+	}
+	var inv []kube.Workload
+	for _, ns := range []string{"aaa", "bbb"} {
+		w := deploy("web", appRef, "Always", runningPod("a", "registry.example.com/team/app@"+dg("a"), ""))
+		w.Namespace = ns
+		inv = append(inv, w)
+	}
+	l := &passwordLister{passwordResolver: passwordResolver{resolver(), "new"}}
+	want := map[string]string{"aaa": "secret/aaa/both", "bbb": "secret/bbb/new"}
+	var n int
+	for _, r := range Check(t.Context(), &kube.Inventory{Workloads: inv}, creds, Options{Resolver: l, Newer: &Newer{Scope: versions.ScopeMajor}}) {
+		if r.Check != report.CheckWorkloadVersion {
+			continue
+		}
+		n++
+		if r.Reason != report.ReasonNewerVersion || r.CredentialSource != want[r.Namespace] {
+			t.Errorf("%s: %s with %q, want NewerVersion with %q: %s", r.Namespace, r.Reason, r.CredentialSource, want[r.Namespace], r.Message)
+		}
+	}
+	if n != 2 || !slices.Equal(l.asked, []string{"new"}) {
+		t.Errorf("%d workload.version results, tags listed with %d credentials (the current one: %v); want 2 and one list with it", n, len(l.asked), slices.Equal(l.asked, []string{"new"}))
+	}
+}
