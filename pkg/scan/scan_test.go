@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -810,6 +811,69 @@ func TestSharedLookupNamesTheCredentialThatWorked(t *testing.T) {
 			if n != 2 || r.calls.Load() != 1 {
 				t.Errorf("warm=%v: %d digest results, %d HEADs; want 2 and one shared HEAD", warm, n, r.calls.Load())
 			}
+		}
+	}
+}
+
+// gatedResolver holds every Head until gate is closed.
+type gatedResolver struct {
+	*fakeResolver
+	gate     chan struct{}
+	timedOut *atomic.Bool
+}
+
+func (g gatedResolver) Head(ctx context.Context, r imageref.Reference, creds []credentials.Credential) (registry.Descriptor, error) {
+	select {
+	case <-g.gate:
+	case <-time.After(20 * time.Second): // reached only if Check waits for the HEADs first
+		g.timedOut.Store(true)
+	}
+	return g.fakeResolver.Head(ctx, r, creds)
+}
+
+// TestWarmerChecksBuiltDuringHeads: Check builds its checks (here, reads
+// the pull secrets of a namespace the templates did not have) while the
+// Warmer's HEADs are still out, not after the last registry answer; the
+// report is the one a run without a Warmer gives.
+func TestWarmerChecksBuiltDuringHeads(t *testing.T) {
+	ifnp := corev1.PullIfNotPresent
+	kc := fakeKeychain{{Source: "secret/prod/regcred", Username: "ci", Password: "pw"}}
+	// credsOpening opens gate when Check reads the namespace "other".
+	credsOpening := func(gate chan struct{}) CredentialFunc {
+		var once sync.Once
+		return func(_ context.Context, ns, _ string, _ []string) (Keychain, []credentials.Problem, error) {
+			if ns == "other" {
+				once.Do(func() { close(gate) })
+			}
+			return kc, nil, nil
+		}
+	}
+	templates := []kube.Workload{deploy("web", appRef, ifnp)}
+	inv := func() *kube.Inventory {
+		standalone := deploy("job", appRef, ifnp, runningPod("b", "registry.example.com/team/app@"+dg("a"), ""))
+		standalone.Namespace = "other"
+		return &kube.Inventory{Workloads: []kube.Workload{deploy("web", appRef, ifnp, runningPod("a", "registry.example.com/team/app@"+dg("a"), "")), standalone}}
+	}
+	want := Check(t.Context(), inv(), credsOpening(make(chan struct{})), Options{Resolver: resolver()})
+
+	gate := make(chan struct{})
+	creds := credsOpening(gate)
+	r := gatedResolver{resolver(), gate, &atomic.Bool{}}
+	w := NewWarmer(creds, r, 4)
+	w.Start(t.Context(), templates)
+	got := Check(t.Context(), inv(), creds, Options{Resolver: r, Warmer: w})
+	if r.timedOut.Load() {
+		t.Errorf("Check read the other namespace's pull secrets only after the Warmer's HEADs answered")
+	}
+	if r.calls.Load() != 1 {
+		t.Errorf("%d HEADs, want 1 (the Warmer's, reused)", r.calls.Load())
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d results, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Reason != want[i].Reason || got[i].Workload != want[i].Workload || got[i].Message != want[i].Message {
+			t.Errorf("result %d: %s %s %q, want %s %s %q", i, got[i].Workload, got[i].Reason, got[i].Message, want[i].Workload, want[i].Reason, want[i].Message)
 		}
 	}
 }

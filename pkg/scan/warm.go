@@ -25,10 +25,14 @@ type Warmer struct {
 	resolver    Resolver
 	concurrency int
 
-	once    sync.Once
-	done    chan struct{}
-	answers map[string]fetched // credential answers by credentialKey
-	heads   map[string]*head   // by lookup key
+	once sync.Once
+	// never: Start was not called before the first wait (set in once).
+	never bool
+	// credsDone is closed once answers are in, before the HEADs; done
+	// once the HEADs are too.
+	credsDone, done chan struct{}
+	answers         map[string]fetched // credential answers by credentialKey
+	heads           map[string]*head   // by lookup key
 }
 
 // head is one warmed manifest HEAD. Its answer names the credential that
@@ -46,7 +50,7 @@ func NewWarmer(creds CredentialFunc, r Resolver, concurrency int) *Warmer {
 	if r == nil {
 		return nil
 	}
-	return &Warmer{creds: creds, resolver: r, concurrency: concurrency, done: make(chan struct{})}
+	return &Warmer{creds: creds, resolver: r, concurrency: concurrency, credsDone: make(chan struct{}), done: make(chan struct{})}
 }
 
 // Start begins the work for templates in the background and returns at
@@ -60,6 +64,7 @@ func (w *Warmer) run(ctx context.Context, templates []kube.Workload) {
 	cc := newCredentialCache(w.creds)
 	cc.prefetch(ctx, templates, credentialConcurrency)
 	w.answers = cc.fetched
+	close(w.credsDone)
 
 	var pending lookups
 	for i := range templates {
@@ -87,12 +92,17 @@ func (w *Warmer) run(ctx context.Context, templates []kube.Workload) {
 	}
 }
 
+// started reports whether Start was called; after the first call of
+// started, wait or credentials, a later Start does nothing.
+func (w *Warmer) started() bool {
+	w.once.Do(func() { w.never = true; close(w.credsDone); close(w.done) })
+	return !w.never
+}
+
 // wait blocks until the work started by Start is done; it returns at once
 // when Start was never called (nothing was warmed).
 func (w *Warmer) wait(ctx context.Context) bool {
-	started := true
-	w.once.Do(func() { started = false; close(w.done) })
-	if !started {
+	if w == nil || !w.started() {
 		return false
 	}
 	select {
@@ -102,6 +112,21 @@ func (w *Warmer) wait(ctx context.Context) bool {
 		<-w.done // its own requests end with ctx too
 		return true
 	}
+}
+
+// credentials blocks until the pull secrets Start read are in, which is
+// before its HEADs end, and returns them (not to be written: the Warmer
+// still reads them); false when Start was never called.
+func (w *Warmer) credentials(ctx context.Context) (map[string]fetched, bool) {
+	if w == nil || !w.started() {
+		return nil, false
+	}
+	select {
+	case <-w.credsDone:
+	case <-ctx.Done():
+		<-w.credsDone // its secrets' LISTs end with ctx too
+	}
+	return w.answers, true
 }
 
 // Close waits for the work Start began, when Run will not (the cluster
