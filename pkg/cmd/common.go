@@ -73,7 +73,15 @@ func NewCommonOptions(streams genericiooptions.IOStreams, getenv func(string) st
 		Getenv:      getenv,
 		Output:      "table",
 		Timeout:     60 * time.Second,
-		Concurrency: 32, // make bench's concurrency_chosen (README, Speed, measured)
+		// --concurrency: 32, the most requests in flight that kept a
+		// manifest request within 20% of its time at 8 (make bench's
+		// sweep, concurrency_chosen) both on the idle machine (55.8 ms
+		// against 53.6, 2026-11-30 10:45 UTC) and on the loaded one
+		// (60.8 against 52.7 at load 8-10, 13:27). 64 kept it only on
+		// the idle machine (60.1 ms there, 72.6 loaded): its gain (0.63 s
+		// against 0.99 s for 478 images) needs a registry with CPU to
+		// spare, and a default must hold on a busy one.
+		Concurrency: 32,
 		FailOn:      "fail",
 		Color:       "auto",
 		HelmMode:    getenv("HELM_BIN") != "" || getenv("HELM_PLUGIN_NAME") != "",
