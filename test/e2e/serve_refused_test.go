@@ -2,13 +2,9 @@ package e2e
 
 import (
 	"context"
-	"io"
-	"net/http"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -75,37 +71,12 @@ func TestServeRefusedWatch(t *testing.T) {
 
 	// Each WATCH lasts 2s: the API server checks permissions when a
 	// request starts, so a revoked one is seen at the next WATCH.
-	cmd := exec.Command(s.Tools.Kubectl, "regcheck", "serve", "--listen", "127.0.0.1:0", "--interval", "1s",
-		"--watch-timeout", "2s", "-n", ns, "--kubeconfig", kubeconfig, "--plain-http")
-	cmd.Dir, cmd.Env = s.Dir, s.Env()
-	stderr, err := cmd.StderrPipe()
-	must(err)
-	must(cmd.Start())
-	exited := make(chan error, 1)
-	log := newLogWatch(stderr)
-	go func() {
-		<-log.closed
-		exited <- cmd.Wait()
-	}()
-	defer func() {
-		_ = cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("serve's stderr:\n%s", log.text())
-		}
-	}()
-	line, err := log.await(ctx, regexp.MustCompile(`on http://(127\.0\.0\.1:\d+)`))
-	must(err)
+	srv := startServe(ctx, t, s, "--watch-timeout", "2s", "-n", ns, "--kubeconfig", kubeconfig, "--plain-http")
+	log := srv.log
 	metrics := func() string {
 		t.Helper()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+line[1]+"/metrics", nil)
-		must(err)
-		resp, err := http.DefaultClient.Do(req)
-		must(err)
-		defer resp.Body.Close()
-		var b strings.Builder
-		_, err = io.Copy(&b, resp.Body)
-		must(err)
-		return b.String()
+		_, body := srv.get("/metrics")
+		return body
 	}
 	scanDone := regexp.MustCompile(`scan: \d+ results`)
 	podsRefused := "warning: pods in namespace " + ns + " may not be listed (forbidden); results are partial"
@@ -171,13 +142,5 @@ func TestServeRefusedWatch(t *testing.T) {
 			t.Errorf("serve sent %s %s", e.Verb, e.RequestURI)
 		}
 	}
-	must(cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("after SIGTERM: %v, want exit 0", err)
-		}
-	case <-ctx.Done():
-		t.Fatal("serve did not exit after SIGTERM")
-	}
+	srv.stop()
 }

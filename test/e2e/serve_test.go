@@ -70,42 +70,8 @@ func TestServe(t *testing.T) {
 	_, err = env.PushRandomImage(reg, "serve/api", "latest", "admin")
 	must(err)
 
-	cmd := exec.Command(s.Tools.Kubectl, "regcheck", "serve", "--listen", "127.0.0.1:0", "--interval", "1s",
-		"-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http")
-	cmd.Dir, cmd.Env = s.Dir, s.Env()
-	stderr, err := cmd.StderrPipe()
-	must(err)
-	var stdout strings.Builder
-	cmd.Stdout = &stdout
-	must(cmd.Start())
-	exited := make(chan error, 1)
-	log := newLogWatch(stderr)
-	go func() {
-		<-log.closed // Wait closes the pipe: read it to the end first.
-		exited <- cmd.Wait()
-	}()
-	defer func() {
-		_ = cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("serve's stderr:\n%s", log.text())
-		}
-	}()
-
-	// It says where it listens (port 0 picked a free one).
-	line, err := log.await(ctx, regexp.MustCompile(`on http://(127\.0\.0\.1:\d+)`))
-	must(err)
-	base := "http://" + line[1]
-	get := func(path string) (int, string) {
-		t.Helper()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
-		must(err)
-		resp, err := http.DefaultClient.Do(req)
-		must(err)
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		must(err)
-		return resp.StatusCode, string(b)
-	}
+	srv := startServe(ctx, t, s, "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http")
+	log, get := srv.log, srv.get
 	if code, _ := get("/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz = %d", code)
 	}
@@ -231,20 +197,96 @@ func TestServe(t *testing.T) {
 		t.Errorf("regcheck read the namespace %d more times after its first scan (%d reads then, %d now); rescans should read from the watch", n-firstReads, firstReads, n)
 	}
 
-	must(cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("after SIGTERM: %v, want exit 0", err)
-		}
-	case <-ctx.Done():
-		t.Fatal("serve did not exit after SIGTERM")
-	}
+	srv.stop()
 	if !strings.Contains(log.text(), "shut down") {
 		t.Errorf("no graceful shutdown logged")
 	}
-	if stdout.Len() != 0 {
-		t.Errorf("serve wrote to stdout: %s", stdout.String())
+	if out := srv.stdout.String(); out != "" {
+		t.Errorf("serve wrote to stdout: %s", out)
+	}
+}
+
+// serveProcess is `kubectl regcheck serve` as a test runs it, through the
+// real kubectl (which execs the plugin, so signals reach regcheck itself).
+type serveProcess struct {
+	t      *testing.T
+	ctx    context.Context
+	cmd    *exec.Cmd
+	log    *logWatch
+	stdout strings.Builder
+	exited chan error
+	base   string // http://127.0.0.1:PORT
+}
+
+// startServe starts serve on a free loopback port, scanning every second,
+// with args after those, and waits until it says where it listens. It is
+// killed when the test ends, and its stderr logged if the test failed.
+func startServe(ctx context.Context, t *testing.T, s *env.Sandbox, args ...string) *serveProcess {
+	t.Helper()
+	p := &serveProcess{t: t, ctx: ctx, exited: make(chan error, 1)}
+	p.cmd = exec.Command(s.Tools.Kubectl, append([]string{"regcheck", "serve", "--listen", "127.0.0.1:0", "--interval", "1s"}, args...)...)
+	p.cmd.Dir, p.cmd.Env = s.Dir, s.Env()
+	p.cmd.Stdout = &p.stdout
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p.log = newLogWatch(stderr)
+	go func() {
+		<-p.log.closed // Wait closes the pipe: read it to the end first.
+		p.exited <- p.cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("serve's stderr:\n%s", p.log.text())
+		}
+	})
+	// It says where it listens (port 0 picked a free one).
+	line, err := p.log.await(ctx, regexp.MustCompile(`on http://(127\.0\.0\.1:\d+)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.base = "http://" + line[1]
+	return p
+}
+
+// get fetches path from serve: the status and the body.
+func (p *serveProcess) get(path string) (int, string) {
+	p.t.Helper()
+	req, err := http.NewRequestWithContext(p.ctx, http.MethodGet, p.base+path, nil)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// stop asks serve to shut down (SIGTERM) and wants exit 0 before the
+// test's context ends.
+func (p *serveProcess) stop() {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		p.t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			p.t.Errorf("after SIGTERM: %v, want exit 0", err)
+		}
+	case <-p.ctx.Done():
+		p.t.Fatal("serve did not exit after SIGTERM")
 	}
 }
 
