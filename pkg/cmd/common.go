@@ -212,7 +212,8 @@ func (o *CommonOptions) registryClient(more func(*registry.Options)) (*registry.
 	more(&opts)
 	c, err := registry.NewClient(opts)
 	if err != nil {
-		return nil, cannotRun("%v", err)
+		f := registry.AsFailure(err) // the CA file: every error NewClient returns is a *Failure
+		return nil, cannotRun("%s", remedy.Line(f.Reason, f.Fault))
 	}
 	return c, nil
 }

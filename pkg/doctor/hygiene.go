@@ -67,7 +67,7 @@ func checkReference(base report.Result, input string, known []string, implicitTa
 	ref, err := imageref.ParseChart(input)
 	if err != nil {
 		f := registry.InvalidReference(err)
-		r.Status, r.Reason, r.Message, r.Remedy = report.StatusFail, f.Reason, f.Message(), remedy.Registry(f.Fault, to)
+		r.Status, r.Reason, r.Message, r.Remedy = report.StatusFail, f.Reason, remedy.Message(f.Fault), remedy.Registry(f.Fault, to)
 		r.Evidence = withBase(base)
 		for k, v := range f.Evidence {
 			r.Evidence[k] = v

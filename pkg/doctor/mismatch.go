@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/regcheck/regcheck/pkg/registry"
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 	"github.com/regcheck/regcheck/pkg/similar"
 )
@@ -58,7 +60,8 @@ func (d *run) mismatch(s *subject, i int, ans catalogAnswer) {
 		r.Evidence[k] = v
 	}
 	if ans.err != nil {
-		r.Evidence["catalog"] = "not listed: " + ans.err.Error()
+		f := registry.AsFailure(ans.err)
+		r.Evidence["catalog"] = "not listed: " + remedy.Line(f.Reason, f.Fault)
 		r.Message = "repository " + s.ref.Repository + " does not exist on " + s.ref.Registry + ", and the registry does not list its repositories"
 		r.Remedy = "compare the repository name with what was pushed (the pushing job's logs, the registry's UI); names differ by _ versus -, singular versus plural"
 		d.supersede(id, r)

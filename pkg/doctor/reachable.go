@@ -95,7 +95,7 @@ func (d *run) reachable(ctx context.Context, h *host) report.Result {
 		if skew != "" {
 			fix = skew + "; " + fix
 		}
-		return fail(f.Reason, f.Message(), fix)
+		return fail(f.Reason, remedy.Message(f.Fault), fix)
 	}
 	for k, v := range ping.Evidence() {
 		ev[k] = v
@@ -156,7 +156,8 @@ func (d *run) tlsEvidence(ctx context.Context, conn net.Conn, hostname string, t
 	}
 	roots, err := registry.RootCAs(d.cfg.Dial.CAFile)
 	if err != nil {
-		ev["verified"] = "no: " + err.Error()
+		f := registry.AsFailure(err)
+		ev["verified"] = "no: " + remedy.Line(f.Reason, f.Fault)
 		return cert
 	}
 	inter := x509.NewCertPool()

@@ -45,7 +45,7 @@ func (b base) pass(check report.Check, msg string, ev report.Evidence, source st
 // fail turns a Failure into a failed result; credential remedies name the
 // command for the source in use.
 func (b base) fail(check report.Check, f *registry.Failure) report.Result {
-	return b.failFrom(check, f, "", credentials.OriginAnonymous, f.Message())
+	return b.failFrom(check, f, "", credentials.OriginAnonymous, remedy.Message(f.Fault))
 }
 
 // failFrom is fail for a request made with the credential from source, of
@@ -110,13 +110,16 @@ func (w *walk) credentialsResult(b base) report.Result {
 		ev := copyEvidence(f.Evidence)
 		w.triedEvidence(ev, w.attempts, func(x *attempt) *registry.Failure { return x.authErr })
 		keyEvidence(ev, a)
-		r := b.failFrom(report.CheckRegistryCredentials, f, a.source(), a.cred.Origin, f.Message())
+		r := b.failFrom(report.CheckRegistryCredentials, f, a.source(), a.cred.Origin, remedy.Message(f.Fault))
 		r.Evidence = ev
 		return r
 	}
 	ev := report.Evidence{"method": "anonymous"}
 	if a.auth != nil {
 		ev = a.auth.Evidence()
+		if a.auth.Unchallenged {
+			ev["note"] = remedy.Unchallenged
+		}
 	}
 	w.triedEvidence(ev, w.attempts, func(x *attempt) *registry.Failure {
 		if x.authErr != nil {
@@ -163,9 +166,9 @@ func (w *walk) pullResult(b base) report.Result {
 		f = a.pullErr
 	}
 	if f != nil {
-		msg := f.Message()
+		msg := remedy.Message(f.Fault)
 		if a.authErr != nil && f.Reason != report.ReasonCredentialsRequired {
-			msg = "cannot pull " + b.ref.String() + ": " + f.Message()
+			msg = "cannot pull " + b.ref.String() + ": " + msg
 		}
 		r := b.failFrom(report.CheckRegistryPull, f, a.source(), a.cred.Origin, msg)
 		r.RateLimit = rateLimit(f.RateLimit)
@@ -209,6 +212,10 @@ func (w *walk) pushResult(ctx context.Context, b base) (report.Result, *attempt)
 			continue
 		}
 		ev := a.upload.Evidence()
+		note := remedy.UploadNote(a.upload.Cancel)
+		if note != "" {
+			ev["uploadSession"] = note
+		}
 		if a.pushAuth != nil {
 			ev["method"] = a.pushAuth.Method
 			if t := a.pushAuth.Token; t != nil {
@@ -218,11 +225,11 @@ func (w *walk) pushResult(ctx context.Context, b base) (report.Result, *attempt)
 		}
 		w.triedEvidence(ev, done, failed)
 		msg := fmt.Sprintf("push to %s/%s would be authorized for %s (upload session opened with 202, then %s)",
-			b.ref.Registry, b.ref.Repository, a.source(), a.upload.Note())
+			b.ref.Registry, b.ref.Repository, a.source(), note)
 		return b.pass(report.CheckRegistryPush, msg, ev, a.source()), a
 	}
 	a := done[0]
-	r := b.failFrom(report.CheckRegistryPush, a.pushErr, a.source(), a.cred.Origin, a.pushErr.Message())
+	r := b.failFrom(report.CheckRegistryPush, a.pushErr, a.source(), a.cred.Origin, remedy.Message(a.pushErr.Fault))
 	w.triedEvidence(r.Evidence, done, failed)
 	return r, a
 }

@@ -16,9 +16,10 @@
 // and the typed observation (report.Fault: a Cause such as ManifestUnknown
 // or UnknownAuthority, the names a fix needs, and report.Seen, the facts:
 // step, status, method and path, the registry's own error, the credential
-// by its origin, content type, timeout). The client words nothing: the
-// message (Failure.Message, remedy.Message) and the fix are pkg/remedy's,
-// for whoever reads the result. No secret ever reaches a
+// by its origin, content type, timeout). The client words nothing and does
+// not import pkg/remedy: the message (remedy.Message) and the fix are
+// pkg/remedy's, for whoever reads the result; Failure.Error names the
+// typed facts only. No secret ever reaches a
 // Failure, the trace or a result, and credentials are never sent to a host
 // they were not meant for.
 package registry

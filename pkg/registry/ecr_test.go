@@ -57,8 +57,8 @@ func TestECRExpiredToken(t *testing.T) {
 			if !errors.As(err, &f) {
 				t.Fatalf("err = %v", err)
 			}
-			if f.Reason != report.ReasonInvalidCredentials || !strings.Contains(f.Message(), "expired") || !strings.Contains(remedy.Registry(f.Fault, remedy.ForKubectl), "aws ecr get-login-password") {
-				t.Errorf("%s: %s / %s", f.Reason, f.Message(), remedy.Registry(f.Fault, remedy.ForKubectl))
+			if f.Reason != report.ReasonInvalidCredentials || !strings.Contains(remedy.Message(f.Fault), "expired") || !strings.Contains(remedy.Registry(f.Fault, remedy.ForKubectl), "aws ecr get-login-password") {
+				t.Errorf("%s: %s / %s", f.Reason, remedy.Message(f.Fault), remedy.Registry(f.Fault, remedy.ForKubectl))
 			}
 		})
 	}

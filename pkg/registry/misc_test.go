@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/regcheck/regcheck/pkg/imageref"
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -65,8 +66,8 @@ func TestInvalidReference(t *testing.T) {
 			t.Fatalf("%s parses", in)
 		}
 		f := InvalidReference(err)
-		if f.Reason != report.ReasonInvalidReference || f.Message() != want || f.Cause == "" {
-			t.Errorf("%s: %s %q (cause %q), want %q", in, f.Reason, f.Message(), f.Cause, want)
+		if f.Reason != report.ReasonInvalidReference || remedy.Message(f.Fault) != want || f.Cause == "" {
+			t.Errorf("%s: %s %q (cause %q), want %q", in, f.Reason, remedy.Message(f.Fault), f.Cause, want)
 		}
 	}
 }
@@ -77,5 +78,23 @@ func TestPageTitle(t *testing.T) {
 	}
 	if got := pageTitle([]byte("plain")); got != "" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// TestFailureErrorNamesFacts: a Failure is a useful Go error without
+// pkg/remedy: its reason, cause, step and what came back, and no advice.
+func TestFailureErrorNamesFacts(t *testing.T) {
+	f := &Failure{Reason: report.ReasonTagNotFound, Fault: report.Fault{
+		Cause: report.CauseManifestUnknown, Host: "r.example",
+		Seen: report.Seen{Step: report.StepManifest, Reference: "r.example/team/app:1.0", Status: 404,
+			Method: "HEAD", Path: "/v2/team/app/manifests/1.0", RegistryMessage: "MANIFEST_UNKNOWN: manifest unknown"}}}
+	want := "TagNotFound (ManifestUnknown) at manifest of r.example/team/app:1.0: HTTP 404 on HEAD /v2/team/app/manifests/1.0: MANIFEST_UNKNOWN: manifest unknown"
+	if got := f.Error(); got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	dns := &Failure{Reason: report.ReasonUnreachable, Fault: report.Fault{Cause: report.CauseNoAnswer, Host: "nowhere.example",
+		Seen: report.Seen{Step: report.StepPing, Silence: report.SilenceDNS, DNSName: "nowhere.example"}}}
+	if got, want := dns.Error(), "Unreachable (NoAnswer) at ping with nowhere.example: dns nowhere.example"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
-	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -94,12 +93,14 @@ type AuthResult struct {
 	RequestedScope []string
 	Token          *Token // for bearer
 	Verified       bool   // an authenticated GET /v2/ answered 200
-	// Unchallenged: credentials were at hand but GET /v2/ asked for none.
+	// Unchallenged: credentials were at hand but GET /v2/ asked for none
+	// (remedy.Unchallenged words it).
 	Unchallenged bool
 	Ping         *PingResult
 }
 
-// Evidence is the authentication as result evidence.
+// Evidence is the authentication as result evidence (Unchallenged is the
+// caller's to word: remedy.Unchallenged).
 func (a *AuthResult) Evidence() report.Evidence {
 	ev := report.Evidence{"method": a.Method}
 	if a.Challenge != "" {
@@ -117,9 +118,6 @@ func (a *AuthResult) Evidence() report.Evidence {
 	}
 	if a.Verified {
 		ev["verifiedWith"] = "GET /v2/ answered 200 with the " + a.Method + " credentials"
-	}
-	if a.Unchallenged {
-		ev["note"] = remedy.Unchallenged
 	}
 	return ev
 }

@@ -1,15 +1,17 @@
 package registry
 
 import (
-	"github.com/regcheck/regcheck/pkg/remedy"
+	"strconv"
+	"strings"
+
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
 // Failure is a registry exchange that went wrong, named: the SPEC reason,
 // the evidence, and the typed observation (Fault: its cause, the names a
 // fix needs and the facts seen). The client words nothing: pkg/remedy
-// words the message (Message) and the fix, for whoever reads it. Every
-// error the registry client returns to callers is a *Failure (use
+// words the message (remedy.Message) and the fix, for whoever reads it.
+// Every error the registry client returns to callers is a *Failure (use
 // AsFailure).
 type Failure struct {
 	Reason   report.Reason
@@ -31,11 +33,48 @@ type Failure struct {
 	Tags []string
 }
 
-// Message is the one line that says what was met, worded by pkg/remedy
-// from the typed fault.
-func (f *Failure) Message() string { return remedy.Message(f.Fault) }
-
-func (f *Failure) Error() string { return string(f.Reason) + ": " + f.Message() }
+// Error names the failure as a Go error, from its typed facts alone: the
+// reason, the cause, the step and what it was asked of, and what came
+// back (the status and request line, the registry's own error, or why no
+// answer came). It gives no advice; the sentence a person reads is
+// remedy.Message's, and the fix remedy.Registry's.
+func (f *Failure) Error() string {
+	var b strings.Builder
+	b.WriteString(string(f.Reason))
+	if f.Cause != "" {
+		b.WriteString(" (" + string(f.Cause) + ")")
+	}
+	if f.Step != "" {
+		b.WriteString(" at " + string(f.Step))
+	}
+	switch {
+	case f.Reference != "":
+		b.WriteString(" of " + f.Reference)
+	case f.Host != "":
+		b.WriteString(" with " + f.Host)
+	case f.Input != "":
+		b.WriteString(" of " + strconv.Quote(f.Input))
+	}
+	if f.Status != 0 {
+		b.WriteString(": HTTP " + strconv.Itoa(f.Status))
+		if f.Method != "" {
+			b.WriteString(" on " + f.Method + " " + f.Path)
+		}
+	}
+	if f.RegistryMessage != "" {
+		b.WriteString(": " + f.RegistryMessage)
+	}
+	if f.Silence != "" {
+		b.WriteString(": " + string(f.Silence))
+		if f.DNSName != "" {
+			b.WriteString(" " + f.DNSName)
+		}
+	}
+	if f.ErrText != "" {
+		b.WriteString(": " + f.ErrText)
+	}
+	return b.String()
+}
 
 // answered records the typed facts of the answer r that f names.
 func (f *Failure) answered(r *response) *Failure {

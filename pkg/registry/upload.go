@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
-	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -17,21 +16,17 @@ import (
 type Upload struct {
 	Status   int
 	location *url.URL
-	// Cancel is how the session ended (CancelUpload).
+	// Cancel is how the session ended (CancelUpload); remedy.UploadNote
+	// words it.
 	Cancel report.UploadCancel
 }
 
-// Note says how the session ended, worded by pkg/remedy.
-func (u *Upload) Note() string { return remedy.UploadNote(u.Cancel) }
-
-// Evidence is the upload and its cancellation as result evidence.
+// Evidence is the upload as result evidence; how its session ended is
+// the caller's to word (remedy.UploadNote).
 func (u *Upload) Evidence() report.Evidence {
 	ev := report.Evidence{"request": "POST blobs/uploads/", "httpStatus": u.Status}
 	if u.location != nil {
 		ev["uploadLocation"] = u.location.Path // the path only: the query can hold signed state
-	}
-	if n := u.Note(); n != "" {
-		ev["uploadSession"] = n
 	}
 	return ev
 }

@@ -271,3 +271,11 @@ func UploadNote(c report.UploadCancel) string {
 
 // Unchallenged notes credentials that GET /v2/ did not ask for.
 const Unchallenged = "the registry asked for no credentials at /v2/; they are sent only if a later request is challenged"
+
+// Line is a registry failure said in one line where an error is printed
+// for a person (regcheck's own error, an evidence value): its reason and
+// what it met, as in "TLSError: cannot read the CA file ca.pem". A
+// failure's Go error names its typed facts instead and gives no words.
+func Line(reason report.Reason, f report.Fault) string {
+	return string(reason) + ": " + Message(f)
+}

@@ -113,7 +113,7 @@ func newerVersions(ctx context.Context, checks []*check, opts Options) map[*chec
 		if tl.err != nil {
 			f := registry.AsFailure(tl.err)
 			r.Status, r.Reason = report.StatusSkip, f.Reason
-			r.Message = "the tags of " + ch.ref.Repository + " could not be listed: " + f.Message()
+			r.Message = "the tags of " + ch.ref.Repository + " could not be listed: " + remedy.Message(f.Fault)
 			r.Remedy = remedy.Registry(f.Fault, opts.Audience)
 			r.CredentialSource = ch.usedSource(ch.lookup.res.Used, credentialSourceOf(tl.cred))
 			out[ch] = r

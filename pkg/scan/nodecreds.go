@@ -11,6 +11,7 @@ import (
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/nodecreds"
 	"github.com/regcheck/regcheck/pkg/registry"
+	"github.com/regcheck/regcheck/pkg/remedy"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -132,12 +133,12 @@ func (ch *check) nodeDigest(podsReadable bool) report.Result {
 		mine := "you have none for it here (searched Docker's config, its credential helpers and Helm's registry config)"
 		r.Remedy = "to compare digests from here, log in locally: " + nodecreds.LocalLogin(host)
 		if len(ch.creds) > 0 {
-			mine = fmt.Sprintf("yours (%s) met %s: %s", credentialSources(ch.creds), f.Reason, f.Message())
+			mine = fmt.Sprintf("yours (%s) met %s: %s", credentialSources(ch.creds), f.Reason, remedy.Message(f.Fault))
 			if f.Reason == report.ReasonInvalidCredentials {
 				r.Remedy = "your local login for " + host + " was refused or has expired; log in again: " + nodecreds.LocalLogin(host)
 			}
 		} else if f.Reason != report.ReasonCredentialsRequired {
-			mine += fmt.Sprintf(", and the anonymous lookup met %s: %s", f.Reason, f.Message())
+			mine += fmt.Sprintf(", and the anonymous lookup met %s: %s", f.Reason, remedy.Message(f.Fault))
 		}
 		r.Message = fmt.Sprintf("the nodes pull %s with their own identity (credential provider %s); regcheck compares its digest with your own credentials for %s, and %s", ch.ref.Short(), m.Provider.Name, host, mine)
 		if runs := runningDigests(ch.w, ch.c, registry.Resolution{}, nil); len(runs) > 0 {

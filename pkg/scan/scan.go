@@ -231,7 +231,7 @@ func (ch *check) replay() (report.Reason, string) {
 		return "", ""
 	case ch.lookup.err != nil:
 		f := registry.AsFailure(ch.lookup.err)
-		return f.Reason, f.Message()
+		return f.Reason, remedy.Message(f.Fault)
 	}
 	return report.ReasonOk, ""
 }
@@ -328,7 +328,7 @@ func (ch *check) failed(r report.Result, f *registry.Failure) report.Result {
 	r.Check = report.CheckWorkloadDigest
 	r.Status = report.StatusFail
 	r.Reason = f.Reason
-	r.Message = f.Message()
+	r.Message = remedy.Message(f.Fault)
 	r.Remedy = remedy.Registry(f.Fault, ch.to)
 	r.Evidence = report.Evidence{}
 	for k, v := range f.Evidence {
@@ -367,7 +367,7 @@ func (ch *check) failed(r report.Result, f *registry.Failure) report.Result {
 		}
 	}
 	if ch.ref.Digest != "" && f.Reason == report.ReasonTagNotFound {
-		r.Message = "the pinned digest " + short(ch.ref.Digest.String()) + " does not exist in " + ch.ref.Name() + ": " + f.Message()
+		r.Message = "the pinned digest " + short(ch.ref.Digest.String()) + " does not exist in " + ch.ref.Name() + ": " + remedy.Message(f.Fault)
 		r.Remedy = "pin a digest that exists (crane digest " + ch.ref.Name() + ":TAG), or push the image again"
 	}
 	if near := ch.nearTags(); len(near) > 0 {
