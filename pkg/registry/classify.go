@@ -165,7 +165,7 @@ func responseEvidence(r *response) report.Evidence {
 		ev["errorCodes"] = codes
 		ev["registryMessage"] = firstMessage(te)
 	}
-	if p := bodyProblem(r.BodyErr); p != "" {
+	if p := bodyEvidence(r.BodyErr); p != "" {
 		ev["body"] = p
 	}
 	for k, v := range rateLimitEvidence(r.Header) {

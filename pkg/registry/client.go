@@ -277,16 +277,30 @@ func readCapped(r io.Reader, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// bodyProblem names a body read error for messages and evidence.
-func bodyProblem(err error) string {
+// bodyProblem is the typed fact of a body read error ("" for none).
+func bodyProblem(err error) report.BodyProblem {
 	switch {
 	case err == nil:
 		return ""
 	case errors.Is(err, errBodyTooLarge):
-		return "body larger than the limit (truncated)"
+		return report.BodyTooLarge
 	case errors.Is(err, errBodyDeadline):
-		return "body cut off by the deadline (the server sent it too slowly)"
+		return report.BodyDeadline
 	default:
-		return "body cut off (unexpected EOF)"
+		return report.BodyCut
 	}
+}
+
+// bodyEvidence shows a body problem in evidence ("" for none): what
+// happened to the body, for a person; code reads bodyProblem.
+func bodyEvidence(err error) string {
+	switch bodyProblem(err) {
+	case "":
+		return ""
+	case report.BodyTooLarge:
+		return "body larger than the limit (truncated)"
+	case report.BodyDeadline:
+		return "body cut off by the deadline (the server sent it too slowly)"
+	}
+	return "body cut off (unexpected EOF)"
 }

@@ -47,7 +47,7 @@ func (s *Session) fail(f *Failure) *Failure {
 	if f == nil {
 		return nil
 	}
-	for _, p := range []*string{&f.RegistryMessage, &f.PageTitle, &f.ParseError, &f.BodyProblem, &f.URL, &f.ErrText, &f.ContentType, &f.Why} {
+	for _, p := range []*string{&f.RegistryMessage, &f.PageTitle, &f.ParseError, &f.URL, &f.ErrText, &f.ContentType, &f.Why} {
 		*p = s.scrub(*p)
 	}
 	for k, v := range f.Evidence {

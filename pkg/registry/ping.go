@@ -151,7 +151,7 @@ func (c *Client) ping(ctx context.Context, host string) (_ *PingResult, err erro
 		return nil, &Failure{Reason: report.ReasonNotARegistry, Evidence: ev,
 			Fault: c.fault(report.CauseNoV2API, host)}
 	case errors.Is(r.BodyErr, errBodyTooLarge) && !registryLike:
-		ev["body"] = bodyProblem(r.BodyErr)
+		ev["body"] = bodyEvidence(r.BodyErr)
 		f := &Failure{Reason: report.ReasonNotARegistry, Evidence: ev, Fault: c.fault(report.CauseNotRegistryAnswer, host)}
 		f.BodyLimit = maxSmallBody
 		return nil, f

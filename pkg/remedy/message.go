@@ -159,7 +159,7 @@ func Message(f report.Fault) string {
 		}
 		return reg + " failed with HTTP " + status + " on " + f.Method + " " + f.Path
 	case report.CauseBrokenManifest:
-		what := f.BodyProblem
+		what := body(f.BodyProblem)
 		if what == "" {
 			what = "a non-JSON body"
 		}
@@ -170,7 +170,7 @@ func Message(f report.Fault) string {
 		}
 		return reg + " served a " + f.What + " for " + f.Reference + " that does not parse"
 	case report.CauseTagsUnreadable:
-		return reg + "'s tags list for " + repo + " could not be read: " + f.BodyProblem
+		return reg + "'s tags list for " + repo + " could not be read: " + body(f.BodyProblem)
 	case report.CauseUnexpectedAnswer:
 		if f.Step == report.StepUpload {
 			return reg + " answered the upload to " + repo + " with HTTP " + status + regMsg
@@ -216,13 +216,27 @@ func tokenAnswer(f report.Fault) string {
 	what := "HTTP " + strconv.Itoa(f.Status)
 	switch {
 	case f.BodyProblem != "":
-		what += ", " + f.BodyProblem
+		what += ", " + body(f.BodyProblem)
 	case f.HTML:
 		what += ", an HTML page"
 	case f.ParseError != "":
 		what += ", " + f.ParseError
 	}
 	return what
+}
+
+// body words why an answer's body could not be read whole ("" when it
+// was).
+func body(p report.BodyProblem) string {
+	switch p {
+	case "":
+		return ""
+	case report.BodyTooLarge:
+		return "body larger than the limit (truncated)"
+	case report.BodyDeadline:
+		return "body cut off by the deadline (the server sent it too slowly)"
+	}
+	return "body cut off (unexpected EOF)"
 }
 
 // rateLimited words a 429 or TOOMANYREQUESTS, naming the registry (the

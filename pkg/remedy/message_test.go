@@ -37,6 +37,12 @@ func TestMessageFromFacts(t *testing.T) {
 			"listing the tags: " + reg + " failed with HTTP 503 on GET /v2/team/app/tags/list"},
 		{report.Fault{Cause: report.CausePushDenied, Registry: reg, Repository: "team/app", Seen: report.Seen{Step: report.StepUpload, Credential: "anonymous", GrantKnown: true}},
 			"the token issued to anonymous grants no actions on team/app, not push"},
+		{report.Fault{Cause: report.CauseTokenService, Seen: report.Seen{Step: report.StepToken, Status: 200, URL: "https://auth.example/token", BodyProblem: report.BodyCut}},
+			"the token endpoint https://auth.example/token failed (HTTP 200, body cut off (unexpected EOF))"},
+		{report.Fault{Cause: report.CauseBrokenManifest, Registry: reg, Seen: report.Seen{Reference: reg + "/team/app:1.0", BodyProblem: report.BodyDeadline}},
+			reg + " answered the manifest of " + reg + "/team/app:1.0 with body cut off by the deadline (the server sent it too slowly)"},
+		{report.Fault{Cause: report.CauseTagsUnreadable, Registry: reg, Repository: "team/app", Seen: report.Seen{Step: report.StepTags, BodyProblem: report.BodyTooLarge}},
+			reg + "'s tags list for team/app could not be read: body larger than the limit (truncated)"},
 	} {
 		if got := Message(tc.f); got != tc.want {
 			t.Errorf("%s:\n got %q\nwant %q", tc.f.Cause, got, tc.want)

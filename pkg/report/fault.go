@@ -122,6 +122,16 @@ const (
 	SilenceNetwork   Silence = "network error"
 )
 
+// BodyProblem is why an answer's body could not be read whole.
+type BodyProblem string
+
+// Body problems.
+const (
+	BodyTooLarge BodyProblem = "TooLarge" // past the client's limit: the rest was not read
+	BodyDeadline BodyProblem = "Deadline" // the request's deadline cut it: the server sent it too slowly
+	BodyCut      BodyProblem = "Cut"      // the server ended it early (unexpected EOF)
+)
+
 // Seen are the typed facts of a failed exchange: what was asked, as
 // whom, and what came back.
 type Seen struct {
@@ -150,10 +160,10 @@ type Seen struct {
 	ContentType string
 	HTML        bool
 	PageTitle   string
-	// BodyProblem says why the answer's body could not be read (cut,
-	// past its limit); BodyLimit is the limit in bytes; ParseError why a
-	// token answer did not parse.
-	BodyProblem string
+	// BodyProblem says why the answer's body could not be read whole
+	// (cut, past its limit); BodyLimit is the limit in bytes; ParseError
+	// why a token answer did not parse (the JSON decoder's own words).
+	BodyProblem BodyProblem
 	BodyLimit   int64
 	ParseError  string
 	// Silence is why no answer came; DNSName the name that did not
