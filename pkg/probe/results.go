@@ -87,7 +87,7 @@ func copyEvidence(ev report.Evidence) report.Evidence {
 
 func reachableMessage(ref imageref.Reference, p *registry.PingResult) string {
 	switch p.Method() {
-	case "anonymous":
+	case registry.AuthAnonymous:
 		return fmt.Sprintf("%s answers the registry API (GET /v2/ → %d, no credentials asked)", ref.Host, p.Status)
 	default:
 		return fmt.Sprintf("%s answers the registry API (GET /v2/ → %d, %s challenge)", ref.Host, p.Status, p.Method())
@@ -114,7 +114,7 @@ func (w *walk) credentialsResult(b base) report.Result {
 		r.Evidence = ev
 		return r
 	}
-	ev := report.Evidence{"method": "anonymous"}
+	ev := report.Evidence{"method": string(registry.AuthAnonymous)}
 	if a.auth != nil {
 		ev = a.auth.Evidence()
 		if a.auth.Unchallenged {
@@ -135,15 +135,15 @@ func (w *walk) credentialsResult(b base) report.Result {
 	switch {
 	case a.anonymous():
 		msg = fmt.Sprintf("no credentials for %s%s; requests are anonymous", b.ref.Registry, searched(credentials.Sources(b.tried)))
-		if a.auth != nil && a.auth.Method == "bearer" {
+		if a.auth != nil && a.auth.Method == registry.AuthBearer {
 			msg += " (an anonymous token is exchanged)"
 		}
-	case a.auth.Method == "bearer":
+	case a.auth.Method == registry.AuthBearer:
 		msg = fmt.Sprintf("%s exchanged for a bearer token at %s and accepted by %s", a.cred.String(), a.auth.Token.Realm, b.ref.Host)
-		if a.auth.Token.Method == "registrytoken" {
+		if a.auth.Token.Method == registry.TokenFromConfig {
 			msg = fmt.Sprintf("registry token from %s accepted by %s", a.cred.String(), b.ref.Host)
 		}
-	case a.auth.Method == "basic":
+	case a.auth.Method == registry.AuthBasic:
 		msg = fmt.Sprintf("basic credentials from %s accepted by %s", a.cred.String(), b.ref.Host)
 	default:
 		msg = fmt.Sprintf("%s asks for no credentials; %s is held in reserve", b.ref.Host, a.cred.String())
@@ -182,7 +182,7 @@ func (w *walk) pullResult(b base) report.Result {
 	}
 	ev := a.manifest.Evidence()
 	if a.auth != nil {
-		ev["method"] = a.auth.Method
+		ev["method"] = string(a.auth.Method)
 		if t := a.auth.Token; t != nil {
 			ev["requestedScope"] = t.Scopes
 			ev["granted"] = t.GrantEvidence()
@@ -217,7 +217,7 @@ func (w *walk) pushResult(ctx context.Context, b base) (report.Result, *attempt)
 			ev["uploadSession"] = note
 		}
 		if a.pushAuth != nil {
-			ev["method"] = a.pushAuth.Method
+			ev["method"] = string(a.pushAuth.Method)
 			if t := a.pushAuth.Token; t != nil {
 				ev["requestedScope"] = t.Scopes
 				ev["granted"] = t.GrantEvidence()

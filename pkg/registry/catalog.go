@@ -26,7 +26,7 @@ func (c *Client) Catalog(ctx context.Context, ref imageref.Reference, cred crede
 		cred:    cred,
 		actions: []string{"*"},
 		scopes:  []string{"registry:catalog:*"},
-		method:  "anonymous",
+		method:  AuthAnonymous,
 	}
 	if _, err := s.Authenticate(ctx); err != nil {
 		return nil, err

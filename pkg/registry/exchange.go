@@ -37,15 +37,15 @@ func (s *Session) fetchToken(ctx context.Context, ch Challenge) (*Token, error) 
 		return nil, f
 	}
 	var r *response
-	method := http.MethodGet
+	method := TokenGET
 	switch {
 	case s.cred.IdentityToken != "":
-		method = "POST refresh_token"
+		method = TokenPOSTRefresh
 		r, err = s.postToken(ctx, u, service, "refresh_token")
 	default:
 		r, err = s.getToken(ctx, u, service)
 		if err == nil && (r.Status == http.StatusMethodNotAllowed || r.Status == http.StatusNotFound) && s.cred.Username != "" {
-			method = "POST password"
+			method = TokenPOSTPassword
 			r, err = s.postToken(ctx, u, service, "password")
 		}
 	}

@@ -14,7 +14,7 @@ func (s *Session) fault(cause report.Cause, what ...string) report.Fault {
 	f := s.c.fault(cause, s.ref.Host)
 	f.Registry, f.Repository, f.CredentialKey = s.ref.Registry, s.ref.Repository, s.ref.CredentialKey
 	f.Reference, f.Identifier = s.ref.String(), s.ref.Identifier()
-	f.Credential, f.Anonymous, f.Bearer, f.Push = s.cred.String(), s.cred.Anonymous(), s.method == "bearer", s.wantsPush()
+	f.Credential, f.Anonymous, f.Bearer, f.Push = s.cred.String(), s.cred.Anonymous(), s.method == AuthBearer, s.wantsPush()
 	f.Scopes = append([]string(nil), s.scopes...)
 	if len(what) > 0 {
 		f.What = what[0]

@@ -47,13 +47,13 @@ func (p *PingResult) Evidence() report.Evidence {
 	return ev
 }
 
-// Method names the auth the registry asks for: "bearer", "basic" or
-// "anonymous" (no challenge).
-func (p *PingResult) Method() string {
+// Method names the auth the registry asks for: bearer, basic or
+// anonymous (no challenge).
+func (p *PingResult) Method() AuthMethod {
 	if c, ok := pickChallenge(p.Challenges); ok {
-		return c.Scheme
+		return AuthMethod(c.Scheme) // pickChallenge picks only bearer or basic
 	}
-	return "anonymous"
+	return AuthAnonymous
 }
 
 type pingEntry struct {

@@ -75,7 +75,7 @@ func (c *Client) prefetchBatch(ctx context.Context, ref imageref.Reference, ch C
 	for i, repo := range repos {
 		scopes[i] = "repository:" + repo + ":pull"
 	}
-	s := &Session{c: c, ref: ref, cred: cred, actions: []string{"pull"}, scopes: scopes, method: "anonymous"}
+	s := &Session{c: c, ref: ref, cred: cred, actions: []string{"pull"}, scopes: scopes, method: AuthAnonymous}
 	t, err := s.fetchToken(ctx, ch)
 	if err != nil && requestTooLarge(err) && len(repos) >= 2*minScopesPerToken {
 		half := len(repos) / 2
@@ -109,7 +109,7 @@ func (c *Client) prefetchBatch(ctx context.Context, ref imageref.Reference, ch C
 	case r.Status != http.StatusOK:
 		return false // each session's own exchange will say why
 	}
-	c.verified.Store(verifiedKey(ref.Host, "bearer", cred), true)
+	c.verified.Store(verifiedKey(ref.Host, AuthBearer, cred), true)
 	c.file(ch, cred, t, repos, scopes)
 	return true
 }

@@ -21,7 +21,7 @@ type Session struct {
 	actions []string
 	scopes  []string
 
-	method   string // "bearer", "basic" or "anonymous"
+	method   AuthMethod
 	token    *Token
 	tokenKey string
 	verified bool
@@ -45,7 +45,7 @@ func (c *Client) NewSession(ref imageref.Reference, cred credentials.Credential,
 		cred:    cred,
 		actions: actions,
 		scopes:  []string{"repository:" + ref.Repository + ":" + strings.Join(actions, ",")},
-		method:  "anonymous",
+		method:  AuthAnonymous,
 	}
 }
 
@@ -53,7 +53,7 @@ func (c *Client) NewSession(ref imageref.Reference, cred credentials.Credential,
 // opens one: a token asked with no scope, proven by GET /v2/. It shows
 // the credentials are accepted, not that any repository may be pulled.
 func (c *Client) NewLoginSession(ref imageref.Reference, cred credentials.Credential) *Session {
-	return &Session{c: c, ref: ref, cred: cred, method: "anonymous"}
+	return &Session{c: c, ref: ref, cred: cred, method: AuthAnonymous}
 }
 
 // Reference is the session's image reference.
@@ -87,7 +87,7 @@ func (s *Session) wantsPush() bool {
 
 // AuthResult is how a session authenticated.
 type AuthResult struct {
-	Method         string // "bearer", "basic" or "anonymous"
+	Method         AuthMethod
 	Source         string
 	Challenge      string // the challenge answered
 	RequestedScope []string
@@ -102,16 +102,16 @@ type AuthResult struct {
 // Evidence is the authentication as result evidence (Unchallenged is the
 // caller's to word: remedy.Unchallenged).
 func (a *AuthResult) Evidence() report.Evidence {
-	ev := report.Evidence{"method": a.Method}
+	ev := report.Evidence{"method": string(a.Method)}
 	if a.Challenge != "" {
 		ev["challenge"] = a.Challenge
 	}
 	if a.Token != nil {
 		ev["requestedScope"] = a.RequestedScope
 		ev["tokenEndpoint"] = a.Token.Realm
-		ev["tokenRequest"] = a.Token.Method
+		ev["tokenRequest"] = string(a.Token.Method)
 		ev["granted"] = a.Token.GrantEvidence()
-		ev["tokenKind"] = a.Token.Kind
+		ev["tokenKind"] = string(a.Token.Kind)
 		if a.Token.Attempts > 1 {
 			ev["tokenAttempts"] = a.Token.Attempts
 		}
@@ -139,23 +139,23 @@ func (s *Session) Authenticate(ctx context.Context) (*AuthResult, error) {
 	}
 	switch {
 	case s.cred.RegistryToken != "":
-		s.method = "bearer"
+		s.method = AuthBearer
 		s.token = newToken(s.cred.RegistryToken, 0)
-		s.token.Method = "registrytoken"
+		s.token.Method = TokenFromConfig
 		s.token.Scopes = s.Scopes()
 	case ok && ch.Scheme == "bearer":
 		tok, err := s.fetchToken(ctx, ch)
 		if err != nil {
 			return nil, err
 		}
-		s.method, s.token = "bearer", tok
+		s.method, s.token = AuthBearer, tok
 	case ok && ch.Scheme == "basic" && s.cred.Username != "":
-		s.method = "basic"
+		s.method = AuthBasic
 	case !s.cred.Anonymous() && !ok:
 		res.Unchallenged = true
 	}
 	res.Method, res.Token = s.method, s.token
-	if s.cred.Anonymous() || s.method == "anonymous" {
+	if s.cred.Anonymous() || s.method == AuthAnonymous {
 		return res, nil
 	}
 	verifiedKey := verifiedKey(s.ref.Host, s.method, s.cred)
@@ -182,8 +182,8 @@ func (s *Session) Authenticate(ctx context.Context) (*AuthResult, error) {
 }
 
 // verifiedKey files a credential the registry at host accepted with method.
-func verifiedKey(host, method string, cred credentials.Credential) string {
-	return host + "\x00" + method + "\x00" + cred.Fingerprint()
+func verifiedKey(host string, method AuthMethod, cred credentials.Credential) string {
+	return host + "\x00" + string(method) + "\x00" + cred.Fingerprint()
 }
 
 // verify sends an authenticated GET /v2/: the credentials (or the token
@@ -200,7 +200,7 @@ func (s *Session) verify(ctx context.Context) error {
 		return err
 	}
 	ev := responseEvidence(r)
-	ev["method"] = s.method
+	ev["method"] = string(s.method)
 	switch {
 	case r.Status == http.StatusOK:
 		s.verified = true
@@ -226,7 +226,7 @@ func (s *Session) authHeader() http.Header {
 	switch {
 	case s.token != nil:
 		h.Set("Authorization", "Bearer "+s.token.value)
-	case s.method == "basic" && s.cred.Username != "":
+	case s.method == AuthBasic && s.cred.Username != "":
 		h.Set("Authorization", "Basic "+basicAuth(s.cred.Username, s.cred.Password))
 	}
 	return h
@@ -272,9 +272,9 @@ func (s *Session) do(ctx context.Context, r request) (*response, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.method, s.token = "bearer", tok
-	case ch.Scheme == "basic" && s.method != "basic" && s.cred.Username != "":
-		s.method = "basic"
+		s.method, s.token = AuthBearer, tok
+	case ch.Scheme == "basic" && s.method != AuthBasic && s.cred.Username != "":
+		s.method = AuthBasic
 	default:
 		return resp, nil
 	}

@@ -14,20 +14,53 @@ import (
 // unexported and never printed.
 type Token struct {
 	value     string
-	Kind      string   // "jwt" or "opaque"
+	Kind      TokenKind
 	Granted   []Access // from the JWT "access" claim; nil when unknown
 	ExpiresIn time.Duration
 	Realm     string
 	Service   string
 	Scopes    []string
-	Method    string // how it was obtained: GET, POST (refresh_token/password) or registrytoken
-	Attempts  int    // token requests it took; more than 1 when retried
+	Method    TokenRequest // how it was obtained
+	Attempts  int          // token requests it took; more than 1 when retried
 	expiry    time.Time
 	batched   bool // prefetched for many repositories (PrefetchPull)
 	// unproven: batched and handed out without a GET /v2/ (small enough
 	// for any front end); the first request made with it is the proof.
 	unproven bool
 }
+
+// TokenKind is what a token's value is: a JWT whose claims say what it
+// grants, or opaque.
+type TokenKind string
+
+// Token kinds.
+const (
+	TokenJWT    TokenKind = "jwt"
+	TokenOpaque TokenKind = "opaque"
+)
+
+// TokenRequest is how a token was obtained. Its value is what evidence
+// shows (tokenRequest).
+type TokenRequest string
+
+// Token requests.
+const (
+	TokenGET          TokenRequest = "GET"                // the token endpoint's GET, with Basic credentials or none
+	TokenPOSTRefresh  TokenRequest = "POST refresh_token" // OAuth2 POST with an identity token
+	TokenPOSTPassword TokenRequest = "POST password"      // OAuth2 POST with username and password
+	TokenFromConfig   TokenRequest = "registrytoken"      // presented as is, from a config's registrytoken
+)
+
+// AuthMethod is how a session authenticates. Its value is what evidence
+// shows (method).
+type AuthMethod string
+
+// Auth methods.
+const (
+	AuthAnonymous AuthMethod = "anonymous"
+	AuthBasic     AuthMethod = "basic"
+	AuthBearer    AuthMethod = "bearer"
+)
 
 // Access is one entry of a token's "access" claim.
 type Access struct {
@@ -37,7 +70,7 @@ type Access struct {
 }
 
 // Known reports whether the token says what it grants (a JWT with access).
-func (t *Token) Known() bool { return t != nil && t.Kind == "jwt" && t.Granted != nil }
+func (t *Token) Known() bool { return t != nil && t.Kind == TokenJWT && t.Granted != nil }
 
 // Actions are the actions granted on repository, when Known.
 func (t *Token) Actions(repository string) []string {
@@ -74,7 +107,7 @@ func (t *Token) GrantEvidence() any {
 		return nil
 	}
 	if !t.Known() {
-		if t.Kind == "jwt" {
+		if t.Kind == TokenJWT {
 			return "jwt without an access claim, grant unknown"
 		}
 		return "opaque token, grant unknown"
@@ -150,9 +183,9 @@ func decodeJWT(tok string) (access []Access, hasAccess, ok bool) {
 
 // newToken wraps a token value with what its claims say.
 func newToken(value string, expiresIn time.Duration) *Token {
-	t := &Token{value: value, Kind: "opaque", ExpiresIn: expiresIn}
+	t := &Token{value: value, Kind: TokenOpaque, ExpiresIn: expiresIn}
 	if access, has, ok := decodeJWT(value); ok {
-		t.Kind = "jwt"
+		t.Kind = TokenJWT
 		if has {
 			t.Granted = access
 		}

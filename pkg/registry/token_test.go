@@ -16,7 +16,7 @@ func TestTokens(t *testing.T) {
 	tests := []struct {
 		name     string
 		value    string
-		kind     string
+		kind     TokenKind
 		push     bool
 		known    bool
 		evidence string

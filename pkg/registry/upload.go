@@ -70,7 +70,7 @@ func (s *Session) CancelUpload(ctx context.Context, up *Upload) {
 	var err error
 	if sameOrigin(up.location, s.c.baseURL(s.ref.Host)) {
 		r, err = s.do(ctx, req)
-		if err == nil && r.Status == http.StatusUnauthorized && s.method == "bearer" {
+		if err == nil && r.Status == http.StatusUnauthorized && s.method == AuthBearer {
 			// distribution wants the delete action to cancel an upload, and a
 			// push token does not carry it. Ask for it in a token of its
 			// own (registries grant only what is allowed) rather than
