@@ -199,7 +199,7 @@ func (c *Client) exchange(ctx context.Context, r request) (*response, error) {
 		wait, why, again := c.retry.next(ctx, r, attempt, &log, resp, err)
 		if again {
 			c.trace.printf("retry %d/%d of %s %s in %s after %s",
-				attempt+1, c.retry.maxRetries+1, r.method, redactURL(r.url), wait.Round(time.Millisecond), why)
+				attempt+1, c.retry.maxRetries+1, r.method, redactURL(r.url), wait.Round(time.Millisecond), why.String())
 			log.retried = append(log.retried, why)
 			if c.retry.sleep(ctx, wait) == nil {
 				continue

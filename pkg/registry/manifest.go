@@ -34,9 +34,9 @@ type Manifest struct {
 	Status    int
 	Method    string // HEAD, or GET when HEAD could not tell
 	Header    http.Header
-	Attempts  int      // requests the answer took; more than 1 when retried
-	Retried   []string // why each retry was made
-	body      []byte   // GET only
+	Attempts  int     // requests the answer took; more than 1 when retried
+	Retried   []Retry // why each retry was made
+	body      []byte  // GET only
 }
 
 // IsIndex reports whether the manifest is an index / manifest list.
@@ -53,7 +53,7 @@ func (m *Manifest) Evidence() report.Evidence {
 	}
 	if m.Attempts > 1 {
 		ev["attempts"] = m.Attempts
-		ev["retried"] = append([]string(nil), m.Retried...)
+		ev["retried"] = retryStrings(m.Retried)
 	}
 	return ev
 }

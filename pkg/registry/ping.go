@@ -21,8 +21,8 @@ type PingResult struct {
 	Title       string // the <title> when the body is HTML
 	APIVersion  string // Docker-Distribution-API-Version
 	Duration    time.Duration
-	Attempts    int      // requests it took; more than 1 when retried
-	Retried     []string // why each retry was made
+	Attempts    int     // requests it took; more than 1 when retried
+	Retried     []Retry // why each retry was made
 }
 
 // Evidence is the ping as result evidence.
@@ -42,7 +42,7 @@ func (p *PingResult) Evidence() report.Evidence {
 	}
 	if p.Attempts > 1 {
 		ev["attempts"] = p.Attempts
-		ev["retried"] = append([]string(nil), p.Retried...)
+		ev["retried"] = retryStrings(p.Retried)
 	}
 	return ev
 }

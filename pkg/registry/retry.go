@@ -64,75 +64,108 @@ func (r request) idempotent() bool {
 	return r.method == http.MethodGet || r.method == http.MethodHead || r.retry
 }
 
+// Retry is why a request was sent again: its answer's status (a 5xx, or
+// a 429 with a short Retry-After), or, with no status, a connection reset
+// or a body cut off.
+type Retry struct {
+	Status int
+	Reset  bool // the connection was reset before an answer came
+	Cut    bool // the answer's body was cut off
+}
+
+// String is the retry as evidence shows it ("HTTP 503", "connection
+// reset", "body cut off").
+func (w Retry) String() string {
+	switch {
+	case w.Status != 0:
+		return "HTTP " + strconv.Itoa(w.Status)
+	case w.Reset:
+		return "connection reset"
+	case w.Cut:
+		return "body cut off"
+	}
+	return ""
+}
+
+// retryStrings are the display copies of retries, for evidence.
+func retryStrings(rs []Retry) []string {
+	out := make([]string, len(rs))
+	for i, w := range rs {
+		out[i] = w.String()
+	}
+	return out
+}
+
 // attemptLog is what the retries of one exchange showed, for evidence.
 type attemptLog struct {
-	attempts   int      // requests sent, the first included
-	retried    []string // why each retry was made ("HTTP 503", "connection reset")
-	notRetried string   // why the last failure was not retried, when it looked transient
+	attempts int     // requests sent, the first included
+	retried  []Retry // why each retry was made
+	// notRetried says, for a person, why the last failure was not
+	// retried when it looked transient; no code reads it.
+	notRetried string
 }
 
 func (l attemptLog) evidence(ev map[string]any) {
 	if l.attempts > 1 {
 		ev["attempts"] = l.attempts
-		ev["retried"] = append([]string(nil), l.retried...)
+		ev["retried"] = retryStrings(l.retried)
 	}
 	if l.notRetried != "" {
 		ev["notRetried"] = l.notRetried
 	}
 }
 
-// transient names what makes an outcome worth another try; "" when it is
-// final. rateLimit is set for a 429, which has its own rule.
-func transient(resp *response, err error) (why string, rateLimit bool) {
+// transient names what makes an outcome worth another try; ok is false
+// when it is final. A 429 has its own rule (next).
+func transient(resp *response, err error) (why Retry, ok bool) {
 	if err != nil {
 		if tlsFailure(err, "") != nil {
-			return "", false
+			return Retry{}, false
 		}
 		if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return "connection reset", false
+			return Retry{Reset: true}, true
 		}
-		return "", false
+		return Retry{}, false
 	}
 	switch resp.Status {
-	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return "HTTP " + strconv.Itoa(resp.Status), false
-	case http.StatusTooManyRequests:
-		return "HTTP 429", true
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout,
+		http.StatusTooManyRequests:
+		return Retry{Status: resp.Status}, true
 	}
 	if resp.BodyErr != nil && errors.Is(resp.BodyErr, io.ErrUnexpectedEOF) && !errors.Is(resp.BodyErr, errBodyDeadline) {
-		return "body cut off", false
+		return Retry{Cut: true}, true
 	}
-	return "", false
+	return Retry{}, false
 }
 
 // next decides whether the outcome of attempt (1-based) is retried, and
 // after how long. It records a refusal worth saying in log.notRetried.
-func (p *retryPolicy) next(ctx context.Context, r request, attempt int, log *attemptLog, resp *response, err error) (time.Duration, string, bool) {
-	why, rateLimit := transient(resp, err)
-	if why == "" || !r.idempotent() || ctx.Err() != nil {
-		return 0, "", false
+func (p *retryPolicy) next(ctx context.Context, r request, attempt int, log *attemptLog, resp *response, err error) (time.Duration, Retry, bool) {
+	why, ok := transient(resp, err)
+	if !ok || !r.idempotent() || ctx.Err() != nil {
+		return 0, Retry{}, false
 	}
 	if attempt > p.maxRetries {
-		return 0, "", false
+		return 0, Retry{}, false
 	}
 	var wait time.Duration
-	if rateLimit {
+	if why.Status == http.StatusTooManyRequests {
 		for _, w := range log.retried {
-			if w == "HTTP 429" {
-				return 0, "", false // once only
+			if w.Status == http.StatusTooManyRequests {
+				return 0, Retry{}, false // once only
 			}
 		}
 		ra := resp.Header.Get("Retry-After")
 		d, ok := parseRetryAfter(ra, p.now())
 		switch {
 		case ra == "":
-			return 0, "", false
+			return 0, Retry{}, false
 		case !ok:
 			log.notRetried = "Retry-After " + strconv.Quote(ra) + " does not parse"
-			return 0, "", false
+			return 0, Retry{}, false
 		case d > p.maxRetryAfter:
 			log.notRetried = fmt.Sprintf("Retry-After %s is longer than regcheck waits (%s)", d, p.maxRetryAfter)
-			return 0, "", false
+			return 0, Retry{}, false
 		}
 		wait = d
 	} else {
@@ -146,7 +179,7 @@ func (p *retryPolicy) next(ctx context.Context, r request, attempt int, log *att
 	}
 	if deadline, ok := ctx.Deadline(); ok && p.now().Add(wait+p.reserve).After(deadline) {
 		log.notRetried = fmt.Sprintf("a retry in %s would not finish before the run's deadline", wait.Round(time.Millisecond))
-		return 0, "", false
+		return 0, Retry{}, false
 	}
 	return wait, why, true
 }
