@@ -36,27 +36,35 @@ func (c *Client) transportFailure(err error, u *url.URL, d time.Duration) *Failu
 	case errors.Is(err, errTooManyRedirects):
 		f.Reason = report.ReasonNotARegistry
 		f.Cause = report.CauseRedirectLoop
-		ev["cause"] = "redirect loop"
 	case errors.As(err, &dns):
 		f.Silence, f.DNSName = report.SilenceDNS, dns.Name
-		ev["cause"] = "dns"
 	case errors.Is(err, syscall.ECONNREFUSED):
-		ev["cause"] = "connection refused"
 		f.Cause = report.CauseConnectionRefused
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &nerr) && nerr.Timeout():
 		f.Silence, f.Timeout = report.SilenceTimeout, c.opts.RequestTimeout
-		ev["cause"] = "timeout"
 	case errors.Is(err, context.Canceled):
 		f.Silence = report.SilenceCancelled
-		ev["cause"] = "cancelled"
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		ev["cause"] = "connection reset"
 		f.Cause = report.CauseConnectionReset
 	default:
 		f.Silence = report.SilenceNetwork
-		ev["cause"] = "network error"
 	}
+	ev["cause"] = silenceEvidence(f.Fault)
 	return f
+}
+
+// silenceEvidence shows why no answer came, for a person, from the typed
+// facts (the cause, or the silence: its values are what evidence shows).
+func silenceEvidence(f report.Fault) string {
+	switch f.Cause {
+	case report.CauseRedirectLoop:
+		return "redirect loop"
+	case report.CauseConnectionRefused:
+		return "connection refused"
+	case report.CauseConnectionReset:
+		return "connection reset"
+	}
+	return string(f.Silence)
 }
 
 // mediaType is the Content-Type without parameters, lower-cased.
