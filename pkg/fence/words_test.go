@@ -143,3 +143,35 @@ func TestRegistryWritesNoMessage(t *testing.T) {
 		})
 	}
 }
+
+// TestFailuresAreTyped: a registry failure is named by its typed facts
+// (report.Cause and report.Seen), and Seen.ErrText, the free text kept
+// for an error no fact describes, is set in pkg/registry only: no other
+// package, and no test fake, makes a failure production never returns.
+func TestFailuresAreTyped(t *testing.T) {
+	var files []string
+	for _, dir := range []string{"..", filepath.Join("..", "..", "cmd"), filepath.Join("..", "..", "test")} {
+		err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") &&
+				!strings.Contains(filepath.ToSlash(path), "/registry/") && !strings.Contains(filepath.ToSlash(path), "/fence/") {
+				files = append(files, path)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(files) < 100 {
+		t.Fatalf("found %d Go files; the walk is wrong", len(files))
+	}
+	for _, path := range files {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(src), "ErrText:") || strings.Contains(string(src), ".ErrText =") {
+			t.Errorf("%s sets Seen.ErrText: name the failure by its report.Cause and report.Seen facts", path)
+		}
+	}
+}

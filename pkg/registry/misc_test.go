@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -96,5 +98,26 @@ func TestFailureErrorNamesFacts(t *testing.T) {
 		Seen: report.Seen{Step: report.StepPing, Silence: report.SilenceDNS, DNSName: "nowhere.example"}}}
 	if got, want := dns.Error(), "Unreachable (NoAnswer) at ping with nowhere.example: dns nowhere.example"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+// TestAsFailureRunEnded: a run that ended before the registry answered is
+// named by a typed fact (the silence), not an error's text.
+func TestAsFailureRunEnded(t *testing.T) {
+	for _, tc := range []struct {
+		err     error
+		silence report.Silence
+		want    string
+	}{
+		{context.DeadlineExceeded, report.SilenceTimeout, "the registry did not answer in time: context deadline exceeded"},
+		{fmt.Errorf("listing: %w", context.Canceled), report.SilenceCancelled, "the registry did not answer in time: context canceled"},
+	} {
+		f := AsFailure(tc.err)
+		if f.Reason != report.ReasonUnreachable || f.Cause != report.CauseTimeout || f.Silence != tc.silence || f.ErrText != "" {
+			t.Errorf("%v: %s %s %q %q", tc.err, f.Reason, f.Cause, f.Silence, f.ErrText)
+		}
+		if got := remedy.Message(f.Fault); got != tc.want {
+			t.Errorf("%v: message %q, want %q", tc.err, got, tc.want)
+		}
 	}
 }

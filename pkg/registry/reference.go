@@ -13,6 +13,9 @@ import (
 func InvalidReference(err error) *Failure {
 	var e *imageref.Error
 	if !errors.As(err, &e) {
+		// imageref's parsers refuse only with an *imageref.Error; an error
+		// from elsewhere has no kind or input to name, so its own text is
+		// the only fact known (Seen.ErrText).
 		return &Failure{Reason: report.ReasonInvalidReference, Evidence: report.Evidence{},
 			Fault: report.Fault{Cause: report.CauseInvalidReference, Seen: report.Seen{ErrText: err.Error()}}}
 	}

@@ -198,10 +198,15 @@ func AsFailure(err error) *Failure {
 			f.Evidence = report.Evidence{}
 		}
 		return f
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+	case errors.Is(err, context.DeadlineExceeded):
 		return &Failure{Reason: report.ReasonUnreachable, Evidence: report.Evidence{},
-			Fault: report.Fault{Cause: report.CauseTimeout, Seen: report.Seen{ErrText: err.Error()}}}
+			Fault: report.Fault{Cause: report.CauseTimeout, Seen: report.Seen{Silence: report.SilenceTimeout}}}
+	case errors.Is(err, context.Canceled):
+		return &Failure{Reason: report.ReasonUnreachable, Evidence: report.Evidence{},
+			Fault: report.Fault{Cause: report.CauseTimeout, Seen: report.Seen{Silence: report.SilenceCancelled}}}
 	}
+	// An error from elsewhere: no finer fact is known than its own text,
+	// which evidence shows.
 	return &Failure{Reason: report.ReasonUnreachable, Evidence: report.Evidence{"error": err.Error()},
 		Fault: report.Fault{Cause: report.CauseNoAnswer}}
 }

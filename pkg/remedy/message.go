@@ -40,7 +40,12 @@ func Message(f report.Fault) string {
 		}
 		return "the registry exchange failed"
 	case report.CauseTimeout:
-		return "the registry did not answer in time: " + f.ErrText
+		// The run ended before the request was made or answered: the
+		// words are those of the context's error, as they always were.
+		if f.Silence == report.SilenceCancelled {
+			return "the registry did not answer in time: context canceled"
+		}
+		return "the registry did not answer in time: context deadline exceeded"
 	case report.CauseConnectionRefused:
 		return host + " refused the connection"
 	case report.CauseConnectionReset:

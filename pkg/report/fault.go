@@ -185,7 +185,9 @@ type Seen struct {
 	TagsListStatus int
 	// Why is why imageref refused a reference.
 	Why string
-	// ErrText is an error's own text when nothing finer is known.
+	// ErrText is an error's own text when nothing finer is known: only
+	// pkg/registry sets it, for an invalid reference whose error is not
+	// imageref's; every other failure is named by its typed facts.
 	ErrText string
 }
 

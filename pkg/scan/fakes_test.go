@@ -18,6 +18,20 @@ import (
 
 func dg(c string) string { return "sha256:" + strings.Repeat(c, 64) }
 
+// failed is a registry failure of a manifest request for ref as the
+// client makes one: a reason, its typed cause and the facts remedy.Message
+// words (the reference's names, the anonymous credential).
+func failed(reason report.Reason, cause report.Cause, ref string) *registry.Failure {
+	r, err := imageref.Parse(ref)
+	if err != nil {
+		panic(err)
+	}
+	return &registry.Failure{Reason: reason, Evidence: report.Evidence{}, Fault: report.Fault{
+		Cause: cause, Registry: r.Registry, Repository: r.Repository, CredentialKey: r.CredentialKey, Host: r.Host,
+		Seen: report.Seen{Step: report.StepManifest, Reference: r.String(), Identifier: r.Identifier(),
+			Credential: credentials.SourceAnonymous, Anonymous: true}}}
+}
+
 // fakeResolver answers from a table, as pkg/registry's Client does: Head
 // gives the tag's digest and media type, Expand the children and config
 // digests. It counts Heads (calls) and Expands.
@@ -73,7 +87,7 @@ func (f *fakeResolver) Head(ctx context.Context, r imageref.Reference, creds []c
 		}
 		return d, nil
 	}
-	return registry.Descriptor{}, &registry.Failure{Reason: "TagNotFound", Fault: report.Fault{Seen: report.Seen{ErrText: "manifest unknown: " + ref}}}
+	return registry.Descriptor{}, failed(report.ReasonTagNotFound, report.CauseManifestUnknown, ref)
 }
 
 func (f *fakeResolver) Expand(ctx context.Context, d registry.Descriptor, creds []credentials.Credential) (registry.Resolution, error) {
@@ -82,7 +96,7 @@ func (f *fakeResolver) Expand(ctx context.Context, d registry.Descriptor, creds 
 		res.CredentialSource, res.Used = d.CredentialSource, d.Used // as the client's Expand: the HEAD's credential
 		return res, nil
 	}
-	return registry.Resolution{}, &registry.Failure{Reason: "TagNotFound", Fault: report.Fault{Seen: report.Seen{ErrText: "unknown " + d.Digest}}}
+	return registry.Resolution{}, failed(report.ReasonTagNotFound, report.CauseManifestUnknown, d.Reference.Name()+"@"+d.Digest)
 }
 
 // PrefetchPull records the batch asked. pkg/registry's Client, the
@@ -124,4 +138,12 @@ func runningPod(name, imageID, arch string) kube.Pod {
 		p.Platform, p.PlatformSource = kube.Platform{OS: "linux", Architecture: arch}, "node"
 	}
 	return p
+}
+
+// unresolved is the failure of a request to ref's registry whose name
+// does not resolve, as the client makes one.
+func unresolved(ref string) *registry.Failure {
+	f := failed(report.ReasonUnreachable, report.CauseNoAnswer, ref)
+	f.Silence, f.DNSName = report.SilenceDNS, f.Host
+	return f
 }

@@ -33,7 +33,7 @@ func (f *fakeLister) ListTags(_ context.Context, ref imageref.Reference, cred cr
 	f.creds = append(f.creds, cred.Source)
 	tags, ok := f.tags[ref.Repository]
 	if !ok {
-		return registry.TagList{}, &registry.Failure{Reason: report.ReasonForbidden, Fault: report.Fault{Seen: report.Seen{ErrText: "denied"}}}
+		return registry.TagList{}, failed(report.ReasonForbidden, report.CauseDenied, ref.String())
 	}
 	return registry.TagList{Tags: tags, Pages: 1, CredentialSource: cred.Source}, nil
 }

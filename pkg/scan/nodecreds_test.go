@@ -57,14 +57,14 @@ func TestNodeCredentialChain(t *testing.T) {
 		},
 		{
 			name:   "no secret, no local login: skip, never CredentialsRequired",
-			fail:   &registry.Failure{Reason: report.ReasonCredentialsRequired, Fault: report.Fault{Seen: report.Seen{ErrText: "401"}}},
+			fail:   failed(report.ReasonCredentialsRequired, report.CauseUnauthorized, ecrRef),
 			pods:   []kube.Pod{runningPod("a", dg("e"), "")},
 			digest: report.ReasonNodeCredentials, sawCreds: "", pull: true, says: "you have none for it here",
 		},
 		{
 			name:   "expired local login: skip with a re-login",
 			local:  []credentials.Credential{mine},
-			fail:   &registry.Failure{Reason: report.ReasonInvalidCredentials, Fault: report.Fault{Seen: report.Seen{ErrText: "Your authorization token has expired"}}},
+			fail:   failed(report.ReasonInvalidCredentials, report.CauseTokenExpiredECR, ecrRef),
 			pods:   []kube.Pod{runningPod("a", dg("e"), "")},
 			digest: report.ReasonNodeCredentials, sawCreds: "credential-helper/ecr-login", pull: true, says: "met InvalidCredentials",
 		},
@@ -75,7 +75,7 @@ func TestNodeCredentialChain(t *testing.T) {
 		},
 		{
 			name:   "pods only on a node outside aws: no provider, the old verdict",
-			fail:   &registry.Failure{Reason: report.ReasonCredentialsRequired, Fault: report.Fault{Seen: report.Seen{ErrText: "401"}}},
+			fail:   failed(report.ReasonCredentialsRequired, report.CauseUnauthorized, ecrRef),
 			pods:   []kube.Pod{func() kube.Pod { p := runningPod("b", dg("e"), ""); p.NodeName = "node-b"; return p }()},
 			digest: report.ReasonCredentialsRequired,
 		},
@@ -162,7 +162,7 @@ func TestNodeCredentialChain(t *testing.T) {
 func TestNodeCredentialsMixedNodes(t *testing.T) {
 	set := nodecreds.FromNodes([]nodecreds.Node{{Name: "node-a", ProviderID: "aws:///us-east-1a/i-1"}, {Name: "node-b", ProviderID: "kind://docker/kind/b"}})
 	w := deploy("api", ecrRef, corev1.PullAlways, runningPod("a", dg("e"), ""), runningPod("b", dg("e"), ""))
-	res := &fakeResolver{fail: map[string]*registry.Failure{ecrRef: {Reason: report.ReasonUnreachable, Fault: report.Fault{Seen: report.Seen{ErrText: "no such host"}}}}}
+	res := &fakeResolver{fail: map[string]*registry.Failure{ecrRef: unresolved(ecrRef)}}
 	got := byCheck(Check(context.Background(), &kube.Inventory{Workloads: []kube.Workload{w}}, nil, Options{Resolver: res, NodeCredentials: &NodeCredentials{Providers: set}}))
 	p := got[report.CheckRegistryPull]
 	if !strings.Contains(p.Message, "on node node-a; pods on node node-b (not on aws) get no node credentials") {

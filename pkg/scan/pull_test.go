@@ -10,7 +10,6 @@ import (
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/kube"
-	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -51,11 +50,12 @@ func TestPullVerdicts(t *testing.T) {
 	c2refused := `failed to pull and unpack image "X": failed to resolve image: unexpected status from HEAD request to https://registry.example.com/v2/team/private/manifests/1: 401 Unauthorized`
 	noChallenge := "registry.example.com/team/nochallenge:1"
 	r := resolver()
-	r.fail[noChallenge] = &registry.Failure{Reason: report.ReasonCredentialsRequired, Fault: report.Fault{Seen: report.Seen{ErrText: "UNAUTHORIZED"}}}
-	r.fail[missing] = &registry.Failure{Reason: report.ReasonRepositoryNotFound, Fault: report.Fault{Seen: report.Seen{ErrText: "NAME_UNKNOWN"}}}
-	r.fail["registry.example.com/team/limited:1"] = &registry.Failure{Reason: report.ReasonForbidden, Fault: report.Fault{Seen: report.Seen{ErrText: "denied"}}}
+	r.fail[noChallenge] = failed(report.ReasonCredentialsRequired, report.CauseUnauthorized, noChallenge)
+	r.fail[missing] = failed(report.ReasonRepositoryNotFound, report.CauseNameUnknown, missing)
+	r.fail["registry.example.com/team/limited:1"] = failed(report.ReasonForbidden, report.CauseDenied, "registry.example.com/team/limited:1")
 	typo := "registry.example.com/team/app:1.25.4"
-	r.fail[typo] = &registry.Failure{Reason: report.ReasonTagNotFound, Fault: report.Fault{Seen: report.Seen{ErrText: "MANIFEST_UNKNOWN"}}, Tags: []string{"1.24.0", "1.25.3", "latest", "1.25.5"}}
+	r.fail[typo] = failed(report.ReasonTagNotFound, report.CauseManifestUnknown, typo)
+	r.fail[typo].Tags = []string{"1.24.0", "1.25.3", "latest", "1.25.5"}
 	someone := fakeKeychain{{Source: "secret/prod/regcred", Username: "ci", Password: "pw"}}
 
 	tests := []struct {

@@ -343,7 +343,7 @@ func TestCredentials(t *testing.T) {
 }
 
 func TestRateLimited(t *testing.T) {
-	limited := &registry.Failure{Reason: report.ReasonRateLimited, Fault: report.Fault{Seen: report.Seen{ErrText: "toomanyrequests"}}}
+	limited := failed(report.ReasonRateLimited, report.CauseRateLimited, "nginx:1")
 	res := resolver()
 	res.fail["docker.io/library/nginx:1"] = limited
 
