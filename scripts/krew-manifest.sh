@@ -58,7 +58,9 @@ spec:
   platforms:
 EOF
 
-for p in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64; do
+# PLATFORMS as scripts/dist.sh reads it: all six for a release; make e2e
+# builds fewer and writes its manifest for those.
+for p in ${PLATFORMS:-linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64}; do
   os=${p%/*} arch=${p#*/}
   exe=kubectl-regcheck
   if [ "$os" = windows ]; then exe=kubectl-regcheck.exe; fi
