@@ -293,14 +293,4 @@ func bodyProblem(err error) report.BodyProblem {
 
 // bodyEvidence shows a body problem in evidence ("" for none): what
 // happened to the body, for a person; code reads bodyProblem.
-func bodyEvidence(err error) string {
-	switch bodyProblem(err) {
-	case "":
-		return ""
-	case report.BodyTooLarge:
-		return "body larger than the limit (truncated)"
-	case report.BodyDeadline:
-		return "body cut off by the deadline (the server sent it too slowly)"
-	}
-	return "body cut off (unexpected EOF)"
-}
+func bodyEvidence(err error) string { return bodyProblem(err).Phrase() }

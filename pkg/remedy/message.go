@@ -164,7 +164,7 @@ func Message(f report.Fault) string {
 		}
 		return reg + " failed with HTTP " + status + " on " + f.Method + " " + f.Path
 	case report.CauseBrokenManifest:
-		what := body(f.BodyProblem)
+		what := f.BodyProblem.Phrase()
 		if what == "" {
 			what = "a non-JSON body"
 		}
@@ -175,7 +175,7 @@ func Message(f report.Fault) string {
 		}
 		return reg + " served a " + f.What + " for " + f.Reference + " that does not parse"
 	case report.CauseTagsUnreadable:
-		return reg + "'s tags list for " + repo + " could not be read: " + body(f.BodyProblem)
+		return reg + "'s tags list for " + repo + " could not be read: " + f.BodyProblem.Phrase()
 	case report.CauseUnexpectedAnswer:
 		if f.Step == report.StepUpload {
 			return reg + " answered the upload to " + repo + " with HTTP " + status + regMsg
@@ -221,27 +221,13 @@ func tokenAnswer(f report.Fault) string {
 	what := "HTTP " + strconv.Itoa(f.Status)
 	switch {
 	case f.BodyProblem != "":
-		what += ", " + body(f.BodyProblem)
+		what += ", " + f.BodyProblem.Phrase()
 	case f.HTML:
 		what += ", an HTML page"
 	case f.ParseError != "":
 		what += ", " + f.ParseError
 	}
 	return what
-}
-
-// body words why an answer's body could not be read whole ("" when it
-// was).
-func body(p report.BodyProblem) string {
-	switch p {
-	case "":
-		return ""
-	case report.BodyTooLarge:
-		return "body larger than the limit (truncated)"
-	case report.BodyDeadline:
-		return "body cut off by the deadline (the server sent it too slowly)"
-	}
-	return "body cut off (unexpected EOF)"
 }
 
 // rateLimited words a 429 or TOOMANYREQUESTS, naming the registry (the

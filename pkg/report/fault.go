@@ -132,6 +132,21 @@ const (
 	BodyCut      BodyProblem = "Cut"      // the server ended it early (unexpected EOF)
 )
 
+// Phrase says what happened to the body, for a person ("" when nothing
+// did): one wording for the registry's evidence and remedy's messages,
+// which may not import each other.
+func (p BodyProblem) Phrase() string {
+	switch p {
+	case "":
+		return ""
+	case BodyTooLarge:
+		return "body larger than the limit (truncated)"
+	case BodyDeadline:
+		return "body cut off by the deadline (the server sent it too slowly)"
+	}
+	return "body cut off (unexpected EOF)"
+}
+
 // Seen are the typed facts of a failed exchange: what was asked, as
 // whom, and what came back.
 type Seen struct {
