@@ -163,22 +163,25 @@ func CollectEarly(ctx context.Context, src Source, sel Selection, early func(tem
 	// Nodes give each pod its platform (without them, the nodeSelector
 	// hints) and the cloud whose node credentials serve its images. They
 	// are listed even when no pod is: a Deployment scaled to zero on an
-	// ECR image is served by the nodes' credentials too. Without pods a
-	// failed LIST costs nothing the scan would say, so it is not a skip.
+	// ECR image is served by the nodes' credentials too, so a failed LIST
+	// (a namespace-scoped user may not list nodes) is always a skip, and
+	// Readable("nodes") tells the scan the cloud is unknown.
 	{
 		start := time.Now()
 		nodes, providerIDs, err := listNodes(ctx, src)
-		switch {
-		case err == nil:
+		if err == nil {
 			objs.nodes = nodes
 			inv.NodeProviderIDs = providerIDs
-		case len(objs.pods) == 0:
-		default:
+		} else {
 			c := classify(ctx, err, "nodes", "", time.Since(start))
 			if c.fatal {
 				return nil, nothingRead(ns, []failure{{resource: "nodes", err: err, cause: c}})
 			}
-			inv.skip("nodes", "", "nodes", c, "pod platforms come from nodeSelector hints")
+			consequence := "the credential providers the nodes run are unknown (images on a cloud's registry are taken to be pulled with the nodes' identity)"
+			if len(objs.pods) > 0 {
+				consequence = "pod platforms come from nodeSelector hints, and " + consequence
+			}
+			inv.skip("nodes", "", "nodes", c, consequence)
 		}
 	}
 

@@ -265,3 +265,26 @@ func TestNoKubeconfigSaysSo(t *testing.T) {
 		t.Errorf("why %q remedy %q", c.why, c.remedy)
 	}
 }
+
+// TestNodesForbiddenWithoutPods: a namespace-scoped user may not list
+// nodes; with no pod at all (a Deployment scaled to zero) the refusal is
+// still a skip, since the nodes' credential providers are then unknown,
+// and Readable("nodes") says so to the scan.
+func TestNodesForbiddenWithoutPods(t *testing.T) {
+	client := fake.NewClientset(deployment("web", "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:1"))
+	fail(client, "nodes", apierrors.NewForbidden(schema.GroupResource{Resource: "nodes"}, "", errors.New("RBAC")))
+	inv, err := Collect(context.Background(), Direct(client), Selection{Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Readable("nodes") || len(inv.Notes) != 1 {
+		t.Fatalf("unread = %v, notes = %+v, want nodes alone", inv.Unread, inv.Notes)
+	}
+	n := inv.Notes[0]
+	if n.Reason != report.ReasonForbidden || !strings.Contains(n.Message, "credential providers the nodes run are unknown") || strings.Contains(n.Message, "nodeSelector") {
+		t.Errorf("note = %+v", n)
+	}
+	if len(inv.Workloads) != 1 {
+		t.Errorf("workloads = %v", summary(inv))
+	}
+}
