@@ -167,7 +167,7 @@ func (o *VerifyOptions) Run(parent context.Context) error {
 		if err != nil {
 			return err
 		}
-		platforms, ids, note := kube.Nodes(ctx, kc, "the platforms of the cluster's nodes are unknown, and images are not checked against them")
+		platforms, ids, note := kube.Nodes(ctx, kc, "the platforms of the cluster's nodes are unknown, and images are not checked against them; the credential providers the nodes run are unknown (images on a cloud's registry are taken to be pulled with the nodes' identity)")
 		if note != nil {
 			if note.Reason == report.ReasonUnreachable {
 				return &ExitError{Code: report.ExitCannotRun, Err: fmt.Errorf("reading the cluster: %s", note.Message),
@@ -177,7 +177,11 @@ func (o *VerifyOptions) Run(parent context.Context) error {
 			results = append(results, note.Result())
 		}
 		opts.Platforms = distinctPlatforms(platforms)
-		opts.Credentials = verify.ClusterCredentials(kube.NewPullSecretReader(kube.Direct(kc)), nodecreds.ForCluster(o.nodeProviders, ids))
+		providers := nodecreds.ForCluster(o.nodeProviders, ids)
+		if note != nil && o.nodeProviders == nil {
+			providers = nodecreds.Assumed() // the nodes' cloud is unknown: as the scan does
+		}
+		opts.Credentials = verify.ClusterCredentials(kube.NewPullSecretReader(kube.Direct(kc)), providers)
 	}
 	results = append(results, verify.Run(ctx, decoded.Manifests, opts)...)
 	if len(decoded.Manifests) == 0 {

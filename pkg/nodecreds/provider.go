@@ -71,8 +71,11 @@ type Provider struct {
 	// "nodes' spec.providerID".
 	From string
 	// Nodes are the nodes that run it (built-in providers); nil means
-	// every node (a config file given by flag).
+	// every node (a config file given by flag, or an assumed provider).
 	Nodes []string
+	// Assumed marks a built-in provider taken from the image's registry
+	// alone, because the nodes could not be read (see Assumed).
+	Assumed bool
 }
 
 // Source is the credential source results name: "credential-provider/NAME".
@@ -91,6 +94,10 @@ func (p Provider) Matches(kubeletImage string) (string, bool) {
 
 // FromNodesSource is Provider.From for built-in providers.
 const FromNodesSource = "nodes' spec.providerID"
+
+// FromRegistrySource is Provider.From for an assumed built-in provider
+// (see Assumed).
+const FromRegistrySource = "the registry's cloud: the nodes could not be read to confirm it"
 
 // Node is what the built-in patterns need of a node.
 type Node struct {
@@ -123,6 +130,22 @@ func ForCluster(config []Provider, providerIDs map[string]string) *Set {
 	}
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
 	return FromNodes(nodes)
+}
+
+// Assumed is every cloud's built-in provider, for a cluster whose nodes
+// could not be read (a namespace-scoped user may not list them) and no
+// config was given: an image on ECR, Artifact Registry or ACR that no
+// pull secret serves is then most likely pulled with the node's identity
+// (why else would its pods run?), so it is a NodeCredentials skip that
+// says it is assumed, never a false CredentialsRequired.
+func Assumed() *Set {
+	s := &Set{}
+	for _, c := range []Cloud{CloudAWS, CloudGCE, CloudAzure} {
+		p, _ := BuiltIn(c)
+		p.From, p.Assumed = FromRegistrySource, true
+		s.providers = append(s.providers, p)
+	}
+	return s
 }
 
 // FromNodes turns each cloud named by some node's spec.providerID into
@@ -178,7 +201,11 @@ type Match struct {
 // Message says, for a person, which provider serves the image and, when
 // the pods' nodes differ, on which nodes.
 func (m Match) Message() string {
-	msg := fmt.Sprintf("the kubelet's credential provider %s serves it (matchImages %q", m.Provider.Name, m.Pattern)
+	serves := "serves"
+	if m.Provider.Assumed {
+		serves = "most likely serves"
+	}
+	msg := fmt.Sprintf("the kubelet's credential provider %s %s it (matchImages %q", m.Provider.Name, serves, m.Pattern)
 	if m.Provider.From != "" {
 		msg += ", from " + m.Provider.From
 	}

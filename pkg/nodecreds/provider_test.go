@@ -113,3 +113,42 @@ func TestRemedies(t *testing.T) {
 		t.Error("public.ecr.aws is ECR Public, not ECR private")
 	}
 }
+
+// TestAssumed: nodes that could not be read leave the cloud unknown; every
+// cloud's registries then match its built-in provider, on any node, and
+// the message and remedy say it is assumed and how to confirm it.
+func TestAssumed(t *testing.T) {
+	s := Assumed()
+	for image, want := range map[string]string{
+		"123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app:1.0": "ecr-credential-provider",
+		"europe-west1-docker.pkg.dev/p/r/app:1":                     "auth-provider-gcp",
+		"gcr.io/p/app:1":                                            "auth-provider-gcp",
+		"myacr.azurecr.io/app:1":                                    "acr-credential-provider",
+		"docker.io/library/nginx:1.27":                              "",
+		"public.ecr.aws/nginx/nginx:1":                              "",
+		"127.0.0.1:5000/private/app:1":                              "",
+	} {
+		m, ok := s.For(image, []string{"node-a"})
+		if got := map[bool]string{true: m.Provider.Name}[ok]; got != want {
+			t.Errorf("For(%s) = %q, want %q", image, got, want)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if !m.Provider.Assumed || len(m.Without) > 0 {
+			t.Errorf("For(%s) = %+v, want an assumed provider on every node", image, m)
+		}
+		if msg := m.Message(); !strings.Contains(msg, "most likely serves") || !strings.Contains(msg, "could not be read") {
+			t.Errorf("Message() = %q", msg)
+		}
+		if r := NodeRemedy(m.Provider, "host", "repo"); !strings.Contains(r, "list nodes") || !strings.Contains(r, "--image-credential-provider-config") {
+			t.Errorf("NodeRemedy = %q, want how to confirm it", r)
+		}
+	}
+	// A provider the nodes name is not assumed: its remedy has no such line.
+	p, _ := BuiltIn(CloudAWS)
+	if r := NodeRemedy(p, "h", "r"); strings.Contains(r, "assumed") {
+		t.Errorf("NodeRemedy(built-in) = %q", r)
+	}
+}

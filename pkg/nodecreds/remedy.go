@@ -19,8 +19,16 @@ func CloudOfHost(host string) Cloud {
 }
 
 // NodeRemedy says what the node's identity needs so that p's pulls from
-// host work.
+// host work; for an assumed provider, also how to confirm the nodes run it.
 func NodeRemedy(p Provider, host, repository string) string {
+	r := nodeRemedy(p, host, repository)
+	if p.Assumed {
+		r += "; that the nodes run " + p.Name + " is assumed from the registry, as the nodes could not be read: to confirm it, let regcheck list nodes (kubectl auth can-i list nodes) or give --image-credential-provider-config with the kubelets' config"
+	}
+	return r
+}
+
+func nodeRemedy(p Provider, host, repository string) string {
 	cloud := p.Cloud
 	if cloud == "" {
 		cloud = CloudOfHost(host)

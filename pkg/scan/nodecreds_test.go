@@ -200,3 +200,36 @@ func TestNodeCredentialsFallbackAfterSecret(t *testing.T) {
 		}
 	}
 }
+
+// TestNodeCredentialsWhenNodesUnread: which providers apply, by what was
+// read. Nodes that could not be read leave the cloud unknown, so every
+// cloud's provider is assumed, unless the kubelets' config was given;
+// nodes read with no cloud turn none on.
+func TestNodeCredentialsWhenNodesUnread(t *testing.T) {
+	config := []nodecreds.Provider{{Name: "mine", MatchImages: []string{"registry.example.com"}}}
+	for _, tt := range []struct {
+		name   string
+		cfg    Config
+		inv    kube.Inventory
+		want   string // provider serving ecrRef, "" for none
+		assume bool
+	}{
+		{"nodes unread", Config{}, kube.Inventory{Unread: []string{"nodes"}}, "ecr-credential-provider", true},
+		{"nodes unread, config given", Config{NodeProviders: config}, kube.Inventory{Unread: []string{"nodes"}}, "", false},
+		{"nodes read, no cloud", Config{}, kube.Inventory{NodeProviderIDs: map[string]string{"n1": "kind://x"}}, "", false},
+		{"nodes read, aws", Config{}, kube.Inventory{NodeProviderIDs: map[string]string{"n1": "aws:///us-east-1a/i-1"}}, "ecr-credential-provider", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got string
+			var assumed bool
+			if nc := tt.cfg.NodeCredentials(&tt.inv); nc != nil {
+				if m, ok := nc.Providers.For(ecrRef, nil); ok {
+					got, assumed = m.Provider.Name, m.Provider.Assumed
+				}
+			}
+			if got != tt.want || assumed != tt.assume {
+				t.Errorf("provider = %q (assumed %v), want %q (assumed %v)", got, assumed, tt.want, tt.assume)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/regcheck/regcheck/pkg/report"
@@ -197,6 +198,65 @@ providers:
 		d := results(r, "Deployment/ecr")[report.CheckWorkloadDigest]
 		if d.Status != report.StatusSkip || d.Reason != report.ReasonNodeCredentials || !strings.Contains(d.Remedy, "aws ecr get-login-password --region us-east-1") {
 			t.Errorf("workload.digest = %s/%s, remedy %q: %s", d.Status, d.Reason, d.Remedy, d.Message)
+		}
+	})
+
+	t.Run("nodes unreadable: ECR assumed to be the nodes', said so", func(t *testing.T) {
+		// Real RBAC: a namespace-scoped user, as many are, who may read
+		// the namespace but not list nodes, so the cloud is unknown.
+		const user = "e2e-nodecreds-namespaced"
+		role := &rbacv1.Role{
+			ObjectMeta: metav1.ObjectMeta{Name: user, Namespace: ecrNS},
+			Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"", "apps", "batch"}, Resources: []string{"*"}, Verbs: []string{"get", "list"}}},
+		}
+		binding := &rbacv1.RoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: user, Namespace: ecrNS},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: user},
+			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+		}
+		_, err := c.Admin.RbacV1().Roles(ecrNS).Create(ctx, role, metav1.CreateOptions{})
+		must(err)
+		_, err = c.Admin.RbacV1().RoleBindings(ecrNS).Create(ctx, binding, metav1.CreateOptions{})
+		must(err)
+		r, res := scanNS(ecrNS, "--as", user)
+		if res.Code != 0 {
+			t.Errorf("exit %d, want 0\nstderr: %s\n%s", res.Code, res.Stderr, dump(r))
+		}
+		noFalseAlarm(r, "Deployment/ecr")
+		nodePull(r, "Deployment/ecr", "ecr-credential-provider")
+		p := results(r, "Deployment/ecr")[report.CheckRegistryPull]
+		if !strings.Contains(p.Message, "most likely serves") || !strings.Contains(p.Remedy, "ecr:BatchGetImage") || !strings.Contains(p.Remedy, "list nodes") {
+			t.Errorf("registry.pull says nothing of the assumption: %s\nremedy: %s", p.Message, p.Remedy)
+		}
+		var nodesSkip bool
+		for _, x := range r.Results {
+			if x.Check == report.CheckClusterRead && x.Reason == report.ReasonForbidden && strings.Contains(x.Message, "credential providers the nodes run are unknown") {
+				nodesSkip = true
+			}
+		}
+		if !nodesSkip {
+			t.Errorf("no cluster.read skip says the nodes' providers are unknown:\n%s", dump(r))
+		}
+		// verify, as the same user before a deploy: the same assumption.
+		manifest := filepath.Join(s.Dir, "ecr-deploy.yaml")
+		must(os.WriteFile(manifest, []byte("apiVersion: v1\nkind: Pod\nmetadata:\n  name: ecr\nspec:\n  containers:\n  - name: app\n    image: "+ecrImage+"\n"), 0o600))
+		vr, vres := runJSON(t, s, "", "kubectl", "regcheck", "verify", "-f", manifest, "-n", ecrNS, "--kubeconfig", c.Kubeconfig, "--as", user, "--timeout", "30s")
+		var vpull *report.Result
+		for i, x := range vr.Results {
+			if x.Reason == report.ReasonCredentialsRequired {
+				t.Errorf("verify: %s %s/%s: %s", x.Check, x.Status, x.Reason, x.Message)
+			}
+			if x.Check == report.CheckRegistryPull {
+				vpull = &vr.Results[i]
+			}
+		}
+		if vpull == nil || vpull.Reason != report.ReasonNodeCredentials || !strings.Contains(vpull.Message, "most likely serves") {
+			t.Errorf("verify exit %d: registry.pull = %+v\nstderr: %s\n%s", vres.Code, vpull, vres.Stderr, dump(vr))
+		}
+		// The same user with the kubelets' config named: no assumption.
+		r, _ = scanNS(ecrNS, "--as", user, "--image-credential-provider-config", providerConfig)
+		if d := results(r, "Deployment/ecr")[report.CheckWorkloadDigest]; d.Reason == report.ReasonNodeCredentials {
+			t.Errorf("with a config that does not cover ECR, the ECR image is still the nodes': %s/%s: %s", d.Status, d.Reason, d.Message)
 		}
 	})
 
