@@ -46,6 +46,11 @@ func cred(from credentials.Store, user, pass string) credentials.Credential {
 	return credentials.Credential{Source: from.Source, Origin: from.Origin, Username: user, Password: pass}
 }
 
+func keyed(c credentials.Credential, key string) credentials.Credential {
+	c.Key = key
+	return c
+}
+
 func find(rs []report.Result, check report.Check) *report.Result {
 	for i := range rs {
 		if rs[i].Check == check && rs[i].Reason != report.ReasonIncompleteCredentials {
@@ -272,8 +277,20 @@ func TestCheck(t *testing.T) {
 			image: "team/app:1",
 			creds: []credentials.Credential{cred(secretStore("ns/old"), "alice", "old"), cred(secretStore("ns/new"), "alice", "pw")},
 			wants: []want{
-				{check: report.CheckRegistryCredentials, status: report.StatusPass, reason: report.ReasonOk, source: "secret/ns/new", evidence: []string{`"tried":["secret/ns/old","secret/ns/new"]`, `"secret/ns/old":"InvalidCredentials"`}},
+				{check: report.CheckRegistryCredentials, status: report.StatusPass, reason: report.ReasonOk, source: "secret/ns/new", evidence: []string{`"tried":["secret/ns/old","secret/ns/new"]`, `"failures":[{"credential":"secret/ns/old","reason":"InvalidCredentials"}]`}},
 				{check: report.CheckRegistryPull, status: report.StatusPass, reason: report.ReasonOk, source: "secret/ns/new"},
+			},
+		},
+		{
+			// Two entries of one pull secret share its source: each
+			// attempt is its own element, not one merged key.
+			name:  "one secret's two entries, both refused: each is named with its entry",
+			fake:  &fake{Users: map[string]string{"alice": "pw"}, Grants: map[string][]string{"alice team/app": {"pull"}}, Repos: map[string][]string{"team/app": {"1"}}},
+			image: "team/app:1",
+			creds: []credentials.Credential{keyed(cred(secretStore("ns/both"), "alice", "old"), "HOST/team"), keyed(cred(secretStore("ns/both"), "alice", "older"), "HOST")},
+			wants: []want{
+				{check: report.CheckRegistryPull, status: report.StatusFail, reason: report.ReasonInvalidCredentials, evidence: []string{
+					`"failures":[{"credential":"secret/ns/both","key":"HOST/team","reason":"InvalidCredentials"},{"credential":"secret/ns/both","key":"HOST","reason":"InvalidCredentials"}]`}},
 			},
 		},
 	}

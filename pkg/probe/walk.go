@@ -121,17 +121,18 @@ func (w *walk) primary() *attempt {
 	return w.attempts[0]
 }
 
-// triedEvidence lists the sources tried and why the failed ones failed.
+// triedEvidence lists the sources tried and why the failed ones failed,
+// one element per attempt in order: two candidates may share a source.
 func (w *walk) triedEvidence(ev report.Evidence, attempts []*attempt, failed func(*attempt) *registry.Failure) {
 	if len(w.cands) < 2 {
 		return
 	}
 	tried := make([]string, 0, len(attempts))
-	failures := map[string]string{}
+	var failures []report.FailedAttempt
 	for _, a := range attempts {
 		tried = append(tried, a.source())
 		if f := failed(a); f != nil {
-			failures[a.source()] = string(f.Reason)
+			failures = append(failures, report.FailedAttempt{Credential: a.source(), Key: a.cred.Key, Reason: f.Reason})
 		}
 	}
 	ev["tried"] = tried

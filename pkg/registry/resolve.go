@@ -72,7 +72,7 @@ func (c *Client) Head(ctx context.Context, r imageref.Reference, creds []credent
 	}
 	var first *Failure
 	tried := make([]string, 0, len(cands))
-	failures := map[string]report.Reason{}
+	var failures []report.FailedAttempt
 	var attempts []Attempt
 	for i, cred := range cands {
 		s := c.NewSession(r, cred)
@@ -87,7 +87,7 @@ func (c *Client) Head(ctx context.Context, r imageref.Reference, creds []credent
 			return Descriptor{Reference: r, Digest: m.Digest, MediaType: m.MediaType, CredentialSource: s.Source(), Used: used}, nil
 		}
 		f := AsFailure(err)
-		failures[s.Source()] = f.Reason
+		failures = append(failures, report.FailedAttempt{Credential: s.Source(), Key: cred.Key, Reason: f.Reason})
 		attempts = append(attempts, Attempt{Credential: used, Reason: f.Reason})
 		if first == nil {
 			first = f
@@ -95,7 +95,7 @@ func (c *Client) Head(ctx context.Context, r imageref.Reference, creds []credent
 	}
 	if len(cands) > 1 {
 		first.Attempts = attempts
-		first.Evidence["tried"], first.Evidence["failures"] = tried, reasonStrings(failures)
+		first.Evidence["tried"], first.Evidence["failures"] = tried, failures
 	}
 	return Descriptor{}, first
 }
@@ -209,13 +209,4 @@ func AsFailure(err error) *Failure {
 	// which evidence shows.
 	return &Failure{Reason: report.ReasonUnreachable, Evidence: report.Evidence{"error": err.Error()},
 		Fault: report.Fault{Cause: report.CauseNoAnswer}}
-}
-
-// reasonStrings is the display copy of a source → reason map.
-func reasonStrings(m map[string]report.Reason) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = string(v)
-	}
-	return out
 }

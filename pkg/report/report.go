@@ -155,6 +155,26 @@ const (
 // that fills it writes into Evidence too.
 type Evidence map[string]any
 
+// FailedAttempt is the display copy of one credential a lookup tried
+// that failed, for the evidence key "failures": a list in the order they
+// were tried, one element per attempt, since two credentials may share a
+// source (one pull secret's two entries for a host) and a map keyed by
+// source would make them one. Key is the config entry the credential
+// matched (never its secret), "" when none.
+type FailedAttempt struct {
+	Credential string `json:"credential"`
+	Key        string `json:"key,omitempty"`
+	Reason     Reason `json:"reason"`
+}
+
+// String is how text formats show one attempt.
+func (a FailedAttempt) String() string {
+	if a.Key != "" {
+		return a.Credential + " (" + a.Key + "): " + string(a.Reason)
+	}
+	return a.Credential + ": " + string(a.Reason)
+}
+
 // Digests are what a person compares by eye: the digests a workload
 // container's pods run and the one its reference points to now.
 type Digests struct {

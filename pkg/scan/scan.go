@@ -342,10 +342,10 @@ func (ch *check) failed(r report.Result, f *registry.Failure) report.Result {
 			tried[i] = c.Source
 		}
 		r.Evidence["tried"] = tried
-		own := map[string]string{}
+		var own []report.FailedAttempt // in order: two may share a source
 		for _, a := range f.Attempts {
 			if i, ok := a.Credential.In(ch.creds); ok {
-				own[ch.creds[i].Source] = string(a.Reason)
+				own = append(own, report.FailedAttempt{Credential: ch.creds[i].Source, Key: ch.creds[i].Key, Reason: a.Reason})
 			}
 		}
 		r.Evidence["failures"] = own

@@ -759,8 +759,8 @@ func TestSharedLookupNamesTheCredentialThatWorked(t *testing.T) {
 	creds := func(_ context.Context, ns, _ string, _ []string) (Keychain, []credentials.Problem, error) {
 		if ns == "aaa" {
 			return fakeKeychain{
-				{Source: "secret/aaa/both", Username: "ci", Password: "old"},
-				{Source: "secret/aaa/both", Username: "ci", Password: "new"},
+				{Source: "secret/aaa/both", Key: "registry.example.com/team", Username: "ci", Password: "old"},
+				{Source: "secret/aaa/both", Key: "registry.example.com", Username: "ci", Password: "new"},
 			}, nil, nil
 		}
 		return fakeKeychain{
@@ -798,11 +798,15 @@ func TestSharedLookupNamesTheCredentialThatWorked(t *testing.T) {
 					continue
 				}
 				// Both refused: each of the namespace's own credentials
-				// is named with what it met.
-				failures, _ := res.Evidence["failures"].(map[string]string)
-				wantFailures := map[string]string{"secret/bbb/old": "InvalidCredentials", "secret/bbb/new": "InvalidCredentials"}
+				// is named with what it met, one element per attempt in
+				// order, so the two entries of aaa's one secret stay two.
+				failures, _ := res.Evidence["failures"].([]report.FailedAttempt)
+				refused := func(source, key string) report.FailedAttempt {
+					return report.FailedAttempt{Credential: source, Key: key, Reason: report.ReasonInvalidCredentials}
+				}
+				wantFailures := []report.FailedAttempt{refused("secret/bbb/old", ""), refused("secret/bbb/new", "")}
 				if res.Namespace == "aaa" {
-					wantFailures = map[string]string{"secret/aaa/both": "InvalidCredentials"}
+					wantFailures = []report.FailedAttempt{refused("secret/aaa/both", "registry.example.com/team"), refused("secret/aaa/both", "registry.example.com")}
 				}
 				if res.Reason != report.ReasonInvalidCredentials || !reflect.DeepEqual(failures, wantFailures) {
 					t.Errorf("warm=%v %s: %s, failures %v, want %v", warm, res.Namespace, res.Reason, failures, wantFailures)

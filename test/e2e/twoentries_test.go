@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ import (
 //     must be told "new" worked, not "old" (the first of the answer's
 //     source, as a match on source strings would say);
 //   - c-stale's secret holds two refused entries: each is named with what
-//     it met.
+//     it met, one element per attempt (both, though they share a source).
 func TestScanOneSecretTwoEntries(t *testing.T) {
 	c := sharedCluster(t)
 	s := newSandbox(t)
@@ -98,11 +99,20 @@ func TestScanOneSecretTwoEntries(t *testing.T) {
 					t.Errorf("%s: %s/%s with %q, want pass/Current with %q: %s", workload, got.Status, got.Reason, got.CredentialSource, source, got.Message)
 				}
 			}
+			// Both of c-stale's entries were refused: the evidence names
+			// each attempt in order, the most specific entry first, with
+			// its own reason (a map keyed by the secret's source made
+			// them one).
 			stale := digest["Deployment/c-stale"]
-			failures, _ := stale.Evidence["failures"].(map[string]any)
-			if stale.Status != report.StatusFail || stale.Reason != report.ReasonInvalidCredentials ||
-				len(failures) != 1 || failures["secret/"+ns+"/stale"] != string(report.ReasonInvalidCredentials) {
-				t.Errorf("c-stale: %s/%s, failures %v: %s", stale.Status, stale.Reason, stale.Evidence["failures"], stale.Message)
+			raw, _ := json.Marshal(stale.Evidence["failures"])
+			var failures []report.FailedAttempt
+			_ = json.Unmarshal(raw, &failures)
+			refused := func(key string) report.FailedAttempt {
+				return report.FailedAttempt{Credential: "secret/" + ns + "/stale", Key: key, Reason: report.ReasonInvalidCredentials}
+			}
+			if want := []report.FailedAttempt{refused(reg.Host + "/team"), refused(reg.Host)}; stale.Status != report.StatusFail ||
+				stale.Reason != report.ReasonInvalidCredentials || !reflect.DeepEqual(failures, want) {
+				t.Errorf("c-stale: %s/%s, failures %s, want %v: %s", stale.Status, stale.Reason, raw, want, stale.Message)
 			}
 			for _, pass := range []string{readerPass, "old-password", "older-password"} {
 				if strings.Contains(res.Stdout+res.Stderr, pass) {
