@@ -3,12 +3,14 @@ package kube
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
@@ -25,11 +27,36 @@ type PullSecretReader struct {
 
 	mu         sync.Mutex
 	namespaces map[string]*namespaceSecrets
+
+	// everywhere: read every namespace's with one LIST (AllNamespaces).
+	everywhere bool
+	all        allNamespaces
 }
 
 // NewPullSecretReader returns a reader over src.
 func NewPullSecretReader(src Source) *PullSecretReader {
 	return &PullSecretReader{src: src, namespaces: map[string]*namespaceSecrets{}}
+}
+
+// AllNamespaces makes r read the Secrets and the ServiceAccounts of every
+// namespace with one LIST each, the first time any namespace's are needed,
+// instead of a LIST per namespace: a scan of all namespaces reads most of
+// them anyway, and at 50 namespaces the 50 LISTs (8 at a time) were
+// about 100 ms before the first registry request could go out. A LIST
+// across namespaces that fails (a user allowed to list them namespace by
+// namespace only) falls back to a LIST per namespace, as without it.
+// Call it before the first read.
+func (r *PullSecretReader) AllNamespaces() { r.everywhere = true }
+
+// allNamespaces holds the LISTs across namespaces, errors included.
+type allNamespaces struct {
+	secretsOnce sync.Once
+	secrets     map[string]map[string]secretPayload // by namespace
+	secretsErr  error
+
+	accountsOnce sync.Once
+	accounts     map[string]map[string][]string // by namespace
+	accountsErr  error
 }
 
 // PullSecrets is what the kubelet would use for a pod.
@@ -89,7 +116,7 @@ func (r *PullSecretReader) PullSecrets(ctx context.Context, namespace, serviceAc
 			serviceAccount = "default"
 		}
 		out.Via = "serviceaccount/" + namespace + "/" + serviceAccount
-		accounts, err := ns.serviceAccounts(ctx, r.src, namespace)
+		accounts, err := r.serviceAccounts(ctx, ns, namespace)
 		switch {
 		case apierrors.IsForbidden(err):
 			out.Problems = append(out.Problems, unreadable(out.Via, credentials.SecretRef{}, "serviceaccounts", namespace))
@@ -103,9 +130,12 @@ func (r *PullSecretReader) PullSecrets(ctx context.Context, namespace, serviceAc
 		return out, nil
 	}
 
-	secrets, err := ns.secrets(ctx, r.src, namespace)
+	secrets, err := r.secrets(ctx, ns, namespace)
 	if err != nil && !apierrors.IsForbidden(err) {
 		return out, unlisted(ctx, err, "secrets", namespace)
+	}
+	if err == nil {
+		secrets = ns.withReleases(ctx, r.src, namespace, secrets, names)
 	}
 	kubeletFails := false
 	for _, name := range names {
@@ -221,13 +251,13 @@ func (r *PullSecretReader) Unreferenced(ctx context.Context, namespace, serviceA
 		if serviceAccount == "" {
 			serviceAccount = "default"
 		}
-		accounts, err := ns.serviceAccounts(ctx, r.src, namespace)
+		accounts, err := r.serviceAccounts(ctx, ns, namespace)
 		if err != nil {
 			return nil
 		}
 		named = accounts[serviceAccount]
 	}
-	secrets, err := ns.secrets(ctx, r.src, namespace)
+	secrets, err := r.secrets(ctx, ns, namespace)
 	if err != nil {
 		return nil
 	}
@@ -261,6 +291,146 @@ type namespaceSecrets struct {
 	accountsOnce sync.Once
 	accountsMap  map[string][]string // ServiceAccount → imagePullSecrets
 	accountsErr  error
+
+	// releases are the Secrets named as pull secrets that the LIST left
+	// out (notPullSecrets) and a LIST by name found: their type is a
+	// finding. Guarded by releasesMu.
+	releasesMu sync.Mutex
+	releases   map[string]*namedSecret
+}
+
+// namedSecret is one LIST by name of a Secret the type-filtered LIST did
+// not return.
+type namedSecret struct {
+	once  sync.Once
+	found bool
+	typ   corev1.SecretType
+}
+
+// notPullSecrets is the field selector of the Secrets LISTs: every type
+// but Helm's release records, which the kubelet never reads and which are
+// most of the bytes of a namespace's Secrets (a release's every revision,
+// each up to a MiB), so they stay on the API server. A pull secret named
+// and not found by this LIST is looked for by name (withReleases), so a
+// Helm release named as a pull secret is still reported with its type.
+var notPullSecrets = fields.OneTermNotEqualSelector("type", helmReleaseType).String()
+
+// helmReleaseType is the type of the Secrets Helm 3 keeps its releases in
+// (helm.sh/helm/v3/pkg/storage/driver; not imported for one string).
+const helmReleaseType = "helm.sh/release.v1"
+
+// secrets is namespace ns's Secrets: from the LIST across namespaces when
+// r reads all namespaces at once and it succeeded, else from ns's own.
+func (r *PullSecretReader) secrets(ctx context.Context, n *namespaceSecrets, ns string) (map[string]secretPayload, error) {
+	if r.everywhere {
+		a := &r.all
+		a.secretsOnce.Do(func() { a.secrets, a.secretsErr = listSecrets(ctx, r.src, metav1.NamespaceAll) })
+		if a.secretsErr == nil {
+			return a.secrets[ns], nil // nil: none but Helm's; reads as empty
+		}
+	}
+	return n.secrets(ctx, r.src, ns)
+}
+
+// serviceAccounts is secrets for the ServiceAccounts.
+func (r *PullSecretReader) serviceAccounts(ctx context.Context, n *namespaceSecrets, ns string) (map[string][]string, error) {
+	if r.everywhere {
+		a := &r.all
+		a.accountsOnce.Do(func() { a.accounts, a.accountsErr = listServiceAccounts(ctx, r.src, metav1.NamespaceAll) })
+		if a.accountsErr == nil {
+			return a.accounts[ns], nil
+		}
+	}
+	return n.serviceAccounts(ctx, r.src, ns)
+}
+
+// listSecrets lists the Secrets of ns (or every namespace) but Helm's
+// releases, keeping each one's type and a pull secret's payload, by
+// namespace and name.
+func listSecrets(ctx context.Context, src Source, ns string) (map[string]map[string]secretPayload, error) {
+	m := map[string]map[string]secretPayload{}
+	err := each(ctx, src, "secrets", ns, metav1.ListOptions{FieldSelector: notPullSecrets}, func(s *corev1.Secret) {
+		p := secretPayload{typ: s.Type}
+		switch s.Type {
+		case corev1.SecretTypeDockerConfigJson, corev1.SecretTypeDockercfg:
+			p.data = s.Data[dataKey(s.Type)]
+		}
+		key := namespaceOf(s.Namespace, ns)
+		if m[key] == nil {
+			m[key] = map[string]secretPayload{}
+		}
+		m[key][s.Name] = p
+	})
+	return m, err
+}
+
+// listServiceAccounts lists the ServiceAccounts of ns (or every
+// namespace) and the pull secrets each names, by namespace and name.
+func listServiceAccounts(ctx context.Context, src Source, ns string) (map[string]map[string][]string, error) {
+	m := map[string]map[string][]string{}
+	err := each(ctx, src, "serviceaccounts", ns, metav1.ListOptions{}, func(sa *corev1.ServiceAccount) {
+		key := namespaceOf(sa.Namespace, ns)
+		if m[key] == nil {
+			m[key] = map[string][]string{}
+		}
+		m[key][sa.Name] = secretNames(sa.ImagePullSecrets)
+	})
+	return m, err
+}
+
+// namespaceOf files an object of a LIST of ns under ns, or under its own
+// namespace for a LIST across namespaces.
+func namespaceOf(own, listed string) string {
+	if listed != metav1.NamespaceAll {
+		return listed
+	}
+	return own
+}
+
+// withReleases is secrets with those of names it lacks that a LIST by name
+// finds (a Helm release: the type-filtered LIST leaves them out), so the
+// kubelet's verdict on them (a type it ignores) is reported as before
+// the filter; secrets itself is shared and not written. A name not found,
+// or a LIST by name that fails, leaves it missing, as the LIST said.
+func (n *namespaceSecrets) withReleases(ctx context.Context, src Source, ns string, secrets map[string]secretPayload, names []string) map[string]secretPayload {
+	var out map[string]secretPayload
+	for _, name := range names {
+		if _, ok := secrets[name]; ok {
+			continue
+		}
+		n.releasesMu.Lock()
+		if n.releases == nil {
+			n.releases = map[string]*namedSecret{}
+		}
+		e := n.releases[name]
+		if e == nil {
+			e = &namedSecret{}
+			n.releases[name] = e
+		}
+		n.releasesMu.Unlock()
+		e.once.Do(func() {
+			opts := metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String()}
+			_ = each(ctx, src, "secrets", ns, opts, func(s *corev1.Secret) {
+				if s.Name == name {
+					e.found, e.typ = true, s.Type
+				}
+			})
+		})
+		if !e.found {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(secrets)
+			if out == nil {
+				out = map[string]secretPayload{}
+			}
+		}
+		out[name] = secretPayload{typ: e.typ}
+	}
+	if out == nil {
+		return secrets
+	}
+	return out
 }
 
 func (r *PullSecretReader) namespace(ns string) *namespaceSecrets {
@@ -274,31 +444,23 @@ func (r *PullSecretReader) namespace(ns string) *namespaceSecrets {
 	return n
 }
 
-// secrets lists the namespace's secrets once. No field selector: one LIST
-// answers for every type (a wrong type is a finding), and nothing is
-// logged here; client-go logs bodies only above -v=7, which regcheck never
-// sets.
+// secrets lists the namespace's secrets once, every type but Helm's
+// releases (notPullSecrets): a wrong type is a finding. Nothing is logged
+// here; client-go logs bodies only above -v=7, which regcheck never sets.
 func (n *namespaceSecrets) secrets(ctx context.Context, src Source, ns string) (map[string]secretPayload, error) {
 	n.secretsOnce.Do(func() {
-		m := map[string]secretPayload{}
-		n.secretsErr = each(ctx, src, "secrets", ns, metav1.ListOptions{}, func(s *corev1.Secret) {
-			p := secretPayload{typ: s.Type}
-			switch s.Type {
-			case corev1.SecretTypeDockerConfigJson, corev1.SecretTypeDockercfg:
-				p.data = s.Data[dataKey(s.Type)]
-			}
-			m[s.Name] = p
-		})
-		n.secretsMap = m
+		var m map[string]map[string]secretPayload
+		m, n.secretsErr = listSecrets(ctx, src, ns)
+		n.secretsMap = m[ns]
 	})
 	return n.secretsMap, n.secretsErr
 }
 
 func (n *namespaceSecrets) serviceAccounts(ctx context.Context, src Source, ns string) (map[string][]string, error) {
 	n.accountsOnce.Do(func() {
-		m := map[string][]string{}
-		n.accountsErr = each(ctx, src, "serviceaccounts", ns, metav1.ListOptions{}, func(sa *corev1.ServiceAccount) { m[sa.Name] = secretNames(sa.ImagePullSecrets) })
-		n.accountsMap = m
+		var m map[string]map[string][]string
+		m, n.accountsErr = listServiceAccounts(ctx, src, ns)
+		n.accountsMap = m[ns]
 	})
 	return n.accountsMap, n.accountsErr
 }

@@ -138,8 +138,8 @@ func (w *Watcher) Close() {
 
 // List is the Source a scan reads through: the informers' caches answer
 // what they watch (a namespace the watcher does not cover, or a field
-// selector other than the Events informer's, is a LIST through the API
-// server, as Direct makes it).
+// selector other than the Events informer's or one on a Secret's type and
+// name, is a LIST through the API server, as Direct makes it).
 func (w *Watcher) List(ctx context.Context, resource, ns string, opts metav1.ListOptions) ([]runtime.Object, error) {
 	if !w.serves(resource, ns, opts) {
 		return Direct(w.client).List(ctx, resource, ns, opts)
@@ -169,7 +169,8 @@ var clusterScoped = map[string]bool{"nodes": true}
 
 // serves reports whether the informers answer a LIST of resource in ns
 // with opts: a namespace the watcher does not cover, or a field selector
-// other than the one the Events informer watches, goes to the API server.
+// other than the one the Events informer watches or secretFields', goes to
+// the API server.
 func (w *Watcher) serves(resource, ns string, opts metav1.ListOptions) bool {
 	if _, ok := watchedResources[resource]; !ok {
 		return false
@@ -178,9 +179,31 @@ func (w *Watcher) serves(resource, ns string, opts metav1.ListOptions) bool {
 		return false
 	}
 	if opts.FieldSelector != "" && !(resource == "events" && opts.FieldSelector == podEvents) {
-		return false
+		_, ok := secretFields(resource, opts.FieldSelector)
+		return ok
 	}
 	return true
+}
+
+// secretFields parses a field selector of a Secrets LIST that the cache
+// can answer: one on the fields the API server itself selects Secrets by
+// (type, metadata.name, metadata.namespace), as PullSecretReader's are.
+func secretFields(resource, selector string) (fields.Selector, bool) {
+	if resource != "secrets" {
+		return nil, false
+	}
+	sel, err := fields.ParseSelector(selector)
+	if err != nil {
+		return nil, false
+	}
+	for _, r := range sel.Requirements() {
+		switch r.Field {
+		case "type", "metadata.name", "metadata.namespace":
+		default:
+			return nil, false
+		}
+	}
+	return sel, true
 }
 
 // informer returns resource's informer, started on first use.
@@ -261,8 +284,13 @@ func (w *Watcher) list(ctx context.Context, resource, ns string, opts metav1.Lis
 	if err := wd.refused(); err != nil {
 		return nil, err
 	}
+	fieldSel, _ := secretFields(resource, opts.FieldSelector)
 	var out []runtime.Object
 	add := func(obj any) {
+		if s, ok := obj.(*corev1.Secret); ok && fieldSel != nil &&
+			!fieldSel.Matches(fields.Set{"type": string(s.Type), "metadata.name": s.Name, "metadata.namespace": s.Namespace}) {
+			return
+		}
 		if o, ok := obj.(runtime.Object); ok {
 			out = append(out, o)
 		}

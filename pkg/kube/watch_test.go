@@ -30,7 +30,9 @@ func TestWatcherServesListsFromInformers(t *testing.T) {
 		Data: map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{}}`), "extra": []byte("x")}}
 	opaque := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "db-password", Namespace: "shop"}, Type: corev1.SecretTypeOpaque,
 		Data: map[string][]byte{"password": []byte("hunter2")}}
-	client := fake.NewClientset(pod, other, pull, opaque)
+	release := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sh.helm.release.v1.web.v1", Namespace: "shop"}, Type: helmReleaseType,
+		Data: map[string][]byte{"release": []byte("H4sI")}}
+	client := fake.NewClientset(pod, other, pull, opaque, release)
 	client.PrependReactor("list", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "nodes"}, "", nil)
 	})
@@ -49,9 +51,21 @@ func TestWatcherServesListsFromInformers(t *testing.T) {
 		if got.ManagedFields != nil || got.Annotations[corev1.LastAppliedConfigAnnotation] != "" || got.Annotations["keep"] != "me" {
 			t.Errorf("pod kept what no scan reads: %+v", got.ObjectMeta)
 		}
-		secrets, err := listAll[corev1.Secret](ctx, w, "secrets", "shop", metav1.ListOptions{})
+		// PullSecretReader's field selectors are answered from the cache
+		// too, as the API server would select.
+		secrets, err := listAll[corev1.Secret](ctx, w, "secrets", "shop", metav1.ListOptions{FieldSelector: notPullSecrets})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(secrets) != 2 {
+			t.Errorf("scan %d: %d secrets but Helm's releases, want 2", scan, len(secrets))
+		}
+		named, err := listAll[corev1.Secret](ctx, w, "secrets", "shop", metav1.ListOptions{FieldSelector: "metadata.name=" + release.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(named) != 1 || named[0].Type != helmReleaseType || named[0].Data != nil {
+			t.Errorf("scan %d: the release by name = %+v, want it without its payload", scan, named)
 		}
 		for _, s := range secrets {
 			switch s.Name {

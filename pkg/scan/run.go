@@ -59,6 +59,9 @@ type Outcome struct {
 // rejected the credentials.
 func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	reader := kube.NewPullSecretReader(cfg.Source)
+	if len(cfg.Selections) == 1 && cfg.Selections[0].AllNamespaces {
+		reader.AllNamespaces()
+	}
 	creds := FromPullSecrets(reader)
 	var inv *kube.Inventory
 	var warmer *Warmer
