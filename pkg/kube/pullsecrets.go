@@ -48,6 +48,19 @@ func NewPullSecretReader(src Source) *PullSecretReader {
 // Call it before the first read.
 func (r *PullSecretReader) AllNamespaces() { r.everywhere = true }
 
+// ReadAhead lists the Secrets across namespaces now, when r reads all
+// namespaces at once (AllNamespaces): that LIST needs nothing from the
+// workloads, so a scan starts it beside the workloads' LISTs instead of
+// after them, and the first credentials asked for are already in. The
+// ServiceAccounts are left to the first read that needs them (a pod that
+// names no pull secret). Safe to call beside the reads; a no-op otherwise.
+func (r *PullSecretReader) ReadAhead(ctx context.Context) {
+	if r.everywhere {
+		a := &r.all
+		a.secretsOnce.Do(func() { a.secrets, a.secretsErr = listSecrets(ctx, r.src, metav1.NamespaceAll) })
+	}
+}
+
 // allNamespaces holds the LISTs across namespaces, errors included.
 type allNamespaces struct {
 	secretsOnce sync.Once
@@ -324,7 +337,7 @@ const helmReleaseType = "helm.sh/release.v1"
 func (r *PullSecretReader) secrets(ctx context.Context, n *namespaceSecrets, ns string) (map[string]secretPayload, error) {
 	if r.everywhere {
 		a := &r.all
-		a.secretsOnce.Do(func() { a.secrets, a.secretsErr = listSecrets(ctx, r.src, metav1.NamespaceAll) })
+		r.ReadAhead(ctx)
 		if a.secretsErr == nil {
 			return a.secrets[ns], nil // nil: none but Helm's; reads as empty
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"sync"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/kube"
@@ -59,9 +60,6 @@ type Outcome struct {
 // rejected the credentials.
 func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	reader := kube.NewPullSecretReader(cfg.Source)
-	if len(cfg.Selections) == 1 && cfg.Selections[0].AllNamespaces {
-		reader.AllNamespaces()
-	}
 	creds := FromPullSecrets(reader)
 	var inv *kube.Inventory
 	var warmer *Warmer
@@ -70,6 +68,16 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	// instead of holding the error up.
 	warmCtx, stopWarming := context.WithCancel(ctx)
 	defer stopWarming()
+	if len(cfg.Selections) == 1 && cfg.Selections[0].AllNamespaces {
+		// Every namespace's Secrets in one LIST, started beside the
+		// workloads' LISTs: the Warmer's first credentials are then in when
+		// the templates are.
+		reader.AllNamespaces()
+		var readAhead sync.WaitGroup
+		defer readAhead.Wait()
+		defer stopWarming() // runs first: a failed read ends the LIST too
+		readAhead.Go(func() { reader.ReadAhead(warmCtx) })
+	}
 	if len(cfg.Selections) == 1 {
 		warmer = NewWarmer(creds, cfg.Resolver, cfg.Concurrency)
 		var early func([]kube.Workload)

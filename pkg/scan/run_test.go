@@ -3,7 +3,10 @@ package scan
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -103,5 +106,49 @@ func TestRunClusters(t *testing.T) {
 		if len(got) != 1 || got[0].Check != report.CheckClusterRead || got[0].Status != report.StatusSkip || got[0].Reason != reason {
 			t.Errorf("%s: %+v, want one cluster.read skip %s", name, got, reason)
 		}
+	}
+}
+
+// secretsFirst is a Source whose Deployments LIST answers only once the
+// Secrets of every namespace are being listed (or after a guard).
+type secretsFirst struct {
+	kube.Source
+	listing chan struct{}
+	once    sync.Once
+	late    atomic.Bool
+}
+
+func (s *secretsFirst) List(ctx context.Context, resource, ns string, opts metav1.ListOptions) ([]runtime.Object, error) {
+	switch {
+	case resource == "secrets" && ns == metav1.NamespaceAll:
+		s.once.Do(func() { close(s.listing) })
+	case resource == "deployments":
+		select {
+		case <-s.listing:
+		case <-time.After(10 * time.Second): // a guard, not a timing: the LIST starts first or not at all
+			s.late.Store(true)
+		}
+	}
+	return s.Source.List(ctx, resource, ns, opts)
+}
+
+// TestRunReadsSecretsAhead: a scan of all namespaces starts its one LIST
+// of the Secrets across namespaces beside the workloads' LISTs, not once
+// the templates are in (it needs nothing from them); the scan is the same.
+func TestRunReadsSecretsAhead(t *testing.T) {
+	src := &secretsFirst{Source: kube.Direct(lockedClient()), listing: make(chan struct{})}
+	out, err := Run(t.Context(), Config{Source: src, Selections: []kube.Selection{{AllNamespaces: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.late.Load() {
+		t.Error("the Secrets were listed only after the Deployments")
+	}
+	want, err := Run(t.Context(), Config{Source: kube.Direct(lockedClient()), Selections: []kube.Selection{{AllNamespaces: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Results) != len(want.Results) || len(out.Inventory.Workloads) != len(want.Inventory.Workloads) {
+		t.Errorf("%d results over %d workloads, want %d over %d", len(out.Results), len(out.Inventory.Workloads), len(want.Results), len(want.Inventory.Workloads))
 	}
 }
