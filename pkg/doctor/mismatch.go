@@ -25,7 +25,7 @@ func (d *run) mismatches(ctx context.Context) {
 	catalogs := map[string]catalogAnswer{}
 	for _, s := range d.subjects {
 		for i, p := range s.probed {
-			if p.Reason != report.ReasonRepositoryNotFound {
+			if p.failed() != report.ReasonRepositoryNotFound {
 				continue
 			}
 			cred := p.cred // the probe's, by identity: its CredentialSource is display text

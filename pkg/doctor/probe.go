@@ -59,13 +59,25 @@ func (d *run) probe(ctx context.Context) {
 	}, nil)
 
 	// One credentials result per registry and outcome, however many
-	// subjects of that registry met it.
-	type outcome struct {
-		registry, source, message string
-		status                    report.Status
-		reason                    report.Reason
+	// subjects of that registry met it: a credential problem once per
+	// problem, the method in use once per credential, by its identity
+	// (two entries of one pull secret or config file share a source, and
+	// a key on the source made them one).
+	type problemKey struct {
+		registry string
+		problem  credentials.Problem
+		status   report.Status
 	}
-	seen := map[outcome]bool{}
+	type methodKey struct {
+		registry, credential, message string
+		status                        report.Status
+		reason                        report.Reason
+	}
+	seenProblem, seenMethod := map[problemKey]bool{}, map[methodKey]bool{}
+	credential := func(r report.Result) {
+		r.Image, r.Repository = "", ""
+		d.add(Credentials, r)
+	}
 	for i, j := range jobs {
 		if j.host.failed != nil {
 			if j.s != nil {
@@ -73,32 +85,39 @@ func (d *run) probe(ctx context.Context) {
 			}
 			continue
 		}
-		for _, r := range out[i].Results {
-			switch r.Check {
-			case report.CheckRegistryCredentials:
-				if j.target.Image == "" && r.Status == report.StatusPass {
-					r.Message += "; no repository of " + j.host.registry + " was named, so this proves the login (as docker login does), not access to a repository"
-				}
-				key := outcome{r.Registry, r.CredentialSource, r.Message, r.Status, r.Reason}
-				if !seen[key] {
-					seen[key] = true
-					r.Image, r.Repository = "", ""
-					d.add(Credentials, r)
-				}
-			case report.CheckRegistryPull, report.CheckRegistryPush:
-				if j.s == nil {
-					continue
-				}
-				r = d.annotate(j.s, r)
-				used := out[i].Pull
-				if r.Check == report.CheckRegistryPush {
-					used = out[i].Push
-				}
-				j.s.probed = append(j.s.probed, probedResult{Result: r, cred: credentialAt(j.target.Lookup, used)})
-				d.add(j.s.check, r)
-			case report.CheckRegistryReachable:
-				// The doctor's own reachable check already said it.
+		// The outcome's reachable part is not filed: the doctor's own
+		// reachable check already said it.
+		o := out[i]
+		for k, r := range o.Problems {
+			key := problemKey{registry: r.Registry, status: r.Status}
+			if k < len(j.target.Lookup.Problems) {
+				key.problem = j.target.Lookup.Problems[k]
 			}
+			if !seenProblem[key] {
+				seenProblem[key] = true
+				credential(r)
+			}
+		}
+		if r := o.Credentials; r != nil {
+			if j.target.Image == "" && r.Status == report.StatusPass {
+				r.Message += "; no repository of " + j.host.registry + " was named, so this proves the login (as docker login does), not access to a repository"
+			}
+			key := methodKey{r.Registry, credentialAt(j.target.Lookup, o.Credential).Fingerprint(), r.Message, r.Status, r.Reason}
+			if !seenMethod[key] {
+				seenMethod[key] = true
+				credential(*r)
+			}
+		}
+		if j.s == nil {
+			continue // a registry's credentials alone: nobody asked about its pull
+		}
+		for _, st := range []*probe.Step{o.Pull, o.Push} {
+			if st == nil {
+				continue
+			}
+			r := d.annotate(j.s, st)
+			j.s.probed = append(j.s.probed, probedResult{Result: r, step: st, push: st == o.Push, cred: credentialAt(j.target.Lookup, st.Used)})
+			d.add(j.s.check, r)
 		}
 	}
 }
@@ -136,9 +155,10 @@ func (d *run) lookup(ctx context.Context, registry string) credentials.Lookup {
 	return d.deps.Credentials(ctx, registry)
 }
 
-// annotate gives a probe result the subject's workload fields, and says
-// when a setting without a tag simply has no "latest".
-func (d *run) annotate(s *subject, r report.Result) report.Result {
+// annotate gives a probe step's result the subject's workload fields,
+// and says when a setting without a tag simply has no "latest".
+func (d *run) annotate(s *subject, st *probe.Step) report.Result {
+	r := st.Result
 	r.Namespace, r.Workload, r.Container = s.base.Namespace, s.base.Workload, s.base.Container
 	if len(s.base.Evidence) > 0 {
 		ev := report.Evidence{}
@@ -150,7 +170,7 @@ func (d *run) annotate(s *subject, r report.Result) report.Result {
 		}
 		r.Evidence = ev
 	}
-	if s.implicitTag && r.Reason == report.ReasonTagNotFound {
+	if s.implicitTag && st.Failure != nil && st.Failure.Reason == report.ReasonTagNotFound {
 		r.Status = report.StatusWarn
 		r.Message += " (the setting names no tag; the application may add its own)"
 	}

@@ -23,11 +23,11 @@ func (d *run) rateLimits() {
 				continue
 			}
 			for _, p := range s.probed {
-				if p.Check != report.CheckRegistryPull {
+				if p.push {
 					continue
 				}
 				seen = true
-				if p.Reason == report.ReasonRateLimited {
+				if p.failed() == report.ReasonRateLimited {
 					limited = true
 				}
 				if rl := p.RateLimit; rl != nil {

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/regcheck/regcheck/pkg/imageref"
+	"github.com/regcheck/regcheck/pkg/probe"
+	"github.com/regcheck/regcheck/pkg/registry"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -29,7 +31,8 @@ func TestRateLimitOneRule(t *testing.T) {
 			d.hosts = []*host{{registry: ref.Registry}}
 			rl := &report.RateLimit{Limit: "100;w=21600", Remaining: "0;w=21600", RetryAfter: "60"}
 			pull := report.Result{Check: report.CheckRegistryPull, Status: report.StatusWarn, Reason: report.ReasonRateLimited, RateLimit: rl}
-			d.subjects = []*subject{{ok: true, ref: ref, check: Pull, probed: []probedResult{{Result: pull}}}}
+			d.subjects = []*subject{{ok: true, ref: ref, check: Pull, probed: []probedResult{{Result: pull,
+				step: &probe.Step{Result: pull, Failure: &registry.Failure{Reason: report.ReasonRateLimited, RateLimit: *rl}}}}}}
 			d.add(Pull, pull)
 			if tc.otherFailed {
 				d.add(Reachable, report.Result{Check: report.CheckRegistryReachable, Status: report.StatusFail, Reason: report.ReasonUnreachable})

@@ -6,6 +6,7 @@ import (
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/imageref"
 	"github.com/regcheck/regcheck/pkg/kube"
+	"github.com/regcheck/regcheck/pkg/probe"
 	"github.com/regcheck/regcheck/pkg/report"
 )
 
@@ -22,12 +23,24 @@ type subject struct {
 	probed      []probedResult
 }
 
-// probedResult is one of a subject's registry.pull or registry.push results and
-// the credential it describes (the zero, anonymous one when none was
-// given), for a check that asks the registry again with it.
+// probedResult is one of a subject's registry.pull or registry.push
+// results as filed, the probe's step it came from (what the registry
+// answered, typed, for a check that decides on it) and the credential it
+// describes (the zero, anonymous one when none was given), for a check
+// that asks the registry again with it.
 type probedResult struct {
 	report.Result
+	step *probe.Step
+	push bool // the step is the push, else the pull
 	cred credentials.Credential
+}
+
+// failed is the step's typed failure reason, "" when it passed.
+func (p probedResult) failed() report.Reason {
+	if p.step.Failure == nil {
+		return ""
+	}
+	return p.step.Failure.Reason
 }
 
 // host is one registry the doctor checks for reachability.

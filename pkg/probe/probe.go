@@ -48,17 +48,52 @@ type Prober struct {
 // New builds a Prober over a registry client.
 func New(c *registry.Client) *Prober { return &Prober{c: c} }
 
-// Outcome is what one Check found: its results, and which of the
-// target's credentials (t.Lookup.Credentials) the registry.pull and
-// registry.push results describe, by position: two credentials may share
-// a source (a pull secret's two entries for a host), so a caller that
-// needs the credential again (the doctor's catalog listing) takes it by
-// Used, never by the result's CredentialSource, which is display text.
-// The zero Used names none: no credential was given, or that step was
-// not checked.
+// Outcome is what one Check found: its results in order, and the same
+// results by part with what the registry answered, typed, so that a
+// caller that files each part where it belongs (the doctor) takes it by
+// field, never by matching a result's Check, and decides on typed facts,
+// never on a result's Reason or evidence.
 type Outcome struct {
-	Results    []report.Result
-	Pull, Push registry.Used
+	Results []report.Result // every result, in order: what Check returns
+
+	// Reference is the image.reference failure of a reference that does
+	// not parse; nothing else is checked then.
+	Reference *report.Result
+	// Reachable is registry.reachable; nil when the reference did not parse.
+	Reachable *report.Result
+	// Problems are the registry.credentials results of the lookup's
+	// credential problems, in t.Lookup.Problems' order.
+	Problems []report.Result
+	// Credentials is the registry.credentials result of the method in
+	// use, or why its credential could not authenticate; nil when the
+	// walk stopped before (unreachable, a credential helper's failure).
+	Credentials *report.Result
+	// Credential is which of the target's credentials (t.Lookup.Credentials)
+	// Credentials describes, by position (see Step.Used).
+	Credential registry.Used
+	// Pull and Push are the registry.pull and registry.push steps, nil
+	// when not checked.
+	Pull, Push *Step
+
+	kinds []part // which part each of Results is, until parts
+}
+
+// Step is the pull or the push of one Outcome: its result, the
+// credential it describes and what the registry answered.
+type Step struct {
+	Result report.Result
+	// Used is which of the target's credentials (t.Lookup.Credentials)
+	// the result describes, by position: two credentials may share a
+	// source (a pull secret's two entries for a host), so a caller that
+	// needs the credential again (the doctor's catalog listing) takes it
+	// by Used, never by the result's CredentialSource, which is display
+	// text. The zero Used names none: no credential was given.
+	Used registry.Used
+	// Failure is why the step failed (its reason, fault, rate limit), nil
+	// when it passed.
+	Failure *registry.Failure
+	// Manifest is what a pull's HEAD found, nil for a push or a failed pull.
+	Manifest *registry.Manifest
 }
 
 // Check walks the auth flow for t and returns its results in order:
@@ -70,14 +105,57 @@ func (p *Prober) Check(ctx context.Context, t Target) []report.Result {
 	return p.Walk(ctx, t).Results
 }
 
-// Walk is Check with the credentials its results describe (Outcome).
+// Walk is Check with its results by part (Outcome).
 func (p *Prober) Walk(ctx context.Context, t Target) Outcome {
 	var o Outcome
-	o.Results = p.walk(ctx, t, &o)
+	p.walk(ctx, t, &o)
+	report.ApplyRateLimitRule(o.Results)
+	o.parts()
 	return o
 }
 
-func (p *Prober) walk(ctx context.Context, t Target, o *Outcome) []report.Result {
+// part is which field of an Outcome a result fills.
+type part int
+
+const (
+	partReference part = iota
+	partReachable
+	partProblem
+	partCredentials
+	partPull
+	partPush
+)
+
+// add appends r to the outcome's results as its part of kind k.
+func (o *Outcome) add(k part, r report.Result) {
+	o.Results = append(o.Results, r)
+	o.kinds = append(o.kinds, k)
+}
+
+// parts points the outcome's parts at its results, once SPEC's
+// rate-limit rule has settled their statuses.
+func (o *Outcome) parts() {
+	for i, k := range o.kinds {
+		r := o.Results[i]
+		switch k {
+		case partReference:
+			o.Reference = &r
+		case partReachable:
+			o.Reachable = &r
+		case partProblem:
+			o.Problems = append(o.Problems, r)
+		case partCredentials:
+			o.Credentials = &r
+		case partPull:
+			o.Pull.Result = r
+		case partPush:
+			o.Push.Result = r
+		}
+	}
+	o.kinds = nil
+}
+
+func (p *Prober) walk(ctx context.Context, t Target, o *Outcome) {
 	login := t.Image == "" && t.Registry != ""
 	ref, err := imageref.ParseChart(t.Image)
 	switch {
@@ -85,15 +163,17 @@ func (p *Prober) walk(ctx context.Context, t Target, o *Outcome) []report.Result
 		ref, t.Pull, t.Push = imageref.Registry(t.Registry), false, false
 	case err != nil:
 		b := base{image: t.Image}
-		return []report.Result{b.fail(report.CheckImageReference, registry.InvalidReference(err))}
+		o.add(partReference, b.fail(report.CheckImageReference, registry.InvalidReference(err)))
+		return
 	}
 	b := base{image: t.Image, ref: ref, tried: t.Lookup.Tried, workload: t.Workload, audience: t.Audience}
 
 	ping, err := p.c.Ping(ctx, ref.Host)
 	if err != nil {
-		return []report.Result{b.fail(report.CheckRegistryReachable, registry.AsFailure(err))}
+		o.add(partReachable, b.fail(report.CheckRegistryReachable, registry.AsFailure(err)))
+		return
 	}
-	out := []report.Result{b.pass(report.CheckRegistryReachable, reachableMessage(ref, ping), ping.Evidence(), "")}
+	o.add(partReachable, b.pass(report.CheckRegistryReachable, reachableMessage(ref, ping), ping.Evidence(), ""))
 
 	if t.Lookup.Halted && len(t.Lookup.Credentials) == 0 {
 		// A credential helper failed before any credential was found:
@@ -101,9 +181,9 @@ func (p *Prober) walk(ctx context.Context, t Target, o *Outcome) []report.Result
 		// registry.credentials result for the host, the failure, and no
 		// anonymous pass after it.
 		for _, pr := range t.Lookup.Problems {
-			out = append(out, b.problem(pr, false))
+			o.add(partProblem, b.problem(pr, false))
 		}
-		return out
+		return
 	}
 	w := &walk{p: p, ref: ref, push: t.Push, checkPull: t.checksPull() && !login, login: login, cands: t.Lookup.Credentials}
 	if len(w.cands) == 0 {
@@ -113,23 +193,30 @@ func (p *Prober) walk(ctx context.Context, t Target, o *Outcome) []report.Result
 	authOK := w.primary().authErr == nil
 
 	for _, pr := range t.Lookup.Problems {
-		out = append(out, b.problem(pr, authOK && !w.primary().anonymous()))
+		o.add(partProblem, b.problem(pr, authOK && !w.primary().anonymous()))
 	}
-	out = append(out, w.credentialsResult(b))
+	o.add(partCredentials, w.credentialsResult(b))
 	named := len(t.Lookup.Credentials) > 0 // else the candidate is the anonymous placeholder
+	if named {
+		o.Credential = registry.UsedAt(w.primary().at)
+	}
 	if w.checkPull {
-		out = append(out, w.pullResult(b))
-		if named {
-			o.Pull = registry.UsedAt(w.primary().at)
+		a := w.primary()
+		o.Pull = &Step{Failure: a.authErr, Manifest: a.manifest}
+		if o.Pull.Failure == nil {
+			o.Pull.Failure = a.pullErr
 		}
+		if named {
+			o.Pull.Used = registry.UsedAt(a.at)
+		}
+		o.add(partPull, w.pullResult(b))
 	}
 	if t.Push {
 		r, a := w.pushResult(ctx, b)
-		out = append(out, r)
+		o.Push = &Step{Failure: a.pushErr}
 		if named {
-			o.Push = registry.UsedAt(a.at)
+			o.Push.Used = registry.UsedAt(a.at)
 		}
+		o.add(partPush, r)
 	}
-	report.ApplyRateLimitRule(out)
-	return out
 }

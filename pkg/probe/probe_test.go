@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -450,13 +451,62 @@ func TestWalkNamesTheCredentialUsed(t *testing.T) {
 	if pull := find(o.Results, report.CheckRegistryPull); pull == nil || pull.Status != report.StatusPass {
 		t.Fatalf("registry.pull: %s", dump(o.Results))
 	}
-	for step, u := range map[string]registry.Used{"pull": o.Pull, "push": o.Push} {
+	for step, u := range map[string]registry.Used{"credentials": o.Credential, "pull": o.Pull.Used, "push": o.Push.Used} {
 		if i, ok := u.In(creds); !ok || i != 1 {
 			t.Errorf("%s describes position %d (ok=%v), want 1, the current password", step, i, ok)
 		}
 	}
 	anon := p.Walk(t.Context(), Target{Image: f.host() + "/team/app:1.0"})
-	if _, ok := anon.Pull.In(creds); ok || len(anon.Results) == 0 {
-		t.Errorf("a walk without credentials names one: %+v", anon.Pull)
+	if _, ok := anon.Pull.Used.In(creds); ok || len(anon.Results) == 0 {
+		t.Errorf("a walk without credentials names one: %+v", anon.Pull.Used)
+	}
+}
+
+// TestOutcomeParts: an Outcome's parts are its results by part, with the
+// registry's typed answer beside the pull and push, so a caller files
+// each by field and decides on the typed failure, never on a result's
+// Check or Reason.
+func TestOutcomeParts(t *testing.T) {
+	f := &fake{Users: map[string]string{"alice": "pw"}, Grants: map[string][]string{"alice team/app": {"pull"}, "alice team/gone": {"pull"}},
+		Repos: map[string][]string{"team/app": {"1.0"}}}
+	f.start(t)
+	p := New(newClient(t, registry.Options{PlainHTTP: true}))
+	creds := []credentials.Credential{cred(dockerConfig, "alice", "pw")}
+	problem := credentials.Problem{Source: "docker config", Reason: report.ReasonMalformedCredentials, Message: "entry is not an auth object"}
+	lookup := credentials.Lookup{Credentials: creds, Problems: []credentials.Problem{problem}}
+	checks := func(rs ...*report.Result) []report.Check {
+		var out []report.Check
+		for _, r := range rs {
+			if r != nil {
+				out = append(out, r.Check)
+			}
+		}
+		return out
+	}
+
+	o := p.Walk(t.Context(), Target{Image: f.host() + "/team/app:1.0", Pull: true, Push: true, Lookup: lookup})
+	if o.Reference != nil || o.Reachable == nil || o.Credentials == nil || o.Pull == nil || o.Push == nil || len(o.Problems) != 1 {
+		t.Fatalf("parts missing: %+v", o)
+	}
+	parts := append([]report.Result{*o.Reachable}, o.Problems...)
+	parts = append(parts, *o.Credentials, o.Pull.Result, o.Push.Result)
+	if !reflect.DeepEqual(parts, o.Results) {
+		t.Errorf("parts are not the results in order:\nparts %v\nresults %v", checks(&parts[0], &parts[1], &parts[2], &parts[3], &parts[4]), dump(o.Results))
+	}
+	if o.Pull.Failure != nil || o.Pull.Manifest == nil || o.Pull.Manifest.Digest != o.Pull.Result.Digests.Current {
+		t.Errorf("pull passed: failure %v, manifest %+v, result %s", o.Pull.Failure, o.Pull.Manifest, o.Pull.Result.Message)
+	}
+	if o.Push.Failure == nil || o.Push.Failure.Reason != o.Push.Result.Reason || o.Push.Result.Status != report.StatusFail {
+		t.Errorf("push (no push grant) failure %v, result %s/%s", o.Push.Failure, o.Push.Result.Status, o.Push.Result.Reason)
+	}
+
+	missing := p.Walk(t.Context(), Target{Image: f.host() + "/team/gone:1.0", Lookup: lookup})
+	if missing.Pull == nil || missing.Pull.Failure == nil || missing.Pull.Failure.Reason != report.ReasonRepositoryNotFound || missing.Pull.Manifest != nil || missing.Push != nil {
+		t.Errorf("a missing repository's pull: %+v", missing.Pull)
+	}
+
+	bad := p.Walk(t.Context(), Target{Image: "not a reference"})
+	if got := checks(bad.Reference, bad.Reachable, bad.Credentials); len(got) != 1 || got[0] != report.CheckImageReference || bad.Pull != nil {
+		t.Errorf("an invalid reference's parts: %v", got)
 	}
 }
