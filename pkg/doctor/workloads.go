@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/regcheck/regcheck/pkg/report"
+	"github.com/regcheck/regcheck/pkg/scan"
 )
 
 // workloads reads the selected workloads, files the scan's staleness
@@ -34,18 +34,21 @@ func (d *run) workloads(ctx context.Context) error {
 		}
 	}
 	if stale {
-		for _, r := range out.Results {
-			switch r.Check {
-			case report.CheckWorkloadDigest, report.CheckWorkloadPullPolicy, report.CheckWorkloadPull, report.CheckWorkloadVersion:
-				d.add(Staleness, r)
-			case report.CheckCredentialsSecret:
-				d.add(Credentials, r)
-			case report.CheckRegistryPull: // an image the nodes pull with their own identity
-				if d.cfg.Checks.Enabled(Pull) {
-					d.add(Pull, r)
+		// Each group of the scan's outcome under its check; its
+		// cluster.read skips were filed above, from the inventory.
+		for _, g := range []struct {
+			group scan.Group
+			id    string
+		}{
+			{scan.GroupStaleness, Staleness},
+			{scan.GroupSecrets, Credentials},
+			{scan.GroupPulls, Pull}, // pulls judged without the registry: node identity, undecodable secrets
+			{scan.GroupReferences, Reference},
+		} {
+			if g.id != Pull || d.cfg.Checks.Enabled(Pull) {
+				for _, r := range out.Of(g.group) {
+					d.add(g.id, r)
 				}
-			case report.CheckImageReference:
-				d.add(Reference, r)
 			}
 		}
 	}

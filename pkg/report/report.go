@@ -371,19 +371,21 @@ func (r Report) ExitCode(failOn Status) int {
 // SortStable orders results by namespace, workload, container, image and
 // check, keeping the engine's order within equal keys, so output is stable.
 func SortStable(results []Result) {
-	sort.SliceStable(results, func(i, j int) bool {
-		a, b := results[i], results[j]
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
-		}
-		if a.Workload != b.Workload {
-			return a.Workload < b.Workload
-		}
-		if a.Container != b.Container {
-			return a.Container < b.Container
-		}
-		return a.Image < b.Image
-	})
+	sort.SliceStable(results, func(i, j int) bool { return Before(results[i], results[j]) })
+}
+
+// Before is SortStable's order: namespace, workload, container, image.
+func Before(a, b Result) bool {
+	if a.Namespace != b.Namespace {
+		return a.Namespace < b.Namespace
+	}
+	if a.Workload != b.Workload {
+		return a.Workload < b.Workload
+	}
+	if a.Container != b.Container {
+		return a.Container < b.Container
+	}
+	return a.Image < b.Image
 }
 
 // ApplyRateLimitRule applies SPEC's rule to the results of one run:

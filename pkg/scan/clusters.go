@@ -37,7 +37,7 @@ func RunClusters(ctx context.Context, clusters []Cluster) *Outcome {
 		all.Inventory.Workloads = append(all.Inventory.Workloads, out.Inventory.Workloads...)
 		all.Inventory.Notes = append(all.Inventory.Notes, out.Inventory.Notes...)
 		all.Inventory.NotFound = append(all.Inventory.NotFound, out.Inventory.NotFound...)
-		all.Results = append(all.Results, out.Results...)
+		all.Results, all.groups = append(all.Results, out.Results...), append(all.groups, out.groups...)
 	}
 	return all
 }
@@ -53,7 +53,9 @@ func runCluster(ctx context.Context, c Cluster) *Outcome {
 	}
 	if err != nil {
 		n := unreadCluster(c.Context, err)
-		return &Outcome{Inventory: &kube.Inventory{Notes: []kube.Note{n}}, Results: []report.Result{n.Result()}}
+		out := &Outcome{Inventory: &kube.Inventory{Notes: []kube.Note{n}}}
+		out.add(GroupRead, n.Result())
+		return out
 	}
 	return out
 }

@@ -47,10 +47,31 @@ type Config struct {
 }
 
 // Outcome is what a scan found: the inventory read and its results, the
-// cluster.read skips for what could not be read first.
+// cluster.read skips for what could not be read first. Of gives the
+// results of one Group, for a caller that files them apart.
 type Outcome struct {
 	Inventory *kube.Inventory
 	Results   []report.Result
+	groups    []Group // the group of each of Results
+}
+
+// Of is the outcome's results made in group g, in their order.
+func (o *Outcome) Of(g Group) []report.Result {
+	var out []report.Result
+	for i, r := range o.Results {
+		if i < len(o.groups) && o.groups[i] == g {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// add appends rs to the outcome, all of group g.
+func (o *Outcome) add(g Group, rs ...report.Result) {
+	for _, r := range rs {
+		o.Results = append(o.Results, r)
+		o.groups = append(o.groups, g)
+	}
 }
 
 // Run reads the selected workloads (one paginated LIST per resource) and
@@ -102,11 +123,11 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	// 127-151 without.
 	runtime.GC()
 	inv.SetContext(cfg.Context)
-	results := make([]report.Result, 0, len(inv.Notes))
+	out := &Outcome{Inventory: inv}
 	for _, n := range inv.Notes {
-		results = append(results, n.Result())
+		out.add(GroupRead, n.Result())
 	}
-	results = append(results, Check(ctx, inv, creds, Options{
+	found := checkAll(ctx, inv, creds, Options{
 		Concurrency:     cfg.Concurrency,
 		Audience:        cfg.Audience,
 		Resolver:        cfg.Resolver,
@@ -114,13 +135,14 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		NodeCredentials: cfg.NodeCredentials(inv),
 		Unreferenced:    reader.Unreferenced,
 		Newer:           cfg.Newer,
-	})...)
+	})
+	out.Results, out.groups = append(out.Results, found.results...), append(out.groups, found.groups...)
 	if cfg.Context != "" {
-		for i := range results {
-			results[i].Context = cfg.Context
+		for i := range out.Results {
+			out.Results[i].Context = cfg.Context
 		}
 	}
-	return &Outcome{Inventory: inv, Results: results}, nil
+	return out, nil
 }
 
 // NodeCredentials is what a check of inv needs to walk the kubelet's

@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -150,5 +151,30 @@ func TestRunReadsSecretsAhead(t *testing.T) {
 	}
 	if len(out.Results) != len(want.Results) || len(out.Inventory.Workloads) != len(want.Inventory.Workloads) {
 		t.Errorf("%d results over %d workloads, want %d over %d", len(out.Results), len(out.Inventory.Workloads), len(want.Results), len(want.Inventory.Workloads))
+	}
+}
+
+// TestFindingsSortKeepsGroups: the scan's results are sorted as
+// report.SortStable sorts them and each keeps the group it was made in,
+// so Outcome.Of gives a caller (the doctor) its groups without matching
+// a result's Check.
+func TestFindingsSortKeepsGroups(t *testing.T) {
+	var f findings
+	f.add(GroupSecrets, report.Result{Namespace: "b", Check: report.CheckCredentialsSecret})
+	f.add(GroupStaleness, report.Result{Namespace: "a", Workload: "w", Check: report.CheckWorkloadDigest})
+	f.add(GroupPulls, report.Result{Namespace: "a", Workload: "w", Check: report.CheckRegistryPull})
+	f.add(GroupReferences, report.Result{Namespace: "a", Workload: "v", Check: report.CheckImageReference})
+	want := append([]report.Result(nil), f.results...)
+	report.SortStable(want)
+	f.sort()
+	o := &Outcome{Results: f.results, groups: f.groups}
+	if !reflect.DeepEqual(o.Results, want) {
+		t.Fatalf("order %v, want %v", o.Results, want)
+	}
+	for g, c := range map[Group]report.Check{GroupSecrets: report.CheckCredentialsSecret, GroupStaleness: report.CheckWorkloadDigest,
+		GroupPulls: report.CheckRegistryPull, GroupReferences: report.CheckImageReference} {
+		if rs := o.Of(g); len(rs) != 1 || rs[0].Check != c {
+			t.Errorf("group %d: %v, want one %s", g, rs, c)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
@@ -103,8 +104,62 @@ const credentialConcurrency = 8
 // not) of every workload in inv. Each unique (reference, credentials) is
 // resolved once. creds may be nil (anonymous). Results are sorted stably.
 func Check(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Options) []report.Result {
+	return checkAll(ctx, inv, creds, opts).results
+}
+
+// Group is what a scan result is about, for a caller that files results
+// apart (the doctor's checklist) by the group the scan made them in,
+// never by matching their Check.
+type Group uint8
+
+// The groups of Outcome.
+const (
+	// GroupStaleness: workload.digest, workload.pull-policy,
+	// workload.pull and workload.version, a container's own checks.
+	GroupStaleness Group = iota
+	// GroupSecrets: credentials.secret, what the pull secrets hold.
+	GroupSecrets
+	// GroupPulls: registry.pull, a pull judged without asking the
+	// registry: an image the nodes pull with their own identity, or one
+	// whose pull secret the kubelet cannot decode.
+	GroupPulls
+	// GroupReferences: image.reference, a container's reference that
+	// does not parse.
+	GroupReferences
+	// GroupRead: cluster.read, what could not be read.
+	GroupRead
+)
+
+// findings are a check's results with the group each was made in.
+type findings struct {
+	results []report.Result
+	groups  []Group
+}
+
+func (f *findings) add(g Group, rs ...report.Result) {
+	for _, r := range rs {
+		f.results = append(f.results, r)
+		f.groups = append(f.groups, g)
+	}
+}
+
+// sort orders the results as report.SortStable does, each keeping its group.
+func (f *findings) sort() {
+	idx := make([]int, len(f.results))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool { return report.Before(f.results[idx[i]], f.results[idx[j]]) })
+	rs, gs := make([]report.Result, len(idx)), make([]Group, len(idx))
+	for k, i := range idx {
+		rs[k], gs[k] = f.results[i], f.groups[i]
+	}
+	f.results, f.groups = rs, gs
+}
+
+func checkAll(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts Options) findings {
 	if inv == nil {
-		return nil
+		return findings{}
 	}
 	cc := newCredentialCache(creds)
 	// The Warmer's pull secrets are in long before its HEADs: the checks
@@ -117,7 +172,7 @@ func Check(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts 
 	cc.prefetch(ctx, inv.Workloads, credentialConcurrency)
 	chain := newNodeChain(opts.NodeCredentials)
 	var (
-		results []report.Result
+		found   findings
 		checks  []*check
 		pending lookups
 	)
@@ -128,10 +183,10 @@ func Check(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts 
 			base := report.Result{Namespace: w.Namespace, Workload: w.ID(), Container: c.Name, Image: c.Image}
 			ref, err := imageref.Parse(c.Image)
 			if err != nil {
-				results = append(results, invalidReference(base, err))
+				found.add(GroupReferences, invalidReference(base, err))
 				ch := &check{w: w, c: c, base: base, unreadable: pc.unreadable, missingSecret: pc.missingSecret, missing: pc.missing, malformedSecret: pc.malformedSecret, to: opts.Audience}
 				if r, ok := ch.pullResult("", ""); ok {
-					results = append(results, r)
+					found.add(GroupStaleness, r)
 				}
 				continue
 			}
@@ -139,9 +194,9 @@ func Check(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts 
 			if len(pc.undecodable) > 0 {
 				// The kubelet fails this pull before asking any registry:
 				// no lookup, no node credentials, nothing to replay.
-				results = append(results, undecodablePull(base, w, c, pc.undecodable))
+				found.add(GroupPulls, undecodablePull(base, w, c, pc.undecodable))
 				if r, ok := pullPolicy(base, w, c, ref); ok {
-					results = append(results, r)
+					found.add(GroupStaleness, r)
 				}
 				continue
 			}
@@ -201,25 +256,27 @@ func Check(ctx context.Context, inv *kube.Inventory, creds CredentialFunc, opts 
 				// "kubectl describe pod" here would only repeat it.
 				d.Remedy = ""
 			}
-			results = append(results, d)
+			found.add(GroupStaleness, d)
 		}
 		if v, ok := newer[ch]; ok {
-			results = append(results, v)
+			found.add(GroupStaleness, v)
 		}
 		if ch.node != nil {
-			results = append(results, ch.nodePull())
+			found.add(GroupPulls, ch.nodePull())
 		}
 		if failing {
-			results = append(results, pull)
+			found.add(GroupStaleness, pull)
 		}
 		if r, ok := pullPolicy(ch.base, ch.w, ch.c, ch.ref); ok {
-			results = append(results, r)
+			found.add(GroupStaleness, r)
 		}
 	}
-	results = append(cc.results, results...)
-	report.ApplyRateLimitRule(results)
-	report.SortStable(results)
-	return results
+	var all findings
+	all.add(GroupSecrets, cc.results...)
+	all.results, all.groups = append(all.results, found.results...), append(all.groups, found.groups...)
+	report.ApplyRateLimitRule(all.results)
+	all.sort()
+	return all
 }
 
 // replay is what the scan's own lookup of this container's (image,
