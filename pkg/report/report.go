@@ -368,8 +368,9 @@ func (r Report) ExitCode(failOn Status) int {
 	return ExitOK
 }
 
-// SortStable orders results by namespace, workload, container, image and
-// check, keeping the engine's order within equal keys, so output is stable.
+// SortStable orders results by namespace, workload, container and image,
+// keeping the engine's order within equal keys (its checks come in
+// checklist order), so output is stable.
 func SortStable(results []Result) {
 	sort.SliceStable(results, func(i, j int) bool { return Before(results[i], results[j]) })
 }
