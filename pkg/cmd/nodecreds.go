@@ -74,7 +74,7 @@ func (o *CommonOptions) providerResults(ctx context.Context) []report.Result {
 		if note != nil {
 			out = append(out, *note)
 		}
-		set = nodecreds.ForCluster(nil, ids)
+		set = nodecreds.ForCluster(nil, ids, true) // unread nodes: the note above says so
 	}
 	for _, p := range set.Providers() {
 		who := "every node"

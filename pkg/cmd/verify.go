@@ -161,7 +161,7 @@ func (o *VerifyOptions) Run(parent context.Context) error {
 	opts := verify.Options{Prober: probe.New(client), Resolver: client, Concurrency: o.Concurrency, Audience: o.audience()}
 	var results []report.Result
 	if o.NoCluster || !o.clusterConfigured() {
-		opts.Credentials = o.localVerifyCredentials(nodecreds.ForCluster(o.nodeProviders, nil))
+		opts.Credentials = o.localVerifyCredentials(nodecreds.ForCluster(o.nodeProviders, nil, true))
 	} else {
 		kc, err := o.kubeClient()
 		if err != nil {
@@ -177,11 +177,7 @@ func (o *VerifyOptions) Run(parent context.Context) error {
 			results = append(results, note.Result())
 		}
 		opts.Platforms = distinctPlatforms(platforms)
-		providers := nodecreds.ForCluster(o.nodeProviders, ids)
-		if note != nil && o.nodeProviders == nil {
-			providers = nodecreds.Assumed() // the nodes' cloud is unknown: as the scan does
-		}
-		opts.Credentials = verify.ClusterCredentials(kube.NewPullSecretReader(kube.Direct(kc)), providers)
+		opts.Credentials = verify.ClusterCredentials(kube.NewPullSecretReader(kube.Direct(kc)), nodecreds.ForCluster(o.nodeProviders, ids, note == nil))
 	}
 	results = append(results, verify.Run(ctx, decoded.Manifests, opts)...)
 	if len(decoded.Manifests) == 0 {

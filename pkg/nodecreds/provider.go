@@ -118,11 +118,15 @@ type Set struct {
 func FromConfig(providers []Provider) *Set { return &Set{providers: providers} }
 
 // ForCluster is the Set that applies: a config's providers (the
-// --image-credential-provider-config flag) when given, else the built-in
-// ones of the clouds the nodes' spec.providerID (node name → ID) name.
-func ForCluster(config []Provider, providerIDs map[string]string) *Set {
+// --image-credential-provider-config flag) when given; else, when the
+// nodes could be read (nodesRead), the built-in ones of the clouds their
+// spec.providerID (node name → ID) name; else every cloud's, assumed.
+func ForCluster(config []Provider, providerIDs map[string]string, nodesRead bool) *Set {
 	if config != nil {
 		return FromConfig(config)
+	}
+	if !nodesRead {
+		return Assumed()
 	}
 	nodes := make([]Node, 0, len(providerIDs))
 	for name, id := range providerIDs {

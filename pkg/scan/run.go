@@ -148,13 +148,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 // NodeCredentials is what a check of inv needs to walk the kubelet's
 // chain past the pull secrets; nil when no provider applies.
 func (cfg Config) NodeCredentials(inv *kube.Inventory) *NodeCredentials {
-	set := nodecreds.ForCluster(cfg.NodeProviders, inv.NodeProviderIDs)
-	if set == nil && cfg.NodeProviders == nil && !inv.Readable("nodes") {
-		// The nodes could not be read, so their cloud is unknown: a
-		// cloud registry's image no pull secret serves is taken to be
-		// the nodes' own, said so, rather than a false CredentialsRequired.
-		set = nodecreds.Assumed()
-	}
+	set := nodecreds.ForCluster(cfg.NodeProviders, inv.NodeProviderIDs, inv.Readable("nodes"))
 	if set == nil {
 		return nil
 	}
