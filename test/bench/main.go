@@ -36,6 +36,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -78,6 +79,7 @@ type options struct {
 	sweepBatches                  []int
 	sweepConcurrency              []int
 	sweepRepeat                   int
+	runs, peerRuns                int
 }
 
 // transport is one row of the benchmark: how regcheck and crane reach the
@@ -132,6 +134,8 @@ func parseOptions(fs *flag.FlagSet, args []string) (options, error) {
 	fs.StringVar(&batches, "sweep-batches", "25,50,100,200,500", "at full scale, time regcheck's registry phase in process with at most this many repositories a token (comma-separated); empty for none")
 	fs.StringVar(&concs, "sweep-concurrency", "8,16,32,64", "then with these concurrencies (comma-separated); empty for none")
 	fs.IntVar(&o.sweepRepeat, "sweep-repeat", 3, "runs of each sweep point; the fastest counts")
+	fs.IntVar(&o.runs, "runs", 5, "timed runs of regcheck after an untimed warm-up; the median counts")
+	fs.IntVar(&o.peerRuns, "peer-runs", 3, "timed runs of each parallel peer loop (crane, regctl); the median counts (the sequential loops run once: each is already the sum of one run per image)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -180,6 +184,8 @@ func (o options) validate() error {
 		return fmt.Errorf("-repos (%d) > -images (%d)", o.repos, o.images)
 	case o.concurrency < 1 || o.workers < 1:
 		return fmt.Errorf("-concurrency and -workers must be positive")
+	case o.runs < 1 || o.peerRuns < 1:
+		return fmt.Errorf("-runs and -peer-runs must be positive")
 	case o.craneSample < 0 || o.craneParallel < 0:
 		return fmt.Errorf("-crane-sample and -crane-parallel must not be negative")
 	case o.pullFailing < 0 || o.pullFailing > 25:
@@ -199,16 +205,19 @@ type figures struct {
 	craneImages                           int // images crane and regctl were run on (a sample, when fewer than unique)
 
 	regcheck, listFloor, registryFloor, craneLoop time.Duration
-	listProtobuf, listClientJSON                  time.Duration
-	craneParallel                                 time.Duration
-	regctlLoop, regctlParallel                    time.Duration
-	rc, rcP                                       proxyStats
-	regcheckRSSKiB, listRSSKiB                    int64
-	regcheckWithKubectlRSSKiB                     int64
-	regcheckExit                                  int
-	reg, crane, craneP                            proxyStats
-	reasons                                       map[string]int
-	pullReasons                                   map[string]int
+	// The runs the medians above came from (regcheck, crane and regctl
+	// in parallel), fastest first.
+	regcheckRuns, craneParallelRuns, regctlParallelRuns []time.Duration
+	listProtobuf, listClientJSON                        time.Duration
+	craneParallel                                       time.Duration
+	regctlLoop, regctlParallel                          time.Duration
+	rc, rcP                                             proxyStats
+	regcheckRSSKiB, listRSSKiB                          int64
+	regcheckWithKubectlRSSKiB                           int64
+	regcheckExit                                        int
+	reg, crane, craneP                                  proxyStats
+	reasons                                             map[string]int
+	pullReasons                                         map[string]int
 
 	// Pull failures: pods in ImagePullBackOff, the distinct images they
 	// cannot pull, the namespaces they are in, and the Events LISTs and
@@ -416,34 +425,33 @@ func run(ctx context.Context, o options, w io.Writer) (err error) {
 			}
 			// A sample's time, scaled to every image: the loop is sequential,
 			// so its time is the sum of per-image times.
-			f.craneLoop = time.Duration(float64(f.craneLoop) * float64(f.unique) / float64(len(refs)))
+			scale := float64(f.unique) / float64(len(refs))
+			f.craneLoop = time.Duration(float64(f.craneLoop) * scale)
 			f.crane = proxy.Stats()
 			if o.craneParallel > 0 {
 				logf("crane digest × %d of %d, %d at a time (%s)", len(refs), f.unique, o.craneParallel, t.name)
-				proxy.Reset()
-				if f.craneParallel, err = craneParallel(ctx, crane, t.craneEnv, refs, want, o.craneParallel); err != nil {
-					return err
-				}
 				// Scaled like the loop: at o.craneParallel in flight, the
 				// time grows with the number of images too.
-				f.craneParallel = time.Duration(float64(f.craneParallel) * float64(f.unique) / float64(len(refs)))
-				f.craneP = proxy.Stats()
+				if f.craneParallel, f.craneParallelRuns, f.craneP, err = medianRun(o.peerRuns, scale, proxy, func() (time.Duration, error) {
+					return craneParallel(ctx, crane, t.craneEnv, refs, want, o.craneParallel)
+				}); err != nil {
+					return err
+				}
 			}
 			logf("regctl image digest × %d of %d, one after the other (%s)", len(refs), f.unique, t.name)
 			proxy.Reset()
 			if f.regctlLoop, err = regctlParallel(ctx, regctl, t.regctlEnv, refs, want, 1); err != nil {
 				return err
 			}
-			f.regctlLoop = time.Duration(float64(f.regctlLoop) * float64(f.unique) / float64(len(refs)))
+			f.regctlLoop = time.Duration(float64(f.regctlLoop) * scale)
 			f.rc = proxy.Stats()
 			if o.craneParallel > 0 {
 				logf("regctl image digest × %d of %d, %d at a time (%s)", len(refs), f.unique, o.craneParallel, t.name)
-				proxy.Reset()
-				if f.regctlParallel, err = regctlParallel(ctx, regctl, t.regctlEnv, refs, want, o.craneParallel); err != nil {
+				if f.regctlParallel, f.regctlParallelRuns, f.rcP, err = medianRun(o.peerRuns, scale, proxy, func() (time.Duration, error) {
+					return regctlParallel(ctx, regctl, t.regctlEnv, refs, want, o.craneParallel)
+				}); err != nil {
 					return err
 				}
-				f.regctlParallel = time.Duration(float64(f.regctlParallel) * float64(f.unique) / float64(len(refs)))
-				f.rcP = proxy.Stats()
 			}
 			rows = append(rows, f)
 			logf("scale %d pods, %s: regcheck %.2fs, list floor %.2fs, crane loop %.2fs, crane parallel %.2fs, regctl loop %.2fs, regctl parallel %.2fs",
@@ -524,19 +532,35 @@ func measureClientLists(ctx context.Context, cluster *env.Cluster, f *figures) e
 	return nil
 }
 
-// measure runs regcheck once (and once more with --newer) over t.
+// measure times regcheck over t: an untimed warm-up run, then o.runs runs
+// of which the median counts (its time, registry requests and span; the
+// highest peak RSS of all of them), then once with --newer.
 func measure(ctx context.Context, o options, sandbox *env.Sandbox, proxy *latencyProxy, t transport, f *figures) error {
 	args := append([]string{"regcheck", "-A", "-o", "json", "--concurrency", strconv.Itoa(o.concurrency)}, t.regcheckFlags...)
-	logf("kubectl %s", strings.Join(args, " "))
+	logf("kubectl %s (a warm-up, then %d runs)", strings.Join(args, " "), o.runs)
 	out := filepath.Join(sandbox.Dir, fmt.Sprintf("regcheck-%s-%d.json", t.name, f.pods))
-	proxy.Reset()
-	res, code, err := runTimed(ctx, sandbox, out, "kubectl", args...)
-	f.reg = proxy.Stats()
-	if err != nil && code != 1 { // 1: something failed (the stale workloads)
+	type run struct {
+		code int
+		reg  proxyStats
+	}
+	if _, code, err := runTimed(ctx, sandbox, out, "kubectl", args...); err != nil && code != 1 {
+		return err // 1: something failed (the stale workloads)
+	}
+	med, runs, err := median(o.runs, func() (run, time.Duration, error) {
+		proxy.Reset()
+		res, code, err := runTimed(ctx, sandbox, out, "kubectl", args...)
+		if err != nil && code != 1 {
+			return run{}, 0, err
+		}
+		f.regcheckRSSKiB = max(f.regcheckRSSKiB, res.pluginHWMKiB)
+		f.regcheckWithKubectlRSSKiB = max(f.regcheckWithKubectlRSSKiB, res.maxRSSKiB)
+		return run{code, proxy.Stats()}, res.wall, nil
+	})
+	if err != nil {
 		return err
 	}
-	f.regcheck, f.regcheckRSSKiB, f.regcheckExit = res.wall, res.pluginHWMKiB, code
-	f.regcheckWithKubectlRSSKiB = res.maxRSSKiB
+	f.regcheckRuns = runs
+	f.regcheck, f.reg, f.regcheckExit = runs[len(runs)/2], med.reg, med.code
 	f.registryFloor = time.Duration(2+(f.unique+o.concurrency-1)/o.concurrency) * o.delay
 	if f.reasons, f.pullReasons, err = resultReasons(out); err != nil {
 		return err
@@ -548,7 +572,7 @@ func measure(ctx context.Context, o options, sandbox *env.Sandbox, proxy *latenc
 	logf("kubectl %s", strings.Join(args, " "))
 	out = filepath.Join(sandbox.Dir, fmt.Sprintf("regcheck-newer-%s-%d.json", t.name, f.pods))
 	proxy.Reset()
-	res, code, err = runTimed(ctx, sandbox, out, "kubectl", args...)
+	res, code, err := runTimed(ctx, sandbox, out, "kubectl", args...)
 	f.newer = proxy.Stats()
 	if err != nil && code != 1 {
 		return err
@@ -556,6 +580,48 @@ func measure(ctx context.Context, o options, sandbox *env.Sandbox, proxy *latenc
 	f.regcheckNewer = res.wall
 	f.versionReasons, f.newerRepos, err = versionReasons(out)
 	return err
+}
+
+// medianRun times a peer's loop n times and keeps the median run: its
+// time, scaled by scale (from a -crane-sample to every image), and the
+// registry requests it made; runs are all the times, fastest first.
+func medianRun(n int, scale float64, proxy *latencyProxy, loop func() (time.Duration, error)) (time.Duration, []time.Duration, proxyStats, error) {
+	reg, runs, err := median(n, func() (proxyStats, time.Duration, error) {
+		proxy.Reset()
+		d, err := loop()
+		return proxy.Stats(), time.Duration(float64(d) * scale), err
+	})
+	if err != nil {
+		return 0, nil, proxyStats{}, err
+	}
+	return runs[len(runs)/2], runs, reg, nil
+}
+
+// median calls run n times and returns what the run of median time gave,
+// and every run's time, fastest first. One run of a tool sharing two cores
+// with the API server, the registry and the proxy moves by 10-20% from the
+// next; the median of a few is what the tool does, not its luck, and
+// regcheck and the parallel peers are timed the same way.
+func median[T any](n int, run func() (T, time.Duration, error)) (T, []time.Duration, error) {
+	type timedRun struct {
+		v T
+		d time.Duration
+	}
+	all := make([]timedRun, 0, n)
+	for range n {
+		v, d, err := run()
+		if err != nil {
+			var zero T
+			return zero, nil, err
+		}
+		all = append(all, timedRun{v, d})
+	}
+	slices.SortStableFunc(all, func(a, b timedRun) int { return cmp.Compare(a.d, b.d) })
+	runs := make([]time.Duration, len(all))
+	for i, r := range all {
+		runs[i] = r.d
+	}
+	return all[len(all)/2].v, runs, nil
 }
 
 // versionReasons counts the workload.version results of a ScanReport by
@@ -755,6 +821,7 @@ func (f figures) print(w io.Writer, o options) {
 	fmt.Fprintf(w, "pods: %d\n", f.pods)
 	fmt.Fprintf(w, "unique_images: %d\n", f.unique)
 	fmt.Fprintf(w, "regcheck_s: %s\n", secs(f.regcheck))
+	fmt.Fprintf(w, "regcheck_runs_s: %s\n", spread(f.regcheckRuns))
 	fmt.Fprintf(w, "list_floor_s: %s\n", secs(f.listFloor))
 	fmt.Fprintf(w, "list_floor_protobuf_s: %s\n", secs(f.listProtobuf))
 	fmt.Fprintf(w, "list_floor_clientgo_json_s: %s\n", secs(f.listClientJSON))
@@ -771,12 +838,14 @@ func (f figures) print(w io.Writer, o options) {
 	fmt.Fprintf(w, "speedup_vs_crane: %s\n", ratio(f.craneLoop.Seconds(), f.regcheck.Seconds()))
 	if o.craneParallel > 0 {
 		fmt.Fprintf(w, "crane_parallel_s: %s\n", secs(f.craneParallel))
+		fmt.Fprintf(w, "crane_parallel_runs_s: %s\n", spread(f.craneParallelRuns))
 		fmt.Fprintf(w, "speedup_vs_crane_parallel: %s\n", ratio(f.craneParallel.Seconds(), f.regcheck.Seconds()))
 	}
 	fmt.Fprintf(w, "regctl_loop_s: %s\n", secs(f.regctlLoop))
 	fmt.Fprintf(w, "speedup_vs_regctl: %s\n", ratio(f.regctlLoop.Seconds(), f.regcheck.Seconds()))
 	if o.craneParallel > 0 {
 		fmt.Fprintf(w, "regctl_parallel_s: %s\n", secs(f.regctlParallel))
+		fmt.Fprintf(w, "regctl_parallel_runs_s: %s\n", spread(f.regctlParallelRuns))
 		fmt.Fprintf(w, "speedup_vs_regctl_parallel: %s\n", ratio(f.regctlParallel.Seconds(), f.regcheck.Seconds()))
 	}
 	fmt.Fprintf(w, "manifest_requests_per_image: %s\n", ratio(float64(manifests), float64(f.unique)))
@@ -845,6 +914,17 @@ func (f figures) print(w io.Writer, o options) {
 	fmt.Fprintf(w, "newer_requests: ping=%d token=%d manifest_head=%d manifest_get=%d tags_list=%d other=%d\n",
 		f.newer.Ping, f.newer.Token, f.newer.ManifestHead, f.newer.ManifestGet, f.newer.TagsList, f.newer.Other)
 	fmt.Fprintf(w, "newer_version_reasons: %s\n", counts(f.versionReasons))
+}
+
+// spread is the runs a median came from, fastest first, e.g.
+// "2.211 2.240 2.301 (median of 3)".
+func spread(runs []time.Duration) string {
+	var b strings.Builder
+	for _, d := range runs {
+		fmt.Fprintf(&b, "%.3f ", d.Seconds())
+	}
+	fmt.Fprintf(&b, "(median of %d)", len(runs))
+	return b.String()
 }
 
 // writeDockerConfig writes DIR/config.json with one auths entry.

@@ -21,7 +21,7 @@ func TestSmoke(t *testing.T) {
 	o, err := parseOptions(flag.NewFlagSet("bench", flag.ContinueOnError), []string{
 		"-pods", "12", "-deployments", "6", "-namespaces", "2", "-images", "4", "-repos", "2",
 		"-scales", "6", "-delay", "1ms", "-concurrency", "4", "-workers", "4",
-		"-crane-parallel", "2", "-pull-failing", "20",
+		"-crane-parallel", "2", "-pull-failing", "20", "-runs", "2", "-peer-runs", "2",
 		"-sweep-batches", "1,2", "-sweep-concurrency", "2,4", "-sweep-repeat", "1",
 	})
 	if err != nil {
@@ -61,7 +61,8 @@ func TestSmoke(t *testing.T) {
 		}
 		for _, name := range []string{"registry_span_ratio", "ratio_to_floor", "speedup_vs_crane", "speedup_vs_crane_parallel",
 			"speedup_vs_regctl", "speedup_vs_regctl_parallel", "regctl_requests_per_image", "list_floor_protobuf_s",
-			"manifest_requests_per_image", "token_requests", "peak_rss_mib", "regcheck_connections"} {
+			"manifest_requests_per_image", "token_requests", "peak_rss_mib", "regcheck_connections",
+			"regcheck_runs_s", "crane_parallel_runs_s", "regctl_parallel_runs_s"} {
 			if !strings.Contains(b, "\n"+name+": ") {
 				t.Errorf("block %d has no %s line:\n%s", i, name, b)
 			}
