@@ -36,3 +36,14 @@ func TestMedian(t *testing.T) {
 		t.Errorf("a failed run: %v, want it returned", err)
 	}
 }
+
+func TestRegistryFloor(t *testing.T) {
+	// 475 pushed images and the 10 the pull-failing pods name, 16 at a
+	// time: a ping, a token, then 31 rounds.
+	if got, want := registryFloor(485, 16, 50*time.Millisecond), 33*50*time.Millisecond; got != want {
+		t.Errorf("registryFloor(485, 16, 50ms) = %v, want %v", got, want)
+	}
+	if got, want := registryFloor(480, 16, 50*time.Millisecond), 32*50*time.Millisecond; got != want {
+		t.Errorf("registryFloor(480, 16, 50ms) = %v, want %v", got, want)
+	}
+}

@@ -62,7 +62,7 @@ func TestSmoke(t *testing.T) {
 		for _, name := range []string{"registry_span_ratio", "ratio_to_floor", "speedup_vs_crane", "speedup_vs_crane_parallel",
 			"speedup_vs_regctl", "speedup_vs_regctl_parallel", "regctl_requests_per_image", "list_floor_protobuf_s",
 			"manifest_requests_per_image", "token_requests", "peak_rss_mib", "regcheck_connections",
-			"regcheck_runs_s", "crane_parallel_runs_s", "regctl_parallel_runs_s"} {
+			"regcheck_runs_s", "crane_parallel_runs_s", "regctl_parallel_runs_s", "registry_floor_images"} {
 			if !strings.Contains(b, "\n"+name+": ") {
 				t.Errorf("block %d has no %s line:\n%s", i, name, b)
 			}

@@ -99,7 +99,7 @@ func sweepOnce(ctx context.Context, o options, proxy *latencyProxy, caFile strin
 	}, func(int) {})
 	run.wall = time.Since(start)
 	run.stats = proxy.Stats()
-	run.floor = time.Duration(2+(len(refs)+conc-1)/conc) * o.delay
+	run.floor = registryFloor(len(refs), conc, o.delay)
 	if err := ctx.Err(); err != nil {
 		return run, err
 	}
