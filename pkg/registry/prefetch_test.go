@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -25,6 +26,7 @@ type prefetchRegistry struct {
 	tokens          atomic.Int32
 	refusedURLs     atomic.Int32
 	proofs          atomic.Int32 // authenticated GET /v2/, accepted or not
+	pings           atomic.Int32 // every GET /v2/, anonymous or not
 }
 
 func newPrefetchRegistry(t *testing.T, maxURL, maxAuth int, authLimitOnV2 bool) *prefetchRegistry {
@@ -35,6 +37,9 @@ func newPrefetchRegistry(t *testing.T, maxURL, maxAuth int, authLimitOnV2 bool) 
 }
 
 func (p *prefetchRegistry) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/v2/" {
+		p.pings.Add(1)
+	}
 	if r.URL.Path == "/v2/" && r.Header.Get("Authorization") != "" {
 		p.proofs.Add(1)
 	}
@@ -64,6 +69,9 @@ func (p *prefetchRegistry) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 	case r.URL.Path == "/v2/":
 		w.WriteHeader(http.StatusOK)
+	case strings.HasSuffix(r.URL.Path, "/tags/list"):
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"tags":["1","2"]}`))
 	default:
 		w.Header().Set("Docker-Content-Digest", "sha256:"+strings.Repeat("a", 64))
 		w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
@@ -219,5 +227,56 @@ func TestPrefetchUnprovenTokenAuthenticate(t *testing.T) {
 	}
 	if n := srv.proofs.Load(); n != 1 {
 		t.Errorf("%d GET /v2/ after the HEAD, want still 1", n)
+	}
+}
+
+// TestListTagsAfterBatchedHeadsPingsOnce: a scan with --newer HEADs many
+// repositories with one batched token, then lists their tags at once with
+// the same credential. Each list's request proves the token, as each
+// HEAD's did: the registry sees one GET /v2/ in all (the anonymous ping),
+// not one more per list (make bench counted 17 at 16 in flight).
+func TestListTagsAfterBatchedHeadsPingsOnce(t *testing.T) {
+	srv := newPrefetchRegistry(t, 0, 0, false)
+	c, err := NewClient(Options{PlainHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.http.CloseIdleConnections()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	cred := credentials.Credential{Source: "docker-config", Username: "u", Password: "p"}
+	var repos []string
+	var refs []imageref.Reference
+	for i := range 16 {
+		repo := fmt.Sprintf("team/app-%02d", i)
+		ref, err := imageref.Parse(host + "/" + repo + ":1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		repos, refs = append(repos, repo), append(refs, ref)
+	}
+	c.PrefetchPull(t.Context(), refs[0], repos, cred)
+	var wg sync.WaitGroup
+	for _, ref := range refs {
+		wg.Go(func() {
+			if _, err := c.Head(t.Context(), ref, []credentials.Credential{cred}); err != nil {
+				t.Errorf("head %s: %v", ref.Repository, err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, ref := range refs {
+		wg.Go(func() {
+			list, err := c.ListTags(t.Context(), ref, cred, TagsOptions{})
+			if err != nil || len(list.Tags) != 2 || list.CredentialSource != "docker-config" {
+				t.Errorf("tags of %s: %+v, %v; want 2 tags read with docker-config", ref.Repository, list, err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := srv.pings.Load(); n != 1 {
+		t.Errorf("%d GET /v2/ for 16 HEADs and 16 tags lists, want 1", n)
+	}
+	if n := srv.tokens.Load(); n != 1 {
+		t.Errorf("%d token requests, want 1 (the batch)", n)
 	}
 }

@@ -72,6 +72,13 @@ func (c *Client) ListTags(ctx context.Context, ref imageref.Reference, cred cred
 
 func (c *Client) listTags(ctx context.Context, ref imageref.Reference, cred credentials.Credential, o TagsOptions) (TagList, error) {
 	s := c.NewSession(ref, cred)
+	// The list is read with the credential a scan's HEAD already
+	// succeeded with, and a token batched for many repositories that the
+	// HEAD took unproven is the one this session finds: the tags request
+	// is its proof, as the HEAD's was (a 401 on it reads as
+	// InvalidCredentials, manifestFailure). Without this each list sent a
+	// GET /v2/ of its own, all at once before any was filed as verified.
+	s.requestProves = true
 	if _, err := s.Authenticate(ctx); err != nil {
 		return TagList{}, err
 	}

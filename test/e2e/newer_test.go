@@ -126,6 +126,10 @@ func TestNewer(t *testing.T) {
 		return res.Stderr
 	}
 
+	// The whole scan pings the registry once: the tags lists are read
+	// with the token the lookups' HEADs already proved (batched for both
+	// repositories), so no list sends a GET /v2/ of its own.
+	reg.ResetStats()
 	stderr := scan("", map[string]want{
 		"app-120":       {report.StatusWarn, report.ReasonNewerVersion, "1.2.0 → 1.10.0 in 1.x; 2.0.0 is out", []string{"2.0.0", "1.10.0", "1.2.3"}},
 		"app-120-again": {report.StatusWarn, report.ReasonNewerVersion, "1.2.0 → 1.10.0 in 1.x; 2.0.0 is out", []string{"2.0.0", "1.10.0", "1.2.3"}},
@@ -146,6 +150,9 @@ func TestNewer(t *testing.T) {
 	}
 	if pages != 4 {
 		t.Errorf("team/app's tags list read in %d pages, want 4 (11 tags, 3 a page, once per run):\n%s", pages, stderr)
+	}
+	if st := reg.Stats(); st.Ping != 1 {
+		t.Errorf("--newer scan: %d GET /v2/ at the registry, want 1 (one ping, no proof per tags list): %+v\n%s", st.Ping, st, stderr)
 	}
 
 	scan("minor", map[string]want{
