@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/regcheck/regcheck/pkg/credentials"
 	"github.com/regcheck/regcheck/pkg/kube"
@@ -247,6 +248,20 @@ func (o *CommonOptions) kubeClient() (kubernetes.Interface, error) {
 // kubeClientTimed is kubeClient; without timed, no request is timed out
 // by the client (a watch is one long request: serve's informers).
 func (o *CommonOptions) kubeClientTimed(timed bool) (kubernetes.Interface, error) {
+	cfg, err := o.restConfig(timed)
+	if err != nil {
+		return nil, err
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, cannotRun("building a Kubernetes client: %v", err)
+	}
+	return client, nil
+}
+
+// restConfig is the kubeconfig's REST config as regcheck's clients use it:
+// timed as kubeClientTimed says, at 50 requests a second, in protobuf.
+func (o *CommonOptions) restConfig(timed bool) (*rest.Config, error) {
 	cfg, err := o.ConfigFlags.ToRESTConfig()
 	if err != nil {
 		return nil, cannotRun("reading kubeconfig: %v", err)
@@ -263,9 +278,5 @@ func (o *CommonOptions) kubeClientTimed(timed bool) (kubernetes.Interface, error
 	cfg.ContentType = runtime.ContentTypeProtobuf
 	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
 	cfg.UserAgent = "kubectl-regcheck"
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, cannotRun("building a Kubernetes client: %v", err)
-	}
-	return client, nil
+	return cfg, nil
 }

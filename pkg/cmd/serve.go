@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 
 	"github.com/regcheck/regcheck/pkg/kube"
 	"github.com/regcheck/regcheck/pkg/registry"
@@ -120,11 +122,19 @@ func (o *ServeOptions) Validate() error {
 func (o *ServeOptions) Run(ctx context.Context) error {
 	// Between scans the cluster is watched, not listed again: the
 	// watcher's informers are every scan's source.
-	client, err := o.kubeClientTimed(false)
+	cfg, err := o.restConfig(false)
 	if err != nil {
 		return err
 	}
-	watcher := kube.NewWatcher(client, o.watchedNamespace(), o.WatchTimeout)
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return cannotRun("building a Kubernetes client: %v", err)
+	}
+	meta, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return cannotRun("building a Kubernetes metadata client: %v", err)
+	}
+	watcher := kube.NewWatcher(client, meta, o.watchedNamespace(), o.WatchTimeout)
 	defer watcher.Close()
 	l, err := net.Listen("tcp", o.Listen)
 	if err != nil {

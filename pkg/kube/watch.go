@@ -16,8 +16,11 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -33,12 +36,23 @@ import (
 // (managedFields, kubectl's last-applied annotation, the payload of
 // Secrets that are not pull secrets), so memory follows the cluster's
 // workloads, not their history.
+//
+// The Secrets informer leaves Helm's release records on the API server,
+// as the one-shot scan's LISTs do (notPullSecrets): they are most of a
+// namespace's Secrets' bytes. A pull secret named and not in its cache is
+// looked for among the releases' metadata (a metadata-only informer,
+// started on the first such name), so a release named as a pull secret is
+// still reported for its type, and a rescan still reads nothing.
 type Watcher struct {
 	client    kubernetes.Interface
 	namespace string // metav1.NamespaceAll, or the one namespace watched
 	stop      chan struct{}
 	factory   informers.SharedInformerFactory
 	events    informers.SharedInformerFactory
+	secrets   informers.SharedInformerFactory
+	meta      metadata.Interface
+	tweak     func(selector string) func(*metav1.ListOptions)
+	running   sync.WaitGroup // the releases informer, once started
 
 	mu       sync.Mutex
 	watching map[string]*watched
@@ -88,36 +102,50 @@ func (wd *watched) heard() {
 // Events informer watches that and nothing more.
 var podEvents = fields.OneTermEqualSelector("involvedObject.kind", "Pod").String()
 
+// helmReleases selects Helm's release records: the releases informer
+// watches their metadata and nothing more.
+var helmReleases = fields.OneTermEqualSelector("type", helmReleaseType).String()
+
+// releasesKey files the releases informer in Watcher.watching.
+const releasesKey = "secrets:" + helmReleaseType
+
 // NewWatcher returns a watcher over client for namespace (empty: all
-// namespaces). client must not time its requests out (rest.Config's
-// Timeout): a watch is one long request. Nothing is listed until a scan
-// asks; Close stops every watch.
+// namespaces); meta, the metadata client of the same config, watches
+// Helm's releases' metadata when a scan looks one up by name. Neither
+// may time its requests out (rest.Config's Timeout): a watch is one long
+// request. Nothing is listed until a scan asks; Close stops every watch.
 //
 // watchTimeout, when not zero, is how long each WATCH lasts before the
 // informer opens the next (client-go's default: 5 to 10 minutes). The API
 // server checks a client's permissions when a request starts, never
 // during a watch, so a permission revoked is seen when the next WATCH is
 // refused.
-func NewWatcher(client kubernetes.Interface, namespace string, watchTimeout time.Duration) *Watcher {
-	tweak := func(events bool) informers.SharedInformerOption {
-		return informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			if events {
-				o.FieldSelector = podEvents
-			}
+func NewWatcher(client kubernetes.Interface, meta metadata.Interface, namespace string, watchTimeout time.Duration) *Watcher {
+	// Each factory's informers list with one field selector (a tweak
+	// applies to every informer of its factory).
+	tweak := func(selector string) func(*metav1.ListOptions) {
+		return func(o *metav1.ListOptions) {
+			o.FieldSelector = selector
 			// The reflector sets a timeout on its WATCHes only.
 			if watchTimeout > 0 && o.TimeoutSeconds != nil {
 				secs := int64(watchTimeout.Seconds())
 				o.TimeoutSeconds = &secs
 			}
-		})
+		}
 	}
-	opts := []informers.SharedInformerOption{informers.WithNamespace(namespace), informers.WithTransform(dropUnread)}
+	typed := func(selector string) informers.SharedInformerFactory {
+		return informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(namespace),
+			informers.WithTransform(dropUnread), informers.WithTweakListOptions(tweak(selector)))
+	}
 	return &Watcher{
 		client:    client,
 		namespace: namespace,
 		stop:      make(chan struct{}),
-		factory:   informers.NewSharedInformerFactoryWithOptions(client, 0, append(opts, tweak(false))...),
-		events:    informers.NewSharedInformerFactoryWithOptions(client, 0, append(opts, tweak(true))...),
+		factory:   typed(""),
+		events:    typed(podEvents),
+		secrets:   typed(notPullSecrets),
+		meta:      meta,
+		tweak:     tweak,
 		watching:  map[string]*watched{},
 	}
 }
@@ -134,6 +162,8 @@ func (w *Watcher) Close() {
 	w.mu.Unlock()
 	w.factory.Shutdown()
 	w.events.Shutdown()
+	w.secrets.Shutdown()
+	w.running.Wait()
 }
 
 // List is the Source a scan reads through: the informers' caches answer
@@ -206,7 +236,8 @@ func secretFields(resource, selector string) (fields.Selector, bool) {
 	return sel, true
 }
 
-// informer returns resource's informer, started on first use.
+// informer returns resource's informer (or the releases' one, for
+// releasesKey), started on first use.
 func (w *Watcher) informer(resource string) (*watched, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -216,13 +247,31 @@ func (w *Watcher) informer(resource string) (*watched, error) {
 	if wd, ok := w.watching[resource]; ok {
 		return wd, nil
 	}
-	factory := w.factory
-	if resource == "events" {
-		factory = w.events
-	}
-	gi, err := factory.ForResource(watchedResources[resource])
-	if err != nil {
-		return nil, err
+	var gi informers.GenericInformer
+	var start func()
+	switch resource {
+	case releasesKey:
+		// One informer, not a factory: metadatainformer's factory takes
+		// no tweak and transform together.
+		gi = metadatainformer.NewFilteredMetadataInformer(w.meta, watchedResources["secrets"], w.namespace, 0,
+			cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}, w.tweak(helmReleases))
+		if err := gi.Informer().SetTransform(dropUnread); err != nil {
+			return nil, err
+		}
+		start = func() { w.running.Go(func() { gi.Informer().Run(w.stop) }) }
+	default:
+		factory := w.factory
+		switch resource {
+		case "events":
+			factory = w.events
+		case "secrets":
+			factory = w.secrets
+		}
+		var err error
+		if gi, err = factory.ForResource(watchedResources[resource]); err != nil {
+			return nil, err
+		}
+		start = func() { factory.Start(w.stop) }
 	}
 	wd := &watched{informer: gi.Informer()}
 	// The reflector retries a failed LIST or WATCH with a backoff; the
@@ -242,7 +291,7 @@ func (w *Watcher) informer(resource string) (*watched, error) {
 		return nil, err
 	}
 	w.watching[resource] = wd
-	factory.Start(w.stop)
+	start()
 	return wd, nil
 }
 
@@ -256,15 +305,57 @@ const syncPoll = 50 * time.Millisecond
 // its LIST met (so a forbidden resource is the same skip as in a
 // one-shot scan), or ctx's.
 func (w *Watcher) list(ctx context.Context, resource, ns string, opts metav1.ListOptions) ([]runtime.Object, error) {
-	wd, err := w.informer(resource)
-	if err != nil {
-		return nil, err
-	}
 	sel := labels.Everything()
 	if opts.LabelSelector != "" {
+		var err error
 		if sel, err = labels.Parse(opts.LabelSelector); err != nil {
 			return nil, err
 		}
+	}
+	fieldSel, _ := secretFields(resource, opts.FieldSelector)
+	var out []runtime.Object
+	add := func(obj any) {
+		if m, ok := obj.(*metav1.PartialObjectMetadata); ok {
+			// A release from the releases informer: its type is the
+			// one that informer selects, its payload never read.
+			obj = &corev1.Secret{TypeMeta: metav1.TypeMeta{Kind: "Secret", APIVersion: "v1"}, ObjectMeta: m.ObjectMeta, Type: helmReleaseType}
+		}
+		if s, ok := obj.(*corev1.Secret); ok && fieldSel != nil &&
+			!fieldSel.Matches(fields.Set{"type": string(s.Type), "metadata.name": s.Name, "metadata.namespace": s.Namespace}) {
+			return
+		}
+		if o, ok := obj.(runtime.Object); ok {
+			out = append(out, o)
+		}
+	}
+	keys := []string{resource}
+	if resource == "secrets" && mayBeRelease(fieldSel) {
+		keys = append(keys, releasesKey)
+	}
+	for _, key := range keys {
+		wd, err := w.synced(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		if clusterScoped[resource] || ns == metav1.NamespaceAll {
+			err = cache.ListAll(wd.informer.GetIndexer(), sel, add)
+		} else {
+			err = cache.ListAllByNamespace(wd.informer.GetIndexer(), ns, sel, add)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// synced is the informer of key once it has synced, or the error its
+// LIST met (so a forbidden resource is the same skip as in a one-shot
+// scan), or ctx's.
+func (w *Watcher) synced(ctx context.Context, key string) (*watched, error) {
+	wd, err := w.informer(key)
+	if err != nil {
+		return nil, err
 	}
 	tick := time.NewTicker(syncPoll)
 	defer tick.Stop()
@@ -277,30 +368,40 @@ func (w *Watcher) list(ctx context.Context, resource, ns string, opts metav1.Lis
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("waiting for the first LIST of %s: %w", resource, ctx.Err())
+			return nil, fmt.Errorf("waiting for the first LIST of %s: %w", key, ctx.Err())
 		case <-tick.C:
 		}
 	}
 	if err := wd.refused(); err != nil {
 		return nil, err
 	}
-	fieldSel, _ := secretFields(resource, opts.FieldSelector)
-	var out []runtime.Object
-	add := func(obj any) {
-		if s, ok := obj.(*corev1.Secret); ok && fieldSel != nil &&
-			!fieldSel.Matches(fields.Set{"type": string(s.Type), "metadata.name": s.Name, "metadata.namespace": s.Namespace}) {
-			return
+	return wd, nil
+}
+
+// mayBeRelease reports whether a Secrets field selector can select one of
+// Helm's releases, which the Secrets informer does not hold: false when a
+// requirement on the type rules them out (PullSecretReader's
+// notPullSecrets), true for one by name (a release named as a pull secret).
+func mayBeRelease(sel fields.Selector) bool {
+	if sel == nil {
+		return true
+	}
+	for _, r := range sel.Requirements() {
+		if r.Field != "type" {
+			continue
 		}
-		if o, ok := obj.(runtime.Object); ok {
-			out = append(out, o)
+		switch r.Operator {
+		case selection.Equals, selection.DoubleEquals:
+			if r.Value != helmReleaseType {
+				return false
+			}
+		case selection.NotEquals:
+			if r.Value == helmReleaseType {
+				return false
+			}
 		}
 	}
-	if clusterScoped[resource] || ns == metav1.NamespaceAll {
-		err = cache.ListAll(wd.informer.GetIndexer(), sel, add)
-	} else {
-		err = cache.ListAllByNamespace(wd.informer.GetIndexer(), ns, sel, add)
-	}
-	return out, err
+	return true
 }
 
 // dropUnread is the informers' transform: it removes what no scan reads

@@ -1,0 +1,130 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/regcheck/regcheck/test/e2e/env"
+)
+
+// TestServeHelmReleasePullSecret: serve's Secrets informer leaves Helm's
+// release records on the API server, as the one-shot scan's LISTs do
+// (type!=helm.sh/release.v1), and a release named as a pull secret is
+// still reported for its type (found among the releases' metadata, which
+// a metadata-only informer watches), a missing one as missing, beside a
+// good secret the image is checked with. Rescans read nothing from the
+// API server, the names looked up included. On the real API server (its
+// audit log says what serve listed and watched) and token registry.
+func TestServeHelmReleasePullSecret(t *testing.T) {
+	c := sharedCluster(t)
+	s := newSandbox(t)
+	reg := startRegistry(t, env.RegistryOptions{Auth: env.AuthToken})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	const ns, name, release = "serve-releases-e2e", "web", "sh.helm.release.v1.web.v1"
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(c.CreateNamespace(ctx, ns))
+	for _, sec := range []*corev1.Secret{
+		env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)),
+		{ObjectMeta: metav1.ObjectMeta{Name: release, Namespace: ns}, Type: "helm.sh/release.v1",
+			Data: map[string][]byte{"release": bytes.Repeat([]byte("H4sI"), 64<<10)}},
+	} {
+		_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{})
+		must(err)
+	}
+	web, err := env.PushRandomImage(reg, "team/web", "1.0", "admin")
+	must(err)
+	_, err = c.RunDeployment(ctx, ns, name, 1, corev1.PodSpec{
+		Containers:       []corev1.Container{{Name: "app", Image: web.Ref}},
+		ImagePullSecrets: []corev1.LocalObjectReference{{Name: "regcred"}, {Name: release}, {Name: "gone"}},
+	}, "", func(int) map[string]string { return map[string]string{"app": web.DigestRef} })
+	must(err)
+
+	srv := startServe(ctx, t, s, "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http")
+	scanned := regexp.MustCompile(`scan: \d+ results`)
+	_, err = srv.log.await(ctx, scanned)
+	must(err)
+	code, metrics := srv.get("/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics = %d\n%s", code, metrics)
+	}
+	for _, want := range []string{
+		`check="credentials.secret",[^}]*reason="MalformedCredentials",status="fail"`,  // the release: a type the kubelet ignores
+		`check="credentials.secret",[^}]*reason="IncompleteCredentials",status="fail"`, // gone
+		`check="workload.digest",[^}]*reason="Current",status="pass",workload="Deployment/` + name + `"`,
+	} {
+		if !regexp.MustCompile(`regcheck_result\{` + want).MatchString(metrics) {
+			t.Errorf("/metrics lacks a regcheck_result matching %s\n%s", want, metrics)
+		}
+	}
+
+	// What serve read of the namespace's Secrets, from the audit log: the
+	// Secrets but Helm's, and Helm's releases' metadata; never a Secrets
+	// read without a type selector, nor one by name.
+	secretReads := func() (n int, uris []string) {
+		t.Helper()
+		events, err := c.AuditEvents("")
+		must(err)
+		for _, e := range events {
+			if !strings.HasPrefix(e.UserAgent, "kubectl-regcheck") || e.ObjectRef == nil || e.ObjectRef.Namespace != ns {
+				continue
+			}
+			switch {
+			case (e.Verb == "list" || e.Verb == "get") && e.Stage == "ResponseComplete":
+			case e.Verb == "watch" && strings.Contains(e.RequestURI, "sendInitialEvents=true") && e.Stage == "ResponseStarted":
+			default:
+				continue
+			}
+			n++
+			if e.ObjectRef.Resource == "secrets" {
+				uris = append(uris, e.Verb+" "+e.RequestURI)
+			}
+		}
+		return n, uris
+	}
+	firstReads, uris := secretReads()
+	var filtered, releases int
+	for _, u := range uris {
+		switch {
+		case strings.Contains(u, "fieldSelector=type%21%3Dhelm.sh%2Frelease.v1"):
+			filtered++
+		case strings.Contains(u, "fieldSelector=type%3Dhelm.sh%2Frelease.v1"):
+			releases++
+		default:
+			t.Errorf("serve read Secrets without leaving Helm's releases out or asking only their metadata: %s", u)
+		}
+	}
+	if filtered == 0 || releases == 0 {
+		t.Errorf("Secrets reads %v: want the Secrets but Helm's and the releases' metadata", uris)
+	}
+
+	// Two scans more: the same results, and no read of the namespace.
+	_, err = srv.log.awaitN(ctx, scanned, countScans(srv.log.text())+2)
+	must(err)
+	_, again := srv.get("/metrics")
+	for _, want := range []string{`reason="MalformedCredentials"`, `reason="IncompleteCredentials"`} {
+		if !strings.Contains(again, want) {
+			t.Errorf("a rescan lost %s\n%s", want, again)
+		}
+	}
+	if n, _ := secretReads(); n != firstReads {
+		t.Errorf("serve read the namespace %d more times after its first scan (%d, then %d): rescans read from the watch, the names looked up included", n-firstReads, firstReads, n)
+	}
+	if strings.Contains(srv.log.text(), readerPass) || strings.Contains(again, readerPass) {
+		t.Error("a password reached /metrics or the log")
+	}
+	srv.stop()
+}
