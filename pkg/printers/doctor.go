@@ -54,8 +54,9 @@ func doctorTable(w io.Writer, r report.Report) error {
 	}
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHECK\tSTATUS\tREASON\tSUBJECT\tMESSAGE")
-	for _, res := range r.Results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", DoctorCheck(res), res.Status, res.Reason, oneLine(doctorSubject(res)), oneLine(res.Message))
+	subjects := doctorSubjects(r.Results)
+	for i, res := range r.Results {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", DoctorCheck(res), res.Status, res.Reason, oneLine(subjects[i]), oneLine(res.Message))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -84,8 +85,9 @@ func doctorMarkdown(w io.Writer, r report.Report) error {
 	}
 	fmt.Fprintln(w, "| # | check | status | reason | subject | message |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	subjects := doctorSubjects(r.Results)
 	for i, res := range r.Results {
-		fmt.Fprintf(w, "| %d | %s | %s | `%s` | %s | %s |\n", i+1, DoctorCheck(res), res.Status, res.Reason, cell(doctorSubject(res)), cell(res.Message))
+		fmt.Fprintf(w, "| %d | %s | %s | `%s` | %s | %s |\n", i+1, DoctorCheck(res), res.Status, res.Reason, cell(subjects[i]), cell(res.Message))
 	}
 	doctorPullFailures(w, r.Results)
 	first := true
@@ -97,14 +99,14 @@ func doctorMarkdown(w io.Writer, r report.Report) error {
 			fmt.Fprintln(w, "\n## Findings")
 			first = false
 		}
-		doctorFinding(w, i+1, res)
+		doctorFinding(w, i+1, subjects[i], res)
 	}
 	return nil
 }
 
-func doctorFinding(w io.Writer, n int, res report.Result) {
+func doctorFinding(w io.Writer, n int, subject string, res report.Result) {
 	id := DoctorCheck(res)
-	fmt.Fprintf(w, "\n### %d. %s %s `%s`: %s\n\n%s\n\n", n, strings.ToUpper(string(res.Status)), id, res.Reason, cell(doctorSubject(res)), oneLine(res.Message))
+	fmt.Fprintf(w, "\n### %d. %s %s `%s`: %s\n\n%s\n\n", n, strings.ToUpper(string(res.Status)), id, res.Reason, cell(subject), oneLine(res.Message))
 	if g, ok := DoctorGuides[id]; ok {
 		fmt.Fprintf(w, "- **What it checks:** %s\n- **Why it matters:** %s\n", g.What, g.Why)
 	}
@@ -131,6 +133,35 @@ func doctorFinding(w io.Writer, n int, res report.Result) {
 	if res.Doctor != nil && len(res.Doctor.Verify) > 0 {
 		fmt.Fprintf(w, "- **How to verify the fix:** `%s`\n", strings.Join(res.Doctor.Verify, "`, then `"))
 	}
+}
+
+// doctorSubjects are the results' subjects as the doctor's table and
+// markdown show them: doctorSubject, and where two rows would read the
+// same (check, status, reason, subject and message: two entries of one
+// config file or pull secret with the same user, each accepted) the
+// config entry each row is (evidence credentialKey: the registry key the
+// entry is filed under, never its secret).
+func doctorSubjects(results []report.Result) []string {
+	type row struct {
+		check, subject, message string
+		status                  report.Status
+		reason                  report.Reason
+	}
+	rowOf := func(r report.Result, subject string) row {
+		return row{DoctorCheck(r), subject, r.Message, r.Status, r.Reason}
+	}
+	subjects := make([]string, len(results))
+	rows := map[row]int{}
+	for i, r := range results {
+		subjects[i] = doctorSubject(r)
+		rows[rowOf(r, subjects[i])]++
+	}
+	for i, r := range results {
+		if key, ok := r.Evidence["credentialKey"].(string); ok && key != "" && rows[rowOf(r, subjects[i])] > 1 {
+			subjects[i] += " (entry " + key + ")"
+		}
+	}
+	return subjects
 }
 
 // doctorSubject names what a result is about.
