@@ -68,6 +68,9 @@ type Client struct {
 	// a registry already accepted on GET /v2/ in this run: a scan of many
 	// repositories proves each credential once, not once per session.
 	verified sync.Map
+	// verifying holds the GET /v2/ proofs in flight, by the same key, so
+	// sessions that start together share one (Session.verifyOnce).
+	verifying sync.Map
 
 	// tagLists holds one tags list per repository and credential (tags.go).
 	tagLists sync.Map

@@ -170,11 +170,8 @@ func (s *Session) Authenticate(ctx context.Context) (*AuthResult, error) {
 		// there is InvalidCredentials too). A GET /v2/ per session would
 		// add a round trip before the first manifest requests.
 	default:
-		if err := s.verify(ctx); err != nil {
+		if err := s.verifyOnce(ctx, verifiedKey); err != nil {
 			return nil, err
-		}
-		if s.verified {
-			s.c.verified.Store(verifiedKey, true)
 		}
 	}
 	res.Verified = s.verified
@@ -184,6 +181,59 @@ func (s *Session) Authenticate(ctx context.Context) (*AuthResult, error) {
 // verifiedKey files a credential the registry at host accepted with method.
 func verifiedKey(host string, method AuthMethod, cred credentials.Credential) string {
 	return host + "\x00" + string(method) + "\x00" + cred.Fingerprint()
+}
+
+// verifyInFlight is one GET /v2/ proof under way; ok once it answered 200.
+type verifyInFlight struct {
+	done chan struct{}
+	ok   bool
+}
+
+// verifyOnce is verify for the credential filed under key, shared by the
+// sessions that need it at the same time (a scan's HEADs start together,
+// as do --newer's tags lists): the first sends the GET /v2/ and files the
+// credential as verified; the others wait for it and are verified by its
+// 200, not each by a GET /v2/ of its own. After a refusal (or a wait its
+// context ended) each sends its own, so each reports what it met, as
+// before. Hand-written: x/sync/singleflight would hand every waiter the
+// first session's failure, with that session's evidence.
+func (s *Session) verifyOnce(ctx context.Context, key string) error {
+	mine := &verifyInFlight{done: make(chan struct{})}
+	if v, busy := s.c.verifying.LoadOrStore(key, mine); busy {
+		first := v.(*verifyInFlight)
+		select {
+		case <-first.done:
+			if first.ok {
+				s.verified = true
+				return nil
+			}
+		case <-ctx.Done():
+		}
+		return s.verifyAndFile(ctx, key)
+	}
+	defer func() {
+		s.c.verifying.Delete(key)
+		close(mine.done)
+	}()
+	// A proof that ended between the caller's look and this one.
+	if _, ok := s.c.verified.Load(key); ok {
+		s.verified, mine.ok = true, true
+		return nil
+	}
+	err := s.verifyAndFile(ctx, key)
+	mine.ok = s.verified
+	return err
+}
+
+// verifyAndFile is verify, filing the credential as verified on a 200.
+func (s *Session) verifyAndFile(ctx context.Context, key string) error {
+	if err := s.verify(ctx); err != nil {
+		return err
+	}
+	if s.verified {
+		s.c.verified.Store(key, true)
+	}
+	return nil
 }
 
 // verify sends an authenticated GET /v2/: the credentials (or the token
