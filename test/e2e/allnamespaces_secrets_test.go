@@ -29,28 +29,22 @@ func TestScanAllNamespacesPullSecrets(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const ns, name, release = "allns-secrets-e2e", "allns-web", "sh.helm.release.v1.allns-web.v1"
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(c.CreateNamespace(ctx, ns))
+	must(t, c.CreateNamespace(ctx, ns))
 	for _, sec := range []*corev1.Secret{
 		env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)),
 		{ObjectMeta: metav1.ObjectMeta{Name: release, Namespace: ns}, Type: "helm.sh/release.v1",
 			Data: map[string][]byte{"release": bytes.Repeat([]byte("H4sI"), 64<<10)}},
 	} {
 		_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{})
-		must(err)
+		must(t, err)
 	}
 	web, err := env.PushRandomImage(reg, "team/web", "1.0", "admin")
-	must(err)
+	must(t, err)
 	_, err = c.RunDeployment(ctx, ns, name, 1, corev1.PodSpec{
 		Containers:       []corev1.Container{{Name: "app", Image: web.Ref}},
 		ImagePullSecrets: []corev1.LocalObjectReference{{Name: "regcred"}, {Name: release}, {Name: "gone"}},
 	}, "", func(int) map[string]string { return map[string]string{"app": web.DigestRef} })
-	must(err)
+	must(t, err)
 
 	r, res := runJSON(t, s, "", "kubectl", "regcheck", "-A", "-l", "app="+name, "--kubeconfig", c.Kubeconfig, "--plain-http")
 	if res.Code != 1 {
@@ -86,7 +80,7 @@ func TestScanAllNamespacesPullSecrets(t *testing.T) {
 	// not return. (The apiserver writes an event when a response ends,
 	// before kubectl exits.)
 	events, err := c.AuditEvents("")
-	must(err)
+	must(t, err)
 	var across int
 	var inNamespace []string
 	for _, e := range events {

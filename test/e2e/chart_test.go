@@ -139,12 +139,6 @@ func TestChart(t *testing.T) {
 	s := newSandbox(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 	kubectl := func(args ...string) string {
 		t.Helper()
 		out, errOut, err := c.Kubectl(ctx, "", args...)
@@ -172,7 +166,7 @@ func TestChart(t *testing.T) {
 		t.Fatalf("go mod download %s: %v\n%s", promOperator, err, out)
 	}
 	var mod struct{ Dir string }
-	must(json.Unmarshal(out, &mod))
+	must(t, json.Unmarshal(out, &mod))
 	crds := filepath.Join(mod.Dir, "example", "prometheus-operator-crd")
 	for _, crd := range []string{"servicemonitors", "prometheusrules"} {
 		kubectl("apply", "--server-side", "--force-conflicts", "-f", filepath.Join(crds, "monitoring.coreos.com_"+crd+".yaml"))
@@ -180,11 +174,11 @@ func TestChart(t *testing.T) {
 	}
 
 	const ns = "regcheck-chart"
-	must(c.CreateNamespace(ctx, ns))
+	must(t, c.CreateNamespace(ctx, ns))
 	dir := t.TempDir()
 	for _, mode := range []string{"true", "false"} {
 		f := filepath.Join(dir, "chart-"+mode+".yaml")
-		must(os.WriteFile(f, []byte(helmTemplate(t, s, ns, append(all, "--set", "rbac.clusterWide="+mode)...)), 0o644))
+		must(t, os.WriteFile(f, []byte(helmTemplate(t, s, ns, append(all, "--set", "rbac.clusterWide="+mode)...)), 0o644))
 		applied := kubectl("apply", "--server-side", "--dry-run=server", "-f", f)
 		for _, kind := range []string{"deployment.apps/r-regcheck", "service/r-regcheck", "serviceaccount/r-regcheck", "servicemonitor.monitoring.coreos.com/r-regcheck", "prometheusrule.monitoring.coreos.com/r-regcheck", "configmap/r-regcheck-dashboard"} {
 			if !strings.Contains(applied, kind+" serverside-applied (server dry run)") {
@@ -195,31 +189,31 @@ func TestChart(t *testing.T) {
 
 	// The ServiceAccount and its ClusterRole, for real.
 	rbac := filepath.Join(dir, "rbac.yaml")
-	must(os.WriteFile(rbac, []byte(helmTemplate(t, s, ns, "--show-only", "templates/serviceaccount.yaml", "--show-only", "templates/rbac.yaml")), 0o644))
+	must(t, os.WriteFile(rbac, []byte(helmTemplate(t, s, ns, "--show-only", "templates/serviceaccount.yaml", "--show-only", "templates/rbac.yaml")), 0o644))
 	kubectl("apply", "--server-side", "-f", rbac)
 	saKubeconfig := filepath.Join(dir, "sa-kubeconfig")
-	must(c.ServiceAccountKubeconfig(ctx, ns, "r-regcheck", saKubeconfig))
+	must(t, c.ServiceAccountKubeconfig(ctx, ns, "r-regcheck", saKubeconfig))
 
 	// A workload whose :latest moved on (Stale) and one that is current.
 	reg := startRegistry(t, env.RegistryOptions{Auth: env.AuthToken})
 	const app = "chart-e2e"
-	must(c.CreateNamespace(ctx, app))
-	must(c.CreateNode(ctx, "chart-node", "linux", "amd64"))
+	must(t, c.CreateNamespace(ctx, app))
+	must(t, c.CreateNode(ctx, "chart-node", "linux", "amd64"))
 	_, err = c.Admin.CoreV1().Secrets(app).Create(ctx, env.DockerConfigSecret(app, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)), metav1.CreateOptions{})
-	must(err)
+	must(t, err)
 	web, err := env.PushRandomImage(reg, "chart/web", "1.0", "admin")
-	must(err)
+	must(t, err)
 	apiOld, err := env.PushRandomImage(reg, "chart/api", "latest", "admin")
-	must(err)
+	must(t, err)
 	running := func(id string) func(int) map[string]string {
 		return func(int) map[string]string { return map[string]string{"app": id} }
 	}
 	_, err = c.RunDeployment(ctx, app, "web", 1, spec1(web.Ref, "regcred"), "chart-node", running(web.DigestRef))
-	must(err)
+	must(t, err)
 	_, err = c.RunDeployment(ctx, app, "api", 1, spec1(apiOld.Ref, "regcred"), "chart-node", running(apiOld.DigestRef))
-	must(err)
+	must(t, err)
 	_, err = env.PushRandomImage(reg, "chart/api", "latest", "admin")
-	must(err)
+	must(t, err)
 
 	// serve as the chart's ServiceAccount, over every namespace, as the
 	// chart's Deployment runs it.
@@ -227,8 +221,8 @@ func TestChart(t *testing.T) {
 		"--kubeconfig", saKubeconfig, "--plain-http", "--timeout", "60s")
 	cmd.Dir, cmd.Env = s.Dir, s.Env()
 	stderr, err := cmd.StderrPipe()
-	must(err)
-	must(cmd.Start())
+	must(t, err)
+	must(t, cmd.Start())
 	log := newLogWatch(stderr)
 	defer func() {
 		_ = cmd.Process.Kill()
@@ -239,10 +233,10 @@ func TestChart(t *testing.T) {
 		}
 	}()
 	line, err := log.await(ctx, regexp.MustCompile(`on http://(127\.0\.0\.1:\d+)`))
-	must(err)
+	must(t, err)
 	target := line[1]
 	_, err = log.await(ctx, regexp.MustCompile(`scan: \d+ results`))
-	must(err)
+	must(t, err)
 
 	// Sufficient: the scan read everything it wanted (no cluster.read skip
 	// says RBAC kept something from it).
@@ -267,7 +261,7 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, target), map[string]string{"rules.yaml": chartRules(t, s, "--set", "prometheusRule.rules.stale.for=0s")})
-	must(err)
+	must(t, err)
 	defer func() {
 		_ = prom.Stop()
 		if t.Failed() {
@@ -287,10 +281,10 @@ scrape_configs:
 	// Role (and the nodes' ClusterRole) suffice for a scan of that namespace
 	// (a one-shot scan: the same reads serve's informers list and watch).
 	nsRBAC := filepath.Join(dir, "rbac-namespaced.yaml")
-	must(os.WriteFile(nsRBAC, []byte(helmTemplate(t, s, app, "--set", "rbac.clusterWide=false", "--show-only", "templates/serviceaccount.yaml", "--show-only", "templates/rbac.yaml")), 0o644))
+	must(t, os.WriteFile(nsRBAC, []byte(helmTemplate(t, s, app, "--set", "rbac.clusterWide=false", "--show-only", "templates/serviceaccount.yaml", "--show-only", "templates/rbac.yaml")), 0o644))
 	kubectl("apply", "--server-side", "-f", nsRBAC)
 	nsKubeconfig := filepath.Join(dir, "sa-namespaced-kubeconfig")
-	must(c.ServiceAccountKubeconfig(ctx, app, "r-regcheck", nsKubeconfig))
+	must(t, c.ServiceAccountKubeconfig(ctx, app, "r-regcheck", nsKubeconfig))
 	r, res := runJSON(t, s, "", "kubectl", "regcheck", "-n", app, "--kubeconfig", nsKubeconfig, "--plain-http", "--timeout", "60s")
 	stales := 0
 	for _, x := range r.Results {
@@ -309,7 +303,7 @@ scrape_configs:
 	// nothing was denied.
 	for _, user := range []string{"system:serviceaccount:" + ns + ":r-regcheck", "system:serviceaccount:" + app + ":r-regcheck"} {
 		events, err := c.AuditEvents(user)
-		must(err)
+		must(t, err)
 		if len(events) == 0 {
 			t.Fatalf("no request from %s in the audit log", user)
 		}

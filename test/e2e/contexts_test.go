@@ -28,42 +28,36 @@ func TestContexts(t *testing.T) {
 	reg := startRegistry(t, env.RegistryOptions{})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 	old, err := env.PushRandomImage(reg, "fleet/app", "v1", "")
-	must(err)
+	must(t, err)
 	now, err := env.PushRandomImage(reg, "fleet/app", "v1", "") // v1 moves on: "east" runs the old digest
-	must(err)
-	must(c.CreateNode(ctx, "contexts-node", "linux", "amd64"))
+	must(t, err)
+	must(t, c.CreateNode(ctx, "contexts-node", "linux", "amd64"))
 	for ns, running := range map[string]env.Pushed{"ctx-east": old, "ctx-west": now} {
-		must(c.CreateNamespace(ctx, ns))
+		must(t, c.CreateNamespace(ctx, ns))
 		_, err := c.RunDeployment(ctx, ns, "app", 1, corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: now.Ref}}},
 			"contexts-node", func(int) map[string]string { return map[string]string{"app": running.DigestRef} })
-		must(err)
+		must(t, err)
 	}
 	// A workload east runs and west does not.
 	_, err = c.RunDeployment(ctx, "ctx-east", "east-only", 1, corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: now.Ref}}},
 		"contexts-node", func(int) map[string]string { return map[string]string{"app": now.DigestRef} })
-	must(err)
+	must(t, err)
 
 	// The user's kubeconfig with three more contexts, as a fleet's has.
 	cfg, err := clientcmd.LoadFromFile(c.Kubeconfig)
-	must(err)
+	must(t, err)
 	admin := cfg.Contexts[env.AdminContext]
 	cfg.Contexts["east"] = &clientcmdapi.Context{Cluster: admin.Cluster, AuthInfo: admin.AuthInfo, Namespace: "ctx-east"}
 	cfg.Contexts["west"] = &clientcmdapi.Context{Cluster: admin.Cluster, AuthInfo: admin.AuthInfo, Namespace: "ctx-west"}
 	port, err := env.FreePort()
-	must(err)
+	must(t, err)
 	down := *cfg.Clusters[admin.Cluster]
 	down.Server = fmt.Sprintf("https://127.0.0.1:%d", port) // nothing listens
 	cfg.Clusters["down"] = &down
 	cfg.Contexts["down"] = &clientcmdapi.Context{Cluster: "down", AuthInfo: admin.AuthInfo, Namespace: "ctx-east"}
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	must(clientcmd.WriteToFile(*cfg, kubeconfig))
+	must(t, clientcmd.WriteToFile(*cfg, kubeconfig))
 
 	byContext := func(r report.Report) map[string][]report.Result {
 		out := map[string][]report.Result{}

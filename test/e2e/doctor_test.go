@@ -233,27 +233,21 @@ func TestDoctorWorkload(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	const ns = "doctor-e2e"
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 	bundle, err := env.PushRandomImage(reg, "smoke_bundle", "1.0", "admin")
-	must(err)
+	must(t, err)
 	worker, err := env.PushRandomImage(reg, "team/worker", "1.0", "admin")
-	must(err)
-	must(c.CreateNamespace(ctx, ns))
+	must(t, err)
+	must(t, c.CreateNamespace(ctx, ns))
 	_, err = c.Admin.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: "worker-settings", Namespace: ns},
 		Data:       map[string]string{"BUNDLE_DIGEST": bundle.Digest, "LOG_LEVEL": "debug"},
 	}, metav1.CreateOptions{})
-	must(err)
+	must(t, err)
 	spec := spec1(worker.Ref)
 	spec.Containers[0].Env = []corev1.EnvVar{{Name: "BUNDLE_IMAGE", Value: "oci://" + reg.Host + "/smoke-bundle:1.0"}}
 	spec.Containers[0].EnvFrom = []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "worker-settings"}}}}
 	_, err = c.RunDeployment(ctx, ns, "worker", 1, spec, "", nil)
-	must(err)
+	must(t, err)
 	admin := filepath.Join(s.Dir, "admin")
 	writeDockerConfig(t, filepath.Join(admin, "config.json"), reg, "admin")
 

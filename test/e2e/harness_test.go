@@ -28,6 +28,14 @@ var testUsers = map[string]env.User{
 	"reader": {Password: readerPass, Pull: []string{"*"}},
 }
 
+// must ends the test at a set-up step that failed.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // newSandbox is a fresh home with regcheck installed as kubectl and Helm
 // plugins; skipped under -short.
 func newSandbox(t *testing.T) *env.Sandbox {

@@ -35,20 +35,14 @@ func TestInterruptStops(t *testing.T) {
 		t.Skip("end to end: starts a cluster in a child process")
 	}
 	t.Parallel()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestInterruptStops$", "-test.timeout=5m")
 	cmd.Env = append(os.Environ(), interruptChild+"="+dir)
 	out, err := os.Create(filepath.Join(dir, "child.log"))
-	must(err)
+	must(t, err)
 	defer out.Close()
 	cmd.Stdout, cmd.Stderr = out, out
-	must(cmd.Start())
+	must(t, cmd.Start())
 	pidsFile := filepath.Join(dir, "pids")
 	var pids []int
 	deadline := time.Now().Add(3 * time.Minute)
@@ -56,7 +50,7 @@ func TestInterruptStops(t *testing.T) {
 		if b, err := os.ReadFile(pidsFile); err == nil && strings.HasSuffix(string(b), "\n") {
 			for _, f := range strings.Fields(string(b)) {
 				pid, err := strconv.Atoi(f)
-				must(err)
+				must(t, err)
 				pids = append(pids, pid)
 			}
 			break
@@ -68,7 +62,7 @@ func TestInterruptStops(t *testing.T) {
 		_ = cmd.Wait()
 		t.Fatalf("the child never started its cluster:\n%s", env.TailFile(out.Name(), 30))
 	}
-	must(cmd.Process.Signal(syscall.SIGTERM))
+	must(t, cmd.Process.Signal(syscall.SIGTERM))
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {

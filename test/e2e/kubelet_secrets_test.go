@@ -28,13 +28,7 @@ func TestScanKubeletRejectsWholeSecret(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const ns = "kubelet-secret-e2e"
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(c.CreateNamespace(ctx, ns))
+	must(t, c.CreateNamespace(ctx, ns))
 	auth := base64.StdEncoding.EncodeToString([]byte("reader:" + readerPass))
 	for _, sec := range []*corev1.Secret{
 		env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)),
@@ -42,10 +36,10 @@ func TestScanKubeletRejectsWholeSecret(t *testing.T) {
 		env.DockerConfigSecret(ns, "numeric-email", []byte(`{"auths":{"`+reg.Host+`":{"auth":"`+auth+`","email":5}}}`)),
 	} {
 		_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{})
-		must(err)
+		must(t, err)
 	}
 	web, err := env.PushRandomImage(reg, "team/web", "1.0", "admin")
-	must(err)
+	must(t, err)
 	spec := func(secrets ...string) corev1.PodSpec {
 		ps := corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: web.Ref}}}
 		for _, s := range secrets {
@@ -59,7 +53,7 @@ func TestScanKubeletRejectsWholeSecret(t *testing.T) {
 		"numeric-email": spec("numeric-email", "regcred"),
 	} {
 		_, err := c.RunDeployment(ctx, ns, name, 1, ps, "", nil)
-		must(err)
+		must(t, err)
 	}
 
 	r, res := runJSON(t, s, "", "kubectl", "regcheck", "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http")

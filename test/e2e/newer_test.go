@@ -26,29 +26,23 @@ func TestNewer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const ns = "newer-e2e"
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 	// One image under many tags: the tags list is what is read.
 	img, err := env.PushRandomImage(reg, "team/app", "1.1.0", "admin")
-	must(err)
+	must(t, err)
 	appTags := []string{"1.2.0", "1.2.3", "1.10.0", "2.0.0", "2.1.0-rc.1", "2.1.0-rc.2", "1.25-alpine", "1.27-alpine", "1.27", "latest"}
 	for _, tag := range appTags {
-		must(env.Tag(reg, "team/app", img.Digest, tag, "admin"))
+		must(t, env.Tag(reg, "team/app", img.Digest, tag, "admin"))
 	}
 	tool, err := env.PushRandomImage(reg, "team/tool", "v1.0.0", "admin")
-	must(err)
+	must(t, err)
 	for _, tag := range []string{"v1.1.0", "v2.0.0"} {
-		must(env.Tag(reg, "team/tool", tool.Digest, tag, "admin"))
+		must(t, env.Tag(reg, "team/tool", tool.Digest, tag, "admin"))
 	}
 
-	must(c.CreateNamespace(ctx, ns))
-	must(c.CreateNode(ctx, "newer-node", "linux", "amd64"))
+	must(t, c.CreateNamespace(ctx, ns))
+	must(t, c.CreateNode(ctx, "newer-node", "linux", "amd64"))
 	_, err = c.Admin.CoreV1().Secrets(ns).Create(ctx, env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)), metav1.CreateOptions{})
-	must(err)
+	must(t, err)
 	// Each pod runs its tag's digest (Current), so the goldens show the
 	// versions next to a quiet workload.digest.
 	deploy := func(name, image string, secrets ...string) {
@@ -62,7 +56,7 @@ func TestNewer(t *testing.T) {
 			id = tool.DigestRef
 		}
 		_, err := c.RunDeployment(ctx, ns, name, 1, ps, "newer-node", func(int) map[string]string { return map[string]string{"app": id} })
-		must(err)
+		must(t, err)
 	}
 	deploy("app-120", "team/app:1.2.0", "regcred")
 	deploy("app-120-again", "team/app:1.2.0", "regcred")
@@ -74,7 +68,7 @@ func TestNewer(t *testing.T) {
 	deploy("no-secret", "team/app:1.2.0")
 
 	before, err := reg.Snapshot()
-	must(err)
+	must(t, err)
 	type want struct {
 		status  report.Status
 		reason  report.Reason
@@ -190,7 +184,7 @@ func TestNewer(t *testing.T) {
 		t.Errorf("--newer=latest: exit %d, want 2\nstderr: %s", res.Code, res.Stderr)
 	}
 	after, err := reg.Snapshot()
-	must(err)
+	must(t, err)
 	if diff := env.DiffSnapshots(before, after); len(diff) > 0 {
 		t.Errorf("--newer changed registry storage: %v", diff)
 	}

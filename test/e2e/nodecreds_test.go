@@ -33,18 +33,12 @@ func TestScanNodeCredentials(t *testing.T) {
 	reg := startRegistry(t, env.RegistryOptions{Auth: env.AuthToken})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 	const ns, ecrNS = "nodecreds-e2e", "nodecreds-ecr-e2e"
 	const localNode, awsNode = "nodecreds-local", "ip-10-0-0-1.ec2.internal"
-	must(c.CreateNamespace(ctx, ns))
-	must(c.CreateNamespace(ctx, ecrNS))
-	must(c.CreateNode(ctx, localNode, "linux", "amd64"))
-	must(c.CreateNode(ctx, awsNode, "linux", "amd64"))
+	must(t, c.CreateNamespace(ctx, ns))
+	must(t, c.CreateNamespace(ctx, ecrNS))
+	must(t, c.CreateNode(ctx, localNode, "linux", "amd64"))
+	must(t, c.CreateNode(ctx, awsNode, "linux", "amd64"))
 	t.Cleanup(func() {
 		for _, n := range []string{localNode, awsNode} {
 			_ = c.Admin.CoreV1().Nodes().Delete(context.Background(), n, metav1.DeleteOptions{})
@@ -52,26 +46,26 @@ func TestScanNodeCredentials(t *testing.T) {
 	})
 	// spec.providerID may be set once, as the cloud's node controller does.
 	node, err := c.Admin.CoreV1().Nodes().Get(ctx, awsNode, metav1.GetOptions{})
-	must(err)
+	must(t, err)
 	node.Spec.ProviderID = "aws:///us-east-1a/i-0e2e0e2e0e2e0e2e0"
 	_, err = c.Admin.CoreV1().Nodes().Update(ctx, node, metav1.UpdateOptions{})
-	must(err)
+	must(t, err)
 	_, err = c.Admin.CoreV1().Secrets(ns).Create(ctx, env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)), metav1.CreateOptions{})
-	must(err)
+	must(t, err)
 	_, err = c.Admin.CoreV1().Secrets(ns).Create(ctx, env.DockerConfigSecret(ns, "badcred", dockerConfigJSON(t, reg.Host, "reader", "wrong")), metav1.CreateOptions{})
-	must(err)
+	must(t, err)
 
 	old, err := env.PushRandomImage(reg, "private/app", "1.0", "admin")
-	must(err)
+	must(t, err)
 	current, err := env.PushRandomImage(reg, "private/app", "1.0", "admin")
-	must(err)
+	must(t, err)
 	running := func(id string) func(int) map[string]string {
 		return func(int) map[string]string { return map[string]string{"app": id} }
 	}
 	deploy := func(ns, name string, ps corev1.PodSpec, node string, ids func(int) map[string]string) {
 		t.Helper()
 		_, err := c.RunDeployment(ctx, ns, name, 1, ps, node, ids)
-		must(err)
+		must(t, err)
 	}
 	deploy(ns, "stale", spec1(current.Ref), localNode, running(old.DigestRef))
 	deploy(ns, "current", spec1(current.Ref), localNode, running(current.DigestRef))
@@ -81,7 +75,7 @@ func TestScanNodeCredentials(t *testing.T) {
 	deploy(ecrNS, "ecr", spec1(ecrImage), awsNode, running("123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app@sha256:"+strings.Repeat("e", 64)))
 
 	providerConfig := filepath.Join(s.Dir, "credential-provider.yaml")
-	must(os.WriteFile(providerConfig, []byte(fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1
+	must(t, os.WriteFile(providerConfig, []byte(fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1
 kind: CredentialProviderConfig
 providers:
   - name: loopback-provider
@@ -151,7 +145,7 @@ providers:
 	})
 
 	t.Run("no local login: skip, never fail", func(t *testing.T) {
-		must(os.Remove(dockerConfig))
+		must(t, os.Remove(dockerConfig))
 		r, res := scanNS(ns, "--image-credential-provider-config", providerConfig)
 		if res.Code != 0 {
 			t.Errorf("exit %d, want 0\nstderr: %s\n%s", res.Code, res.Stderr, dump(r))
@@ -177,7 +171,7 @@ providers:
 
 	t.Run("a bad config is exit 2 with the reason", func(t *testing.T) {
 		bad := filepath.Join(s.Dir, "bad.yaml")
-		must(os.WriteFile(bad, []byte("apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n  - name: x\n    matchImage: [\"a.io\"]\n"), 0o600))
+		must(t, os.WriteFile(bad, []byte("apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n  - name: x\n    matchImage: [\"a.io\"]\n"), 0o600))
 		res := run(t, s, "", "kubectl", "regcheck", "-n", ns, "--kubeconfig", c.Kubeconfig, "--image-credential-provider-config", bad)
 		if res.Code != 2 || !strings.Contains(res.Stderr, "UnknownField") || !strings.Contains(res.Stderr, "matchImage") || strings.Contains(res.Stderr, "goroutine") {
 			t.Errorf("exit %d, stderr %q", res.Code, res.Stderr)
@@ -215,9 +209,9 @@ providers:
 			Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
 		}
 		_, err := c.Admin.RbacV1().Roles(ecrNS).Create(ctx, role, metav1.CreateOptions{})
-		must(err)
+		must(t, err)
 		_, err = c.Admin.RbacV1().RoleBindings(ecrNS).Create(ctx, binding, metav1.CreateOptions{})
-		must(err)
+		must(t, err)
 		r, res := scanNS(ecrNS, "--as", user)
 		if res.Code != 0 {
 			t.Errorf("exit %d, want 0\nstderr: %s\n%s", res.Code, res.Stderr, dump(r))
@@ -239,7 +233,7 @@ providers:
 		}
 		// verify, as the same user before a deploy: the same assumption.
 		manifest := filepath.Join(s.Dir, "ecr-deploy.yaml")
-		must(os.WriteFile(manifest, []byte("apiVersion: v1\nkind: Pod\nmetadata:\n  name: ecr\nspec:\n  containers:\n  - name: app\n    image: "+ecrImage+"\n"), 0o600))
+		must(t, os.WriteFile(manifest, []byte("apiVersion: v1\nkind: Pod\nmetadata:\n  name: ecr\nspec:\n  containers:\n  - name: app\n    image: "+ecrImage+"\n"), 0o600))
 		vr, vres := runJSON(t, s, "", "kubectl", "regcheck", "verify", "-f", manifest, "-n", ecrNS, "--kubeconfig", c.Kubeconfig, "--as", user, "--timeout", "30s")
 		var vpull *report.Result
 		for i, x := range vr.Results {

@@ -24,22 +24,16 @@ func TestScanProvesCredentialOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const ns = "pings-e2e"
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(c.CreateNamespace(ctx, ns))
+	must(t, c.CreateNamespace(ctx, ns))
 	_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx, env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)), metav1.CreateOptions{})
-	must(err)
+	must(t, err)
 	const repos = 6
 	for i := range repos {
 		img, err := env.PushRandomImage(reg, fmt.Sprintf("team/app-%d", i), "1.0", "admin")
-		must(err)
+		must(t, err)
 		_, err = c.RunDeployment(ctx, ns, fmt.Sprintf("app-%d", i), 1, spec1(img.Ref, "regcred"), "",
 			func(int) map[string]string { return map[string]string{"app": img.DigestRef} })
-		must(err)
+		must(t, err)
 	}
 	reg.ResetStats()
 	r, res := runJSON(t, s, "", "kubectl", "regcheck", "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http")

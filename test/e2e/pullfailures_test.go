@@ -50,21 +50,15 @@ func TestScanPullFailures(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const ns, node = "pullfail-e2e", "pullfail-node"
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(c.CreateNamespace(ctx, ns))
-	must(c.CreateNode(ctx, node, "linux", "amd64"))
+	must(t, c.CreateNamespace(ctx, ns))
+	must(t, c.CreateNode(ctx, node, "linux", "amd64"))
 	creds := func(user, pass string, hosts ...string) []byte {
 		auths := map[string]any{}
 		for _, h := range hosts {
 			auths[h] = map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))}
 		}
 		b, err := json.Marshal(map[string]any{"auths": auths})
-		must(err)
+		must(t, err)
 		return b
 	}
 	for _, sec := range []*corev1.Secret{
@@ -73,14 +67,14 @@ func TestScanPullFailures(t *testing.T) {
 		env.DockerConfigSecret(ns, "limited", creds("limited", "limited-pw", reg.Host)),
 	} {
 		_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{})
-		must(err)
+		must(t, err)
 	}
 	api, err := env.PushRandomImage(reg, "team/api", "1.0", "admin")
-	must(err)
+	must(t, err)
 	web, err := env.PushRandomImage(reg, "team/web", "1.0", "admin")
-	must(err)
+	must(t, err)
 	_, err = env.PushRandomImage(reg, "team/limited", "1.0", "admin")
-	must(err)
+	must(t, err)
 
 	// M: containerd's error as the kubelet quotes it (KUBELET.md's
 	// table, containerd 1.6.20; the 503 in containerd 1.7's words).
@@ -173,12 +167,12 @@ func TestScanPullFailures(t *testing.T) {
 			ps.ImagePullSecrets = append(ps.ImagePullSecrets, corev1.LocalObjectReference{Name: sec})
 		}
 		pods, err := c.RunDeployment(ctx, ns, tc.name, 1, ps, node, nil)
-		must(err)
+		must(t, err)
 		waiting := tc.waiting
 		if waiting == "" {
 			waiting = "ImagePullBackOff"
 		}
-		must(c.FailPull(ctx, ns, pods[0].Name, node, env.PullFailure{
+		must(t, c.FailPull(ctx, ns, pods[0].Name, node, env.PullFailure{
 			Container: "app", Waiting: waiting, Message: tc.message(tc.image), MissingSecrets: tc.missing,
 		}))
 	}
@@ -186,10 +180,10 @@ func TestScanPullFailures(t *testing.T) {
 	_, err = c.RunDeployment(ctx, ns, "running", 1, spec1(web.Ref, "regcred"), node, func(int) map[string]string {
 		return map[string]string{"app": web.DigestRef}
 	})
-	must(err)
+	must(t, err)
 
 	before, err := reg.Snapshot()
-	must(err)
+	must(t, err)
 	r, res := runJSON(t, s, "", "kubectl", "regcheck", "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http")
 	if res.Code != 1 {
 		t.Errorf("exit %d, want 1\nstderr: %s", res.Code, res.Stderr)
@@ -240,7 +234,7 @@ func TestScanPullFailures(t *testing.T) {
 		t.Error("a password is in the output")
 	}
 	after, err := reg.Snapshot()
-	must(err)
+	must(t, err)
 	if diff := env.DiffSnapshots(before, after); len(diff) > 0 {
 		t.Errorf("the scan changed registry storage: %v", diff)
 	}

@@ -52,26 +52,20 @@ func realPullScan(t *testing.T, rt env.NodeRuntime) {
 	if rt == env.Containerd2 {
 		ns = "real-pull-2"
 	}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 	push := func(repo, tag string) env.Pushed {
 		t.Helper()
 		p, err := env.PushRunnableImage(reg, repo, tag, "admin")
-		must(err)
+		must(t, err)
 		return p
 	}
-	must(c.CreateNamespace(ctx, ns))
+	must(t, c.CreateNamespace(ctx, ns))
 	_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx, env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)), metav1.CreateOptions{})
-	must(err)
+	must(t, err)
 	_, err = c.Admin.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{
 		ObjectMeta:       metav1.ObjectMeta{Name: "builder", Namespace: ns},
 		ImagePullSecrets: []corev1.LocalObjectReference{{Name: "regcred"}},
 	}, metav1.CreateOptions{})
-	must(err)
+	must(t, err)
 
 	scan := func(t *testing.T, args ...string) report.Report {
 		t.Helper()
@@ -154,7 +148,7 @@ func realPullScan(t *testing.T, rt env.NodeRuntime) {
 			},
 		}
 		_, err := c.Admin.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{})
-		must(err)
+		must(t, err)
 		// Gone before the shared node stops: its ReplicaSet would replace
 		// the pods the node's Stop deletes.
 		t.Cleanup(func() {
@@ -163,16 +157,16 @@ func realPullScan(t *testing.T, rt env.NodeRuntime) {
 		waitRunning := func(want int) {
 			t.Helper()
 			pods, err := c.WaitForPods(ctx, ns, "app=mixed", want)
-			must(err)
+			must(t, err)
 			for _, p := range pods {
 				_, err := c.WaitPod(ctx, ns, p.Name, env.ContainersRunning)
-				must(err)
+				must(t, err)
 			}
 		}
 		waitRunning(1)
 		push("mixed/app", "v1")
 		_, err = c.Admin.AppsV1().Deployments(ns).Patch(ctx, "mixed", ktypes.MergePatchType, []byte(`{"spec":{"replicas":2}}`), metav1.PatchOptions{})
-		must(err)
+		must(t, err)
 		waitRunning(2)
 		verdict(t, scan(t, "deploy/mixed"), "Deployment/mixed", report.StatusWarn, report.ReasonMixed)
 	})
@@ -199,7 +193,7 @@ func realPullScan(t *testing.T, rt env.NodeRuntime) {
 			platforms[1].Architecture = "amd64"
 		}
 		idx, err := env.PushRunnableIndex(reg, "multi/app", "v1", "admin", platforms)
-		must(err)
+		must(t, err)
 		spec := spec1(idx.Ref, "regcred")
 		spec.Containers[0].ImagePullPolicy = corev1.PullAlways
 		p := runPod(t, c, n, ns, "multi", spec, env.ContainersRunning)
@@ -210,7 +204,7 @@ func realPullScan(t *testing.T, rt env.NodeRuntime) {
 		}
 		verdict(t, scan(t, "pod/multi"), "Pod/multi", report.StatusPass, report.ReasonCurrent)
 		_, err = env.PushRunnableIndex(reg, "multi/app", "v1", "admin", platforms)
-		must(err)
+		must(t, err)
 		verdict(t, scan(t, "pod/multi"), "Pod/multi", report.StatusFail, report.ReasonStale)
 	})
 
@@ -218,16 +212,16 @@ func realPullScan(t *testing.T, rt env.NodeRuntime) {
 	// pod using it, the alphabetically first repository digest it holds.
 	t.Run("the same content under other repositories", func(t *testing.T) {
 		img, err := env.RunnableImage()
-		must(err)
+		must(t, err)
 		first, err := env.PushImage(reg, "aa-first/app", "v1", "admin", img)
-		must(err)
+		must(t, err)
 		copied, err := env.PushImage(reg, "zz-copy/app", "v1", "admin", img)
-		must(err)
+		must(t, err)
 		// The same config and layers under an OCI manifest: another
 		// manifest digest for the same image ID.
 		oci := mutate.ConfigMediaType(mutate.MediaType(img, types.OCIManifestSchema1), types.OCIConfigJSON)
 		reshaped, err := env.PushImage(reg, "zz-oci/app", "v1", "admin", oci)
-		must(err)
+		must(t, err)
 		if reshaped.Digest == first.Digest || reshaped.ConfigDigest != first.ConfigDigest {
 			t.Fatalf("want another manifest digest for the same config: %+v %+v", first, reshaped)
 		}
@@ -372,38 +366,32 @@ func realPullFailures(t *testing.T, rt env.NodeRuntime) {
 	if rt == env.Containerd2 {
 		ns, goldenFile = "real-pull-failures-2", "kubelet-pull-messages-containerd2.golden"
 	}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(c.CreateNamespace(ctx, ns))
+	must(t, c.CreateNamespace(ctx, ns))
 	basic := startRegistry(t, env.RegistryOptions{Auth: env.AuthBasic})
 	token := startRegistry(t, env.RegistryOptions{Auth: env.AuthToken})
 	tlsReg := startRegistry(t, env.RegistryOptions{TLS: true})
 	tlsAsHTTP := startRegistry(t, env.RegistryOptions{TLS: true})
-	must(n.AddRegistry(basic, env.HostOptions{}))
-	must(n.AddRegistry(token, env.HostOptions{}))
-	must(n.AddRegistry(tlsReg, env.HostOptions{NoCA: true}))
-	must(n.AddRegistry(tlsAsHTTP, env.HostOptions{Scheme: "http"}))
+	must(t, n.AddRegistry(basic, env.HostOptions{}))
+	must(t, n.AddRegistry(token, env.HostOptions{}))
+	must(t, n.AddRegistry(tlsReg, env.HostOptions{NoCA: true}))
+	must(t, n.AddRegistry(tlsAsHTTP, env.HostOptions{Scheme: "http"}))
 	httpAsTLS := startRegistry(t, env.RegistryOptions{})
-	must(n.AddRegistry(httpAsTLS, env.HostOptions{Scheme: "https"}))
+	must(t, n.AddRegistry(httpAsTLS, env.HostOptions{Scheme: "https"}))
 	// A port nobody listens on: connection refused.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	must(err)
+	must(t, err)
 	refused := l.Addr().String()
-	must(l.Close())
-	must(n.AddHost(refused, "http", ""))
+	must(t, l.Close())
+	must(t, n.AddHost(refused, "http", ""))
 	limited, err := env.StartFaultProxy(basic, &env.FaultRule{Path: env.PathManifest, Fault: env.RateLimit("")})
-	must(err)
+	must(t, err)
 	t.Cleanup(func() { _ = limited.Close() })
-	must(n.AddHost(limited.Host, "http", ""))
+	must(t, n.AddHost(limited.Host, "http", ""))
 
 	pushTo := func(reg *env.Registry, repo, user string) env.Pushed {
 		t.Helper()
 		p, err := env.PushRunnableImage(reg, repo, "v1", user)
-		must(err)
+		must(t, err)
 		return p
 	}
 	basicImg := pushTo(basic, "private/app", "admin")
@@ -417,7 +405,7 @@ func realPullFailures(t *testing.T, rt env.NodeRuntime) {
 		env.DockerConfigSecret(ns, "basic-right", dockerConfigJSON(t, basic.Host, "reader", readerPass)),
 	} {
 		_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{})
-		must(err)
+		must(t, err)
 	}
 
 	cases := []struct {
@@ -445,7 +433,7 @@ func realPullFailures(t *testing.T, rt env.NodeRuntime) {
 	// All pods at once: each waits about 10 s for its first back-off.
 	for i, tc := range cases {
 		_, err := c.Admin.CoreV1().Pods(ns).Create(ctx, n.Pod(ns, fmt.Sprintf("fail-%d", i), spec1(tc.image, tc.secrets...)), metav1.CreateOptions{})
-		must(err)
+		must(t, err)
 	}
 	for i, tc := range cases {
 		name := fmt.Sprintf("fail-%d", i)
@@ -453,7 +441,7 @@ func realPullFailures(t *testing.T, rt env.NodeRuntime) {
 		// the time (ErrImagePull returns briefly at each retry, further
 		// apart each time): wait for the back-off and for its events.
 		p, err := c.WaitPod(ctx, ns, name, env.Waiting("ImagePullBackOff"))
-		must(err)
+		must(t, err)
 		st := p.Status.ContainerStatuses[0]
 		backoff := st.State.Waiting.Message
 		if st.ImageID != "" {
@@ -461,7 +449,7 @@ func realPullFailures(t *testing.T, rt env.NodeRuntime) {
 		}
 		var evs []string
 		var msg string // M, as the Failed event quotes it
-		must(wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		must(t, wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 			events, err := c.Admin.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=" + name})
 			if err != nil {
 				return false, nil
@@ -504,7 +492,7 @@ func realPullFailures(t *testing.T, rt env.NodeRuntime) {
 		}
 	}
 	node, err := c.Admin.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
-	must(err)
+	must(t, err)
 	info := node.Status.NodeInfo
 	golden(t, goldenFile, fmt.Sprintf("# Pull failures as a real kubelet %s with %s reports them\n", info.KubeletVersion, strings.Replace(info.ContainerRuntimeVersion, "://", " ", 1))+
 		"# (written by TestRealPullFailures -update; IMG is the pod's image, hosts and digests normalised).\n\n"+strings.Join(recorded, "\n"))

@@ -83,27 +83,21 @@ func TestRelease(t *testing.T) {
 		node   = "release-e2e-node"
 		canary = "RELEASE-VALUE-CANARY"
 	)
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(c.CreateNamespace(ctx, ns))
-	must(c.CreateNode(ctx, node, "linux", "amd64"))
+	must(t, c.CreateNamespace(ctx, ns))
+	must(t, c.CreateNode(ctx, node, "linux", "amd64"))
 	_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx,
 		env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)), metav1.CreateOptions{})
-	must(err)
+	must(t, err)
 	web, err := env.PushRandomImage(reg, "release/web", "1.0", "admin")
-	must(err)
+	must(t, err)
 	other, err := env.PushRandomImage(reg, "release/other", "1.0", "admin")
-	must(err)
+	must(t, err)
 
 	chart := t.TempDir()
 	for name, body := range releaseChart {
 		path := filepath.Join(chart, name)
-		must(os.MkdirAll(filepath.Dir(path), 0o755))
-		must(os.WriteFile(path, []byte(body), 0o644))
+		must(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		must(t, os.WriteFile(path, []byte(body), 0o644))
 	}
 	helm := func(args ...string) env.Result {
 		t.Helper()
@@ -119,21 +113,21 @@ func TestRelease(t *testing.T) {
 
 	// Play scheduler and kubelet for the release's pod.
 	pods, err := c.WaitForPods(ctx, ns, "app=demo-web", 1)
-	must(err)
-	must(c.BindPod(ctx, ns, pods[0].Name, node))
-	must(c.SetPodRunning(ctx, ns, pods[0].Name, map[string]string{"app": web.DigestRef}))
+	must(t, err)
+	must(t, c.BindPod(ctx, ns, pods[0].Name, node))
+	must(t, c.SetPodRunning(ctx, ns, pods[0].Name, map[string]string{"app": web.DigestRef}))
 	// A release whose pod cannot pull: a tag that was never pushed.
 	missing := reg.Host + "/release/web:1.1"
 	helm("install", "broken", chart, "-n", ns, "--kubeconfig", c.Kubeconfig, "--set", "image="+missing, "--set", "canary="+canary)
 	broken, err := c.WaitForPods(ctx, ns, "app=broken-web", 1)
-	must(err)
-	must(c.BindPod(ctx, ns, broken[0].Name, node))
-	must(c.FailPull(ctx, ns, broken[0].Name, node, env.PullFailure{Container: "app", Waiting: "ImagePullBackOff",
+	must(t, err)
+	must(t, c.BindPod(ctx, ns, broken[0].Name, node))
+	must(t, c.FailPull(ctx, ns, broken[0].Name, node, env.PullFailure{Container: "app", Waiting: "ImagePullBackOff",
 		Message: fmt.Sprintf("rpc error: code = NotFound desc = failed to pull and unpack image %q: failed to resolve reference %q: %s: not found", missing, missing, missing)}))
 	// A workload in the same namespace that the release does not own.
 	_, err = c.RunDeployment(ctx, ns, "outsider", 1, spec1(other.Ref, "regcred"), node,
 		func(int) map[string]string { return map[string]string{"app": other.DigestRef} })
-	must(err)
+	must(t, err)
 
 	noLeak := func(t *testing.T, res env.Result) {
 		t.Helper()
@@ -236,7 +230,7 @@ func TestRelease(t *testing.T) {
 
 	t.Run("the tag moved on: stale", func(t *testing.T) {
 		_, err := env.PushRandomImage(reg, "release/web", "1.0", "admin")
-		must(err)
+		must(t, err)
 		r, res := release(t, "demo")
 		if res.Code != 1 {
 			t.Errorf("exit %d, want 1\nstderr: %s", res.Code, res.Stderr)

@@ -50,21 +50,15 @@ func TestScan(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const ns = "scan-e2e"
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 	push := func(repo, tag string) env.Pushed {
 		t.Helper()
 		p, err := env.PushRandomImage(reg, repo, tag, "admin")
-		must(err)
+		must(t, err)
 		return p
 	}
-	must(c.CreateNamespace(ctx, ns))
-	must(c.CreateNode(ctx, "node-amd64", "linux", "amd64"))
-	must(c.CreateNode(ctx, "node-arm64", "linux", "arm64"))
+	must(t, c.CreateNamespace(ctx, ns))
+	must(t, c.CreateNode(ctx, "node-amd64", "linux", "amd64"))
+	must(t, c.CreateNode(ctx, "node-arm64", "linux", "arm64"))
 	secrets := c.Admin.CoreV1().Secrets(ns)
 	for _, sec := range []*corev1.Secret{
 		env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)),
@@ -74,19 +68,19 @@ func TestScan(t *testing.T) {
 		env.DockerConfigSecret(ns, "malformed", []byte(`{"auths": {"`+reg.Host+`": {"auth": "%%not-base64%%"}}}`)),
 	} {
 		_, err := secrets.Create(ctx, sec, metav1.CreateOptions{})
-		must(err)
+		must(t, err)
 	}
 	_, err := c.Admin.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{
 		ObjectMeta:       metav1.ObjectMeta{Name: "builder", Namespace: ns},
 		ImagePullSecrets: []corev1.LocalObjectReference{{Name: "regcred"}},
 	}, metav1.CreateOptions{})
-	must(err)
+	must(t, err)
 
 	web := push("team/web", "1.0")
 	apiOld := push("team/api", "latest")
 	workerOld := push("team/worker", "2.0")
 	multi, err := env.PushIndex(reg, "team/multi", "1.0", "admin", []v1.Platform{{OS: "linux", Architecture: "amd64"}, {OS: "linux", Architecture: "arm64"}})
-	must(err)
+	must(t, err)
 	amd64 := multi.Children[0]
 	if amd64.Platform.Architecture != "amd64" {
 		amd64 = multi.Children[1]
@@ -105,7 +99,7 @@ func TestScan(t *testing.T) {
 	deploy := func(name string, replicas int32, ps corev1.PodSpec, node string, ids func(int) map[string]string) {
 		t.Helper()
 		_, err := c.RunDeployment(ctx, ns, name, replicas, ps, node, ids)
-		must(err)
+		must(t, err)
 	}
 	deploy("web", 2, spec(web.Ref, "regcred"), "node-amd64", running(web.DigestRef))
 	apiSpec := spec(apiOld.Ref, "regcred")
@@ -128,12 +122,12 @@ func TestScan(t *testing.T) {
 	apiNew := push("team/api", "latest")
 	workerNew := push("team/worker", "2.0")
 	pods, err := c.WaitForPods(ctx, ns, "app=worker", 2)
-	must(err)
-	must(c.SetPodRunning(ctx, ns, pods[0].Name, map[string]string{"app": workerOld.DigestRef}))
-	must(c.SetPodRunning(ctx, ns, pods[1].Name, map[string]string{"app": workerNew.DigestRef}))
+	must(t, err)
+	must(t, c.SetPodRunning(ctx, ns, pods[0].Name, map[string]string{"app": workerOld.DigestRef}))
+	must(t, c.SetPodRunning(ctx, ns, pods[1].Name, map[string]string{"app": workerNew.DigestRef}))
 
 	before, err := reg.Snapshot()
-	must(err)
+	must(t, err)
 	r, res := runJSON(t, s, "", "kubectl", "regcheck", "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http")
 	if res.Code != 1 {
 		t.Errorf("exit %d, want 1 (stale and broken workloads)\nstderr: %s", res.Code, res.Stderr)
@@ -199,7 +193,7 @@ func TestScan(t *testing.T) {
 		t.Errorf("no MalformedCredentials for the malformed secret:\n%s", dump(r))
 	}
 	after, err := reg.Snapshot()
-	must(err)
+	must(t, err)
 	if diff := env.DiffSnapshots(before, after); len(diff) > 0 {
 		t.Errorf("the scan changed registry storage: %v", diff)
 	}

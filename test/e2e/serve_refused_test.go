@@ -28,24 +28,18 @@ func TestServeRefusedWatch(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	const ns, sa = "serve-refused", "watcher"
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(c.CreateNamespace(ctx, ns))
-	must(c.CreateNode(ctx, "refused-node", "linux", "amd64"))
+	must(t, c.CreateNamespace(ctx, ns))
+	must(t, c.CreateNode(ctx, "refused-node", "linux", "amd64"))
 	web, err := env.PushRandomImage(reg, "refused/web", "1.0", "")
-	must(err)
+	must(t, err)
 	_, err = c.RunDeployment(ctx, ns, "web", 1, corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: web.Ref}}},
 		"refused-node", func(int) map[string]string { return map[string]string{"app": web.DigestRef} })
-	must(err)
+	must(t, err)
 
 	// The ServiceAccount reads pods through one RoleBinding and the rest
 	// through another: only the first is taken away.
 	_, err = c.Admin.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa}}, metav1.CreateOptions{})
-	must(err)
+	must(t, err)
 	read := []string{"get", "list", "watch"}
 	roles := map[string][]rbacv1.PolicyRule{
 		"read-pods": {{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: read}},
@@ -62,12 +56,12 @@ func TestServeRefusedWatch(t *testing.T) {
 	}
 	for name, rules := range roles {
 		_, err = c.Admin.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: rules}, metav1.CreateOptions{})
-		must(err)
+		must(t, err)
 		_, err = c.Admin.RbacV1().RoleBindings(ns).Create(ctx, binding(name), metav1.CreateOptions{})
-		must(err)
+		must(t, err)
 	}
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	must(c.ServiceAccountKubeconfig(ctx, ns, sa, kubeconfig))
+	must(t, c.ServiceAccountKubeconfig(ctx, ns, sa, kubeconfig))
 
 	// Each WATCH lasts 2s: the API server checks permissions when a
 	// request starts, so a revoked one is seen at the next WATCH.
@@ -88,7 +82,7 @@ func TestServeRefusedWatch(t *testing.T) {
 		t.Helper()
 		n := countScans(log.text())
 		_, err := log.awaitN(ctx, scanDone, n+1)
-		must(err)
+		must(t, err)
 		lines := strings.Split(log.text(), "\n")
 		var out []string
 		seen := 0
@@ -115,7 +109,7 @@ func TestServeRefusedWatch(t *testing.T) {
 
 	// Revoked: a scan soon says pods may not be listed, and no longer
 	// reports the pod it had cached.
-	must(c.Admin.RbacV1().RoleBindings(ns).Delete(ctx, "read-pods", metav1.DeleteOptions{}))
+	must(t, c.Admin.RbacV1().RoleBindings(ns).Delete(ctx, "read-pods", metav1.DeleteOptions{}))
 	for !strings.Contains(lastScan(), podsRefused) {
 	}
 	// Two Forbidden skips: the pods', and the nodes' (always there, as
@@ -127,7 +121,7 @@ func TestServeRefusedWatch(t *testing.T) {
 
 	// Restored: once the informer lists again, the skip is gone.
 	_, err = c.Admin.RbacV1().RoleBindings(ns).Create(ctx, binding("read-pods"), metav1.CreateOptions{})
-	must(err)
+	must(t, err)
 	for strings.Contains(lastScan(), podsRefused) {
 	}
 	if got := lastScan(); strings.Contains(got, podsRefused) {
@@ -139,7 +133,7 @@ func TestServeRefusedWatch(t *testing.T) {
 
 	// regcheck only read: every request it made was a get, list or watch.
 	events, err := c.AuditEvents("system:serviceaccount:" + ns + ":" + sa)
-	must(err)
+	must(t, err)
 	for _, e := range events {
 		if e.Verb != "get" && e.Verb != "list" && e.Verb != "watch" {
 			t.Errorf("serve sent %s %s", e.Verb, e.RequestURI)

@@ -30,33 +30,27 @@ func TestServeHelmReleasePullSecret(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	const ns, name, release = "serve-releases-e2e", "web", "sh.helm.release.v1.web.v1"
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(c.CreateNamespace(ctx, ns))
+	must(t, c.CreateNamespace(ctx, ns))
 	for _, sec := range []*corev1.Secret{
 		env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)),
 		{ObjectMeta: metav1.ObjectMeta{Name: release, Namespace: ns}, Type: "helm.sh/release.v1",
 			Data: map[string][]byte{"release": bytes.Repeat([]byte("H4sI"), 64<<10)}},
 	} {
 		_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{})
-		must(err)
+		must(t, err)
 	}
 	web, err := env.PushRandomImage(reg, "team/web", "1.0", "admin")
-	must(err)
+	must(t, err)
 	_, err = c.RunDeployment(ctx, ns, name, 1, corev1.PodSpec{
 		Containers:       []corev1.Container{{Name: "app", Image: web.Ref}},
 		ImagePullSecrets: []corev1.LocalObjectReference{{Name: "regcred"}, {Name: release}, {Name: "gone"}},
 	}, "", func(int) map[string]string { return map[string]string{"app": web.DigestRef} })
-	must(err)
+	must(t, err)
 
 	srv := startServe(ctx, t, s, "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http")
 	scanned := regexp.MustCompile(`scan: \d+ results`)
 	_, err = srv.log.await(ctx, scanned)
-	must(err)
+	must(t, err)
 	code, metrics := srv.get("/metrics")
 	if code != http.StatusOK {
 		t.Fatalf("/metrics = %d\n%s", code, metrics)
@@ -77,7 +71,7 @@ func TestServeHelmReleasePullSecret(t *testing.T) {
 	secretReads := func() (n int, uris []string) {
 		t.Helper()
 		events, err := c.AuditEvents("")
-		must(err)
+		must(t, err)
 		for _, e := range events {
 			if !strings.HasPrefix(e.UserAgent, "kubectl-regcheck") || e.ObjectRef == nil || e.ObjectRef.Namespace != ns {
 				continue
@@ -113,7 +107,7 @@ func TestServeHelmReleasePullSecret(t *testing.T) {
 
 	// Two scans more: the same results, and no read of the namespace.
 	_, err = srv.log.awaitN(ctx, scanned, countScans(srv.log.text())+2)
-	must(err)
+	must(t, err)
 	_, again := srv.get("/metrics")
 	for _, want := range []string{`reason="MalformedCredentials"`, `reason="IncompleteCredentials"`} {
 		if !strings.Contains(again, want) {

@@ -45,30 +45,24 @@ func TestServe(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	const ns = "serve-e2e"
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(c.CreateNamespace(ctx, ns))
-	must(c.CreateNode(ctx, "serve-node", "linux", "amd64"))
+	must(t, c.CreateNamespace(ctx, ns))
+	must(t, c.CreateNode(ctx, "serve-node", "linux", "amd64"))
 	_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx, env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)), metav1.CreateOptions{})
-	must(err)
+	must(t, err)
 	web, err := env.PushRandomImage(reg, "serve/web", "1.0", "admin")
-	must(err)
+	must(t, err)
 	apiOld, err := env.PushRandomImage(reg, "serve/api", "latest", "admin")
-	must(err)
+	must(t, err)
 	running := func(id string) func(int) map[string]string {
 		return func(int) map[string]string { return map[string]string{"app": id} }
 	}
 	_, err = c.RunDeployment(ctx, ns, "web", 1, spec1(web.Ref, "regcred"), "serve-node", running(web.DigestRef))
-	must(err)
+	must(t, err)
 	_, err = c.RunDeployment(ctx, ns, "api", 1, spec1(apiOld.Ref, "regcred"), "serve-node", running(apiOld.DigestRef))
-	must(err)
+	must(t, err)
 	// :latest moves on: api's pod now runs a stale digest.
 	_, err = env.PushRandomImage(reg, "serve/api", "latest", "admin")
-	must(err)
+	must(t, err)
 
 	srv := startServe(ctx, t, s, "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http")
 	log, get := srv.log, srv.get
@@ -77,7 +71,7 @@ func TestServe(t *testing.T) {
 	}
 	// Ready once the first scan has completed (logged as "scan: N results").
 	_, err = log.await(ctx, regexp.MustCompile(`scan: \d+ results`))
-	must(err)
+	must(t, err)
 	if code, body := get("/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz = %d %s after the first scan", code, body)
 	}
@@ -111,7 +105,7 @@ func TestServe(t *testing.T) {
 	reads := func() (n int) {
 		t.Helper()
 		events, err := c.AuditEvents("")
-		must(err)
+		must(t, err)
 		for _, e := range events {
 			if !strings.HasPrefix(e.UserAgent, "kubectl-regcheck") || e.ObjectRef == nil || e.ObjectRef.Namespace != ns {
 				continue
@@ -137,9 +131,9 @@ func TestServe(t *testing.T) {
 	// moved may have asked already; the one after it cannot have.
 	before := countScans(log.text())
 	webNew, err := env.PushRandomImage(reg, "serve/web", "1.0", "admin")
-	must(err)
+	must(t, err)
 	_, err = log.awaitN(ctx, regexp.MustCompile(`scan: \d+ results`), before+2)
-	must(err)
+	must(t, err)
 	_, metrics = get("/metrics")
 	webStale := `regcheck_result{check="workload.digest",container="app",image="` + web.Ref + `",namespace="` + ns + `",reason="Stale",status="fail",workload="Deployment/web"} 1`
 	if !strings.Contains(metrics, webStale) {
@@ -169,7 +163,7 @@ func TestServe(t *testing.T) {
 	// is rate limiting.
 	limited.Store(true)
 	_, err = log.awaitN(ctx, regexp.MustCompile(`scan: \d+ results`), countScans(log.text())+2)
-	must(err)
+	must(t, err)
 	_, metrics = get("/metrics")
 	if n := requests(metrics, reg.Host, "", "429"); n == 0 {
 		t.Errorf("no 429 counted after the registry began answering 429\n%s", metrics)
@@ -179,7 +173,7 @@ func TestServe(t *testing.T) {
 	}
 	asked := reg.Stats()
 	_, err = log.awaitN(ctx, regexp.MustCompile(`scan: \d+ results`), countScans(log.text())+2)
-	must(err)
+	must(t, err)
 	if now := reg.Stats(); now != asked {
 		t.Errorf("the registry was asked again within its Retry-After: %+v, then %+v", asked, now)
 	}

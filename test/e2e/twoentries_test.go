@@ -40,23 +40,17 @@ func TestScanOneSecretTwoEntries(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			ns := "two-entries-" + mode.String()
-			must := func(err error) {
-				t.Helper()
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			must(c.CreateNamespace(ctx, ns))
-			must(c.CreateNode(ctx, "node-two-entries-"+mode.String(), "linux", "amd64"))
+			must(t, c.CreateNamespace(ctx, ns))
+			must(t, c.CreateNode(ctx, "node-two-entries-"+mode.String(), "linux", "amd64"))
 			app, err := env.PushRandomImage(reg, "team/app", "1.0", "admin")
-			must(err)
+			must(t, err)
 			auths := func(entries map[string]string) []byte {
 				m := map[string]any{}
 				for host, pass := range entries {
 					m[host] = map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte("reader:" + pass))}
 				}
 				b, err := json.Marshal(map[string]any{"auths": m})
-				must(err)
+				must(t, err)
 				return b
 			}
 			for name, entries := range map[string]map[string]string{
@@ -66,7 +60,7 @@ func TestScanOneSecretTwoEntries(t *testing.T) {
 				"stale": {reg.Host + "/team": "old-password", reg.Host: "older-password"},
 			} {
 				_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx, env.DockerConfigSecret(ns, name, auths(entries)), metav1.CreateOptions{})
-				must(err)
+				must(t, err)
 			}
 			node := "node-two-entries-" + mode.String()
 			for _, d := range []struct {
@@ -80,7 +74,7 @@ func TestScanOneSecretTwoEntries(t *testing.T) {
 				// A bare config digest, as kind reports it: the verdict
 				// needs the manifest, not only the HEAD.
 				_, err := c.RunDeployment(ctx, ns, d.name, 1, ps, node, func(int) map[string]string { return map[string]string{"app": app.ConfigDigest} })
-				must(err)
+				must(t, err)
 			}
 
 			r, res := runJSON(t, s, "", "kubectl", "regcheck", "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http")

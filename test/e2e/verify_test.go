@@ -263,32 +263,26 @@ func TestVerifyCluster(t *testing.T) {
 	reg := startRegistry(t, env.RegistryOptions{Auth: env.AuthToken})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
 	const ns = "verify-e2e"
-	must(c.CreateNamespace(ctx, ns))
-	must(c.CreateNode(ctx, "verify-amd64", "linux", "amd64"))
-	must(c.CreateNode(ctx, "verify-arm64", "linux", "arm64"))
+	must(t, c.CreateNamespace(ctx, ns))
+	must(t, c.CreateNode(ctx, "verify-amd64", "linux", "amd64"))
+	must(t, c.CreateNode(ctx, "verify-arm64", "linux", "arm64"))
 	_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx, env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)), metav1.CreateOptions{})
-	must(err)
+	must(t, err)
 	_, err = c.Admin.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{
 		ObjectMeta:       metav1.ObjectMeta{Name: "builder", Namespace: ns},
 		ImagePullSecrets: []corev1.LocalObjectReference{{Name: "regcred"}},
 	}, metav1.CreateOptions{})
-	must(err)
+	must(t, err)
 	_, err = env.PushRandomImage(reg, "team/web", "1.0", "admin")
-	must(err)
+	must(t, err)
 	_, err = env.PushIndex(reg, "team/multi", "1.0", "admin", []v1.Platform{{OS: "linux", Architecture: "amd64"}, {OS: "linux", Architecture: "arm64"}})
-	must(err)
+	must(t, err)
 	_, err = env.PushIndex(reg, "team/amd64", "1.0", "admin", []v1.Platform{{OS: "linux", Architecture: "amd64"}})
-	must(err)
+	must(t, err)
 	b, err := os.ReadFile(filepath.Join("testdata", "verify", "cluster.yaml"))
-	must(err)
-	must(os.WriteFile(filepath.Join(s.Dir, "cluster.yaml"), []byte(strings.ReplaceAll(string(b), "REGISTRY", reg.Host)), 0o644))
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(s.Dir, "cluster.yaml"), []byte(strings.ReplaceAll(string(b), "REGISTRY", reg.Host)), 0o644))
 
 	r, res := runJSON(t, s, "", "kubectl", "regcheck", "verify", "-f", "cluster.yaml", "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http")
 	if res.Code != 1 {
@@ -335,9 +329,9 @@ func TestVerifyCluster(t *testing.T) {
 	t.Run("a pull secret the kubelet cannot decode: no pull is checked after it", func(t *testing.T) {
 		auth := base64.StdEncoding.EncodeToString([]byte("reader:" + readerPass))
 		_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx, env.DockerConfigSecret(ns, "spaced", []byte(`{"auths":{"`+reg.Host+`":{"auth":"`+auth+` "}}}`)), metav1.CreateOptions{})
-		must(err)
+		must(t, err)
 		manifest := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: spaced\nspec:\n  imagePullSecrets:\n  - name: regcred\n  - name: spaced\n  containers:\n  - name: app\n    image: " + reg.Host + "/team/web:1.0\n"
-		must(os.WriteFile(filepath.Join(s.Dir, "spaced.yaml"), []byte(manifest), 0o644))
+		must(t, os.WriteFile(filepath.Join(s.Dir, "spaced.yaml"), []byte(manifest), 0o644))
 		r, res := runJSON(t, s, "", "kubectl", "regcheck", "verify", "-f", "spaced.yaml", "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http")
 		if res.Code != 1 {
 			t.Errorf("exit %d, want 1\n%s", res.Code, res.Stderr)
