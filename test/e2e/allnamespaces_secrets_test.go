@@ -28,23 +28,8 @@ func TestScanAllNamespacesPullSecrets(t *testing.T) {
 	reg := startRegistry(t, env.RegistryOptions{Auth: env.AuthToken})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	const ns, name, release = "allns-secrets-e2e", "allns-web", "sh.helm.release.v1.allns-web.v1"
-	must(t, c.CreateNamespace(ctx, ns))
-	for _, sec := range []*corev1.Secret{
-		env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)),
-		{ObjectMeta: metav1.ObjectMeta{Name: release, Namespace: ns}, Type: "helm.sh/release.v1",
-			Data: map[string][]byte{"release": bytes.Repeat([]byte("H4sI"), 64<<10)}},
-	} {
-		_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{})
-		must(t, err)
-	}
-	web, err := env.PushRandomImage(reg, "team/web", "1.0", "admin")
-	must(t, err)
-	_, err = c.RunDeployment(ctx, ns, name, 1, corev1.PodSpec{
-		Containers:       []corev1.Container{{Name: "app", Image: web.Ref}},
-		ImagePullSecrets: []corev1.LocalObjectReference{{Name: "regcred"}, {Name: release}, {Name: "gone"}},
-	}, "", func(int) map[string]string { return map[string]string{"app": web.DigestRef} })
-	must(t, err)
+	const ns, name = "allns-secrets-e2e", "allns-web"
+	release := deployWithReleasePullSecret(ctx, t, c, reg, ns, name)
 
 	r, res := runJSON(t, s, "", "kubectl", "regcheck", "-A", "-l", "app="+name, "--kubeconfig", c.Kubeconfig, "--plain-http")
 	if res.Code != 1 {
@@ -103,4 +88,32 @@ func TestScanAllNamespacesPullSecrets(t *testing.T) {
 	if len(inNamespace) != 2 || !strings.Contains(strings.Join(inNamespace, " "), "metadata.name%3Dgone") || !strings.Contains(strings.Join(inNamespace, " "), "metadata.name%3D"+release) {
 		t.Errorf("secrets LISTs in %s: %v, want one by name for %s and gone", ns, inNamespace, release)
 	}
+}
+
+// deployWithReleasePullSecret writes, in a new namespace ns, a good pull
+// secret (regcred), a Helm release record (a Secret of type
+// helm.sh/release.v1, 256 KiB as real ones are large) and a running
+// Deployment name whose pods name regcred, the release and a missing
+// "gone" as pull secrets, for an image pushed to reg; it returns the
+// release's Secret name.
+func deployWithReleasePullSecret(ctx context.Context, t *testing.T, c *env.Cluster, reg *env.Registry, ns, name string) string {
+	t.Helper()
+	release := "sh.helm.release.v1." + name + ".v1"
+	must(t, c.CreateNamespace(ctx, ns))
+	for _, sec := range []*corev1.Secret{
+		env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)),
+		{ObjectMeta: metav1.ObjectMeta{Name: release, Namespace: ns}, Type: "helm.sh/release.v1",
+			Data: map[string][]byte{"release": bytes.Repeat([]byte("H4sI"), 64<<10)}},
+	} {
+		_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{})
+		must(t, err)
+	}
+	web, err := env.PushRandomImage(reg, "team/web", "1.0", "admin")
+	must(t, err)
+	_, err = c.RunDeployment(ctx, ns, name, 1, corev1.PodSpec{
+		Containers:       []corev1.Container{{Name: "app", Image: web.Ref}},
+		ImagePullSecrets: []corev1.LocalObjectReference{{Name: "regcred"}, {Name: release}, {Name: "gone"}},
+	}, "", func(int) map[string]string { return map[string]string{"app": web.DigestRef} })
+	must(t, err)
+	return release
 }

@@ -1,16 +1,12 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/regcheck/regcheck/test/e2e/env"
 )
@@ -29,27 +25,12 @@ func TestServeHelmReleasePullSecret(t *testing.T) {
 	reg := startRegistry(t, env.RegistryOptions{Auth: env.AuthToken})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	const ns, name, release = "serve-releases-e2e", "web", "sh.helm.release.v1.web.v1"
-	must(t, c.CreateNamespace(ctx, ns))
-	for _, sec := range []*corev1.Secret{
-		env.DockerConfigSecret(ns, "regcred", dockerConfigJSON(t, reg.Host, "reader", readerPass)),
-		{ObjectMeta: metav1.ObjectMeta{Name: release, Namespace: ns}, Type: "helm.sh/release.v1",
-			Data: map[string][]byte{"release": bytes.Repeat([]byte("H4sI"), 64<<10)}},
-	} {
-		_, err := c.Admin.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{})
-		must(t, err)
-	}
-	web, err := env.PushRandomImage(reg, "team/web", "1.0", "admin")
-	must(t, err)
-	_, err = c.RunDeployment(ctx, ns, name, 1, corev1.PodSpec{
-		Containers:       []corev1.Container{{Name: "app", Image: web.Ref}},
-		ImagePullSecrets: []corev1.LocalObjectReference{{Name: "regcred"}, {Name: release}, {Name: "gone"}},
-	}, "", func(int) map[string]string { return map[string]string{"app": web.DigestRef} })
-	must(t, err)
+	const ns, name = "serve-releases-e2e", "web"
+	deployWithReleasePullSecret(ctx, t, c, reg, ns, name)
 
 	srv := startServe(ctx, t, s, "-n", ns, "--kubeconfig", c.Kubeconfig, "--plain-http")
 	scanned := regexp.MustCompile(`scan: \d+ results`)
-	_, err = srv.log.await(ctx, scanned)
+	_, err := srv.log.await(ctx, scanned)
 	must(t, err)
 	code, metrics := srv.get("/metrics")
 	if code != http.StatusOK {
