@@ -36,6 +36,17 @@ func newPrefetchRegistry(t *testing.T, maxURL, maxAuth int, authLimitOnV2 bool) 
 	return p
 }
 
+// client is a plain-HTTP Client for p, closed with the test, and p's host.
+func (p *prefetchRegistry) client(t *testing.T) (*Client, string) {
+	t.Helper()
+	c, err := NewClient(Options{PlainHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseIdleConnections)
+	return c, strings.TrimPrefix(p.URL, "http://")
+}
+
 func (p *prefetchRegistry) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/v2/" {
 		p.pings.Add(1)
@@ -176,12 +187,7 @@ func TestPrefetchPull(t *testing.T) {
 func TestPrefetchUnprovenTokenRefused(t *testing.T) {
 	srv := newPrefetchRegistry(t, 0, 0, false)
 	srv.refuseTokens = true
-	c, err := NewClient(Options{PlainHTTP: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.http.CloseIdleConnections()
-	host := strings.TrimPrefix(srv.URL, "http://")
+	c, host := srv.client(t)
 	cred := credentials.Credential{Source: "docker-config", Username: "u", Password: "p"}
 	ref, err := imageref.Parse(host + "/team/a:1")
 	if err != nil {
@@ -203,12 +209,7 @@ func TestPrefetchUnprovenTokenRefused(t *testing.T) {
 // request be the proof.
 func TestPrefetchUnprovenTokenAuthenticate(t *testing.T) {
 	srv := newPrefetchRegistry(t, 0, 0, false)
-	c, err := NewClient(Options{PlainHTTP: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.http.CloseIdleConnections()
-	host := strings.TrimPrefix(srv.URL, "http://")
+	c, host := srv.client(t)
 	cred := credentials.Credential{Source: "docker-config", Username: "u", Password: "p"}
 	ref, err := imageref.Parse(host + "/team/a:1")
 	if err != nil {
@@ -237,12 +238,7 @@ func TestPrefetchUnprovenTokenAuthenticate(t *testing.T) {
 // not one more per list (make bench counted 17 at 16 in flight).
 func TestListTagsAfterBatchedHeadsPingsOnce(t *testing.T) {
 	srv := newPrefetchRegistry(t, 0, 0, false)
-	c, err := NewClient(Options{PlainHTTP: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.http.CloseIdleConnections()
-	host := strings.TrimPrefix(srv.URL, "http://")
+	c, host := srv.client(t)
 	cred := credentials.Credential{Source: "docker-config", Username: "u", Password: "p"}
 	var repos []string
 	var refs []imageref.Reference
