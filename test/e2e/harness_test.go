@@ -36,6 +36,28 @@ func must(t testing.TB, err error) {
 	}
 }
 
+// regcheckReads are the reads regcheck made of namespace ns, from the API
+// server's audit log: each LIST or GET, and each WATCH that begins with the
+// objects (client-go's informers list through a watch with
+// sendInitialEvents), counted once at the stage where its response starts.
+func regcheckReads(t *testing.T, c *env.Cluster, ns string) []env.AuditEvent {
+	t.Helper()
+	events, err := c.AuditEvents("")
+	must(t, err)
+	var reads []env.AuditEvent
+	for _, e := range events {
+		if !strings.HasPrefix(e.UserAgent, "kubectl-regcheck") || e.ObjectRef == nil || e.ObjectRef.Namespace != ns {
+			continue
+		}
+		switch {
+		case (e.Verb == "list" || e.Verb == "get") && e.Stage == "ResponseComplete",
+			e.Verb == "watch" && strings.Contains(e.RequestURI, "sendInitialEvents=true") && e.Stage == "ResponseStarted":
+			reads = append(reads, e)
+		}
+	}
+	return reads
+}
+
 // newSandbox is a fresh home with regcheck installed as kubectl and Helm
 // plugins; skipped under -short.
 func newSandbox(t *testing.T) *env.Sandbox {

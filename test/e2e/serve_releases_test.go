@@ -51,24 +51,13 @@ func TestServeHelmReleasePullSecret(t *testing.T) {
 	// read without a type selector, nor one by name.
 	secretReads := func() (n int, uris []string) {
 		t.Helper()
-		events, err := c.AuditEvents("")
-		must(t, err)
-		for _, e := range events {
-			if !strings.HasPrefix(e.UserAgent, "kubectl-regcheck") || e.ObjectRef == nil || e.ObjectRef.Namespace != ns {
-				continue
-			}
-			switch {
-			case (e.Verb == "list" || e.Verb == "get") && e.Stage == "ResponseComplete":
-			case e.Verb == "watch" && strings.Contains(e.RequestURI, "sendInitialEvents=true") && e.Stage == "ResponseStarted":
-			default:
-				continue
-			}
-			n++
+		read := regcheckReads(t, c, ns)
+		for _, e := range read {
 			if e.ObjectRef.Resource == "secrets" {
 				uris = append(uris, e.Verb+" "+e.RequestURI)
 			}
 		}
-		return n, uris
+		return len(read), uris
 	}
 	firstReads, uris := secretReads()
 	var filtered, releases int

@@ -98,27 +98,7 @@ func TestServe(t *testing.T) {
 		}
 	}
 
-	// How often regcheck read the namespace, from the audit log: each LIST
-	// or GET, and each WATCH that begins with the objects (client-go's
-	// informers list through a watch with sendInitialEvents), counted once
-	// at the stage where its response starts.
-	reads := func() (n int) {
-		t.Helper()
-		events, err := c.AuditEvents("")
-		must(t, err)
-		for _, e := range events {
-			if !strings.HasPrefix(e.UserAgent, "kubectl-regcheck") || e.ObjectRef == nil || e.ObjectRef.Namespace != ns {
-				continue
-			}
-			switch {
-			case (e.Verb == "list" || e.Verb == "get") && e.Stage == "ResponseComplete":
-				n++
-			case e.Verb == "watch" && strings.Contains(e.RequestURI, "sendInitialEvents=true") && e.Stage == "ResponseStarted":
-				n++
-			}
-		}
-		return n
-	}
+	reads := func() int { return len(regcheckReads(t, c, ns)) }
 	firstReads := reads()
 	_, metrics = get("/metrics")
 	firstTokens := requests(metrics, reg.Host, "token", "200")
