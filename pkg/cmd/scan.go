@@ -260,7 +260,8 @@ func (o *CommonOptions) kubeClientTimed(timed bool) (kubernetes.Interface, error
 }
 
 // restConfig is the kubeconfig's REST config as regcheck's clients use it:
-// timed as kubeClientTimed says, at 50 requests a second, in protobuf.
+// timed as kubeClientTimed says, at 50 requests a second, in protobuf,
+// over one connection (kube.OneDialFirst).
 func (o *CommonOptions) restConfig(timed bool) (*rest.Config, error) {
 	cfg, err := o.ConfigFlags.ToRESTConfig()
 	if err != nil {
@@ -278,5 +279,7 @@ func (o *CommonOptions) restConfig(timed bool) (*rest.Config, error) {
 	cfg.ContentType = runtime.ContentTypeProtobuf
 	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
 	cfg.UserAgent = "kubectl-regcheck"
+	// The LISTs start together; one TLS handshake serves them all.
+	cfg.Wrap(kube.OneDialFirst)
 	return cfg, nil
 }
