@@ -87,12 +87,10 @@ func NewClient(o Options) (*Client, error) {
 	}
 	base := o.Transport
 	if base == nil {
-		cfg, err := tlsConfig(o)
+		t, err := httpsTransport(o)
 		if err != nil {
 			return nil, err
 		}
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.TLSClientConfig = cfg
 		base = t
 	}
 	tr := &tracer{w: o.Trace}
