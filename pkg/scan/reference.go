@@ -12,7 +12,10 @@ import (
 // repository than r's, and returns that repository's digest reference.
 func foreignDigestRef(r imageref.Reference, imageID, d string) (imageref.Reference, bool) {
 	repo := imageIDRepository(imageID)
-	if repo == "" {
+	// Nearly every imageID names r's own repository as Name writes it;
+	// the parser (regular expressions, about 4 µs) then has nothing to
+	// add. Asked once per pod, it was half the verdicts' CPU at 5,000 pods.
+	if repo == "" || repo == r.Name() {
 		return imageref.Reference{}, false
 	}
 	other, err := imageref.Parse(repo + "@" + d)
