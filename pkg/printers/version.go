@@ -1,7 +1,6 @@
 package printers
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -15,12 +14,10 @@ import (
 func Version(w io.Writer, format string, info version.Info) error {
 	switch format {
 	case "json":
-		b, err := json.MarshalIndent(info, "", "  ")
-		if err != nil {
+		if err := writeJSON(w, info); err != nil {
 			return fmt.Errorf("encoding version: %w", err)
 		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
+		return nil
 	case "yaml":
 		b, err := yaml.Marshal(info)
 		if err != nil {
