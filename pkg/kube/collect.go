@@ -75,6 +75,15 @@ func Collect(ctx context.Context, src Source, sel Selection) (*Inventory, error)
 // objects with their status, is the long one; a caller can start work that
 // needs only the templates (the registry lookups) while it runs. early is
 // called at most once, from another goroutine, before CollectEarly returns.
+//
+// With early, the pods and ReplicaSets LISTs start once the templates are
+// listed, not beside them: the API server and regcheck (two cores on the
+// bench) then serve and decode the templates alone, and the pods are
+// listed while the registry answers. On the 5,000-pod bench the first
+// registry request came 0.030 s sooner and a scan took 0.058 s less (10
+// runs each, ABBA order), the registry span unchanged. A scan whose
+// registry answers faster than the pods are listed pays up to the
+// templates' LIST time more.
 func CollectEarly(ctx context.Context, src Source, sel Selection, early func(templates []Workload)) (*Inventory, error) {
 	ns := sel.Namespace
 	switch {
@@ -95,23 +104,28 @@ func CollectEarly(ctx context.Context, src Source, sel Selection, early func(tem
 		errs = make([]error, len(listers))
 		took = make([]time.Duration, len(listers))
 	)
+	// The early templates wait for neither pods nor ReplicaSets: a
+	// Deployment keeps up to ten old ReplicaSets, so theirs is often the
+	// longest LIST but one, and only a ReplicaSet without a readable owner
+	// has a template of its own (it is then resolved after the LISTs, as
+	// without early).
+	template := func(resource string) bool { return resource != "pods" && resource != "replicasets" }
 	var templatesListed sync.WaitGroup
+	for _, l := range listers {
+		if wanted[l.resource] && template(l.resource) {
+			templatesListed.Add(1)
+		}
+	}
 	for i, l := range listers {
 		if !wanted[l.resource] {
 			continue
 		}
-		// The early templates wait for neither pods nor ReplicaSets: a
-		// Deployment keeps up to ten old ReplicaSets, so theirs is often
-		// the longest LIST but one, and only a ReplicaSet without a
-		// readable owner has a template of its own (it is then resolved
-		// after the LISTs, as without early).
-		template := l.resource != "pods" && l.resource != "replicasets"
-		if template {
-			templatesListed.Add(1)
-		}
 		wg.Go(func() {
-			if template {
+			switch {
+			case template(l.resource):
 				defer templatesListed.Done()
+			case early != nil:
+				templatesListed.Wait() // a failed LIST is done too
 			}
 			start := time.Now()
 			errs[i] = l.run(ctx, src, ns, opts, &objs)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -489,6 +490,62 @@ func TestCollectEarly(t *testing.T) {
 		if !slices.Contains(ids, id) {
 			t.Errorf("templates %v lack %s", ids, id)
 		}
+	}
+}
+
+// orderSource records when each LIST starts and ends; the template
+// resources' LISTs take 20 ms, so one begun beside them would be seen.
+type orderSource struct {
+	Source
+	mu  sync.Mutex
+	log []string
+}
+
+func (o *orderSource) record(s string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.log = append(o.log, s)
+}
+
+func (o *orderSource) List(ctx context.Context, resource, ns string, opts metav1.ListOptions) ([]runtime.Object, error) {
+	o.record("start " + resource)
+	defer o.record("end " + resource)
+	if resource != "pods" && resource != "replicasets" && resource != "nodes" {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return o.Source.List(ctx, resource, ns, opts)
+}
+
+// TestCollectEarlyListsPodsAfterTemplates: with an early consumer, the
+// pods and ReplicaSets LISTs begin once every template LIST has ended;
+// without one, all begin together.
+func TestCollectEarlyListsPodsAfterTemplates(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		early func([]Workload)
+		after bool
+	}{
+		{"early", func([]Workload) {}, true},
+		{"no early consumer", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := &orderSource{Source: Direct(fake.NewClientset(cluster()...))}
+			if _, err := CollectEarly(context.Background(), src, Selection{Namespace: ns}, tc.early); err != nil {
+				t.Fatal(err)
+			}
+			lastTemplateEnd, firstLate := -1, len(src.log)
+			for i, e := range src.log {
+				switch {
+				case e == "start pods" || e == "start replicasets":
+					firstLate = min(firstLate, i)
+				case strings.HasPrefix(e, "end ") && e != "end pods" && e != "end replicasets" && e != "end nodes":
+					lastTemplateEnd = i
+				}
+			}
+			if after := firstLate > lastTemplateEnd; after != tc.after {
+				t.Errorf("pods or ReplicaSets listed after the templates: %v, want %v (%v)", after, tc.after, src.log)
+			}
+		})
 	}
 }
 
