@@ -3,6 +3,8 @@ package printers
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,12 +38,35 @@ func TestWriteJSONIsMarshalIndent(t *testing.T) {
 			}
 			want = append(want, '\n')
 			var got bytes.Buffer
-			if err := writeJSON(&got, tc.v); err != nil {
+			if err := writeJSON(&got, tc.v, "report"); err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(got.Bytes(), want) {
 				t.Errorf("writeJSON wrote\n%s\nMarshalIndent\n%s", got.Bytes(), want)
 			}
 		})
+	}
+}
+
+// failingWriter refuses every write, as a closed pipe does.
+type failingWriter struct{}
+
+var errClosedPipe = errors.New("write |1: broken pipe")
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errClosedPipe }
+
+// A failed write is the writer's own error; a value that does not encode
+// is named as the report and writes nothing.
+func TestWriteJSONErrors(t *testing.T) {
+	if err := writeJSON(failingWriter{}, report.New(report.KindScan, nil), "report"); err != errClosedPipe {
+		t.Errorf("failed write: err = %v, want the writer's own", err)
+	}
+	var out bytes.Buffer
+	err := writeJSON(&out, map[string]any{"a": 1, "b": make(chan int)}, "report")
+	if err == nil || !strings.HasPrefix(err.Error(), "encoding report: ") {
+		t.Errorf("unencodable value: err = %v, want encoding report: ...", err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("unencodable value wrote %q", out.String())
 	}
 }

@@ -47,28 +47,50 @@ func Print(w io.Writer, format string, r report.Report) error {
 // would, byte for byte (encoding/json's own v1 semantics), but streamed
 // through a 64 KiB buffer. Marshalled whole, a 5,000-pod report grew a
 // 2.7 MB slice into fresh memory a page fault at a time: 22-35 ms in a
-// one-shot process against 7 ms streamed. A value that fails to encode
-// may leave part of it written; the report's types have no marshaller
-// of their own that could fail.
-func writeJSON(w io.Writer, v any) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := jsonv2.MarshalWrite(bw, v, json.DefaultOptionsV1(), jsontext.Multiline(true), jsontext.WithIndent("  ")); err != nil {
-		return err
+// one-shot process against 7 ms streamed.
+//
+// A value that fails to encode is "encoding <what>: ..." and, when it
+// fails within the first 64 KiB, writes nothing; the report's types have
+// no marshaller of their own that could fail. A failed write is w's own
+// error, as the other formats return it.
+func writeJSON(w io.Writer, v any, what string) error {
+	sw := &stickyWriter{w: w}
+	bw := bufio.NewWriterSize(sw, 64<<10)
+	err := jsonv2.MarshalWrite(bw, v, json.DefaultOptionsV1(), jsontext.Multiline(true), jsontext.WithIndent("  "))
+	if err == nil {
+		if err = bw.WriteByte('\n'); err == nil {
+			err = bw.Flush()
+		}
 	}
-	if err := bw.WriteByte('\n'); err != nil {
-		return err
+	switch {
+	case sw.err != nil:
+		return sw.err
+	case err != nil:
+		return fmt.Errorf("encoding %s: %w", what, err)
 	}
-	return bw.Flush()
+	return nil
+}
+
+// stickyWriter keeps the first error its writer returned, so writeJSON
+// tells a failed write from a value that does not encode.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	return n, err
 }
 
 // PrintWith writes r to w in format with opts.
 func PrintWith(w io.Writer, format string, r report.Report, opts Options) error {
 	switch format {
 	case "json":
-		if err := writeJSON(w, r); err != nil {
-			return fmt.Errorf("encoding report: %w", err)
-		}
-		return nil
+		return writeJSON(w, r, "report")
 	case "yaml":
 		b, err := yaml.Marshal(r)
 		if err != nil {

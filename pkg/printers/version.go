@@ -14,10 +14,7 @@ import (
 func Version(w io.Writer, format string, info version.Info) error {
 	switch format {
 	case "json":
-		if err := writeJSON(w, info); err != nil {
-			return fmt.Errorf("encoding version: %w", err)
-		}
-		return nil
+		return writeJSON(w, info, "version")
 	case "yaml":
 		b, err := yaml.Marshal(info)
 		if err != nil {
