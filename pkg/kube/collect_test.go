@@ -494,7 +494,8 @@ func TestCollectEarly(t *testing.T) {
 }
 
 // orderSource records when each LIST starts and ends; the template
-// resources' LISTs take 20 ms, so one begun beside them would be seen.
+// resources' LISTs take 100 ms, so one begun beside them would be seen
+// even on a loaded machine.
 type orderSource struct {
 	Source
 	mu  sync.Mutex
@@ -511,7 +512,7 @@ func (o *orderSource) List(ctx context.Context, resource, ns string, opts metav1
 	o.record("start " + resource)
 	defer o.record("end " + resource)
 	if resource != "pods" && resource != "replicasets" && resource != "nodes" {
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 	return o.Source.List(ctx, resource, ns, opts)
 }

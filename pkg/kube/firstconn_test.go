@@ -20,8 +20,9 @@ import (
 )
 
 // slowHandshakeServer is an HTTP/2 TLS server whose handshakes take
-// 50 ms, so every request a test starts together is waiting for a
-// connection when the first one is up; conns counts the connections made.
+// 200 ms, so every request a test starts together is waiting for a
+// connection when the first one is up, even on a loaded machine; conns
+// counts the connections made.
 func slowHandshakeServer(t *testing.T) (srv *httptest.Server, conns *atomic.Int32) {
 	t.Helper()
 	conns = &atomic.Int32{}
@@ -37,7 +38,7 @@ func slowHandshakeServer(t *testing.T) (srv *httptest.Server, conns *atomic.Int3
 	}
 	srv.StartTLS()
 	srv.TLS.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond)
 		return nil, nil
 	}
 	t.Cleanup(srv.Close)
